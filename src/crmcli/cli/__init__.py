@@ -1,0 +1,159 @@
+"""The `crm` command: root options, the noun groups, `crm list`, `crm demo`.
+
+`CrmGroup.main` is the one place where failures become `Error: ...` on stderr
+and an exit code, for the installed command and CliRunner alike.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from crmcli import __version__, errors
+from crmcli.cli import accounts, contacts, listing
+from crmcli.cli import options as o
+from crmcli.render import OutputClosed
+
+
+class CrmGroup(TyperGroup):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in args or bool(os.environ.get("CRM_DEBUG"))
+
+        def run():
+            return super(CrmGroup, self).main(
+                args=args,
+                prog_name=prog_name or "crm",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+
+        code = _run(run, debug=debug)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _error(message: str) -> None:
+    print(f"Error: {message}", file=sys.stderr)
+
+
+def _run(command, *, debug: bool) -> int:
+    try:
+        result = command()
+    except errors.CrmError as exc:
+        _error(exc.message)
+        return int(exc.exit_code)
+    except OutputClosed:
+        _silence_stdout()
+        return 0
+    except KeyboardInterrupt:
+        result = errors.ExitCode.INTERRUPTED
+    except typer.Abort:
+        _error("aborted; nothing was changed")
+        return errors.ExitCode.FAILED
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `crm account` alone: its help
+            print(exc.format_message())
+            return errors.ExitCode.SUCCESS
+        context = getattr(exc, "ctx", None)
+        hint = f" (see '{context.command_path} -h')" if context is not None else ""
+        _error(f"{exc.format_message()}{hint}")
+        return exc.exit_code
+    except Exception as exc:
+        if debug:
+            raise
+        _error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        return errors.ExitCode.FAILED
+    # Typer turns Ctrl-C into a plain exit code 130.
+    if result == errors.ExitCode.INTERRUPTED:
+        _error("interrupted; nothing was written")
+    return result if isinstance(result, int) else errors.ExitCode.SUCCESS
+
+
+def _silence_stdout() -> None:
+    """The reader left: send what is still buffered nowhere, so exit stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests): nothing buffered to lose
+
+
+app = typer.Typer(
+    cls=CrmGroup,
+    name="crm",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings=o.CONTEXT,
+)
+app.add_typer(accounts.app, name="account")
+app.add_typer(contacts.app, name="contact")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"crm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            help="Database file (default: $CRM_DB, else crmcli/crm.db in your data folder).",
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show a traceback for unexpected errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """A contact manager and small CRM for the terminal and for scripts.
+
+    Data goes to stdout, messages to stderr. Exit codes: 0 ok, 1 refused or
+    failed, 2 usage, 3 reference not found or ambiguous, 75 database locked,
+    130 interrupted.
+    """
+    ctx.obj = o.Settings(db=db, debug=debug)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    kind: Annotated[
+        listing.Kind,
+        typer.Argument(help="accounts, contacts (default), deals, activities or tasks."),
+    ] = "contacts",
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """List records of one kind: the same listing as `crm KIND list`."""
+    with o.session(ctx, write=False) as conn:
+        listing.write(kind, listing.LISTINGS[kind].rows(conn), o.output(fmt, as_json))
+
+
+@app.command("demo")
+def demo(ctx: typer.Context) -> None:
+    """Fill a sample database (./crm-demo.db unless --db or CRM_DB name one)."""
+    from crmcli.cli.demo import run
+
+    run(ctx)
+
+
+def main() -> int:
+    """Console-script entry point."""
+    return typer.main.get_command(app).main(prog_name="crm", standalone_mode=False)

@@ -1,0 +1,202 @@
+"""crm account ...: companies and organisations (or persons treated as customers)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Literal
+
+import typer
+
+from crmcli import models, render
+from crmcli.cli import listing
+from crmcli.cli import options as o
+from crmcli.errors import InvalidValue
+from crmcli.store import accounts as store
+from crmcli.store import contacts as contact_store
+from crmcli.store import refs
+
+app = typer.Typer(
+    help="Companies and organisations you do business with.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=o.CONTEXT,
+)
+
+CONTACT_COLUMNS = ("id", "name", "title", "email", "phone")
+
+Ref = Annotated[str, typer.Argument(metavar="ACCOUNT", help="Account id or name.")]
+KindOpt = Annotated[
+    Literal["business", "person"] | None,
+    typer.Option("--kind", help="business (default) or person."),
+]
+TypeOpt = Annotated[
+    Literal["customer", "prospect", "partner", "vendor", "competitor", "other"] | None,
+    typer.Option("--type", help="customer, prospect, partner, vendor, competitor or other."),
+]
+IndustryOpt = Annotated[str | None, typer.Option("--industry", help="Industry.")]
+WebsiteOpt = Annotated[str | None, typer.Option("--website", help="Web site.")]
+EmailOpt = Annotated[str | None, typer.Option("--email", help="General e-mail address.")]
+PhoneOpt = Annotated[str | None, typer.Option("--phone", help="Main phone number.")]
+ParentOpt = Annotated[
+    str | None, typer.Option("--parent", metavar="ACCOUNT", help="Parent account (id or name).")
+]
+
+
+def _show(conn, account: dict, fmt: render.Format) -> None:
+    contacts = list(contact_store.list_contacts(conn, account_id=account["id"]))
+    render.record(
+        account,
+        fmt,
+        fields=models.ACCOUNT_FIELDS,
+        sections={"contacts": (contacts, CONTACT_COLUMNS)},
+    )
+
+
+@app.command("new")
+@app.command("add", hidden=True)
+def new(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The account's name (unique, ignoring case).")],
+    kind: KindOpt = None,
+    type_: TypeOpt = None,
+    industry: IndustryOpt = None,
+    website: WebsiteOpt = None,
+    email: EmailOpt = None,
+    phone: PhoneOpt = None,
+    street: o.StreetOpt = None,
+    city: o.CityOpt = None,
+    region: o.RegionOpt = None,
+    postal_code: o.PostalOpt = None,
+    country: o.CountryOpt = None,
+    parent: ParentOpt = None,
+    description: o.DescriptionOpt = None,
+    tag: o.TagOpt = None,
+    set_: o.SetOpt = None,
+    quiet: o.QuietOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Create an account (also: crm account add)."""
+    values = o.given(
+        name=name, kind=kind, type=type_, industry=industry, website=website, email=email,
+        phone=phone, street=street, city=city, region=region, postal_code=postal_code,
+        country=country, description=description,
+    )  # fmt: skip
+    with o.session(ctx, write=True) as conn:
+        account = store.add_account(
+            conn, values, parent=parent, tags=tag, fields=models.assignments(set_)
+        )
+    if quiet:
+        render.new_id(account["id"])
+    else:
+        render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
+    """List accounts, by name."""
+    with o.session(ctx, write=False) as conn:
+        listing.write("accounts", store.list_accounts(conn), o.output(fmt, as_json))
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
+) -> None:
+    """Show one account with its contacts."""
+    with o.session(ctx, write=False) as conn:
+        account = store.get_account(conn, refs.account_id(conn, ref))
+        _show(conn, account, o.output(fmt, as_json))
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Ref,
+    name: Annotated[str | None, typer.Option("--name", help="Rename the account.")] = None,
+    kind: KindOpt = None,
+    type_: TypeOpt = None,
+    industry: IndustryOpt = None,
+    website: WebsiteOpt = None,
+    email: EmailOpt = None,
+    phone: PhoneOpt = None,
+    street: o.StreetOpt = None,
+    city: o.CityOpt = None,
+    region: o.RegionOpt = None,
+    postal_code: o.PostalOpt = None,
+    country: o.CountryOpt = None,
+    parent: ParentOpt = None,
+    no_parent: Annotated[bool, typer.Option("--no-parent", help="Remove the parent.")] = False,
+    description: o.DescriptionOpt = None,
+    tag: o.TagOpt = None,
+    add_tag: o.AddTagOpt = None,
+    remove_tag: o.RemoveTagOpt = None,
+    set_: o.SetOpt = None,
+    unset: o.UnsetOpt = None,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Change an account. An empty value (--city '') clears a field; --tag adds like --add-tag."""
+    values = o.given(
+        name=name, kind=kind, type=type_, industry=industry, website=website, email=email,
+        phone=phone, street=street, city=city, region=region, postal_code=postal_code,
+        country=country, description=description,
+    )  # fmt: skip
+    changes = [values, parent, no_parent, tag, add_tag, remove_tag, set_, unset]
+    if not o.anything(changes):
+        raise InvalidValue("nothing to change: give at least one option (see -h)")
+    with o.session(ctx, write=True) as conn:
+        account = store.edit_account(
+            conn,
+            ref,
+            values,
+            parent=parent,
+            no_parent=no_parent,
+            add_tags=(tag or []) + (add_tag or []),
+            remove_tags=remove_tag,
+            set_fields=models.assignments(set_),
+            unset_fields=unset,
+        )
+    render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    ref: Ref,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="Keep its contacts and deals, unlinked.")
+    ] = False,
+    cascade: Annotated[
+        bool, typer.Option("--cascade", help="Delete its contacts and deals too.")
+    ] = False,
+    yes: o.YesOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Delete an account. Refused while it has contacts or deals, unless --detach or --cascade."""
+    if detach and cascade:
+        raise InvalidValue("--detach and --cascade cannot be used together")
+    mode = "cascade" if cascade else "detach" if detach else "refuse"
+    # Ask before taking the write lock, so a slow answer blocks no other writer.
+    with o.session(ctx, write=False) as conn:
+        account = store.get_account(conn, refs.account_id(conn, ref))
+        counts = store.dependants(conn, account["id"])
+    label = f"account {render.escape(account['name'])!r} (id {account['id']})"
+    if mode == "refuse" and any(counts.values()):
+        pass  # the store refuses below, with the reason
+    elif any(counts.values()):
+        verb = "deleting" if cascade else "unlinking"
+        o.confirm(f"Delete {label}, {verb} {counts['contacts']} contact(s) "
+                  f"and {counts['deals']} deal(s)?", yes)  # fmt: skip
+    else:
+        o.confirm(f"Delete {label}?", yes)
+    with o.session(ctx, write=True) as conn:
+        account, counts = store.delete_account(conn, str(account["id"]), mode)
+    note = ""
+    if any(counts.values()):
+        verb = "deleted" if cascade else "unlinked"
+        note = f"; {verb} {counts['contacts']} contact(s) and {counts['deals']} deal(s)"
+    print(f"Deleted {label}{note}", file=sys.stderr)
+    if fmt != "table" or as_json:
+        render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)

@@ -1,0 +1,217 @@
+"""crm contact ...: people, each optionally working for one account."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from crmcli import models, render
+from crmcli.cli import listing
+from crmcli.cli import options as o
+from crmcli.errors import InvalidValue
+from crmcli.store import contacts as store
+from crmcli.store import refs
+
+app = typer.Typer(
+    help="People, each optionally working for one account.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=o.CONTEXT,
+)
+
+Ref = Annotated[str, typer.Argument(metavar="CONTACT", help="Contact id, e-mail or full name.")]
+FirstOpt = Annotated[str | None, typer.Option("--first", help="First (given) name.")]
+LastOpt = Annotated[str | None, typer.Option("--last", help="Last (family) name.")]
+AccountOpt = Annotated[
+    str | None, typer.Option("--account", "-a", metavar="ACCOUNT", help="Account id or name.")
+]
+EmailOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--email", "-e", metavar="[LABEL:]ADDR",
+        help="E-mail address, e.g. work:jane@acme.example (repeatable; the first is primary).",
+    ),
+]  # fmt: skip
+PhoneOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--phone", "-p", metavar="[LABEL:]NUMBER",
+        help="Phone number, e.g. mobile:+1 555 0100 (repeatable; the first is primary).",
+    ),
+]  # fmt: skip
+TitleOpt = Annotated[str | None, typer.Option("--title", help="Job title.")]
+DepartmentOpt = Annotated[str | None, typer.Option("--department", help="Department.")]
+BirthdayOpt = Annotated[str | None, typer.Option("--birthday", help="Birthday, YYYY-MM-DD.")]
+
+
+@app.command("add")
+@app.command("new", hidden=True)
+def add(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Full name: 'Jane Q. Doe' is first 'Jane Q.', last 'Doe'."),
+    ] = None,
+    first: FirstOpt = None,
+    last: LastOpt = None,
+    account: AccountOpt = None,
+    email: EmailOpt = None,
+    phone: PhoneOpt = None,
+    title: TitleOpt = None,
+    department: DepartmentOpt = None,
+    birthday: BirthdayOpt = None,
+    street: o.StreetOpt = None,
+    city: o.CityOpt = None,
+    region: o.RegionOpt = None,
+    postal_code: o.PostalOpt = None,
+    country: o.CountryOpt = None,
+    description: o.DescriptionOpt = None,
+    tag: o.TagOpt = None,
+    set_: o.SetOpt = None,
+    quiet: o.QuietOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Add a contact (also: crm contact new). --first/--last override the split of NAME."""
+    values = o.given(
+        title=title, department=department, birthday=birthday, street=street, city=city,
+        region=region, postal_code=postal_code, country=country, description=description,
+    )  # fmt: skip
+    with o.session(ctx, write=True) as conn:
+        contact = store.add_contact(
+            conn,
+            full_name=name,
+            first=first,
+            last=last,
+            values=values,
+            account=account,
+            emails=email,
+            phones=phone,
+            tags=tag,
+            fields=models.assignments(set_),
+        )
+    if quiet:
+        render.new_id(contact["id"])
+    else:
+        render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    account: AccountOpt = None,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """List contacts by name, optionally only those of one account."""
+    with o.session(ctx, write=False) as conn:
+        account_id = refs.account_id(conn, account) if account is not None else None
+        rows = store.list_contacts(conn, account_id=account_id)
+        listing.write("contacts", rows, o.output(fmt, as_json))
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
+) -> None:
+    """Show one contact."""
+    with o.session(ctx, write=False) as conn:
+        contact = store.get_contact(conn, refs.contact_id(conn, ref))
+    render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Ref,
+    name: Annotated[
+        str | None, typer.Option("--name", help="New full name (split as in add).")
+    ] = None,
+    first: FirstOpt = None,
+    last: LastOpt = None,
+    account: AccountOpt = None,
+    no_account: Annotated[
+        bool, typer.Option("--no-account", help="Unlink from its account.")
+    ] = False,
+    email: EmailOpt = None,
+    remove_email: Annotated[
+        list[str] | None,
+        typer.Option("--remove-email", metavar="ADDR", help="Remove an e-mail (repeatable)."),
+    ] = None,
+    phone: PhoneOpt = None,
+    remove_phone: Annotated[
+        list[str] | None,
+        typer.Option("--remove-phone", metavar="NUMBER", help="Remove a phone (repeatable)."),
+    ] = None,
+    title: TitleOpt = None,
+    department: DepartmentOpt = None,
+    birthday: BirthdayOpt = None,
+    street: o.StreetOpt = None,
+    city: o.CityOpt = None,
+    region: o.RegionOpt = None,
+    postal_code: o.PostalOpt = None,
+    country: o.CountryOpt = None,
+    description: o.DescriptionOpt = None,
+    tag: o.TagOpt = None,
+    add_tag: o.AddTagOpt = None,
+    remove_tag: o.RemoveTagOpt = None,
+    set_: o.SetOpt = None,
+    unset: o.UnsetOpt = None,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Change a contact.
+
+    --email and --phone add (or relabel) addresses; --remove-email/--remove-phone
+    drop them. An empty value (--title '') clears a field; --tag adds like --add-tag.
+    """
+    values = o.given(
+        title=title, department=department, birthday=birthday, street=street, city=city,
+        region=region, postal_code=postal_code, country=country, description=description,
+    )  # fmt: skip
+    changes = [name, first, last, account, no_account, email, remove_email, phone,
+               remove_phone, values, tag, add_tag, remove_tag, set_, unset]  # fmt: skip
+    if not o.anything(changes):
+        raise InvalidValue("nothing to change: give at least one option (see -h)")
+    with o.session(ctx, write=True) as conn:
+        contact = store.edit_contact(
+            conn,
+            ref,
+            full_name=name,
+            first=first,
+            last=last,
+            values=values,
+            account=account,
+            no_account=no_account,
+            emails=email,
+            remove_emails=remove_email,
+            phones=phone,
+            remove_phones=remove_phone,
+            add_tags=(tag or []) + (add_tag or []),
+            remove_tags=remove_tag,
+            set_fields=models.assignments(set_),
+            unset_fields=unset,
+        )
+    render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    ref: Ref,
+    yes: o.YesOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Delete a contact; its deals, activities and tasks stay, unlinked from it."""
+    with o.session(ctx, write=False) as conn:
+        contact = store.get_contact(conn, refs.contact_id(conn, ref))
+    label = f"contact {render.escape(contact['name'])!r} (id {contact['id']})"
+    o.confirm(f"Delete {label}?", yes)
+    with o.session(ctx, write=True) as conn:
+        contact = store.delete_contact(conn, str(contact["id"]))
+    print(f"Deleted {label}", file=sys.stderr)
+    if fmt != "table" or as_json:
+        render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)

@@ -1,0 +1,103 @@
+"""What every command shares: option types, the database session, output choice."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+
+from crmcli import db
+from crmcli.errors import InvalidValue, Refused
+from crmcli.render import Format
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+@dataclass
+class Settings:
+    """Root options, kept on the click context for the commands below it."""
+
+    db: str | None = None
+    debug: bool = False
+
+
+FormatOpt = Annotated[
+    Format,
+    typer.Option("--format", "-f", help="Output format: table, json, jsonl, csv, tsv or ids."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new id.")]
+TagOpt = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Add a tag (repeatable).")
+]
+AddTagOpt = Annotated[
+    list[str] | None, typer.Option("--add-tag", metavar="TAG", help="Add a tag (repeatable).")
+]
+RemoveTagOpt = Annotated[
+    list[str] | None,
+    typer.Option("--remove-tag", metavar="TAG", help="Remove a tag (repeatable)."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", metavar="KEY=VALUE", help="Set a custom field (repeatable)."),
+]
+UnsetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--unset", metavar="KEY", help="Remove a custom field (repeatable)."),
+]
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask; required when not on a terminal.")
+]
+
+# Address options, shared by accounts and contacts.
+StreetOpt = Annotated[str | None, typer.Option("--street", help="Street address.")]
+CityOpt = Annotated[str | None, typer.Option("--city", help="City.")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="State, province or region.")]
+PostalOpt = Annotated[str | None, typer.Option("--postal-code", help="Postal or ZIP code.")]
+CountryOpt = Annotated[str | None, typer.Option("--country", help="Country.")]
+DescriptionOpt = Annotated[
+    str | None, typer.Option("--description", "-d", help="Free text, several lines allowed.")
+]
+
+
+def settings(ctx: typer.Context) -> Settings:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = Settings()
+    return root.obj
+
+
+@contextmanager
+def session(ctx: typer.Context, *, write: bool) -> Iterator[sqlite3.Connection]:
+    """The command's one transaction on the database that --db/CRM_DB names."""
+    with db.session(db.resolve_path(settings(ctx).db), write=write) as conn:
+        yield conn
+
+
+def given(**values: str | None) -> dict[str, str | None]:
+    """The field options the user actually gave."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def anything(options: list) -> bool:
+    """Whether any of an edit's options was given at all ('' counts: it clears)."""
+    return any(option not in (None, False, [], {}) for option in options)
+
+
+def output(fmt: Format, as_json: bool) -> Format:
+    return "json" if as_json else fmt
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask on a terminal; without one, --yes must say it (SPEC: exit 2 otherwise)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InvalidValue("not on a terminal: add --yes to confirm")
+    if not typer.confirm(question, default=False, err=True):
+        raise Refused("nothing was deleted")

@@ -1,0 +1,199 @@
+"""Finding, opening and guarding the SQLite file.
+
+The hot path uses the standard library's sqlite3 directly: importing
+sqlite-utils costs about 55 ms, a third of a whole command's time budget (see
+bench/startup.py).  Schema changes live in `migrations.py`.
+
+Transactions are explicit (`isolation_level=None`): every command runs inside
+one `session()`, which is a single `BEGIN IMMEDIATE` transaction for writes
+and a single read snapshot for reads, so a command is applied whole or not at
+all, and concurrent writers queue on SQLite's lock instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from crmcli.errors import DatabaseRefused, Locked
+
+APPLICATION_ID = 0x43524D01  # "CRM\x01": marks a file as ours
+DEFAULT_LOCK_TIMEOUT = 15.0  # seconds; SPEC asks for at least 10
+
+# Primary result codes (sqlite3.h); extended codes keep them in the low byte.
+_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _CANTOPEN, _FULL, _NOTADB = 5, 6, 8, 10, 11, 14, 13, 26
+
+
+def resolve_path(option: str | None) -> Path:
+    """--db, else $CRM_DB, else the per-user data folder."""
+    if option:
+        return Path(option).expanduser()
+    if os.environ.get("CRM_DB"):
+        return Path(os.environ["CRM_DB"]).expanduser()
+    import platformdirs
+
+    return platformdirs.user_data_path("crmcli") / "crm.db"
+
+
+def lock_timeout() -> float:
+    """How long a writer waits for the lock; CRM_LOCK_TIMEOUT overrides (tests use it)."""
+    raw = os.environ.get("CRM_LOCK_TIMEOUT")
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_LOCK_TIMEOUT
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+
+
+@contextmanager
+def session(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
+    """One command's connection and transaction: committed whole, or rolled back."""
+    with translated_errors(path):
+        conn = _open(path, write=write)
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+
+@contextmanager
+def translated_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's failures into CrmErrors with the exit code SPEC gives them."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        error = _translate(exc, path)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def _translate(exc: sqlite3.DatabaseError, path: Path) -> Exception | None:
+    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    if code in (_BUSY, _LOCKED):
+        return Locked(
+            f"the database stayed locked by another process for {lock_timeout():g} s; retry later"
+        )
+    if code == _READONLY:
+        return DatabaseRefused(f"the database {path} is read-only: {exc}")
+    if code == _CANTOPEN:
+        return DatabaseRefused(f"cannot open the database {path}: {exc}")
+    if code in (_NOTADB, _CORRUPT):
+        return DatabaseRefused(f"{path} is not a crm database or is corrupt: {exc}")
+    if code == _FULL:
+        return DatabaseRefused(f"the disk holding {path} is full; nothing was written")
+    if code == _IOERR:
+        return DatabaseRefused(f"input/output error on {path}: {exc}; nothing was written")
+    return None
+
+
+def _open(path: Path, *, write: bool) -> sqlite3.Connection:
+    if not path.exists():
+        if not write:
+            # A read on a missing database shows an empty one and creates nothing.
+            return _memory()
+        _create_file(path)
+    elif path.is_dir():
+        raise DatabaseRefused(f"the database path {path} is a folder")
+    conn = sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None)
+    try:
+        if _prepare(conn, path, write=write):
+            return conn
+    except BaseException:
+        conn.close()
+        raise
+    conn.close()
+    return _memory()
+
+
+def _memory() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    _migrate(conn)
+    return conn
+
+
+def _create_file(path: Path) -> None:
+    """Create the file 0600, and any missing folders 0700, before SQLite opens it."""
+    missing = []
+    parent = path.parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+            folder.chmod(0o700)  # mkdir's mode is filtered by the umask
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise DatabaseRefused(f"cannot create the folder {folder}: {exc.strerror}") from None
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+    except FileExistsError:
+        return  # another process created it a moment ago: fine
+    except OSError as exc:
+        raise DatabaseRefused(f"cannot create the database {path}: {exc.strerror}") from None
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, *, write: bool) -> bool:
+    """Check the file is ours and current; False means 'empty file, nothing to read'.
+
+    Only reads happen before the checks pass, so a foreign or newer file is left
+    exactly as it was.
+    """
+    from crmcli.migrations import SCHEMA_VERSION
+
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app_id != APPLICATION_ID:
+        empty = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        if app_id != 0 or version != 0 or not empty:
+            raise DatabaseRefused(
+                f"{path} is not a crm database (another program's SQLite file); "
+                "it was left untouched"
+            )
+        if not write:
+            return False
+    elif version > SCHEMA_VERSION:
+        raise DatabaseRefused(
+            f"{path} was written by a newer crm (schema {version}; this crm knows up to "
+            f"{SCHEMA_VERSION}); upgrade crm to use it"
+        )
+    conn.execute("PRAGMA foreign_keys = ON")
+    if version < SCHEMA_VERSION:
+        _migrate(conn)
+    return True
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema up to date in one transaction; safe if two processes race."""
+    from crmcli.migrations import MIGRATIONS, SCHEMA_VERSION
+
+    conn.execute("PRAGMA journal_mode = WAL")  # persistent; cannot change inside a transaction
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:  # a newer crm got there first
+            raise DatabaseRefused(
+                f"the database was just upgraded to schema {version} by a newer crm"
+            )
+        for step in MIGRATIONS[version:]:
+            step(conn)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise

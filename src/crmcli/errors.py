@@ -1,0 +1,62 @@
+"""Every way a command can fail, each carrying the exit code SPEC gives it.
+
+The CLI turns any CrmError into `Error: <message>` on stderr and exits with
+`exit_code`; nothing here knows about typer or rich.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    SUCCESS = 0
+    FAILED = 1
+    USAGE = 2
+    REFERENCE = 3
+    LOCKED = 75
+    INTERRUPTED = 130
+
+
+class CrmError(Exception):
+    """Base class: a failure the user should see as one clear message."""
+
+    exit_code = ExitCode.FAILED
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Refused(CrmError):
+    """Duplicate, conflict, delete refused, and similar: exit 1."""
+
+
+class DatabaseRefused(CrmError):
+    """Unreadable, corrupt, foreign, newer or read-only database: exit 1."""
+
+
+class InvalidValue(CrmError):
+    """A value the user typed is not acceptable (bad e-mail, empty name...): exit 2."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ReferenceError_(CrmError):
+    """A reference matched no record, or several: exit 3."""
+
+    exit_code = ExitCode.REFERENCE
+
+
+class NotFound(ReferenceError_):
+    pass
+
+
+class Ambiguous(ReferenceError_):
+    pass
+
+
+class Locked(CrmError):
+    """Another process kept the write lock past the wait limit: exit 75."""
+
+    exit_code = ExitCode.LOCKED

@@ -1,0 +1,138 @@
+"""The schema, as an ordered list of steps.
+
+Each step is a plain function `mNNN_what(conn)` run inside the transaction that
+`db._migrate` opens; `PRAGMA user_version` records how many have run.  Never
+edit a step that has shipped: add a new one.  Plain SQL is used because the
+schema needs what sqlite-utils' `create_table` cannot say (AUTOINCREMENT, so
+ids are never reused; CHECK constraints).  Later steps that reshape a table can
+use `sqlite_utils.Database(conn).table(...).transform(...)`, which runs inside
+our transaction as savepoints.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_COMMON = """
+    tags TEXT NOT NULL DEFAULT '[]',
+    fields TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+"""
+
+_ADDRESS = "street TEXT, city TEXT, region TEXT, postal_code TEXT, country TEXT,"
+
+
+def m001_initial(conn: sqlite3.Connection) -> None:
+    statements = f"""
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL DEFAULT 'business' CHECK (kind IN ('business', 'person')),
+        type TEXT CHECK (type IN
+            ('customer', 'prospect', 'partner', 'vendor', 'competitor', 'other')),
+        industry TEXT, website TEXT, email TEXT, phone TEXT,
+        {_ADDRESS}
+        parent_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        description TEXT,
+        {_COMMON}
+    );
+    CREATE INDEX accounts_parent ON accounts(parent_id);
+
+    CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        first_name TEXT,
+        last_name TEXT,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        title TEXT, department TEXT,
+        account_id INTEGER REFERENCES accounts(id),
+        {_ADDRESS}
+        birthday TEXT,
+        description TEXT,
+        {_COMMON},
+        CHECK (first_name IS NOT NULL OR last_name IS NOT NULL)
+    );
+    CREATE INDEX contacts_name_key ON contacts(name_key);
+    CREATE INDEX contacts_account ON contacts(account_id);
+
+    -- value_key is the address folded to lower case: UNIQUE makes the database
+    -- itself refuse a second contact with the same e-mail, however scripts race.
+    CREATE TABLE contact_emails (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        value_key TEXT NOT NULL UNIQUE,
+        label TEXT
+    );
+    CREATE INDEX contact_emails_contact ON contact_emails(contact_id, position);
+
+    CREATE TABLE contact_phones (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        label TEXT
+    );
+    CREATE INDEX contact_phones_contact ON contact_phones(contact_id, position);
+
+    -- amount is an exact decimal kept as text, never a binary float.
+    CREATE TABLE deals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        account_id INTEGER REFERENCES accounts(id),
+        contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+        amount TEXT,
+        currency TEXT NOT NULL DEFAULT 'USD',
+        stage TEXT NOT NULL DEFAULT 'lead',
+        probability INTEGER CHECK (probability BETWEEN 0 AND 100),
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'won', 'lost')),
+        close_date TEXT,
+        description TEXT,
+        {_COMMON}
+    );
+    CREATE INDEX deals_name_key ON deals(name_key);
+    CREATE INDEX deals_account ON deals(account_id);
+    CREATE INDEX deals_contact ON deals(contact_id);
+
+    CREATE TABLE activities (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('note', 'call', 'meeting', 'email')),
+        subject TEXT,
+        body TEXT,
+        at TEXT NOT NULL,
+        account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+        deal_id INTEGER REFERENCES deals(id) ON DELETE SET NULL,
+        {_COMMON}
+    );
+    CREATE INDEX activities_account ON activities(account_id);
+    CREATE INDEX activities_contact ON activities(contact_id);
+    CREATE INDEX activities_deal ON activities(deal_id);
+
+    CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        title TEXT NOT NULL,
+        due TEXT,
+        done INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),
+        done_at TEXT,
+        account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+        deal_id INTEGER REFERENCES deals(id) ON DELETE SET NULL,
+        {_COMMON}
+    );
+    CREATE INDEX tasks_account ON tasks(account_id);
+    CREATE INDEX tasks_contact ON tasks(contact_id);
+    CREATE INDEX tasks_deal ON tasks(deal_id);
+    """
+    # executescript() would COMMIT our transaction first; run statement by statement.
+    for statement in statements.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+MIGRATIONS = [m001_initial]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,213 @@
+"""Record fields and the rules their values must follow.
+
+Records travel as plain dicts whose keys are the JSON field names of SPEC, in
+the order the tuples below give.  Everything here is pure Python: the store
+calls these checks before it writes, so a bad value is exit 2 and nothing is
+written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from crmcli.errors import InvalidValue
+
+LINE_MAX = 500  # names, titles and other single-line fields
+EMAIL_MAX = 254
+TEXT_MAX_BYTES = 1_000_000  # descriptions and bodies
+KEY_MAX = 64  # custom field keys
+
+ACCOUNT_KINDS = ("business", "person")
+ACCOUNT_TYPES = ("customer", "prospect", "partner", "vendor", "competitor", "other")
+
+ADDRESS_FIELDS = ("street", "city", "region", "postal_code", "country")
+
+ACCOUNT_FIELDS = (
+    "id", "name", "kind", "type", "industry", "website", "email", "phone",
+    *ADDRESS_FIELDS, "parent_id", "parent", "description",
+    "tags", "fields", "created_at", "updated_at",
+)  # fmt: skip
+
+CONTACT_FIELDS = (
+    "id", "name", "first_name", "last_name", "title", "department",
+    "email", "phone", "emails", "phones", "account_id", "account",
+    *ADDRESS_FIELDS, "birthday", "description",
+    "tags", "fields", "created_at", "updated_at",
+)  # fmt: skip
+
+DEAL_FIELDS = (
+    "id", "name", "account_id", "account", "contact_id", "contact", "amount",
+    "currency", "stage", "probability", "status", "close_date", "description",
+    "tags", "fields", "created_at", "updated_at",
+)  # fmt: skip
+
+ACTIVITY_FIELDS = (
+    "id", "kind", "subject", "body", "at", "account_id", "contact_id", "deal_id",
+    "tags", "fields", "created_at", "updated_at",
+)  # fmt: skip
+
+TASK_FIELDS = (
+    "id", "title", "due", "done", "done_at", "account_id", "contact_id", "deal_id",
+    "tags", "fields", "created_at", "updated_at",
+)  # fmt: skip
+
+_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+_LABEL_RE = re.compile(r"([^\W\d][\w .-]{0,39}):(?!//)(.+)\Z", re.S)
+_PHONE_RE = re.compile(r"[0-9+().\-/ ]+((ext\.?|x|#) ?[0-9]+)?\Z", re.I)
+
+
+def nfc(text: str) -> str:
+    """Text as stored: NFC-normalised; bytes that were not UTF-8 are refused."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidValue(f"{text!r} is not valid UTF-8 text") from None
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """The key two names are compared by: case and composition ignored."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
+
+
+def _check_length(field: str, value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise InvalidValue(f"{field} is too long: {len(value):,} characters (at most {limit:,})")
+    return value
+
+
+def line(field: str, value: str | None) -> str | None:
+    """A single-line optional field; '' clears it."""
+    if value is None:
+        return None
+    value = nfc(value)
+    if not value.strip():
+        return None
+    return _check_length(field, value, LINE_MAX)
+
+
+def name(field: str, value: str | None) -> str:
+    """A required name: surrounding blanks dropped, must not be empty."""
+    value = nfc(value or "").strip()
+    if not value:
+        raise InvalidValue(f"{field} must not be empty")
+    return _check_length(field, value, LINE_MAX)
+
+
+def text(field: str, value: str | None) -> str | None:
+    """A long, multi-line optional field such as a description."""
+    if value is None:
+        return None
+    value = nfc(value)
+    if not value.strip():
+        return None
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > TEXT_MAX_BYTES:
+        raise InvalidValue(f"{field} is too large: {size:,} bytes (at most {TEXT_MAX_BYTES:,})")
+    return value
+
+
+def choice(field: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if value is None or value == "":
+        return None
+    folded = value.strip().lower()
+    if folded not in allowed:
+        raise InvalidValue(f"{field} must be one of {', '.join(allowed)} (got {value!r})")
+    return folded
+
+
+def email(value: str | None, field: str = "email") -> str | None:
+    """A syntactically valid address (no DNS look-up), stored as typed."""
+    if value is None or not value.strip():
+        return None
+    value = _check_length(field, nfc(value.strip()), EMAIL_MAX)
+    from email_validator import EmailNotValidError, validate_email  # ~20 ms: only when needed
+
+    try:
+        validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise InvalidValue(f"invalid {field} {value!r}: {exc}") from None
+    return value
+
+
+def phone(value: str | None, field: str = "phone") -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = _check_length(field, nfc(value.strip()), LINE_MAX)
+    if not _PHONE_RE.match(value) or not any(c.isdigit() for c in value):
+        raise InvalidValue(
+            f"invalid {field} {value!r}: use digits, spaces and + ( ) . - / (e.g. +1 555 0100)"
+        )
+    return value
+
+
+def labelled(raw: str) -> tuple[str | None, str]:
+    """Split `[LABEL:]VALUE` as in `--email work:jane@acme.example`."""
+    match = _LABEL_RE.match(raw.strip())
+    if match and "@" not in match.group(1):
+        return match.group(1).strip().lower() or None, match.group(2).strip()
+    return None, raw.strip()
+
+
+def date(field: str, value: str | None) -> str | None:
+    """A calendar date written YYYY-MM-DD."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InvalidValue(f"invalid {field} {value!r}: use YYYY-MM-DD, e.g. 1990-04-23") from None
+
+
+def field_key(key: str) -> str:
+    key = key.strip()
+    if not _KEY_RE.match(key) or len(key) > KEY_MAX:
+        raise InvalidValue(
+            f"invalid custom field key {key!r}: letters, digits, _ . - "
+            f"(starting with a letter or _), at most {KEY_MAX} characters"
+        )
+    return key
+
+
+def assignments(pairs: list[str] | None) -> dict[str, str]:
+    """Parse repeated `--set KEY=VALUE` options."""
+    result: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise InvalidValue(f"--set takes KEY=VALUE (got {pair!r})")
+        result[field_key(key)] = _check_length(f"custom field {key}", nfc(value), LINE_MAX)
+    return result
+
+
+def tags(values: list[str] | None) -> list[str]:
+    """Clean tags: trimmed, non-empty, first spelling kept when two differ only in case."""
+    result: list[str] = []
+    seen: set[str] = set()
+    for value in values or []:
+        tag = _check_length("tag", nfc(value).strip(), LINE_MAX)
+        if not tag:
+            raise InvalidValue("a tag must not be empty")
+        if fold(tag) not in seen:
+            seen.add(fold(tag))
+            result.append(tag)
+    return result
+
+
+def split_full_name(full: str) -> tuple[str | None, str | None]:
+    """'Jane Q. Doe' -> ('Jane Q.', 'Doe'); one word is a first name."""
+    words = full.split()
+    if not words:
+        return None, None
+    if len(words) == 1:
+        return words[0], None
+    return " ".join(words[:-1]), words[-1]
+
+
+def full_name(first: str | None, last: str | None) -> str:
+    return " ".join(part for part in (first, last) if part)

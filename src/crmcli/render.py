@@ -1,0 +1,207 @@
+"""Every byte a command prints as data goes through here.
+
+Formats: table (Rich), json, jsonl, csv, tsv, ids.  JSON/CSV/TSV go straight to
+stdout, whole and uncoloured; tables go through a Rich console that never
+interprets markup or emoji codes, after control characters in user text have
+been made visible (`\\x1b`).  Rich is imported only when a table is drawn.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Literal
+
+Format = Literal["table", "json", "jsonl", "csv", "tsv", "ids"]
+FORMATS = ("table", "json", "jsonl", "csv", "tsv", "ids")
+
+# C0/C1 controls, DEL, bidi embeddings/overrides/isolates, line/paragraph separators.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+class OutputClosed(Exception):
+    """The reader of stdout went away (`crm list | head -1`): stop quietly."""
+
+
+def escape(text: str, *, multiline: bool = False) -> str:
+    """Make control characters visible so none reaches the terminal."""
+
+    def visible(match: re.Match) -> str:
+        char = match.group()
+        if multiline and char in "\n\t":
+            return char
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSAFE.sub(visible, text)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def to_json(value: object, *, indent: int | None = None) -> str:
+    """JSON text; C1 and bidi characters escaped too (json escapes only C0)."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent, default=_json_value)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _write(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        raise OutputClosed from None
+
+
+def _flat(value: object) -> str:
+    """One CSV/TSV cell: lists joined by ';', labelled values as label:value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(_labelled(item) for item in value)
+    if isinstance(value, dict):
+        return to_json(value)
+    return str(value)
+
+
+def _labelled(item: object) -> str:
+    if isinstance(item, dict):
+        return f"{item['label']}:{item['value']}" if item.get("label") else str(item["value"])
+    return str(item)
+
+
+def _cell(value: object) -> str:
+    """A table cell, before escaping."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_labelled(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={val}" for key, val in value.items())
+    return str(value)
+
+
+def records(
+    rows: Iterable[dict],
+    fmt: Format,
+    *,
+    fields: Sequence[str],
+    columns: Sequence[str],
+    empty: str = "nothing to show",
+) -> int:
+    """Write a listing; rows are streamed, never all held at once. Returns the count."""
+    count = 0
+    if fmt == "table":
+        count = _table(rows, columns)
+        if count == 0:
+            print(empty, file=sys.stderr)
+        return count
+    if fmt in ("csv", "tsv"):
+        writer = csv.writer(_Stdout(), dialect="excel" if fmt == "csv" else "excel-tab")
+        writer.writerow(list(fields))
+    elif fmt == "json":
+        _write("[")
+    for row in rows:
+        if fmt == "json":
+            body = to_json(row, indent=2).replace("\n", "\n  ")
+            _write(("," if count else "") + "\n  " + body)
+        elif fmt == "jsonl":
+            _write(to_json(row) + "\n")
+        elif fmt == "ids":
+            _write(f"{row['id']}\n")
+        else:
+            writer.writerow([_flat(row.get(field)) for field in fields])
+        count += 1
+    if fmt == "json":
+        _write("\n]\n" if count else "]\n")
+    return count
+
+
+def record(
+    row: dict,
+    fmt: Format,
+    *,
+    fields: Sequence[str],
+    sections: dict[str, tuple[list[dict], Sequence[str]]] | None = None,
+) -> None:
+    """Write one record (show/new/edit): an object in JSON, a card as a table.
+
+    `sections` are lists shown under the record (an account's contacts), each
+    with the columns its table shows; in JSON they are extra keys.
+    """
+    sections = sections or {}
+    if fmt in ("json", "jsonl"):
+        full = {**row, **{name: rows for name, (rows, _) in sections.items()}}
+        _write(to_json(full, indent=2 if fmt == "json" else None) + "\n")
+    elif fmt == "table":
+        _card(row, fields, sections)
+    else:
+        records([row], fmt, fields=fields, columns=fields)
+
+
+def new_id(row_id: int) -> None:
+    _write(f"{row_id}\n")
+
+
+class _Stdout:
+    """A file-like object for csv.writer that reports a closed pipe our way."""
+
+    def write(self, text: str) -> None:
+        _write(text)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(markup=False, highlight=False, emoji=False, soft_wrap=False)
+
+
+def _table(rows: Iterable[dict], columns: Sequence[str]) -> int:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(*[column.replace("_", " ") for column in columns], highlight=False)
+    count = 0
+    for row in rows:
+        table.add_row(*[Text(escape(_cell(row.get(column)))) for column in columns])
+        count += 1
+    if count:
+        _print(table)
+    return count
+
+
+def _card(row: dict, fields: Sequence[str], sections: dict) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    card = Table(show_header=False, box=None, highlight=False, padding=(0, 1))
+    card.add_column(style="bold")
+    card.add_column()
+    for field in fields:
+        value = row.get(field)
+        if value in (None, [], {}):
+            continue
+        multiline = field in ("description", "body")
+        card.add_row(field.replace("_", " "), Text(escape(_cell(value), multiline=multiline)))
+    _print(card)
+    for name, (rows, columns) in sections.items():
+        if rows:
+            _print(Text(f"\n{name.capitalize()} ({len(rows)})", style="bold"))
+            _table(rows, columns)
+
+
+def _print(renderable) -> None:
+    try:
+        _console().print(renderable)
+    except BrokenPipeError:
+        raise OutputClosed from None

@@ -1,0 +1,192 @@
+"""Accounts: companies and organisations, or single persons treated as customers."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Literal
+
+from crmcli import models
+from crmcli.errors import InvalidValue, Refused
+from crmcli.store import common, refs
+
+# Every column an edit may set, with the check its value goes through.
+_CHECKS = {
+    "name": lambda v: models.name("name", v),
+    "kind": lambda v: models.choice("kind", v, models.ACCOUNT_KINDS) or "business",
+    "type": lambda v: models.choice("type", v, models.ACCOUNT_TYPES),
+    "industry": lambda v: models.line("industry", v),
+    "website": lambda v: models.line("website", v),
+    "email": lambda v: models.email(v),
+    "phone": lambda v: models.phone(v),
+    **{f: (lambda v, f=f: models.line(f.replace("_", " "), v)) for f in models.ADDRESS_FIELDS},
+    "description": lambda v: models.text("description", v),
+}
+EDITABLE = tuple(_CHECKS)
+
+_SELECT = """
+    SELECT a.id, a.name, a.kind, a.type, a.industry, a.website, a.email, a.phone,
+           a.street, a.city, a.region, a.postal_code, a.country,
+           a.parent_id, p.name AS parent, a.description,
+           a.tags, a.fields, a.created_at, a.updated_at
+    FROM accounts a LEFT JOIN accounts p ON p.id = a.parent_id
+"""
+
+DeleteMode = Literal["refuse", "detach", "cascade"]
+
+
+def _clean(values: dict[str, str | None]) -> dict:
+    """Checked column values for the options that were given (None = not given)."""
+    unknown = set(values) - set(_CHECKS)
+    if unknown:
+        raise InvalidValue(f"unknown account field(s): {', '.join(sorted(unknown))}")
+    cleaned = {key: _CHECKS[key](raw) for key, raw in values.items() if raw is not None}
+    if "name" in cleaned:
+        cleaned["name_key"] = models.fold(cleaned["name"])
+    return cleaned
+
+
+def _check_name_free(conn: sqlite3.Connection, key: str, own_id: int | None = None) -> None:
+    row = conn.execute("SELECT id, name FROM accounts WHERE name_key = ?", (key,)).fetchone()
+    if row and row[0] != own_id:
+        raise Refused(f"an account named {row[1]!r} already exists (id {row[0]})")
+
+
+def _write(conn: sqlite3.Connection, action):
+    """Run an insert/update, reporting a name taken by a concurrent writer as a refusal."""
+    try:
+        return action()
+    except sqlite3.IntegrityError as exc:
+        if "accounts.name_key" in str(exc):
+            raise Refused("an account with that name already exists") from None
+        raise
+
+
+def add_account(
+    conn: sqlite3.Connection,
+    values: dict[str, str | None],
+    *,
+    parent: str | None = None,
+    tags: list[str] | None = None,
+    fields: dict[str, str] | None = None,
+) -> dict:
+    """Create an account; `values` maps field names to the text the user gave."""
+    if values.get("name") is None:
+        raise InvalidValue("name must not be empty")
+    row = _clean(values)
+    _check_name_free(conn, row["name_key"])
+    if parent is not None:
+        row["parent_id"] = refs.account_id(conn, parent)
+    row["tags"] = common.dump(models.tags(tags))
+    row["fields"] = common.dump(fields or {})
+    new_id = _write(conn, lambda: common.insert(conn, "accounts", row))
+    return get_account(conn, new_id)
+
+
+def get_account(conn: sqlite3.Connection, account_id: int) -> dict:
+    cursor = conn.execute(_SELECT + " WHERE a.id = ?", (account_id,))
+    return common.record(cursor, cursor.fetchone())
+
+
+def list_accounts(conn: sqlite3.Connection) -> Iterator[dict]:
+    return common.records(conn.execute(_SELECT + " ORDER BY a.name_key, a.id"))
+
+
+def edit_account(
+    conn: sqlite3.Connection,
+    ref: str,
+    values: dict[str, str | None],
+    *,
+    parent: str | None = None,
+    no_parent: bool = False,
+    add_tags: list[str] | None = None,
+    remove_tags: list[str] | None = None,
+    set_fields: dict[str, str] | None = None,
+    unset_fields: list[str] | None = None,
+) -> dict:
+    account_id = refs.account_id(conn, ref)
+    current = get_account(conn, account_id)
+    row = _clean(values)
+    if "name_key" in row:
+        _check_name_free(conn, row["name_key"], account_id)
+    if parent is not None and no_parent:
+        raise InvalidValue("--parent and --no-parent cannot be used together")
+    if no_parent:
+        row["parent_id"] = None
+    elif parent is not None:
+        row["parent_id"] = _parent_for(conn, account_id, parent)
+    if add_tags or remove_tags:
+        row["tags"] = common.dump(
+            common.edited_tags(current["tags"], add_tags or [], remove_tags or [])
+        )
+    if set_fields or unset_fields:
+        edited = common.edited_fields(current["fields"], set_fields or {}, unset_fields or [])
+        row["fields"] = common.dump(edited)
+    if row:
+        _write(conn, lambda: common.update(conn, "accounts", account_id, row))
+    return get_account(conn, account_id)
+
+
+def _parent_for(conn: sqlite3.Connection, account_id: int, parent: str) -> int:
+    """The parent's id, refusing a loop (an account under itself or its descendants)."""
+    parent_id = refs.account_id(conn, parent)
+    ancestor: int | None = parent_id
+    while ancestor is not None:
+        if ancestor == account_id:
+            raise Refused("an account cannot be its own parent or sit under its own child")
+        ancestor = conn.execute(
+            "SELECT parent_id FROM accounts WHERE id = ?", (ancestor,)
+        ).fetchone()[0]
+    return parent_id
+
+
+def dependants(conn: sqlite3.Connection, account_id: int) -> dict[str, int]:
+    """How many contacts and deals hang on an account."""
+    contacts = conn.execute(
+        "SELECT count(*) FROM contacts WHERE account_id = ?", (account_id,)
+    ).fetchone()[0]
+    deals = conn.execute(
+        "SELECT count(*) FROM deals WHERE account_id = ?", (account_id,)
+    ).fetchone()[0]
+    return {"contacts": contacts, "deals": deals}
+
+
+def delete_account(
+    conn: sqlite3.Connection, ref: str, mode: DeleteMode = "refuse"
+) -> tuple[dict, dict[str, int]]:
+    """Delete an account; contacts and deals block it unless detached or cascaded.
+
+    Returns the deleted record and how many contacts and deals went with it
+    (cascade) or were unlinked from it (detach).
+    """
+    account_id = refs.account_id(conn, ref)
+    account = get_account(conn, account_id)
+    counts = dependants(conn, account_id)
+    if mode == "refuse" and any(counts.values()):
+        raise Refused(
+            f"account {account['name']!r} still has {counts['contacts']} contact(s) and "
+            f"{counts['deals']} deal(s); use --detach to keep them unlinked "
+            "or --cascade to delete them too"
+        )
+    if mode == "cascade":
+        _delete_linked(conn, account_id)
+    else:
+        conn.execute("UPDATE contacts SET account_id = NULL WHERE account_id = ?", (account_id,))
+        conn.execute("UPDATE deals SET account_id = NULL WHERE account_id = ?", (account_id,))
+    # Child accounts, activities and tasks are unlinked by ON DELETE SET NULL.
+    conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+    return account, counts
+
+
+def _delete_linked(conn: sqlite3.Connection, account_id: int) -> None:
+    """--cascade: the account's contacts and deals go, with their activities and tasks."""
+    owned = {
+        "account_id": "= :id",
+        "contact_id": "IN (SELECT id FROM contacts WHERE account_id = :id)",
+        "deal_id": "IN (SELECT id FROM deals WHERE account_id = :id)",
+    }
+    for table in ("activities", "tasks"):
+        where = " OR ".join(f"{column} {test}" for column, test in owned.items())
+        conn.execute(f"DELETE FROM {table} WHERE {where}", {"id": account_id})
+    conn.execute("DELETE FROM deals WHERE account_id = ?", (account_id,))
+    conn.execute("DELETE FROM contacts WHERE account_id = ?", (account_id,))

@@ -1,0 +1,262 @@
+"""Contacts: people, each optionally working for one account."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+from crmcli import models
+from crmcli.errors import InvalidValue, Refused
+from crmcli.store import common, refs
+
+_CHECKS = {
+    "title": lambda v: models.line("title", v),
+    "department": lambda v: models.line("department", v),
+    **{f: (lambda v, f=f: models.line(f.replace("_", " "), v)) for f in models.ADDRESS_FIELDS},
+    "birthday": lambda v: models.date("birthday", v),
+    "description": lambda v: models.text("description", v),
+}
+EDITABLE = ("name", "first_name", "last_name", *_CHECKS)
+
+# emails/phones are JSON lists built by SQLite itself, so a listing streams
+# row by row instead of gathering all addresses first.
+_SELECT = """
+    SELECT c.id, c.name, c.first_name, c.last_name, c.title, c.department,
+           (SELECT value FROM contact_emails WHERE contact_id = c.id
+              ORDER BY position LIMIT 1) AS email,
+           (SELECT value FROM contact_phones WHERE contact_id = c.id
+              ORDER BY position LIMIT 1) AS phone,
+           (SELECT json_group_array(json_object('value', value, 'label', label))
+              FROM (SELECT value, label FROM contact_emails WHERE contact_id = c.id
+                    ORDER BY position)) AS emails,
+           (SELECT json_group_array(json_object('value', value, 'label', label))
+              FROM (SELECT value, label FROM contact_phones WHERE contact_id = c.id
+                    ORDER BY position)) AS phones,
+           c.account_id, a.name AS account,
+           c.street, c.city, c.region, c.postal_code, c.country,
+           c.birthday, c.description, c.tags, c.fields, c.created_at, c.updated_at
+    FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id
+"""
+
+
+def _names(full: str | None, first: str | None, last: str | None) -> dict:
+    """first/last/name columns from NAME and --first/--last (which win)."""
+    split_first, split_last = models.split_full_name(models.nfc(full or ""))
+    first = split_first if first is None else first
+    last = split_last if last is None else last
+    first = models.line("first name", first)
+    last = models.line("last name", last)
+    if first is None and last is None:
+        raise InvalidValue("a contact needs a name: give NAME, --first or --last")
+    first, last = (part.strip() if part else None for part in (first, last))
+    full_name = models.full_name(first, last)
+    return {
+        "first_name": first,
+        "last_name": last,
+        "name": full_name,
+        "name_key": models.fold(full_name),
+    }
+
+
+def _clean(values: dict[str, str | None]) -> dict:
+    unknown = set(values) - set(_CHECKS)
+    if unknown:
+        raise InvalidValue(f"unknown contact field(s): {', '.join(sorted(unknown))}")
+    return {key: _CHECKS[key](raw) for key, raw in values.items() if raw is not None}
+
+
+def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:
+    """`[LABEL:]ADDR` options as checked (label, address) pairs, duplicates dropped."""
+    result, seen = [], set()
+    for item in raw or []:
+        label, value = models.labelled(item)
+        address = models.email(value)
+        if address is None:
+            raise InvalidValue(f"empty e-mail address in {item!r}")
+        if models.fold(address) not in seen:
+            seen.add(models.fold(address))
+            result.append((label, address))
+    return result
+
+
+def parse_phones(raw: list[str] | None) -> list[tuple[str | None, str]]:
+    result = []
+    for item in raw or []:
+        label, value = models.labelled(item)
+        number = models.phone(value)
+        if number is None:
+            raise InvalidValue(f"empty phone number in {item!r}")
+        if number not in (n for _, n in result):
+            result.append((label, number))
+    return result
+
+
+def add_contact(
+    conn: sqlite3.Connection,
+    *,
+    full_name: str | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    values: dict[str, str | None] | None = None,
+    account: str | None = None,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    tags: list[str] | None = None,
+    fields: dict[str, str] | None = None,
+) -> dict:
+    row = {**_names(full_name, first, last), **_clean(values or {})}
+    email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
+    if account is not None:
+        row["account_id"] = refs.account_id(conn, account)
+    row["tags"] = common.dump(models.tags(tags))
+    row["fields"] = common.dump(fields or {})
+    contact_id = common.insert(conn, "contacts", row)
+    _add_emails(conn, contact_id, email_pairs)
+    _add_phones(conn, contact_id, phone_pairs)
+    return get_contact(conn, contact_id)
+
+
+def _add_emails(conn: sqlite3.Connection, contact_id: int, pairs: list) -> None:
+    """Append addresses; one already on this contact gets the new label instead."""
+    for label, address in pairs:
+        key = models.fold(address)
+        owner = conn.execute(
+            "SELECT e.contact_id, c.name FROM contact_emails e"
+            " JOIN contacts c ON c.id = e.contact_id WHERE e.value_key = ?",
+            (key,),
+        ).fetchone()
+        if owner and owner[0] == contact_id:
+            if label:
+                conn.execute(
+                    "UPDATE contact_emails SET label = ? WHERE value_key = ?", (label, key)
+                )
+            continue
+        if owner:
+            raise Refused(
+                f"the e-mail {address} already belongs to contact {owner[1]!r} (id {owner[0]})"
+            )
+        try:
+            conn.execute(
+                "INSERT INTO contact_emails (contact_id, position, value, value_key, label)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    contact_id,
+                    _next_position(conn, "contact_emails", contact_id),
+                    address,
+                    key,
+                    label,
+                ),
+            )
+        except sqlite3.IntegrityError:  # another process took it between our check and now
+            raise Refused(f"the e-mail {address} already belongs to another contact") from None
+
+
+def _add_phones(conn: sqlite3.Connection, contact_id: int, pairs: list) -> None:
+    for label, number in pairs:
+        existing = conn.execute(
+            "SELECT id FROM contact_phones WHERE contact_id = ? AND value = ?",
+            (contact_id, number),
+        ).fetchone()
+        if existing:
+            if label:
+                conn.execute(
+                    "UPDATE contact_phones SET label = ? WHERE id = ?", (label, existing[0])
+                )
+            continue
+        conn.execute(
+            "INSERT INTO contact_phones (contact_id, position, value, label) VALUES (?, ?, ?, ?)",
+            (contact_id, _next_position(conn, "contact_phones", contact_id), number, label),
+        )
+
+
+def _next_position(conn: sqlite3.Connection, table: str, contact_id: int) -> int:
+    return conn.execute(
+        f"SELECT coalesce(max(position), -1) + 1 FROM {table} WHERE contact_id = ?", (contact_id,)
+    ).fetchone()[0]
+
+
+def _remove(conn: sqlite3.Connection, contact_id: int, table: str, raw: list[str]) -> None:
+    for item in raw:
+        if table == "contact_emails":
+            where, value = "value_key = ?", models.fold(models.nfc(item.strip()))
+        else:
+            where, value = "value = ?", models.nfc(item.strip())
+        cursor = conn.execute(
+            f"DELETE FROM {table} WHERE contact_id = ? AND {where}", (contact_id, value)
+        )
+        if cursor.rowcount == 0:
+            what = "e-mail" if table == "contact_emails" else "phone"
+            raise InvalidValue(f"the contact has no {what} {item!r} to remove")
+
+
+def get_contact(conn: sqlite3.Connection, contact_id: int) -> dict:
+    cursor = conn.execute(_SELECT + " WHERE c.id = ?", (contact_id,))
+    return common.record(cursor, cursor.fetchone())
+
+
+def list_contacts(conn: sqlite3.Connection, *, account_id: int | None = None) -> Iterator[dict]:
+    if account_id is None:
+        cursor = conn.execute(_SELECT + " ORDER BY c.name_key, c.id")
+    else:
+        cursor = conn.execute(
+            _SELECT + " WHERE c.account_id = ? ORDER BY c.name_key, c.id", (account_id,)
+        )
+    return common.records(cursor)
+
+
+def edit_contact(
+    conn: sqlite3.Connection,
+    ref: str,
+    *,
+    full_name: str | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    values: dict[str, str | None] | None = None,
+    account: str | None = None,
+    no_account: bool = False,
+    emails: list[str] | None = None,
+    remove_emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    remove_phones: list[str] | None = None,
+    add_tags: list[str] | None = None,
+    remove_tags: list[str] | None = None,
+    set_fields: dict[str, str] | None = None,
+    unset_fields: list[str] | None = None,
+) -> dict:
+    contact_id = refs.contact_id(conn, ref)
+    current = get_contact(conn, contact_id)
+    row = _clean(values or {})
+    if full_name is not None or first is not None or last is not None:
+        if full_name is None:
+            first = current["first_name"] if first is None else first
+            last = current["last_name"] if last is None else last
+        row.update(_names(full_name, first, last))
+    if account is not None and no_account:
+        raise InvalidValue("--account and --no-account cannot be used together")
+    if no_account:
+        row["account_id"] = None
+    elif account is not None:
+        row["account_id"] = refs.account_id(conn, account)
+    if add_tags or remove_tags:
+        row["tags"] = common.dump(
+            common.edited_tags(current["tags"], add_tags or [], remove_tags or [])
+        )
+    if set_fields or unset_fields:
+        edited = common.edited_fields(current["fields"], set_fields or {}, unset_fields or [])
+        row["fields"] = common.dump(edited)
+    email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
+    _remove(conn, contact_id, "contact_emails", remove_emails or [])
+    _remove(conn, contact_id, "contact_phones", remove_phones or [])
+    _add_emails(conn, contact_id, email_pairs)
+    _add_phones(conn, contact_id, phone_pairs)
+    # Touch updated_at when only the address lists changed, too.
+    common.update(conn, "contacts", contact_id, row)
+    return get_contact(conn, contact_id)
+
+
+def delete_contact(conn: sqlite3.Connection, ref: str) -> dict:
+    """Delete a contact with its addresses; its deals, activities and tasks stay, unlinked."""
+    contact_id = refs.contact_id(conn, ref)
+    contact = get_contact(conn, contact_id)
+    conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+    return contact

@@ -1,0 +1,78 @@
+"""Turning what a user typed (`42`, `Acme`, `jane@acme.example`) into one record id.
+
+SPEC: a number is an id first; then names compare ignoring case and Unicode
+composition, and contacts are also found by any of their e-mail addresses.
+No match or several is exit 3, naming the candidates or the closest names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sqlite3
+
+from crmcli import models
+from crmcli.errors import Ambiguous, NotFound
+
+_SHOWN = 10  # candidates listed in an error
+
+
+def account_id(conn: sqlite3.Connection, ref: str) -> int:
+    return _resolve(conn, "account", "accounts", ref)
+
+
+def contact_id(conn: sqlite3.Connection, ref: str) -> int:
+    return _resolve(conn, "contact", "contacts", ref)
+
+
+def deal_id(conn: sqlite3.Connection, ref: str) -> int:
+    return _resolve(conn, "deal", "deals", ref)
+
+
+def _resolve(conn: sqlite3.Connection, noun: str, table: str, ref: str) -> int:
+    text = ref.strip()
+    if text.isdigit() and text.isascii():
+        row = conn.execute(f"SELECT id FROM {table} WHERE id = ?", (int(text),)).fetchone()
+        if row:
+            return row[0]
+    key = models.fold(models.nfc(text))
+    matches = conn.execute(
+        f"SELECT id, name FROM {table} WHERE name_key = ? ORDER BY id LIMIT ?", (key, _SHOWN + 1)
+    ).fetchall()
+    if table == "contacts" and not matches:
+        matches = conn.execute(
+            "SELECT c.id, c.name FROM contact_emails e JOIN contacts c ON c.id = e.contact_id"
+            " WHERE e.value_key = ?",
+            (key,),
+        ).fetchall()
+    if len(matches) == 1:
+        return matches[0][0]
+    if matches:
+        raise Ambiguous(
+            f"{noun} {ref!r} matches several records; use an id:\n"
+            + _listing(matches)
+            + ("\n  ..." if len(matches) > _SHOWN else "")
+        )
+    raise NotFound(f"no {noun} matches {ref!r}" + _suggestions(conn, table, key))
+
+
+def _listing(rows: list[tuple[int, str]]) -> str:
+    return "\n".join(f"  {row_id}  {name}" for row_id, name in rows[:_SHOWN])
+
+
+def _suggestions(conn: sqlite3.Connection, table: str, key: str) -> str:
+    """'did you mean' names: those containing what was typed, then similar spellings."""
+    if not key:
+        return ""
+    rows = conn.execute(
+        f"SELECT id, name FROM {table} WHERE instr(name_key, ?) > 0 ORDER BY id LIMIT ?",
+        (key, _SHOWN),
+    ).fetchall()
+    if len(rows) < 3:
+        # Similar spellings: compared in Python, so only over a bounded sample.
+        pool = conn.execute(f"SELECT id, name, name_key FROM {table} LIMIT 20000").fetchall()
+        by_key = {row_key: (row_id, name) for row_id, name, row_key in pool}
+        close = difflib.get_close_matches(key, list(by_key), n=5, cutoff=0.6)
+        rows += [by_key[k] for k in close if by_key[k] not in rows]
+    if not rows:
+        return ""
+    return "; did you mean:\n" + _listing(rows)
