@@ -105,7 +105,9 @@ def text(field: str, value: str | None) -> str | None:
         return None
     size = len(value.encode("utf-8", "surrogatepass"))
     if size > TEXT_MAX_BYTES:
-        raise InvalidValue(f"{field} is too large: {size:,} bytes (at most {TEXT_MAX_BYTES:,})")
+        raise InvalidValue(
+            f"{field} is too large: {size:,} bytes (at most {TEXT_MAX_BYTES:,} bytes)"
+        )
     return value
 
 

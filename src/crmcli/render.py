@@ -21,6 +21,8 @@ FORMATS = ("table", "json", "jsonl", "csv", "tsv", "ids")
 
 # C0/C1 controls, DEL, bidi embeddings/overrides/isolates, line/paragraph separators.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# The same less C0, which json.dumps already escapes (and whose \n we indent with).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 class OutputClosed(Exception):
@@ -49,7 +51,7 @@ def _json_value(value: object) -> object:
 def to_json(value: object, *, indent: int | None = None) -> str:
     """JSON text; C1 and bidi characters escaped too (json escapes only C0)."""
     text = json.dumps(value, ensure_ascii=False, indent=indent, default=_json_value)
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _write(text: str) -> None:
@@ -107,7 +109,8 @@ def records(
             print(empty, file=sys.stderr)
         return count
     if fmt in ("csv", "tsv"):
-        writer = csv.writer(_Stdout(), dialect="excel" if fmt == "csv" else "excel-tab")
+        dialect = "excel" if fmt == "csv" else "excel-tab"
+        writer = csv.writer(_Stdout(), dialect=dialect, lineterminator="\n")
         writer.writerow(list(fields))
     elif fmt == "json":
         _write("[")

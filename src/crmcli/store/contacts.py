@@ -110,31 +110,42 @@ def add_contact(
         row["account_id"] = refs.account_id(conn, account)
     row["tags"] = common.dump(models.tags(tags))
     row["fields"] = common.dump(fields or {})
+    _check_emails_free(conn, email_pairs, None)
     contact_id = common.insert(conn, "contacts", row)
     _add_emails(conn, contact_id, email_pairs)
     _add_phones(conn, contact_id, phone_pairs)
     return get_contact(conn, contact_id)
 
 
+def _owner(conn: sqlite3.Connection, address: str) -> tuple[int, str] | None:
+    return conn.execute(
+        "SELECT e.contact_id, c.name FROM contact_emails e"
+        " JOIN contacts c ON c.id = e.contact_id WHERE e.value_key = ?",
+        (models.fold(address),),
+    ).fetchone()
+
+
+def _check_emails_free(conn: sqlite3.Connection, pairs: list, contact_id: int | None) -> None:
+    """Refuse before writing anything if another contact has one of the addresses."""
+    for _, address in pairs:
+        owner = _owner(conn, address)
+        if owner and owner[0] != contact_id:
+            raise Refused(
+                f"the e-mail {address} already belongs to contact {owner[1]!r} (id {owner[0]})"
+            )
+
+
 def _add_emails(conn: sqlite3.Connection, contact_id: int, pairs: list) -> None:
     """Append addresses; one already on this contact gets the new label instead."""
     for label, address in pairs:
         key = models.fold(address)
-        owner = conn.execute(
-            "SELECT e.contact_id, c.name FROM contact_emails e"
-            " JOIN contacts c ON c.id = e.contact_id WHERE e.value_key = ?",
-            (key,),
-        ).fetchone()
+        owner = _owner(conn, address)
         if owner and owner[0] == contact_id:
             if label:
                 conn.execute(
                     "UPDATE contact_emails SET label = ? WHERE value_key = ?", (label, key)
                 )
             continue
-        if owner:
-            raise Refused(
-                f"the e-mail {address} already belongs to contact {owner[1]!r} (id {owner[0]})"
-            )
         try:
             conn.execute(
                 "INSERT INTO contact_emails (contact_id, position, value, value_key, label)"
@@ -245,6 +256,7 @@ def edit_contact(
         edited = common.edited_fields(current["fields"], set_fields or {}, unset_fields or [])
         row["fields"] = common.dump(edited)
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
+    _check_emails_free(conn, email_pairs, contact_id)
     _remove(conn, contact_id, "contact_emails", remove_emails or [])
     _remove(conn, contact_id, "contact_phones", remove_phones or [])
     _add_emails(conn, contact_id, email_pairs)

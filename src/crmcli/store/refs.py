@@ -68,11 +68,15 @@ def _suggestions(conn: sqlite3.Connection, table: str, key: str) -> str:
         (key, _SHOWN),
     ).fetchall()
     if len(rows) < 3:
-        # Similar spellings: compared in Python, so only over a bounded sample.
+        # Similar spellings of the whole name or of one of its words, compared in
+        # Python and so only over a bounded sample.
         pool = conn.execute(f"SELECT id, name, name_key FROM {table} LIMIT 20000").fetchall()
-        by_key = {row_key: (row_id, name) for row_id, name, row_key in pool}
-        close = difflib.get_close_matches(key, list(by_key), n=5, cutoff=0.6)
-        rows += [by_key[k] for k in close if by_key[k] not in rows]
+        by_word: dict[str, list[tuple[int, str]]] = {}
+        for row_id, name, row_key in pool:
+            for word in {row_key, *row_key.split()}:
+                by_word.setdefault(word, []).append((row_id, name))
+        for word in difflib.get_close_matches(key, list(by_word), n=5, cutoff=0.6):
+            rows += [row for row in by_word[word] if row not in rows]
     if not rows:
         return ""
     return "; did you mean:\n" + _listing(rows)

@@ -1,0 +1,81 @@
+"""Every test gets its own database, and none can reach a real one."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crmcli import db
+from crmcli.cli import app
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """CRM_DB in tmp_path; HOME and XDG folders moved too, in case a default is used."""
+    monkeypatch.setenv("CRM_DB", str(tmp_path / "crm.db"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.delenv("CRM_DEBUG", raising=False)
+    monkeypatch.delenv("CRM_LOCK_TIMEOUT", raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "crm.db"
+
+
+@pytest.fixture
+def conn(db_path):
+    """A write session on a fresh database, committed when the test ends."""
+    with db.session(db_path, write=True) as connection:
+        yield connection
+
+
+class Crm:
+    """Run `crm ARGS...` in-process; returns the CliRunner result."""
+
+    def __init__(self):
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, env: dict | None = None):
+        return self.runner.invoke(app, list(args), input=input, env=env)
+
+    def ok(self, *args: str, **kwargs):
+        result = self(*args, **kwargs)
+        assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str, **kwargs):
+        return json.loads(self.ok(*args, "--json", **kwargs).stdout)
+
+    def new_id(self, *args: str) -> int:
+        return int(self.ok(*args, "-q").stdout)
+
+    def fails(self, code: int, *args: str, **kwargs):
+        """Run a command that must fail with `code`: stdout empty, one clear error."""
+        result = self(*args, **kwargs)
+        assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+        assert result.stdout == ""
+        assert result.stderr.startswith("Error: "), result.stderr
+        assert "Traceback" not in result.stderr
+        return result
+
+
+@pytest.fixture
+def crm() -> Crm:
+    return Crm()
+
+
+@pytest.fixture
+def installed_crm() -> str:
+    """The console script of the environment running the tests."""
+    path = Path(sys.executable).parent / "crm"
+    if not path.exists():
+        pytest.fail(f"the crm command is not installed next to {sys.executable}")
+    return str(path)
