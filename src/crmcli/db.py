@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from crmcli.errors import DatabaseRefused, Locked
 
 APPLICATION_ID = 0x43524D01  # "CRM\x01": marks a file as ours
 DEFAULT_LOCK_TIMEOUT = 15.0  # seconds; SPEC asks for at least 10
+_SLICE_MS = 100  # one slice of the wait for the write lock
 
 # Primary result codes (sqlite3.h); extended codes keep them in the low byte.
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _CANTOPEN, _FULL, _NOTADB = 5, 6, 8, 10, 11, 14, 13, 26
@@ -54,7 +56,10 @@ def session(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
     with translated_errors(path):
         conn = _open(path, write=write)
         try:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write:
+                _begin_immediate(conn)
+            else:
+                conn.execute("BEGIN")
             try:
                 yield conn
             except BaseException:
@@ -94,6 +99,27 @@ def _translate(exc: sqlite3.DatabaseError, path: Path) -> Exception | None:
     if code == _IOERR:
         return DatabaseRefused(f"input/output error on {path}: {exc}; nothing was written")
     return None
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take the write lock, waiting up to lock_timeout().
+
+    SQLite's own busy wait sleeps in C, where Ctrl-C cannot reach Python; waiting
+    in short slices keeps the command interruptible while it queues.
+    """
+    deadline = time.monotonic() + lock_timeout()
+    conn.execute(f"PRAGMA busy_timeout = {_SLICE_MS}")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (_BUSY, _LOCKED)
+                if not busy or time.monotonic() >= deadline:
+                    raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout() * 1000)}")
 
 
 def _open(path: Path, *, write: bool) -> sqlite3.Connection:
@@ -182,7 +208,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
     from crmcli.migrations import MIGRATIONS, SCHEMA_VERSION
 
     conn.execute("PRAGMA journal_mode = WAL")  # persistent; cannot change inside a transaction
-    conn.execute("BEGIN IMMEDIATE")
+    _begin_immediate(conn)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:  # a newer crm got there first

@@ -93,11 +93,15 @@ def output(fmt: Format, as_json: bool) -> Format:
     return "json" if as_json else fmt
 
 
+def on_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def confirm(question: str, yes: bool) -> None:
     """Ask on a terminal; without one, --yes must say it (SPEC: exit 2 otherwise)."""
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not on_terminal():
         raise InvalidValue("not on a terminal: add --yes to confirm")
     if not typer.confirm(question, default=False, err=True):
         raise Refused("nothing was deleted")
