@@ -40,15 +40,26 @@ def build(path: Path, count: int = 1000) -> None:
             )
 
 
-def median_ms(argv: list[str], runs: int, env: dict, counter: list[int]) -> float:
-    times = []
-    for _ in range(runs):
-        args = [a.replace("{n}", str(counter[0])) for a in argv]
-        counter[0] += 1
-        start = time.perf_counter()
-        subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+def time_ms(argv: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - start) * 1000
+
+
+def compare(floor: list[str], crm: list[str], runs: int, env: dict) -> tuple[float, float]:
+    """Median wall times, the two sides alternating so load drift hits both alike."""
+    floor_times, crm_times = [], []
+    for run in range(runs):
+        fill = {"{n}": str(run)}
+        floor_times.append(time_ms([_fill(a, fill) for a in floor], env))
+        crm_times.append(time_ms([_fill(a, fill) for a in crm], env))
+    return statistics.median(floor_times), statistics.median(crm_times)
+
+
+def _fill(arg: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        arg = arg.replace(key, value)
+    return arg
 
 
 def main() -> int:
@@ -62,7 +73,6 @@ def main() -> int:
         build(path)
         env = {**os.environ, "CRM_DB": str(path), "COLUMNS": "100"}
         bare = [python, str(HERE / "bare_app.py")]
-        counter = [0]
         cases = [
             ("--help", [*bare, "--help"], [crm, "--help"]),
             (
@@ -80,10 +90,7 @@ def main() -> int:
         print(f"{'command':<24}{'floor ms':>10}{'crm ms':>10}{'ratio':>8}  goal <= {GOAL}")
         worst = 0.0
         for label, floor_argv, crm_argv in cases:
-            # Interleave, so drift in machine load hits both sides alike.
-            floor_ms = crm_ms = 0.0
-            floor_ms = median_ms(floor_argv, options.runs, env, counter)
-            crm_ms = median_ms(crm_argv, options.runs, env, counter)
+            floor_ms, crm_ms = compare(floor_argv, crm_argv, options.runs, env)
             ratio = crm_ms / floor_ms
             worst = max(worst, ratio)
             print(f"{label:<24}{floor_ms:>10.1f}{crm_ms:>10.1f}{ratio:>8.2f}")

@@ -54,7 +54,9 @@ def test_show_lists_the_contacts(crm):
     crm.ok("contact", "add", "Jane Doe", "--account", "Acme", "--email", "jane@acme.example")
     shown = crm.json("account", "show", "acme")
     assert shown["name"] == "Acme"
-    assert [(c["name"], c["email"]) for c in shown["contacts"]] == [("Jane Doe", "jane@acme.example")]
+    assert [(c["name"], c["email"]) for c in shown["contacts"]] == [
+        ("Jane Doe", "jane@acme.example")
+    ]
     table = crm.ok("account", "show", "Acme").stdout
     assert "Contacts (1)" in table and "jane@acme.example" in table
 

@@ -67,8 +67,11 @@ def test_processes_adding_at_the_same_moment_all_succeed(run, installed_crm):
     procs = [
         subprocess.Popen(
             [installed_crm, "contact", "add", f"Person {i}", "--email", f"p{i}@acme.example"],
-            env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            env=run.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(6)
     ]
     results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
@@ -81,8 +84,11 @@ def test_same_email_from_several_processes_lands_once(run, installed_crm):
     procs = [
         subprocess.Popen(
             [installed_crm, "contact", "add", f"Twin {i}", "--email", "twin@acme.example"],
-            env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            env=run.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(4)
     ]
     codes = sorted(p.wait(timeout=60) for p in procs)
@@ -127,8 +133,11 @@ def test_ctrl_c_while_waiting_for_the_lock(run, tmp_path, installed_crm):
     try:
         proc = subprocess.Popen(
             [installed_crm, "account", "new", "Second"],
-            env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            env=run.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(1.5)  # started, and queued for the lock
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=10)

@@ -7,8 +7,9 @@ from crmcli.cli import app
 
 def walk(command, path=()):
     yield path, command
-    for name, sub in getattr(command, "commands", {}).items():
-        yield from walk(sub, (*path, name))
+    context = typer.Context(command)
+    for name in getattr(command, "list_commands", lambda ctx: [])(context):
+        yield from walk(command.get_command(context, name), (*path, name))
 
 
 def test_every_command_has_help(crm):
@@ -22,3 +23,9 @@ def test_every_command_has_help(crm):
         for param in command.params:
             if param.param_type_name == "option" and param.name != "help":
                 assert (param.help or "").strip(), f"crm {' '.join(path)} {param.opts} lacks help"
+
+
+def test_root_help_lists_every_command(crm):
+    text = crm.ok("--help").stdout
+    for name in ("account", "contact", "list", "demo"):
+        assert f"  {name} " in text

@@ -118,3 +118,37 @@ def test_assignments():
         models.assignments(["tier"])
     with pytest.raises(InvalidValue, match="custom field key"):
         models.assignments(["bad key=1"])
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "o'brien+tag@sub.example.co.uk",
+        "用户@例子.广告",
+        "x@[192.0.2.1]",
+        "x@[IPv6:2001:db8::1]",
+        "a-b@xn--bcher-kva.example",
+    ],
+)
+def test_more_valid_emails(address):
+    assert models.email(address) == address
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        (".jane@x.example", "dot"),
+        ("ja..ne@x.example", "dot"),
+        ('"jane doe"@x.example', "quoted"),
+        ("jane@-x.example", "label"),
+        ("jane@x_y.example", "label"),
+        ("jane@x.123", "number"),
+        ("jane@localhost", "needs a dot"),
+        ("jane@[999.1.1.1]", "IP"),
+        ("j\x1bane@x.example", "not allowed"),
+        ("a" * 65 + "@x.example", "64"),
+    ],
+)
+def test_email_reasons(address, why):
+    with pytest.raises(InvalidValue, match=why):
+        models.email(address)

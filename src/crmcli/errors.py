@@ -60,3 +60,7 @@ class Locked(CrmError):
     """Another process kept the write lock past the wait limit: exit 75."""
 
     exit_code = ExitCode.LOCKED
+
+
+class OutputClosed(Exception):
+    """The reader of stdout went away (`crm list | head -1`): stop quietly, exit 0."""

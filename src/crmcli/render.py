@@ -14,19 +14,15 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Literal
 
-Format = Literal["table", "json", "jsonl", "csv", "tsv", "ids"]
-FORMATS = ("table", "json", "jsonl", "csv", "tsv", "ids")
+from crmcli.errors import OutputClosed
+
+FORMATS = ("table", "json", "jsonl", "csv", "tsv", "ids")  # crmcli.cli.options.Format
 
 # C0/C1 controls, DEL, bidi embeddings/overrides/isolates, line/paragraph separators.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 # The same less C0, which json.dumps already escapes (and whose \n we indent with).
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
-
-
-class OutputClosed(Exception):
-    """The reader of stdout went away (`crm list | head -1`): stop quietly."""
 
 
 def escape(text: str, *, multiline: bool = False) -> str:
@@ -95,7 +91,7 @@ def _cell(value: object) -> str:
 
 def records(
     rows: Iterable[dict],
-    fmt: Format,
+    fmt: str,
     *,
     fields: Sequence[str],
     columns: Sequence[str],
@@ -132,7 +128,7 @@ def records(
 
 def record(
     row: dict,
-    fmt: Format,
+    fmt: str,
     *,
     fields: Sequence[str],
     sections: dict[str, tuple[list[dict], Sequence[str]]] | None = None,
@@ -170,17 +166,74 @@ def _console():
 
 
 def _table(rows: Iterable[dict], columns: Sequence[str]) -> int:
-    from rich.table import Table
-    from rich.text import Text
+    """Draw a listing in Rich's heavy-head box style.
 
-    table = Table(*[column.replace("_", " ") for column in columns], highlight=False)
-    count = 0
-    for row in rows:
-        table.add_row(*[Text(escape(_cell(row.get(column)))) for column in columns])
-        count += 1
-    if count:
-        _print(table)
-    return count
+    Drawn here rather than by rich.table.Table, which takes 0.2-0.3 ms a row
+    (300 ms for 1,000 contacts): too slow for listings. Cells are measured with
+    rich.cells, so wide and combining characters line up. Cells are already
+    escaped, so none holds a control character or a line break.
+    """
+    body = [[escape(_cell(row.get(column))) for column in columns] for row in rows]
+    if not body:
+        return 0
+    from rich.cells import cell_len, set_cell_size
+
+    header = [column.replace("_", " ") for column in columns]
+    widths = [max(cell_len(text) for text in cells) for cells in zip(header, *body, strict=True)]
+    widths = _fit(widths, _width())
+
+    def cells(texts: list[str], style: str = "") -> str:
+        parts = []
+        for text, width in zip(texts, widths, strict=True):
+            if cell_len(text) > width:
+                text = set_cell_size(text, width - 1) + "…" if width > 1 else "…"
+            else:
+                text += " " * (width - cell_len(text))
+            parts.append(f"{style}{text}\x1b[0m" if style else text)
+        return parts
+
+    def rule(left: str, fill: str, join: str, right: str) -> str:
+        return left + join.join(fill * (width + 2) for width in widths) + right
+
+    bold = "\x1b[1m" if _styled() else ""
+    lines = [
+        rule("┏", "━", "┳", "┓"),
+        "┃ " + " ┃ ".join(cells(header, bold)) + " ┃",
+        rule("┡", "━", "╇", "┩"),
+        *("│ " + " │ ".join(cells(texts)) + " │" for texts in body),
+        rule("└", "─", "┴", "┘"),
+    ]
+    _write("\n".join(lines) + "\n")
+    return len(body)
+
+
+def _fit(widths: list[int], available: int | None) -> list[int]:
+    """Narrow the widest columns until the table fits the terminal."""
+    if available is None:
+        return widths
+    room = available - (3 * len(widths) + 1)  # borders and padding
+    widths = list(widths)
+    while sum(widths) > room and max(widths) > 4:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+    return widths
+
+
+def _width() -> int | None:
+    """Terminal width on a terminal; $COLUMNS if set; else no limit (files, pipes)."""
+    import os
+    import shutil
+
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else None
+
+
+def _styled() -> bool:
+    import os
+
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def _card(row: dict, fields: Sequence[str], sections: dict) -> None:

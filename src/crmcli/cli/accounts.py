@@ -1,7 +1,5 @@
 """crm account ...: companies and organisations (or persons treated as customers)."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Literal
 
@@ -42,7 +40,7 @@ ParentOpt = Annotated[
 ]
 
 
-def _show(conn, account: dict, fmt: render.Format) -> None:
+def _show(conn, account: dict, fmt: str) -> None:
     contacts = list(contact_store.list_contacts(conn, account_id=account["id"]))
     render.record(
         account,

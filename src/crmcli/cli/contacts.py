@@ -1,7 +1,5 @@
 """crm contact ...: people, each optionally working for one account."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """crm demo: a sample database to try crm on."""
 
-from __future__ import annotations
-
 import os
 import shlex
 import sys

@@ -1,19 +1,19 @@
 """What every command shares: option types, the database session, output choice."""
 
-from __future__ import annotations
-
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from crmcli import db
 from crmcli.errors import InvalidValue, Refused
-from crmcli.render import Format
+
+if TYPE_CHECKING:
+    import sqlite3
+
+Format = Literal["table", "json", "jsonl", "csv", "tsv", "ids"]  # as crmcli.render.FORMATS
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -73,8 +73,10 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 @contextmanager
-def session(ctx: typer.Context, *, write: bool) -> Iterator[sqlite3.Connection]:
+def session(ctx: typer.Context, *, write: bool) -> Iterator["sqlite3.Connection"]:
     """The command's one transaction on the database that --db/CRM_DB names."""
+    from crmcli import db
+
     with db.session(db.resolve_path(settings(ctx).db), write=write) as conn:
         yield conn
 
