@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 
 from crmcli.errors import Ambiguous, InvalidValue, NotFound, Refused
-from crmcli.store import accounts, contacts, deals, refs
+from crmcli.store import accounts, common, contacts, deals, refs
 
 
 def add(conn, name, **values):
@@ -84,10 +84,11 @@ def test_edit_changes_clears_and_renames(conn):
 
 def test_edit_tags_and_fields(conn):
     accounts.add_account(conn, {"name": "Acme"}, tags=["a", "b"], fields={"x": "1", "y": "2"})
-    edited = accounts.edit_account(
-        conn, "Acme", {}, add_tags=["c", "A"], remove_tags=["B"],
+    edit = common.TagEdit(
+        add_tags=["c", "A"], remove_tags=["B"],
         set_fields={"z": "3", "x": "one"}, unset_fields=["y", "missing"],
     )  # fmt: skip
+    edited = accounts.edit_account(conn, "Acme", {}, tag_edit=edit)
     assert edited["tags"] == ["a", "c"]
     assert edited["fields"] == {"x": "one", "z": "3"}
 

@@ -1,6 +1,5 @@
 """crm account ...: companies and organisations (or persons treated as customers)."""
 
-import sys
 from typing import Annotated, Literal
 
 import typer
@@ -140,20 +139,12 @@ def edit(
         phone=phone, street=street, city=city, region=region, postal_code=postal_code,
         country=country, description=description,
     )  # fmt: skip
-    changes = [values, parent, no_parent, tag, add_tag, remove_tag, set_, unset]
-    if not o.anything(changes):
+    tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
+    if not o.anything([values, parent, no_parent, tags]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     with o.session(ctx, write=True) as conn:
         account = store.edit_account(
-            conn,
-            ref,
-            values,
-            parent=parent,
-            no_parent=no_parent,
-            add_tags=(tag or []) + (add_tag or []),
-            remove_tags=remove_tag,
-            set_fields=models.assignments(set_),
-            unset_fields=unset,
+            conn, ref, values, parent=parent, no_parent=no_parent, tag_edit=tags
         )
     render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
 
@@ -180,7 +171,7 @@ def delete(
     with o.session(ctx, write=False) as conn:
         account = store.get_account(conn, refs.account_id(conn, ref))
         counts = store.dependants(conn, account["id"])
-    label = f"account {render.escape(account['name'])!r} (id {account['id']})"
+    label = o.describe("account", account)
     if mode == "refuse" and any(counts.values()):
         pass  # the store refuses below, with the reason
     elif any(counts.values()):
@@ -195,6 +186,4 @@ def delete(
     if any(counts.values()):
         verb = "deleted" if cascade else "unlinked"
         note = f"; {verb} {counts['contacts']} contact(s) and {counts['deals']} deal(s)"
-    print(f"Deleted {label}{note}", file=sys.stderr)
-    if fmt != "table" or as_json:
-        render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
+    o.deleted("account", account, fmt, as_json, models.ACCOUNT_FIELDS, note)

@@ -1,6 +1,5 @@
 """crm contact ...: people, each optionally working for one account."""
 
-import sys
 from typing import Annotated
 
 import typer
@@ -169,8 +168,9 @@ def edit(
         title=title, department=department, birthday=birthday, street=street, city=city,
         region=region, postal_code=postal_code, country=country, description=description,
     )  # fmt: skip
+    tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     changes = [name, first, last, account, no_account, email, remove_email, phone,
-               remove_phone, values, tag, add_tag, remove_tag, set_, unset]  # fmt: skip
+               remove_phone, values, tags]  # fmt: skip
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     with o.session(ctx, write=True) as conn:
@@ -187,10 +187,7 @@ def edit(
             remove_emails=remove_email,
             phones=phone,
             remove_phones=remove_phone,
-            add_tags=(tag or []) + (add_tag or []),
-            remove_tags=remove_tag,
-            set_fields=models.assignments(set_),
-            unset_fields=unset,
+            tag_edit=tags,
         )
     render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
 
@@ -206,10 +203,7 @@ def delete(
     """Delete a contact; its deals, activities and tasks stay, unlinked from it."""
     with o.session(ctx, write=False) as conn:
         contact = store.get_contact(conn, refs.contact_id(conn, ref))
-    label = f"contact {render.escape(contact['name'])!r} (id {contact['id']})"
-    o.confirm(f"Delete {label}?", yes)
+    o.confirm(f"Delete {o.describe('contact', contact)}?", yes)
     with o.session(ctx, write=True) as conn:
         contact = store.delete_contact(conn, str(contact["id"]))
-    print(f"Deleted {label}", file=sys.stderr)
-    if fmt != "table" or as_json:
-        render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
+    o.deleted("contact", contact, fmt, as_json, models.CONTACT_FIELDS)

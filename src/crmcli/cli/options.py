@@ -86,9 +86,44 @@ def given(**values: str | None) -> dict[str, str | None]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def tag_edit(
+    tag: list[str] | None,
+    add_tag: list[str] | None,
+    remove_tag: list[str] | None,
+    set_: list[str] | None,
+    unset: list[str] | None,
+):
+    """The tag and custom-field options of an edit (--tag adds, like --add-tag)."""
+    from crmcli import models
+    from crmcli.store.common import TagEdit
+
+    return TagEdit(
+        add_tags=[*(tag or []), *(add_tag or [])],
+        remove_tags=list(remove_tag or []),
+        set_fields=models.assignments(set_),
+        unset_fields=list(unset or []),
+    )
+
+
+def deleted(noun: str, record: dict, fmt: Format, as_json: bool, fields, note: str = "") -> None:
+    """Report a deletion: a line on stderr; the record on stdout only if a format asks."""
+    from crmcli import render
+
+    print(f"Deleted {describe(noun, record)}{note}", file=sys.stderr)
+    if fmt != "table" or as_json:
+        render.record(record, output(fmt, as_json), fields=fields)
+
+
+def describe(noun: str, record: dict) -> str:
+    """`account 'Acme' (id 3)`, safe to print."""
+    from crmcli import render
+
+    return f"{noun} {render.escape(record['name'])!r} (id {record['id']})"
+
+
 def anything(options: list) -> bool:
     """Whether any of an edit's options was given at all ('' counts: it clears)."""
-    return any(option not in (None, False, [], {}) for option in options)
+    return any(option == "" or bool(option) for option in options)
 
 
 def output(fmt: Format, as_json: bool) -> Format:

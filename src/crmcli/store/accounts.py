@@ -99,10 +99,7 @@ def edit_account(
     *,
     parent: str | None = None,
     no_parent: bool = False,
-    add_tags: list[str] | None = None,
-    remove_tags: list[str] | None = None,
-    set_fields: dict[str, str] | None = None,
-    unset_fields: list[str] | None = None,
+    tag_edit: common.TagEdit = common.TagEdit(),
 ) -> dict:
     account_id = refs.account_id(conn, ref)
     current = get_account(conn, account_id)
@@ -115,13 +112,7 @@ def edit_account(
         row["parent_id"] = None
     elif parent is not None:
         row["parent_id"] = _parent_for(conn, account_id, parent)
-    if add_tags or remove_tags:
-        row["tags"] = common.dump(
-            common.edited_tags(current["tags"], add_tags or [], remove_tags or [])
-        )
-    if set_fields or unset_fields:
-        edited = common.edited_fields(current["fields"], set_fields or {}, unset_fields or [])
-        row["fields"] = common.dump(edited)
+    row.update(tag_edit.columns(current))
     if row:
         _write(conn, lambda: common.update(conn, "accounts", account_id, row))
     return get_account(conn, account_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from crmcli import models
 
@@ -53,16 +54,32 @@ def update(conn: sqlite3.Connection, table: str, row_id: int, values: dict) -> N
     conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*values.values(), row_id])
 
 
-def edited_tags(current: list[str], add: Iterable[str], remove: Iterable[str]) -> list[str]:
-    """Tags after an edit: removals match ignoring case; additions keep their spelling."""
-    dropped = {models.fold(tag) for tag in models.tags(list(remove))}
-    kept = [tag for tag in current if models.fold(tag) not in dropped]
-    return models.tags(kept + models.tags(list(add)))
+@dataclass(frozen=True)
+class TagEdit:
+    """What an edit does to a record's tags and custom fields."""
 
+    add_tags: list[str] = field(default_factory=list)
+    remove_tags: list[str] = field(default_factory=list)
+    set_fields: dict[str, str] = field(default_factory=dict)
+    unset_fields: list[str] = field(default_factory=list)
 
-def edited_fields(current: dict, set_: dict[str, str], unset: Iterable[str]) -> dict:
-    result = dict(current)
-    for key in unset:
-        result.pop(models.field_key(key), None)
-    result.update(set_)
-    return result
+    def __bool__(self) -> bool:
+        return any((self.add_tags, self.remove_tags, self.set_fields, self.unset_fields))
+
+    def columns(self, current: dict) -> dict[str, str]:
+        """The `tags`/`fields` column values after the edit, for those it changes.
+
+        Tag removals match ignoring case; additions keep their spelling.
+        """
+        result = {}
+        if self.add_tags or self.remove_tags:
+            dropped = {models.fold(tag) for tag in models.tags(self.remove_tags)}
+            kept = [tag for tag in current["tags"] if models.fold(tag) not in dropped]
+            result["tags"] = dump(models.tags(kept + models.tags(self.add_tags)))
+        if self.set_fields or self.unset_fields:
+            fields = dict(current["fields"])
+            for key in self.unset_fields:
+                fields.pop(models.field_key(key), None)
+            fields.update(self.set_fields)
+            result["fields"] = dump(fields)
+        return result

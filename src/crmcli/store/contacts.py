@@ -229,10 +229,7 @@ def edit_contact(
     remove_emails: list[str] | None = None,
     phones: list[str] | None = None,
     remove_phones: list[str] | None = None,
-    add_tags: list[str] | None = None,
-    remove_tags: list[str] | None = None,
-    set_fields: dict[str, str] | None = None,
-    unset_fields: list[str] | None = None,
+    tag_edit: common.TagEdit = common.TagEdit(),
 ) -> dict:
     contact_id = refs.contact_id(conn, ref)
     current = get_contact(conn, contact_id)
@@ -248,13 +245,7 @@ def edit_contact(
         row["account_id"] = None
     elif account is not None:
         row["account_id"] = refs.account_id(conn, account)
-    if add_tags or remove_tags:
-        row["tags"] = common.dump(
-            common.edited_tags(current["tags"], add_tags or [], remove_tags or [])
-        )
-    if set_fields or unset_fields:
-        edited = common.edited_fields(current["fields"], set_fields or {}, unset_fields or [])
-        row["fields"] = common.dump(edited)
+    row.update(tag_edit.columns(current))
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
     _check_emails_free(conn, email_pairs, contact_id)
     _remove(conn, contact_id, "contact_emails", remove_emails or [])
