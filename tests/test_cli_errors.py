@@ -106,3 +106,10 @@ def test_sqlite_errors_map_to_exit_codes(db_path):
 
     with pytest.raises(DatabaseRefused, match="corrupt"), db.session(db_path, write=False):
         pass
+
+
+def test_names_in_error_messages_cannot_drive_the_terminal(crm):
+    crm.ok("account", "new", "Evil\x1b[2J Corp")
+    result = crm.fails(3, "account", "show", "Evil Corp\x07")
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "Evil\\x1b[2J Corp" in result.stderr  # offered as the closest name, escaped

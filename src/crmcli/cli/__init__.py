@@ -64,7 +64,10 @@ class CrmGroup(TyperGroup):
 
 
 def _error(message: str) -> None:
-    print(f"Error: {message}", file=sys.stderr)
+    """The one place failures are printed; names quoted in them may hold any text."""
+    from crmcli.render import escape
+
+    print(f"Error: {escape(message, multiline=True)}", file=sys.stderr)
 
 
 def _run(command, *, debug: bool) -> int:
@@ -150,7 +153,8 @@ def root(
     failed, 2 usage, 3 reference not found or ambiguous, 75 database locked,
     130 interrupted.
     """
-    ctx.obj = o.Settings(db=db, debug=debug)
+    # --debug is acted on in CrmGroup.main, before any command can fail.
+    ctx.obj = o.Settings(db=db)
 
 
 @app.command("list")

@@ -23,7 +23,6 @@ class Settings:
     """Root options, kept on the click context for the commands below it."""
 
     db: str | None = None
-    debug: bool = False
 
 
 FormatOpt = Annotated[
