@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from crmcli import db
+from crmcli import config, db
 from crmcli.cli import app
 
 
@@ -20,7 +20,9 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
+    monkeypatch.setenv("CRM_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("COLUMNS", "120")
+    config.load.cache_clear()
     monkeypatch.delenv("CRM_DEBUG", raising=False)
     monkeypatch.delenv("CRM_LOCK_TIMEOUT", raising=False)
 

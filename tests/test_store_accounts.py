@@ -4,8 +4,11 @@ import unicodedata
 
 import pytest
 
+from crmcli.config import Config
 from crmcli.errors import Ambiguous, InvalidValue, NotFound, Refused
 from crmcli.store import accounts, common, contacts, deals, refs
+
+CONFIG = Config()
 
 
 def add(conn, name, **values):
@@ -117,7 +120,7 @@ def test_delete_refused_while_contacts_or_deals_remain(conn):
 def test_delete_detach_keeps_contacts_and_deals_unlinked(conn):
     add(conn, "Acme")
     jane = contacts.add_contact(conn, full_name="Jane Doe", account="Acme")
-    deal = deals.add_deal(conn, "Skates", account="Acme")
+    deal = deals.add_deal(conn, CONFIG, "Skates", account="Acme")
     _, counts = accounts.delete_account(conn, "Acme", "detach")
     assert counts == {"contacts": 1, "deals": 1}
     assert contacts.get_contact(conn, jane["id"])["account_id"] is None
@@ -129,7 +132,7 @@ def test_delete_cascade_removes_contacts_and_deals(conn):
     add(conn, "Other")
     contacts.add_contact(conn, full_name="Jane Doe", account="Acme", emails=["j@acme.example"])
     contacts.add_contact(conn, full_name="Bob Roe", account="Other")
-    deals.add_deal(conn, "Skates", account="Acme")
+    deals.add_deal(conn, CONFIG, "Skates", account="Acme")
     accounts.delete_account(conn, "Acme", "cascade")
     assert [c["name"] for c in contacts.list_contacts(conn)] == ["Bob Roe"]
     assert list(deals.list_deals(conn)) == []
@@ -138,8 +141,8 @@ def test_delete_cascade_removes_contacts_and_deals(conn):
 
 
 def test_ambiguous_deal_names_list_candidates(conn):
-    deals.add_deal(conn, "Renewal")
-    deals.add_deal(conn, "renewal")
+    deals.add_deal(conn, CONFIG, "Renewal")
+    deals.add_deal(conn, CONFIG, "renewal")
     with pytest.raises(Ambiguous, match="several") as info:
         refs.deal_id(conn, "RENEWAL")
     assert "1  Renewal" in info.value.message and "2  renewal" in info.value.message

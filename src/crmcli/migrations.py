@@ -134,5 +134,16 @@ def m001_initial(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-MIGRATIONS = [m001_initial]
+def m002_keep_in_touch(conn: sqlite3.Connection) -> None:
+    """Contacts get a keep-in-touch interval; the timeline an index by contact and time."""
+    import sqlite_utils  # only on the one run that upgrades a database
+
+    database = sqlite_utils.Database(conn)
+    database["contacts"].add_column("every", str)
+    database["activities"].create_index(["contact_id", "at"], "activities_contact_at")
+    database["activities"].create_index(["account_id", "at"], "activities_account_at")
+    database["tasks"].create_index(["done", "due"], "tasks_open_due")
+
+
+MIGRATIONS = [m001_initial, m002_keep_in_touch]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -33,7 +33,7 @@ ACCOUNT_FIELDS = (
 CONTACT_FIELDS = (
     "id", "name", "first_name", "last_name", "title", "department",
     "email", "phone", "emails", "phones", "account_id", "account",
-    *ADDRESS_FIELDS, "birthday", "description",
+    *ADDRESS_FIELDS, "birthday", "description", "every", "last_contacted",
     "tags", "fields", "created_at", "updated_at",
 )  # fmt: skip
 
@@ -44,13 +44,14 @@ DEAL_FIELDS = (
 )  # fmt: skip
 
 ACTIVITY_FIELDS = (
-    "id", "kind", "subject", "body", "at", "account_id", "contact_id", "deal_id",
-    "tags", "fields", "created_at", "updated_at",
+    "id", "kind", "subject", "body", "summary", "at", "account_id", "account", "contact_id",
+    "contact",
+    "deal_id", "deal", "tags", "fields", "created_at", "updated_at",
 )  # fmt: skip
 
 TASK_FIELDS = (
-    "id", "title", "due", "done", "done_at", "account_id", "contact_id", "deal_id",
-    "tags", "fields", "created_at", "updated_at",
+    "id", "title", "due", "done", "done_at", "account_id", "account", "contact_id", "contact",
+    "deal_id", "deal", "tags", "fields", "created_at", "updated_at",
 )  # fmt: skip
 
 # Patterns are kept as text and compiled by re's own cache on first use, so a

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -34,15 +36,23 @@ def escape(text: str, *, multiline: bool = False) -> str:
     return text.translate(_VISIBLE_MULTILINE if multiline else _VISIBLE)
 
 
+# Decimals (money) are written as exact JSON numbers: json has no hook for raw
+# number text, so they pass through as marked strings, unquoted afterwards.  The
+# mark is random per run, so no stored text can forge one.
+_MARK = os.urandom(8).hex()
+
+
 def _json_value(value: object) -> object:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return f"{_MARK}{value:f}"
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 def to_json(value: object, *, indent: int | None = None) -> str:
     """JSON text; C1 and bidi characters escaped too (json escapes only C0)."""
     text = json.dumps(value, ensure_ascii=False, indent=indent, default=_json_value)
+    if _MARK in text:
+        text = re.sub(f'"{_MARK}(-?[0-9.]+)"', r"\1", text)
     return text.translate(_JSON_ESCAPES)
 
 
@@ -63,6 +73,8 @@ def _flat(value: object) -> str:
         return ";".join(_labelled(item) for item in value)
     if isinstance(value, dict):
         return to_json(value)
+    if isinstance(value, Decimal):
+        return f"{value:f}"
     return str(value)
 
 
@@ -82,6 +94,8 @@ def _cell(value: object) -> str:
         return ", ".join(_labelled(item) for item in value)
     if isinstance(value, dict):
         return ", ".join(f"{key}={val}" for key, val in value.items())
+    if isinstance(value, Decimal):
+        return f"{value:,f}"
     return str(value)
 
 
@@ -142,6 +156,11 @@ def record(
         _card(row, fields, sections)
     else:
         records([row], fmt, fields=fields, columns=fields)
+
+
+def line(text: str) -> None:
+    """A line of data that follows a table, such as a total."""
+    _write(escape(text) + "\n")
 
 
 def new_id(row_id: int) -> None:

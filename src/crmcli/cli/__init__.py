@@ -15,24 +15,34 @@ from typer.core import TyperGroup
 from crmcli import __version__, errors
 from crmcli.cli import options as o
 
-# The noun groups, imported only when used: `crm --help` and `crm list` then
-# skip building every command's options (a fifth of the start-up time).
-GROUPS = {
-    "account": ("crmcli.cli.accounts", "Companies and organisations you do business with."),
-    "contact": ("crmcli.cli.contacts", "People, each optionally working for one account."),
+# Commands that live in their own modules, imported only when used, so that
+# `crm --help` or `crm list` skip building every command's options.  Each is a
+# Typer app: a group of subcommands, or one command.
+LAZY = {
+    "account": ("accounts", "app", "Companies and organisations you do business with."),
+    "contact": ("contacts", "app", "People, each optionally working for one account."),
+    "deal": ("deals", "app", "Sales opportunities: amount, stage, probability."),
+    "pipeline": ("deals", "pipeline_app", "Deals per stage: count, total, weighted total."),
+    "activity": ("activities", "app", "The timeline: notes, calls, meetings, e-mails."),
+    "log": ("activities", "log_app", "Log a note, call, meeting or e-mail."),
+    "note": ("activities", "note_app", "Write a note (crm log --kind note)."),
+    "task": ("tasks", "app", "Follow-ups with a due date."),
+    "due": ("tasks", "due_app", "What needs attention today: tasks and people."),
 }
 
 
 class CrmGroup(TyperGroup):
     def list_commands(self, ctx):
-        return [*super().list_commands(ctx), *GROUPS]
+        return [*super().list_commands(ctx), *LAZY]
 
     def get_command(self, ctx, name):
-        if name not in GROUPS:
+        if name not in LAZY:
             return super().get_command(ctx, name)
-        module, help_text = GROUPS[name]
-        command = typer.main.get_command(importlib.import_module(module).app)
-        command.name, command.help = name, help_text
+        module, attribute, help_text = LAZY[name]
+        sub_app = getattr(importlib.import_module(f"crmcli.cli.{module}"), attribute)
+        command = typer.main.get_command(sub_app)
+        command.name = name
+        command.help = command.help or help_text
         return command
 
     def format_commands(self, ctx, formatter):
@@ -40,7 +50,7 @@ class CrmGroup(TyperGroup):
             (name, self.commands[name].get_short_help_str(formatter.width))
             for name in super().list_commands(ctx)
         ]
-        rows += [(name, help_text) for name, (_, help_text) in GROUPS.items()]
+        rows += [(name, help_text) for name, (_, _, help_text) in LAZY.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

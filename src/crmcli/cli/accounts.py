@@ -40,13 +40,34 @@ ParentOpt = Annotated[
 
 
 def _show(conn, account: dict, fmt: str) -> None:
-    contacts = list(contact_store.list_contacts(conn, account_id=account["id"]))
-    render.record(
-        account,
-        fmt,
-        fields=models.ACCOUNT_FIELDS,
-        sections={"contacts": (contacts, CONTACT_COLUMNS)},
-    )
+    """The account card with its contacts, child accounts, deals, open tasks and timeline."""
+    from crmcli.store import activities, deals, tasks
+
+    own = account["id"]
+    deal_rows = list(deals.list_deals(conn, account_id=own))
+    sections = {
+        "contacts": (list(contact_store.list_contacts(conn, account_id=own)), CONTACT_COLUMNS),
+        "children": (list(store.list_accounts(conn, parent_id=own)), listing.ACCOUNT_COLUMNS),
+        "deals": (deal_rows, listing.DEAL_COLUMNS),
+        "tasks": (list(tasks.list_tasks(conn, account_id=own)), listing.TASK_COLUMNS),
+        "activities": (
+            list(activities.list_activities(conn, timeline_of=own, limit=20)),
+            listing.ACTIVITY_COLUMNS,
+        ),
+    }
+    render.record(account, fmt, fields=models.ACCOUNT_FIELDS, sections=sections)
+    if fmt == "table" and deal_rows:
+        render.line(_deal_totals(deal_rows))
+
+
+def _deal_totals(rows: list[dict]) -> str:
+    """'Deals: 12,500 USD open, 3,200.5 USD won' from an account's deals."""
+    totals: dict[tuple[str, str], object] = {}
+    for deal in rows:
+        key = (deal["status"], deal["currency"])
+        totals[key] = totals.get(key, 0) + (deal["amount"] or 0)
+    parts = [f"{amount:,f} {code} {status}" for (status, code), amount in sorted(totals.items())]
+    return "Deals: " + ", ".join(parts)
 
 
 @app.command("new")

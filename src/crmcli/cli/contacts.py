@@ -41,6 +41,13 @@ PhoneOpt = Annotated[
 TitleOpt = Annotated[str | None, typer.Option("--title", help="Job title.")]
 DepartmentOpt = Annotated[str | None, typer.Option("--department", help="Department.")]
 BirthdayOpt = Annotated[str | None, typer.Option("--birthday", help="Birthday, YYYY-MM-DD.")]
+EveryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--every", metavar="INTERVAL",
+        help="Keep in touch this often: 30d, 2w, 3m (0 clears); see crm due.",
+    ),
+]  # fmt: skip
 
 
 @app.command("add")
@@ -59,6 +66,7 @@ def add(
     title: TitleOpt = None,
     department: DepartmentOpt = None,
     birthday: BirthdayOpt = None,
+    every: EveryOpt = None,
     street: o.StreetOpt = None,
     city: o.CityOpt = None,
     region: o.RegionOpt = None,
@@ -75,6 +83,7 @@ def add(
     values = o.given(
         title=title, department=department, birthday=birthday, street=street, city=city,
         region=region, postal_code=postal_code, country=country, description=description,
+        every=every,
     )  # fmt: skip
     with o.session(ctx, write=True) as conn:
         contact = store.add_contact(
@@ -113,10 +122,20 @@ def list_(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one contact."""
+    """Show one contact with its deals, open tasks and latest activities."""
+    from crmcli.store import activities, deals, tasks
+
     with o.session(ctx, write=False) as conn:
         contact = store.get_contact(conn, refs.contact_id(conn, ref))
-    render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
+        sections = {
+            "deals": (list(deals.list_deals(conn, contact_id=contact["id"])), listing.DEAL_COLUMNS),
+            "tasks": (list(tasks.list_tasks(conn, contact_id=contact["id"])), listing.TASK_COLUMNS),
+            "activities": (
+                list(activities.list_activities(conn, contact_id=contact["id"], limit=10)),
+                listing.ACTIVITY_COLUMNS,
+            ),
+        }
+    render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS, sections=sections)
 
 
 @app.command("edit")
@@ -145,6 +164,7 @@ def edit(
     title: TitleOpt = None,
     department: DepartmentOpt = None,
     birthday: BirthdayOpt = None,
+    every: EveryOpt = None,
     street: o.StreetOpt = None,
     city: o.CityOpt = None,
     region: o.RegionOpt = None,
@@ -167,6 +187,7 @@ def edit(
     values = o.given(
         title=title, department=department, birthday=birthday, street=street, city=city,
         region=region, postal_code=postal_code, country=country, description=description,
+        every=every,
     )  # fmt: skip
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     changes = [name, first, last, account, no_account, email, remove_email, phone,

@@ -1,4 +1,4 @@
-"""The listings `crm list KIND` and each group's `list` share."""
+"""The listings `crm list KIND` and each group's `list` share, and their table columns."""
 
 import importlib
 import sqlite3
@@ -6,6 +6,12 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from crmcli import models, render
+
+ACCOUNT_COLUMNS = ("id", "name", "kind", "type", "industry", "city", "country", "tags")
+CONTACT_COLUMNS = ("id", "name", "email", "phone", "account", "title", "tags")
+DEAL_COLUMNS = ("id", "name", "account", "stage", "amount", "currency", "probability", "close_date")
+ACTIVITY_COLUMNS = ("id", "at", "kind", "summary", "contact", "account", "deal")
+TASK_COLUMNS = ("id", "due", "title", "done", "contact", "account", "deal")
 
 
 class Listing(NamedTuple):
@@ -15,29 +21,11 @@ class Listing(NamedTuple):
 
 
 LISTINGS: dict[str, Listing] = {
-    "accounts": Listing(
-        "accounts.list_accounts",
-        models.ACCOUNT_FIELDS,
-        ("id", "name", "kind", "type", "industry", "city", "country", "tags"),
-    ),
-    "contacts": Listing(
-        "contacts.list_contacts",
-        models.CONTACT_FIELDS,
-        ("id", "name", "email", "phone", "account", "title", "tags"),
-    ),
-    "deals": Listing(
-        "deals.list_deals",
-        models.DEAL_FIELDS,
-        ("id", "name", "account", "stage", "amount", "currency", "status", "close_date"),
-    ),
-    "activities": Listing(
-        "activities.list_activities",
-        models.ACTIVITY_FIELDS,
-        ("id", "at", "kind", "subject", "account_id", "contact_id", "deal_id"),
-    ),
-    "tasks": Listing(
-        "tasks.list_tasks", models.TASK_FIELDS, ("id", "due", "title", "done", "contact_id")
-    ),
+    "accounts": Listing("accounts.list_accounts", models.ACCOUNT_FIELDS, ACCOUNT_COLUMNS),
+    "contacts": Listing("contacts.list_contacts", models.CONTACT_FIELDS, CONTACT_COLUMNS),
+    "deals": Listing("deals.list_deals", models.DEAL_FIELDS, DEAL_COLUMNS),
+    "activities": Listing("activities.list_activities", models.ACTIVITY_FIELDS, ACTIVITY_COLUMNS),
+    "tasks": Listing("tasks.list_tasks", models.TASK_FIELDS, TASK_COLUMNS),
 }
 
 

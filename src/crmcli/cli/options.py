@@ -117,7 +117,8 @@ def describe(noun: str, record: dict) -> str:
     """`account 'Acme' (id 3)`, safe to print."""
     from crmcli import render
 
-    return f"{noun} {render.escape(record['name'])!r} (id {record['id']})"
+    name = record.get("name") or record.get("title") or record.get("summary") or ""
+    return f"{noun} {render.escape(name[:60])!r} (id {record['id']})"
 
 
 def anything(options: list) -> bool:

@@ -88,8 +88,13 @@ def get_account(conn: sqlite3.Connection, account_id: int) -> dict:
     return common.record(cursor, cursor.fetchone())
 
 
-def list_accounts(conn: sqlite3.Connection) -> Iterator[dict]:
-    return common.records(conn.execute(_SELECT + " ORDER BY a.name_key, a.id"))
+def list_accounts(conn: sqlite3.Connection, *, parent_id: int | None = None) -> Iterator[dict]:
+    if parent_id is None:
+        return common.records(conn.execute(_SELECT + " ORDER BY a.name_key, a.id"))
+    cursor = conn.execute(
+        _SELECT + " WHERE a.parent_id = ? ORDER BY a.name_key, a.id", (parent_id,)
+    )
+    return common.records(cursor)
 
 
 def edit_account(

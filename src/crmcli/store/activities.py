@@ -5,57 +5,145 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-from crmcli import models
-from crmcli.errors import InvalidValue
-from crmcli.store import common, refs
+from crmcli import models, when
+from crmcli.errors import InvalidValue, NotFound
+from crmcli.store import common
 
 KINDS = ("note", "call", "meeting", "email")
+CONTACTING = ("call", "meeting", "email")  # what counts as being in touch
 
 _SELECT = """
-    SELECT id, kind, subject, body, at, account_id, contact_id, deal_id,
-           tags, fields, created_at, updated_at
-    FROM activities
+    SELECT t.id, t.kind, t.subject, t.body,
+           coalesce(t.subject, substr(t.body, 1, instr(t.body || char(10), char(10)) - 1))
+             AS summary,
+           t.at,
+           t.account_id, a.name AS account, t.contact_id, c.name AS contact,
+           t.deal_id, d.name AS deal, t.tags, t.fields, t.created_at, t.updated_at
+    FROM activities t
+    LEFT JOIN accounts a ON a.id = t.account_id
+    LEFT JOIN contacts c ON c.id = t.contact_id
+    LEFT JOIN deals d ON d.id = t.deal_id
 """
+
+
+def kind(value: str) -> str:
+    folded = value.strip().lower()
+    if folded not in KINDS:
+        raise InvalidValue(f"kind must be one of {', '.join(KINDS)} (got {value!r})")
+    return folded
 
 
 def add_activity(
     conn: sqlite3.Connection,
     body: str | None,
     *,
-    kind: str = "note",
+    kind_name: str = "note",
     subject: str | None = None,
     at: str | None = None,
     contact: str | None = None,
     account: str | None = None,
     deal: str | None = None,
+    tags: list[str] | None = None,
+    fields: dict[str, str] | None = None,
 ) -> dict:
-    """Log an activity; a contact or deal also links its account."""
-    if kind not in KINDS:
-        raise InvalidValue(f"kind must be one of {', '.join(KINDS)} (got {kind!r})")
+    """Log an activity; a contact or a deal also links its account."""
     row = {
-        "kind": kind,
+        "kind": kind(kind_name),
         "subject": models.line("subject", subject),
         "body": models.text("body", body),
-        "at": at or common.now(),
-        "contact_id": refs.contact_id(conn, contact) if contact is not None else None,
-        "deal_id": refs.deal_id(conn, deal) if deal is not None else None,
-        "account_id": refs.account_id(conn, account) if account is not None else None,
+        "at": when.moment(at) or when.stamp(when.now()),
+        "tags": common.dump(models.tags(tags)),
+        "fields": common.dump(fields or {}),
     }
     if row["subject"] is None and row["body"] is None:
-        raise InvalidValue("an activity needs a subject or a body")
-    for table, key in (("contacts", "contact_id"), ("deals", "deal_id")):
-        if row["account_id"] is None and row[key] is not None:
-            row["account_id"] = conn.execute(
-                f"SELECT account_id FROM {table} WHERE id = ?", (row[key],)
-            ).fetchone()[0]
-    cursor = conn.execute(_SELECT + " WHERE id = ?", (common.insert(conn, "activities", row),))
+        raise InvalidValue("an activity needs a text or a --subject")
+    row.update(common.links(conn, contact=contact, account=account, deal=deal))
+    return get_activity(conn, common.insert(conn, "activities", row))
+
+
+def activity_id(conn: sqlite3.Connection, ref: str) -> int:
+    """Activities are named by id only."""
+    text = ref.strip()
+    if text.isascii() and text.isdigit():
+        row = conn.execute("SELECT id FROM activities WHERE id = ?", (int(text),)).fetchone()
+        if row:
+            return row[0]
+    raise NotFound(f"no activity has the id {ref!r} (see crm activity list)")
+
+
+def get_activity(conn: sqlite3.Connection, row_id: int) -> dict:
+    cursor = conn.execute(_SELECT + " WHERE t.id = ?", (row_id,))
     return common.record(cursor, cursor.fetchone())
 
 
-def list_activities(conn: sqlite3.Connection, *, account_id: int | None = None) -> Iterator[dict]:
-    if account_id is None:
-        return common.records(conn.execute(_SELECT + " ORDER BY at DESC, id DESC"))
-    cursor = conn.execute(
-        _SELECT + " WHERE account_id = ? ORDER BY at DESC, id DESC", (account_id,)
-    )
-    return common.records(cursor)
+def list_activities(
+    conn: sqlite3.Connection,
+    *,
+    contact_id: int | None = None,
+    account_id: int | None = None,
+    deal_id: int | None = None,
+    kind_name: str | None = None,
+    since: str | None = None,
+    limit: int | None = None,
+    timeline_of: int | None = None,
+) -> Iterator[dict]:
+    """Newest first. `timeline_of` an account: its own and all its contacts' activities."""
+    wheres, params = [], []
+    for column, value in (
+        ("t.contact_id", contact_id), ("t.account_id", account_id), ("t.deal_id", deal_id),
+        ("t.kind", kind(kind_name) if kind_name else None),
+    ):  # fmt: skip
+        if value is not None:
+            wheres.append(f"{column} = ?")
+            params.append(value)
+    if since is not None:
+        wheres.append("t.at >= ?")
+        params.append(when.moment(since, start_of_day=True))
+    if timeline_of is not None:
+        wheres.append(
+            "(t.account_id = ? OR t.contact_id IN (SELECT id FROM contacts WHERE account_id = ?))"
+        )
+        params += [timeline_of, timeline_of]
+    where = f" WHERE {' AND '.join(wheres)}" if wheres else ""
+    sql = _SELECT + where + " ORDER BY t.at DESC, t.id DESC"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return common.records(conn.execute(sql, params))
+
+
+def edit_activity(
+    conn: sqlite3.Connection,
+    ref: str,
+    *,
+    body: str | None = None,
+    kind_name: str | None = None,
+    subject: str | None = None,
+    at: str | None = None,
+    contact: str | None = None,
+    account: str | None = None,
+    deal: str | None = None,
+    tag_edit: common.TagEdit = common.TagEdit(),
+) -> dict:
+    row_id = activity_id(conn, ref)
+    current = get_activity(conn, row_id)
+    row: dict = {}
+    if body is not None:
+        row["body"] = models.text("body", body)
+    if subject is not None:
+        row["subject"] = models.line("subject", subject)
+    if kind_name is not None:
+        row["kind"] = kind(kind_name)
+    if at is not None:
+        row["at"] = when.moment(at) or current["at"]
+    if row.get("subject", current["subject"]) is None and row.get("body", current["body"]) is None:
+        raise InvalidValue("an activity needs a text or a subject")
+    row.update(common.links(conn, contact=contact, account=account, deal=deal))
+    row.update(tag_edit.columns(current))
+    common.update(conn, "activities", row_id, row)
+    return get_activity(conn, row_id)
+
+
+def delete_activity(conn: sqlite3.Connection, ref: str) -> dict:
+    activity = get_activity(conn, activity_id(conn, ref))
+    conn.execute("DELETE FROM activities WHERE id = ?", (activity["id"],))
+    return activity

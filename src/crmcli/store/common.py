@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from crmcli import models
+from crmcli.store import refs
 
 JSON_COLUMNS = ("tags", "fields", "emails", "phones")
 
@@ -52,6 +53,34 @@ def update(conn: sqlite3.Connection, table: str, row_id: int, values: dict) -> N
     values = {**values, "updated_at": now()}
     assignments = ", ".join(f"{column} = ?" for column in values)
     conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*values.values(), row_id])
+
+
+def links(
+    conn: sqlite3.Connection,
+    *,
+    contact: str | None = None,
+    account: str | None = None,
+    deal: str | None = None,
+) -> dict:
+    """Link columns for the references given ('' unlinks).
+
+    A contact or a deal brings its account along unless an account is given, so
+    what is logged against Jane also shows on Acme's timeline.
+    """
+    row: dict = {}
+    for key, ref, resolve in (
+        ("contact_id", contact, refs.contact_id),
+        ("deal_id", deal, refs.deal_id),
+        ("account_id", account, refs.account_id),
+    ):
+        if ref is not None:
+            row[key] = resolve(conn, ref) if ref.strip() else None
+    for table, key in (("contacts", "contact_id"), ("deals", "deal_id")):
+        if account is None and "account_id" not in row and row.get(key) is not None:
+            found = conn.execute(f"SELECT account_id FROM {table} WHERE id = ?", (row[key],))
+            if (account_id := found.fetchone()[0]) is not None:
+                row["account_id"] = account_id
+    return row
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-from crmcli import models
+from crmcli import models, when
 from crmcli.errors import InvalidValue, Refused
 from crmcli.store import common, refs
 
@@ -15,6 +15,7 @@ _CHECKS = {
     **{f: (lambda v, f=f: models.line(f.replace("_", " "), v)) for f in models.ADDRESS_FIELDS},
     "birthday": lambda v: models.date("birthday", v),
     "description": lambda v: models.text("description", v),
+    "every": when.every,  # '0' clears
 }
 EDITABLE = ("name", "first_name", "last_name", *_CHECKS)
 
@@ -34,7 +35,10 @@ _SELECT = """
                     ORDER BY position)) AS phones,
            c.account_id, a.name AS account,
            c.street, c.city, c.region, c.postal_code, c.country,
-           c.birthday, c.description, c.tags, c.fields, c.created_at, c.updated_at
+           c.birthday, c.description, c.every,
+           (SELECT max(at) FROM activities WHERE contact_id = c.id
+              AND kind IN ('call', 'meeting', 'email')) AS last_contacted,
+           c.tags, c.fields, c.created_at, c.updated_at
     FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id
 """
 
@@ -255,6 +259,21 @@ def edit_contact(
     # Touch updated_at when only the address lists changed, too.
     common.update(conn, "contacts", contact_id, row)
     return get_contact(conn, contact_id)
+
+
+def due_contacts(conn: sqlite3.Connection, today: str) -> list[dict]:
+    """Contacts whose keep-in-touch interval has run out, most overdue first.
+
+    Each gains `due`: the date it ran out, or null if never contacted (those
+    come first).
+    """
+    result = []
+    for contact in common.records(conn.execute(_SELECT + " WHERE c.every IS NOT NULL")):
+        last = contact["last_contacted"]
+        contact["due"] = when.after(last, contact["every"]) if last else None
+        if contact["due"] is None or contact["due"] <= today:
+            result.append(contact)
+    return sorted(result, key=lambda c: (c["due"] is not None, c["due"] or "", c["id"]))
 
 
 def delete_contact(conn: sqlite3.Connection, ref: str) -> dict:

@@ -6,13 +6,10 @@ import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
-from crmcli import models
+from crmcli import models, when
+from crmcli.config import Config
 from crmcli.errors import InvalidValue
 from crmcli.store import common, refs
-
-# Stage -> the probability a deal takes on entering it.
-STAGES = {"lead": 10, "qualified": 25, "proposal": 50, "negotiation": 75, "won": 100, "lost": 0}
-_CLOSED = {"won": "won", "lost": "lost"}
 
 _SELECT = """
     SELECT d.id, d.name, d.account_id, a.name AS account, d.contact_id, c.name AS contact,
@@ -22,59 +19,89 @@ _SELECT = """
     LEFT JOIN accounts a ON a.id = d.account_id
     LEFT JOIN contacts c ON c.id = d.contact_id
 """
+_MAX_DIGITS = 15  # so every amount is also exact as a JSON (double) number
 
 
 def amount(value: str | None) -> str | None:
     """An exact, non-negative decimal amount, kept as canonical text."""
     if value is None or not value.strip():
         return None
+    text = value.strip().replace("_", "").replace(",", "")
     try:
-        number = Decimal(value.strip().replace("_", ""))
+        number = Decimal(text)
     except InvalidOperation:
         raise InvalidValue(
             f"invalid amount {value!r}: use a number such as 1200 or 99.95"
         ) from None
     if not number.is_finite() or number < 0:
-        raise InvalidValue(f"invalid amount {value!r}: must be zero or more")
-    return format(number, "f")
+        raise InvalidValue(f"invalid amount {value!r}: must be a number, zero or more")
+    digits = number.as_tuple()
+    if len(digits.digits) > _MAX_DIGITS or digits.exponent < -4:
+        raise InvalidValue(
+            f"invalid amount {value!r}: at most {_MAX_DIGITS} digits and 4 decimal places"
+        )
+    return format(number.normalize(), "f") if number else "0"
+
+
+def currency(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise InvalidValue(f"currency must be a three-letter ISO 4217 code (got {value!r})")
+    return code
+
+
+def probability(value: int | None) -> int | None:
+    if value is not None and not 0 <= value <= 100:
+        raise InvalidValue(f"probability must be 0-100 (got {value})")
+    return value
 
 
 def add_deal(
     conn: sqlite3.Connection,
+    config: Config,
     name: str,
     *,
     account: str | None = None,
     contact: str | None = None,
     amount_text: str | None = None,
-    currency: str = "USD",
-    stage: str = "lead",
-    probability: int | None = None,
-    close_date: str | None = None,
+    currency_code: str | None = None,
+    stage: str | None = None,
+    chance: int | None = None,
+    close: str | None = None,
     description: str | None = None,
     tags: list[str] | None = None,
+    fields: dict[str, str] | None = None,
 ) -> dict:
-    if stage not in STAGES:
-        raise InvalidValue(f"stage must be one of {', '.join(STAGES)} (got {stage!r})")
-    if probability is not None and not 0 <= probability <= 100:
-        raise InvalidValue(f"probability must be 0-100 (got {probability})")
-    if len(currency) != 3 or not currency.isalpha():
-        raise InvalidValue(f"currency must be a three-letter ISO 4217 code (got {currency!r})")
+    """Create a deal; its probability follows the stage unless `chance` is given."""
+    stage = config.check_stage(stage or next(iter(config.stages)))
     row = {
         "name": models.name("name", name),
-        "account_id": refs.account_id(conn, account) if account is not None else None,
-        "contact_id": refs.contact_id(conn, contact) if contact is not None else None,
         "amount": amount(amount_text),
-        "currency": currency.upper(),
-        "stage": stage,
-        "probability": STAGES[stage] if probability is None else probability,
-        "status": _CLOSED.get(stage, "open"),
-        "close_date": models.date("close date", close_date),
+        "currency": currency(currency_code or config.currency),
+        "probability": probability(chance),
+        "close_date": when.day(close),
         "description": models.text("description", description),
         "tags": common.dump(models.tags(tags)),
-        "fields": "{}",
+        "fields": common.dump(fields or {}),
     }
     row["name_key"] = models.fold(row["name"])
+    row.update(_stage_columns(config, stage, row["probability"], row["close_date"]))
+    row["account_id"] = refs.account_id(conn, account) if account is not None else None
+    row["contact_id"] = refs.contact_id(conn, contact) if contact is not None else None
     return get_deal(conn, common.insert(conn, "deals", row))
+
+
+def _stage_columns(config: Config, stage: str, chance: int | None, close: str | None) -> dict:
+    """stage, status and probability together; closing a deal dates it if undated."""
+    status = config.status(stage)
+    columns = {
+        "stage": stage,
+        "status": status,
+        "probability": config.stages[stage] if chance is None else chance,
+    }
+    if status != "open" and close is None:
+        columns["close_date"] = when.today().isoformat()
+    return columns
 
 
 def get_deal(conn: sqlite3.Connection, deal_id: int) -> dict:
@@ -82,16 +109,128 @@ def get_deal(conn: sqlite3.Connection, deal_id: int) -> dict:
     return _typed(common.record(cursor, cursor.fetchone()))
 
 
-def list_deals(conn: sqlite3.Connection, *, account_id: int | None = None) -> Iterator[dict]:
-    if account_id is None:
-        cursor = conn.execute(_SELECT + " ORDER BY d.id")
-    else:
-        cursor = conn.execute(_SELECT + " WHERE d.account_id = ? ORDER BY d.id", (account_id,))
+def list_deals(
+    conn: sqlite3.Connection,
+    *,
+    stage: str | None = None,
+    status: str | None = None,
+    account_id: int | None = None,
+    contact_id: int | None = None,
+) -> Iterator[dict]:
+    wheres, params = [], []
+    for column, value in (
+        ("d.stage", stage), ("d.status", status),
+        ("d.account_id", account_id), ("d.contact_id", contact_id),
+    ):  # fmt: skip
+        if value is not None:
+            wheres.append(f"{column} = ?")
+            params.append(value)
+    where = f" WHERE {' AND '.join(wheres)}" if wheres else ""
+    cursor = conn.execute(_SELECT + where + " ORDER BY d.id", params)
     return (_typed(deal) for deal in common.records(cursor))
 
 
+def edit_deal(
+    conn: sqlite3.Connection,
+    config: Config,
+    ref: str,
+    *,
+    name: str | None = None,
+    account: str | None = None,
+    no_account: bool = False,
+    contact: str | None = None,
+    no_contact: bool = False,
+    amount_text: str | None = None,
+    currency_code: str | None = None,
+    stage: str | None = None,
+    chance: int | None = None,
+    close: str | None = None,
+    description: str | None = None,
+    tag_edit: common.TagEdit = common.TagEdit(),
+) -> dict:
+    deal_id = refs.deal_id(conn, ref)
+    current = get_deal(conn, deal_id)
+    row: dict = {}
+    if name is not None:
+        row["name"] = models.name("name", name)
+        row["name_key"] = models.fold(row["name"])
+    if amount_text is not None:
+        row["amount"] = amount(amount_text)
+    if currency_code is not None:
+        row["currency"] = currency(currency_code)
+    if close is not None:
+        row["close_date"] = when.day(close)
+    if description is not None:
+        row["description"] = models.text("description", description)
+    if stage is not None:
+        close_date = row.get("close_date", current["close_date"])
+        row.update(_stage_columns(config, config.check_stage(stage), chance, close_date))
+    elif chance is not None:
+        row["probability"] = probability(chance)
+    row.update(_links(conn, account, no_account, contact, no_contact))
+    row.update(tag_edit.columns(current))
+    common.update(conn, "deals", deal_id, row)
+    return get_deal(conn, deal_id)
+
+
+def _links(conn, account, no_account, contact, no_contact) -> dict:
+    row = {}
+    for key, ref, clear, resolve in (
+        ("account_id", account, no_account, refs.account_id),
+        ("contact_id", contact, no_contact, refs.contact_id),
+    ):
+        if ref is not None and clear:
+            raise InvalidValue(f"--{key[:-3]} and --no-{key[:-3]} cannot be used together")
+        if clear:
+            row[key] = None
+        elif ref is not None:
+            row[key] = resolve(conn, ref)
+    return row
+
+
+def move_deal(
+    conn: sqlite3.Connection, config: Config, ref: str, stage: str, chance: int | None = None
+) -> dict:
+    """Move a deal to a stage: probability and status follow it."""
+    return edit_deal(conn, config, ref, stage=stage, chance=probability(chance))
+
+
+def delete_deal(conn: sqlite3.Connection, ref: str) -> dict:
+    """Delete a deal; its activities and tasks stay, unlinked from it."""
+    deal = get_deal(conn, refs.deal_id(conn, ref))
+    conn.execute("DELETE FROM deals WHERE id = ?", (deal["id"],))
+    return deal
+
+
+def pipeline(conn: sqlite3.Connection, config: Config) -> list[dict]:
+    """Count, total and weighted total per stage and currency, in stage order.
+
+    Every configured stage appears (currency null and zeros when it has no
+    deals); sums are exact decimals.
+    """
+    totals: dict[tuple[str, str], dict] = {}
+    rows = conn.execute("SELECT stage, currency, amount, probability FROM deals")
+    for stage, code, value, chance in rows:
+        entry = totals.setdefault(
+            (stage, code),
+            {"stage": stage, "currency": code, "count": 0, "amount": Decimal(0),
+             "weighted": Decimal(0)},
+        )  # fmt: skip
+        entry["count"] += 1
+        if value is not None:
+            entry["amount"] += Decimal(value)
+            entry["weighted"] += Decimal(value) * (chance or 0) / 100
+    for stage in config.stages:
+        if not any(stage == key[0] for key in totals):
+            totals[(stage, "")] = {"stage": stage, "currency": None, "count": 0,
+                                   "amount": Decimal(0), "weighted": Decimal(0)}  # fmt: skip
+    order = {stage: index for index, stage in enumerate(config.stages)}
+    return sorted(totals.values(), key=lambda e: (order.get(e["stage"], len(order)), e["stage"],
+                                                  e["currency"] or ""))  # fmt: skip
+
+
 def _typed(deal: dict) -> dict:
-    """JSON carries the amount as a number; Decimal keeps it exact until then."""
+    """Amounts leave the store as Decimal: exact until they are printed."""
     if deal["amount"] is not None:
         deal["amount"] = Decimal(deal["amount"])
     return deal

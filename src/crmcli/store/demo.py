@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from crmcli.config import Config
 from crmcli.errors import Refused
 from crmcli.store import accounts, activities, contacts, deals, tasks
 
@@ -81,41 +82,36 @@ def fill_demo(conn: sqlite3.Connection) -> dict[str, int]:
             phones=phones,
             values={"title": title},
         )
-    deals.add_deal(
-        conn,
-        "Acme rocket skates",
-        account="Acme Corporation",
-        contact="jane@acme.example",
-        amount_text="12500",
-        stage="proposal",
-    )
-    deals.add_deal(
-        conn,
-        "Globex reactor controls",
-        account="Globex",
-        contact="Hank Scorpio",
-        amount_text="48000",
-        stage="qualified",
-        close_date="2027-03-31",
-    )
-    deals.add_deal(
-        conn, "Initech TPS licences", account="Initech", amount_text="3200.50", stage="won"
-    )
-    activities.add_activity(
-        conn,
-        "Asked for a quote on 200 pairs.",
-        kind="call",
-        subject="Quote request",
-        contact="jane@acme.example",
-    )
-    activities.add_activity(
-        conn,
-        "Met at the energy fair; wants a demo in spring.",
-        kind="meeting",
-        subject="Trade fair",
-        contact="Hank Scorpio",
-    )
-    activities.add_activity(conn, "Signed. Invoice sent.", kind="note", deal="Initech TPS licences")
-    tasks.add_task(conn, "Send the skates quote", contact="jane@acme.example", due="2026-12-04")
-    tasks.add_task(conn, "Book the Globex demo", account="Globex")
+    config = Config()  # the demo shows the default stages, whatever config.toml says
+    for name, account, contact, amount, stage, close in (
+        ("Acme rocket skates", "Acme Corporation", "jane@acme.example", "12500", "proposal",
+         "+1m"),
+        ("Acme anvils, Europe", "Acme Europe", "Anneke de Vries", "8400.75", "negotiation",
+         "+2w"),
+        ("Globex reactor controls", "Globex", "Hank Scorpio", "48000", "qualified", "+3m"),
+        ("Globex cafeteria", "Globex", None, "1500", "lead", None),
+        ("Initech TPS licences", "Initech", "Peter Gibbons", "3200.50", "won", "-1w"),
+        ("Initech printers", "Initech", None, "900", "lost", "-2w"),
+    ):  # fmt: skip
+        deals.add_deal(conn, config, name, account=account, contact=contact,
+                       amount_text=amount, stage=stage, close=close)  # fmt: skip
+    for body, kind, subject, link, at in (
+        ("Asked for a quote on 200 pairs.", "call", "Quote request",
+         {"contact": "jane@acme.example"}, "-3w"),
+        ("Sent the quote and the safety sheet.", "email", "Skates quote",
+         {"deal": "Acme rocket skates", "contact": "Jane Q. Doe"}, "-1w"),
+        ("Met at the energy fair; wants a demo in spring.", "meeting", "Trade fair",
+         {"contact": "Hank Scorpio"}, "-2m"),
+        ("Signed. Invoice sent.", "note", None, {"deal": "Initech TPS licences"}, "-1w"),
+    ):  # fmt: skip
+        activities.add_activity(conn, body, kind_name=kind, subject=subject, at=at, **link)
+    for full, every in (("Jane Q. Doe", "2w"), ("Hank Scorpio", "1m"), ("Anneke de Vries", "3m")):
+        contacts.edit_contact(conn, full, values={"every": every})
+    for title, due, link in (
+        ("Send the skates quote", "yesterday", {"contact": "jane@acme.example"}),
+        ("Book the Globex demo", "today", {"account": "Globex"}),
+        ("Ask Anneke about the anvil volumes", "+3d", {"deal": "Acme anvils, Europe"}),
+        ("Update the price list", None, {}),
+    ):
+        tasks.add_task(conn, title, due=due, **link)
     return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in _TABLES}

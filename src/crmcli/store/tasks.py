@@ -5,16 +5,21 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-from crmcli import models
-from crmcli.store import common, refs
+from crmcli import models, when
+from crmcli.errors import NotFound, Refused
+from crmcli.store import common
 
 _SELECT = """
-    SELECT id, title, due, done, done_at, account_id, contact_id, deal_id,
-           tags, fields, created_at, updated_at
-    FROM tasks
+    SELECT t.id, t.title, t.due, t.done, t.done_at,
+           t.account_id, a.name AS account, t.contact_id, c.name AS contact,
+           t.deal_id, d.name AS deal, t.tags, t.fields, t.created_at, t.updated_at
+    FROM tasks t
+    LEFT JOIN accounts a ON a.id = t.account_id
+    LEFT JOIN contacts c ON c.id = t.contact_id
+    LEFT JOIN deals d ON d.id = t.deal_id
 """
-# Open tasks first, then by due date with undated ones last.
-_ORDER = " ORDER BY done, due IS NULL, due, id"
+# Open before done; then by due date (so the overdue come first), undated last.
+_ORDER = " ORDER BY t.done, t.due IS NULL, t.due, t.id"
 
 
 def add_task(
@@ -25,28 +30,98 @@ def add_task(
     contact: str | None = None,
     account: str | None = None,
     deal: str | None = None,
+    tags: list[str] | None = None,
+    fields: dict[str, str] | None = None,
 ) -> dict:
     row = {
         "title": models.name("title", title),
-        "due": models.date("due", due),
-        "contact_id": refs.contact_id(conn, contact) if contact is not None else None,
-        "account_id": refs.account_id(conn, account) if account is not None else None,
-        "deal_id": refs.deal_id(conn, deal) if deal is not None else None,
+        "due": when.day(due),
+        "tags": common.dump(models.tags(tags)),
+        "fields": common.dump(fields or {}),
+        **common.links(conn, contact=contact, account=account, deal=deal),
     }
     return get_task(conn, common.insert(conn, "tasks", row))
 
 
-def get_task(conn: sqlite3.Connection, task_id: int) -> dict:
-    cursor = conn.execute(_SELECT + " WHERE id = ?", (task_id,))
+def task_id(conn: sqlite3.Connection, ref: str) -> int:
+    """Tasks are named by id only."""
+    text = ref.strip()
+    if text.isascii() and text.isdigit():
+        row = conn.execute("SELECT id FROM tasks WHERE id = ?", (int(text),)).fetchone()
+        if row:
+            return row[0]
+    raise NotFound(f"no task has the id {ref!r} (see crm task list --all)")
+
+
+def get_task(conn: sqlite3.Connection, row_id: int) -> dict:
+    cursor = conn.execute(_SELECT + " WHERE t.id = ?", (row_id,))
     return _typed(common.record(cursor, cursor.fetchone()))
 
 
-def list_tasks(conn: sqlite3.Connection, *, account_id: int | None = None) -> Iterator[dict]:
-    if account_id is None:
-        cursor = conn.execute(_SELECT + _ORDER)
-    else:
-        cursor = conn.execute(_SELECT + " WHERE account_id = ?" + _ORDER, (account_id,))
-    return (_typed(task) for task in common.records(cursor))
+def list_tasks(
+    conn: sqlite3.Connection,
+    *,
+    include_done: bool = False,
+    due_by: str | None = None,
+    contact_id: int | None = None,
+    account_id: int | None = None,
+    deal_id: int | None = None,
+) -> Iterator[dict]:
+    """Open tasks (all with include_done), overdue first, undated last."""
+    wheres, params = [], []
+    if not include_done:
+        wheres.append("t.done = 0")
+    if due_by is not None:
+        wheres.append("t.due <= ?")
+        params.append(due_by)
+    for column, value in (
+        ("t.contact_id", contact_id), ("t.account_id", account_id), ("t.deal_id", deal_id),
+    ):  # fmt: skip
+        if value is not None:
+            wheres.append(f"{column} = ?")
+            params.append(value)
+    where = f" WHERE {' AND '.join(wheres)}" if wheres else ""
+    return (_typed(task) for task in common.records(conn.execute(_SELECT + where + _ORDER, params)))
+
+
+def set_done(conn: sqlite3.Connection, ref: str, done: bool) -> dict:
+    row_id = task_id(conn, ref)
+    task = get_task(conn, row_id)
+    if task["done"] == done:
+        raise Refused(f"task {row_id} is already {'done' if done else 'open'}")
+    common.update(
+        conn, "tasks", row_id, {"done": int(done), "done_at": common.now() if done else None}
+    )
+    return get_task(conn, row_id)
+
+
+def edit_task(
+    conn: sqlite3.Connection,
+    ref: str,
+    *,
+    title: str | None = None,
+    due: str | None = None,
+    contact: str | None = None,
+    account: str | None = None,
+    deal: str | None = None,
+    tag_edit: common.TagEdit = common.TagEdit(),
+) -> dict:
+    row_id = task_id(conn, ref)
+    current = get_task(conn, row_id)
+    row = common.links(conn, contact=contact, account=account, deal=deal)
+    if title is not None:
+        row["title"] = models.name("title", title)
+    if due is not None:
+        row["due"] = when.day(due)  # '' clears
+    row.update(tag_edit.columns(current))
+    common.update(conn, "tasks", row_id, row)
+    return get_task(conn, row_id)
+
+
+def delete_task(conn: sqlite3.Connection, ref: str) -> dict:
+    task = get_task(conn, task_id(conn, ref))
+    conn.execute("DELETE FROM tasks WHERE id = ?", (task["id"],))
+    return task
 
 
 def _typed(task: dict) -> dict:

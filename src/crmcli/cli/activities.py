@@ -1,0 +1,218 @@
+"""crm log, crm note and crm activity ...: the timeline."""
+
+import os
+import sys
+from typing import Annotated, Literal
+
+import typer
+
+from crmcli import models, render
+from crmcli.cli import listing
+from crmcli.cli import options as o
+from crmcli.errors import InvalidValue, Refused
+from crmcli.store import activities as store
+from crmcli.store import refs
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=o.CONTEXT)
+log_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
+note_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
+
+Ref = Annotated[str, typer.Argument(metavar="ID", help="Activity id.")]
+Kind = Literal["note", "call", "meeting", "email"]
+TextArg = Annotated[
+    str | None,
+    typer.Argument(metavar="[TEXT|-]", help="What happened; - reads it from stdin."),
+]
+KindOpt = Annotated[Kind | None, typer.Option("--kind", "-k", help="note, call, meeting, email.")]
+SubjectOpt = Annotated[str | None, typer.Option("--subject", "-s", help="A one-line subject.")]
+ContactOpt = Annotated[
+    str | None,
+    typer.Option("--contact", "-c", metavar="CONTACT", help="Contact id, e-mail or name."),
+]
+AccountOpt = Annotated[
+    str | None, typer.Option("--account", "-a", metavar="ACCOUNT", help="Account id or name.")
+]
+DealOpt = Annotated[str | None, typer.Option("--deal", metavar="DEAL", help="Deal id or name.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option("--at", metavar="WHEN", help="When it happened (default now; a date is noon)."),
+]
+
+
+def _body(text: str | None) -> str | None:
+    """TEXT as given; '-' reads stdin; none on a terminal opens $EDITOR."""
+    if text == "-":
+        return sys.stdin.read()
+    if text is not None:
+        return text
+    if not o.on_terminal():
+        return None
+    return _edit()
+
+
+def _edit() -> str:
+    import shlex
+    import subprocess
+    import tempfile
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "crm-note.txt")
+        open(path, "w").close()
+        try:
+            code = subprocess.call([*shlex.split(editor), path])
+        except OSError as exc:
+            raise Refused(f"cannot run the editor {editor!r}: {exc.strerror}") from None
+        if code != 0:
+            raise Refused(f"the editor {editor!r} failed (exit {code}); nothing was logged")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    if not text.strip():
+        raise Refused("the note is empty; nothing was logged")
+    return text.rstrip("\n")
+
+
+def _log(ctx, text, kind, subject, contact, account, deal, at, tag, set_, quiet, fmt, as_json):
+    body = _body(text)
+    if body is None and subject is None:
+        raise InvalidValue("give TEXT, - (to read stdin) or --subject")
+    with o.session(ctx, write=True) as conn:
+        activity = store.add_activity(
+            conn, body, kind_name=kind, subject=subject, at=at, contact=contact,
+            account=account, deal=deal, tags=tag, fields=models.assignments(set_),
+        )  # fmt: skip
+    if quiet:
+        render.new_id(activity["id"])
+    else:
+        render.record(activity, o.output(fmt, as_json), fields=models.ACTIVITY_FIELDS)
+
+
+@log_app.command("log")
+def log(
+    ctx: typer.Context,
+    text: TextArg = None,
+    kind: KindOpt = None,
+    subject: SubjectOpt = None,
+    contact: ContactOpt = None,
+    account: AccountOpt = None,
+    deal: DealOpt = None,
+    at: AtOpt = None,
+    tag: o.TagOpt = None,
+    set_: o.SetOpt = None,
+    quiet: o.QuietOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Log a note, call, meeting or e-mail (default: note).
+
+    With no TEXT on a terminal, $EDITOR opens. A contact or deal also links its
+    account.
+    """
+    _log(ctx, text, kind or "note", subject, contact, account, deal, at, tag, set_, quiet,
+         fmt, as_json)  # fmt: skip
+
+
+@note_app.command("note")
+def note(
+    ctx: typer.Context,
+    text: TextArg = None,
+    subject: SubjectOpt = None,
+    contact: ContactOpt = None,
+    account: AccountOpt = None,
+    deal: DealOpt = None,
+    at: AtOpt = None,
+    tag: o.TagOpt = None,
+    set_: o.SetOpt = None,
+    quiet: o.QuietOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Write a note: the same as crm log --kind note."""
+    _log(ctx, text, "note", subject, contact, account, deal, at, tag, set_, quiet, fmt, as_json)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    contact: ContactOpt = None,
+    account: AccountOpt = None,
+    deal: DealOpt = None,
+    kind: KindOpt = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="WHEN", help="Only from this day on.")
+    ] = None,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """List activities, newest first."""
+    with o.session(ctx, write=False) as conn:
+        rows = store.list_activities(
+            conn,
+            contact_id=refs.contact_id(conn, contact) if contact is not None else None,
+            account_id=refs.account_id(conn, account) if account is not None else None,
+            deal_id=refs.deal_id(conn, deal) if deal is not None else None,
+            kind_name=kind,
+            since=since,
+        )
+        listing.write("activities", rows, o.output(fmt, as_json))
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
+) -> None:
+    """Show one activity."""
+    with o.session(ctx, write=False) as conn:
+        activity = store.get_activity(conn, store.activity_id(conn, ref))
+    render.record(activity, o.output(fmt, as_json), fields=models.ACTIVITY_FIELDS)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Ref,
+    text: Annotated[
+        str | None, typer.Option("--text", metavar="TEXT", help="New text; - reads stdin.")
+    ] = None,
+    kind: KindOpt = None,
+    subject: SubjectOpt = None,
+    contact: ContactOpt = None,
+    account: AccountOpt = None,
+    deal: DealOpt = None,
+    at: AtOpt = None,
+    tag: o.TagOpt = None,
+    add_tag: o.AddTagOpt = None,
+    remove_tag: o.RemoveTagOpt = None,
+    set_: o.SetOpt = None,
+    unset: o.UnsetOpt = None,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Change an activity."""
+    tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
+    if not o.anything([text, kind, subject, contact, account, deal, at, tags]):
+        raise InvalidValue("nothing to change: give at least one option (see -h)")
+    body = sys.stdin.read() if text == "-" else text
+    with o.session(ctx, write=True) as conn:
+        activity = store.edit_activity(
+            conn, ref, body=body, kind_name=kind, subject=subject, at=at, contact=contact,
+            account=account, deal=deal, tag_edit=tags,
+        )  # fmt: skip
+    render.record(activity, o.output(fmt, as_json), fields=models.ACTIVITY_FIELDS)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    ref: Ref,
+    yes: o.YesOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Delete an activity."""
+    with o.session(ctx, write=False) as conn:
+        activity = store.get_activity(conn, store.activity_id(conn, ref))
+    o.confirm(f"Delete {o.describe(activity['kind'], activity)}?", yes)
+    with o.session(ctx, write=True) as conn:
+        activity = store.delete_activity(conn, str(activity["id"]))
+    o.deleted(activity["kind"], activity, fmt, as_json, models.ACTIVITY_FIELDS)

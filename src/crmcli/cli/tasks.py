@@ -1,0 +1,192 @@
+"""crm task ... and crm due: follow-ups, and what needs attention today."""
+
+from typing import Annotated
+
+import typer
+
+from crmcli import models, render, when
+from crmcli.cli import listing
+from crmcli.cli import options as o
+from crmcli.errors import InvalidValue
+from crmcli.store import tasks as store
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=o.CONTEXT)
+due_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
+
+Ref = Annotated[str, typer.Argument(metavar="ID", help="Task id.")]
+DueOpt = Annotated[
+    str | None,
+    typer.Option("--due", metavar="WHEN", help="Due date: 2026-12-01, tomorrow, +3d, fri ..."),
+]
+ContactOpt = Annotated[
+    str | None,
+    typer.Option("--contact", "-c", metavar="CONTACT", help="Contact id, e-mail or name."),
+]
+AccountOpt = Annotated[
+    str | None, typer.Option("--account", "-a", metavar="ACCOUNT", help="Account id or name.")
+]
+DealOpt = Annotated[str | None, typer.Option("--deal", metavar="DEAL", help="Deal id or name.")]
+
+
+@app.command("add")
+@app.command("new", hidden=True)
+def add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="What to do.")],
+    due: DueOpt = None,
+    contact: ContactOpt = None,
+    account: AccountOpt = None,
+    deal: DealOpt = None,
+    tag: o.TagOpt = None,
+    set_: o.SetOpt = None,
+    quiet: o.QuietOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Add a task (also: crm task new)."""
+    with o.session(ctx, write=True) as conn:
+        task = store.add_task(
+            conn, title, due=due, contact=contact, account=account, deal=deal, tags=tag,
+            fields=models.assignments(set_),
+        )  # fmt: skip
+    if quiet:
+        render.new_id(task["id"])
+    else:
+        render.record(task, o.output(fmt, as_json), fields=models.TASK_FIELDS)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include done tasks (listed last).")] = False,
+    contact: ContactOpt = None,
+    account: AccountOpt = None,
+    deal: DealOpt = None,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """List open tasks: overdue first, then by due date, undated last."""
+    from crmcli.store import refs
+
+    with o.session(ctx, write=False) as conn:
+        rows = store.list_tasks(
+            conn,
+            include_done=all_,
+            contact_id=refs.contact_id(conn, contact) if contact is not None else None,
+            account_id=refs.account_id(conn, account) if account is not None else None,
+            deal_id=refs.deal_id(conn, deal) if deal is not None else None,
+        )
+        listing.write("tasks", rows, o.output(fmt, as_json))
+
+
+def _set_done(ctx: typer.Context, ref: str, done: bool, fmt: str, as_json: bool) -> None:
+    with o.session(ctx, write=True) as conn:
+        task = store.set_done(conn, ref, done)
+    render.record(task, o.output(fmt, as_json), fields=models.TASK_FIELDS)
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
+) -> None:
+    """Mark a task done."""
+    _set_done(ctx, ref, True, fmt, as_json)
+
+
+@app.command("reopen")
+def reopen(
+    ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
+) -> None:
+    """Open a done task again."""
+    _set_done(ctx, ref, False, fmt, as_json)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
+) -> None:
+    """Show one task."""
+    with o.session(ctx, write=False) as conn:
+        task = store.get_task(conn, store.task_id(conn, ref))
+    render.record(task, o.output(fmt, as_json), fields=models.TASK_FIELDS)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Ref,
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    due: DueOpt = None,
+    contact: ContactOpt = None,
+    account: AccountOpt = None,
+    deal: DealOpt = None,
+    tag: o.TagOpt = None,
+    add_tag: o.AddTagOpt = None,
+    remove_tag: o.RemoveTagOpt = None,
+    set_: o.SetOpt = None,
+    unset: o.UnsetOpt = None,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Change a task. '' clears --due or unlinks --contact, --account, --deal."""
+    tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
+    if not o.anything([title, due, contact, account, deal, tags]):
+        raise InvalidValue("nothing to change: give at least one option (see -h)")
+    with o.session(ctx, write=True) as conn:
+        task = store.edit_task(
+            conn, ref, title=title, due=due, contact=contact, account=account, deal=deal,
+            tag_edit=tags,
+        )  # fmt: skip
+    render.record(task, o.output(fmt, as_json), fields=models.TASK_FIELDS)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    ref: Ref,
+    yes: o.YesOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Delete a task."""
+    with o.session(ctx, write=False) as conn:
+        task = store.get_task(conn, store.task_id(conn, ref))
+    o.confirm(f"Delete {o.describe('task', task)}?", yes)
+    with o.session(ctx, write=True) as conn:
+        task = store.delete_task(conn, str(task["id"]))
+    o.deleted("task", task, fmt, as_json, models.TASK_FIELDS)
+
+
+DUE_CONTACT_COLUMNS = ("id", "name", "every", "last_contacted", "due", "email", "phone")
+
+
+@due_app.command("due")
+def due(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
+    """What needs attention today: tasks due, and people you should get in touch with.
+
+    Tasks due today or earlier, and contacts whose --every interval has run out
+    since the last call, meeting or e-mail (never contacted counts); most
+    overdue first.
+    """
+    import sys
+
+    from crmcli.store import contacts
+
+    today = when.today().isoformat()
+    with o.session(ctx, write=False) as conn:
+        tasks = list(store.list_tasks(conn, due_by=today))
+        people = contacts.due_contacts(conn, today)
+    fmt = o.output(fmt, as_json)
+    if fmt in ("json", "jsonl"):
+        render.record({"tasks": tasks, "contacts": people}, fmt, fields=())
+        return
+    if fmt != "table":
+        raise InvalidValue("crm due prints table, json or jsonl")
+    if not tasks and not people:
+        print("nothing is due today", file=sys.stderr)
+    if tasks:
+        render.line(f"Tasks due ({len(tasks)})")
+        render.records(tasks, "table", fields=models.TASK_FIELDS, columns=listing.TASK_COLUMNS)
+    if people:
+        render.line(f"Get in touch ({len(people)})")
+        render.records(people, "table", fields=(), columns=DUE_CONTACT_COLUMNS)

@@ -1,0 +1,124 @@
+"""WHEN: the dates and times people type, and keep-in-touch intervals.
+
+Accepted: YYYY-MM-DD, YYYY-MM-DDTHH:MM (or a space instead of T), today,
+tomorrow, yesterday, now, +3d / -2w / +1m / +1y (days, weeks, calendar months
+and years, a month's end kept: Jan 31 + 1m = Feb 28), and weekday names
+(`fri` or `friday` = the next Friday after today).
+
+Dates are the user's local calendar; stored moments are UTC (`...Z`).  A date
+without a time, used for a moment (an activity's `at`), means noon local time,
+so it stays on the same calendar day in every time zone.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+from crmcli.errors import InvalidValue
+
+FORMS = (
+    "YYYY-MM-DD, YYYY-MM-DDTHH:MM, today, tomorrow, yesterday, now, "
+    "+3d, -2w, +1m, +1y, or a weekday (mon..sun)"
+)
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_WEEKDAYS = tuple(calendar.day_name[i].lower() for i in range(7))
+_OFFSET = r"([+-])(\d{1,4})([dwmy])\Z"
+_EVERY = r"(\d{1,4})([dwmy])\Z"
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _bad(text: str, what: str = "date") -> InvalidValue:
+    return InvalidValue(f"invalid {what} {text!r}: use {FORMS}")
+
+
+def add(day: dt.date, count: int, unit: str) -> dt.date:
+    """day + count units; months and years keep the day, clamped to the month's end."""
+    if unit == "d":
+        return day + dt.timedelta(days=count)
+    if unit == "w":
+        return day + dt.timedelta(weeks=count)
+    months = count * (12 if unit == "y" else 1)
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise InvalidValue("that date is out of range")
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+def parse(text: str, *, base: dt.date | None = None) -> tuple[dt.date, dt.time | None]:
+    """A WHEN as (local date, local time or None)."""
+    value = text.strip().lower()
+    base = base or today()
+    words = {"today": 0, "now": 0, "tomorrow": 1, "yesterday": -1}
+    if value in words:
+        clock = dt.datetime.now().time().replace(microsecond=0) if value == "now" else None
+        return base + dt.timedelta(days=words[value]), clock
+    if match := re.match(_OFFSET, value):
+        sign, count, unit = match.groups()
+        try:
+            return add(base, int(count) * (-1 if sign == "-" else 1), unit), None
+        except OverflowError:
+            raise InvalidValue("that date is out of range") from None
+    if value in _WEEKDAYS or value in _FULL_WEEKDAYS:
+        weekday = _WEEKDAYS.index(value) if value in _WEEKDAYS else _FULL_WEEKDAYS.index(value)
+        ahead = (weekday - base.weekday() - 1) % 7 + 1  # 1..7: strictly after today
+        return base + dt.timedelta(days=ahead), None
+    try:
+        if len(value) == 10:
+            return dt.date.fromisoformat(value), None
+        if len(value) == 16 and value[10] in "t ":
+            moment = dt.datetime.fromisoformat(value[:10] + "T" + value[11:])
+            return moment.date(), moment.time()
+    except ValueError:
+        pass
+    raise _bad(text)
+
+
+def day(text: str | None, *, base: dt.date | None = None) -> str | None:
+    """A WHEN as a calendar date YYYY-MM-DD (a time, if given, is dropped)."""
+    if text is None or not text.strip():
+        return None
+    return parse(text, base=base)[0].isoformat()
+
+
+def moment(text: str | None, *, start_of_day: bool = False) -> str | None:
+    """A WHEN as a UTC timestamp; a bare date is noon (or 00:00 with start_of_day)."""
+    if text is None or not text.strip():
+        return None
+    date, clock = parse(text)
+    if clock is None:
+        clock = dt.time(0, 0) if start_of_day else dt.time(12, 0)
+    return stamp(dt.datetime.combine(date, clock).astimezone())
+
+
+def every(text: str | None) -> str | None:
+    """A keep-in-touch interval such as 30d, 2w, 3m; '0' clears it (None)."""
+    if text is None:
+        return None
+    value = text.strip().lower()
+    if value in ("0", "0d", "0w", "0m", "0y", ""):
+        return None
+    match = re.match(_EVERY, value)
+    if not match or int(match.group(1)) == 0:
+        raise InvalidValue(f"invalid interval {text!r}: use a count and d, w, m or y (30d, 2w, 3m)")
+    return f"{int(match.group(1))}{match.group(2)}"
+
+
+def after(date: str, interval: str) -> str:
+    """The date `interval` (as stored by every()) after `date`."""
+    count, unit = int(interval[:-1]), interval[-1]
+    return add(dt.date.fromisoformat(date[:10]), count, unit).isoformat()
