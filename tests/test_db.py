@@ -141,3 +141,32 @@ def test_writer_gets_through_when_the_lock_is_released(db_path):
         accounts.add_account(conn, {"name": "Patient"})
     with db.session(db_path, write=False) as conn:
         assert [a["name"] for a in accounts.list_accounts(conn)] == ["Patient"]
+
+
+def test_an_older_database_is_upgraded_with_nothing_lost(tmp_path):
+    """A schema-1 file (built by the first step alone) gains what later steps add."""
+    from crmcli import migrations
+    from crmcli.store import contacts
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("PRAGMA journal_mode = WAL")
+    old.execute("BEGIN")
+    migrations.m001_initial(old)
+    old.execute(
+        "INSERT INTO contacts (first_name, name, name_key, created_at, updated_at)"
+        " VALUES ('Jane', 'Jane', 'jane', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')"
+    )
+    old.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
+    old.execute("PRAGMA user_version = 1")
+    old.execute("COMMIT")
+    old.close()
+    with db.session(path, write=False) as conn:
+        (jane,) = contacts.list_contacts(conn)
+        assert (jane["name"], jane["every"], jane["created_at"]) == (
+            "Jane", None, "2025-01-01T00:00:00Z",
+        )  # fmt: skip
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    indexes = {row[1] for row in check.execute("PRAGMA index_list(activities)")}
+    assert "activities_contact_at" in indexes

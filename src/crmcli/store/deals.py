@@ -26,21 +26,23 @@ def amount(value: str | None) -> str | None:
     """An exact, non-negative decimal amount, kept as canonical text."""
     if value is None or not value.strip():
         return None
-    text = value.strip().replace("_", "").replace(",", "")
     try:
-        number = Decimal(text)
+        number = Decimal(value.strip().replace("_", "").replace(",", ""))
     except InvalidOperation:
         raise InvalidValue(
             f"invalid amount {value!r}: use a number such as 1200 or 99.95"
         ) from None
     if not number.is_finite() or number < 0:
         raise InvalidValue(f"invalid amount {value!r}: must be a number, zero or more")
-    digits = number.as_tuple()
-    if len(digits.digits) > _MAX_DIGITS or digits.exponent < -4:
+    text = format(number.normalize(), "f") if number else "0"
+    if (
+        number.normalize().as_tuple().exponent < -4
+        or len(text.replace(".", "").lstrip("0")) > _MAX_DIGITS
+    ):
         raise InvalidValue(
             f"invalid amount {value!r}: at most {_MAX_DIGITS} digits and 4 decimal places"
         )
-    return format(number.normalize(), "f") if number else "0"
+    return text
 
 
 def currency(value: str) -> str:
