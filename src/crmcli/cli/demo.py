@@ -28,6 +28,8 @@ def run(ctx: typer.Context) -> None:
         f"  crm{flag} list\n"
         f"  crm{flag} account show 'Acme Corporation'\n"
         f"  crm{flag} contact show jane@acme.example\n"
+        f"  crm{flag} pipeline\n"
+        f"  crm{flag} due\n"
         f"  crm{flag} list deals --format json",
         file=sys.stderr,
     )
