@@ -86,6 +86,12 @@ def test_due_lists_tasks_and_people_most_overdue_first(crm):
     assert due["contacts"][2]["due"] == day(-23)
     table = crm.ok("due").stdout
     assert "Tasks due (3)" in table and "Get in touch (4)" in table
+    lines = crm.ok("due", "--format", "csv").stdout.splitlines()
+    assert lines[0] == "kind,id,name,due,account,contact,email,phone"
+    assert [line.split(",")[0] for line in lines[1:]] == ["task"] * 3 + ["contact"] * 4
+    assert lines[1].startswith(f"task,3,Very late,{day(-9)},")
+    assert len(crm.ok("due", "--format", "jsonl").stdout.splitlines()) == 7
+    crm.fails(2, "due", "--format", "ids")
 
 
 def test_due_with_nothing_due(crm):

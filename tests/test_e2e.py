@@ -147,3 +147,18 @@ def test_ctrl_c_while_waiting_for_the_lock(run, tmp_path, installed_crm):
     assert code == 130 and out == ""
     assert err.startswith("Error: interrupted") and "Traceback" not in err
     assert [a["name"] for a in json.loads(run("account", "list", "--json").stdout)] == ["First"]
+
+
+def test_a_deal_from_lead_to_won_as_a_script_does_it(run):
+    run("account", "new", "Acme")
+    run("contact", "add", "Jane Doe", "--account", "Acme", "--email", "jane@acme.example",
+        "--every", "2w")  # fmt: skip
+    deal = run("deal", "new", "Skates", "--account", "Acme", "--amount", "0.1", "-q").stdout
+    run("log", "-", "--kind", "email", "--deal", deal.strip(), input="Quote sent\n")
+    for stage in ("qualified", "proposal", "negotiation", "won"):
+        run("deal", "move", "Skates", stage)
+    shown = json.loads(run("deal", "show", "Skates", "--json").stdout)
+    assert (shown["status"], shown["probability"], shown["amount"]) == ("won", 100, 0.1)
+    assert [a["body"] for a in shown["activities"]] == ["Quote sent\n"]
+    due = json.loads(run("due", "--json").stdout)
+    assert [c["email"] for c in due["contacts"]] == ["jane@acme.example"]  # never called

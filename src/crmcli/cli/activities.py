@@ -39,14 +39,12 @@ AtOpt = Annotated[
 ]
 
 
-def _body(text: str | None) -> str | None:
-    """TEXT as given; '-' reads stdin; none on a terminal opens $EDITOR."""
+def _body(text: str | None, subject: str | None) -> str | None:
+    """TEXT as given; '-' reads stdin; neither TEXT nor --subject on a terminal: $EDITOR."""
     if text == "-":
         return sys.stdin.read()
-    if text is not None:
+    if text is not None or subject is not None or not o.on_terminal():
         return text
-    if not o.on_terminal():
-        return None
     return _edit()
 
 
@@ -73,7 +71,7 @@ def _edit() -> str:
 
 
 def _log(ctx, text, kind, subject, contact, account, deal, at, tag, set_, quiet, fmt, as_json):
-    body = _body(text)
+    body = _body(text, subject)
     if body is None and subject is None:
         raise InvalidValue("give TEXT, - (to read stdin) or --subject")
     with o.session(ctx, write=True) as conn:
@@ -105,8 +103,8 @@ def log(
 ) -> None:
     """Log a note, call, meeting or e-mail (default: note).
 
-    With no TEXT on a terminal, $EDITOR opens. A contact or deal also links its
-    account.
+    With neither TEXT nor --subject on a terminal, $EDITOR opens. A contact or
+    deal also links its account.
     """
     _log(ctx, text, kind or "note", subject, contact, account, deal, at, tag, set_, quiet,
          fmt, as_json)  # fmt: skip

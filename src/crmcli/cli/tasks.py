@@ -158,6 +158,7 @@ def delete(
 
 
 DUE_CONTACT_COLUMNS = ("id", "name", "every", "last_contacted", "due", "email", "phone")
+DUE_FIELDS = ("kind", "id", "name", "due", "account", "contact", "email", "phone")
 
 
 @due_app.command("due")
@@ -166,7 +167,8 @@ def due(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fal
 
     Tasks due today or earlier, and contacts whose --every interval has run out
     since the last call, meeting or e-mail (never contacted counts); most
-    overdue first.
+    overdue first. JSON: {"tasks": [...], "contacts": [...]}; jsonl, csv and tsv:
+    one line each, with `kind` task or contact.
     """
     import sys
 
@@ -177,16 +179,21 @@ def due(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fal
         tasks = list(store.list_tasks(conn, due_by=today))
         people = contacts.due_contacts(conn, today)
     fmt = o.output(fmt, as_json)
-    if fmt in ("json", "jsonl"):
+    if fmt == "json":
         render.record({"tasks": tasks, "contacts": people}, fmt, fields=())
-        return
-    if fmt != "table":
-        raise InvalidValue("crm due prints table, json or jsonl")
-    if not tasks and not people:
-        print("nothing is due today", file=sys.stderr)
-    if tasks:
-        render.line(f"Tasks due ({len(tasks)})")
-        render.records(tasks, "table", fields=models.TASK_FIELDS, columns=listing.TASK_COLUMNS)
-    if people:
-        render.line(f"Get in touch ({len(people)})")
-        render.records(people, "table", fields=(), columns=DUE_CONTACT_COLUMNS)
+    elif fmt == "ids":
+        raise InvalidValue("crm due mixes tasks and contacts: use --format json, jsonl or csv")
+    elif fmt != "table":
+        # One line a thing to do, `kind` saying which: a task or a contact.
+        rows = [{"kind": "task", **task, "name": task["title"]} for task in tasks]
+        rows += [{"kind": "contact", **person} for person in people]
+        render.records(rows, fmt, fields=DUE_FIELDS, columns=DUE_FIELDS)
+    else:
+        if not tasks and not people:
+            print("nothing is due today", file=sys.stderr)
+        if tasks:
+            render.line(f"Tasks due ({len(tasks)})")
+            render.records(tasks, "table", fields=(), columns=listing.TASK_COLUMNS)
+        if people:
+            render.line(f"Get in touch ({len(people)})")
+            render.records(people, "table", fields=(), columns=DUE_CONTACT_COLUMNS)
