@@ -170,3 +170,7 @@ def test_an_older_database_is_upgraded_with_nothing_lost(tmp_path):
     assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     indexes = {row[1] for row in check.execute("PRAGMA index_list(activities)")}
     assert "activities_contact_at" in indexes
+    from crmcli.store import search
+
+    with db.session(path, write=False) as conn:  # existing records are in the new index
+        assert [hit["name"] for hit in search.search(conn, "jane")] == ["Jane"]

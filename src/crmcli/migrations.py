@@ -145,5 +145,99 @@ def m002_keep_in_touch(conn: sqlite3.Connection) -> None:
     database["tasks"].create_index(["done", "due"], "tasks_open_due")
 
 
-MIGRATIONS = [m001_initial, m002_keep_in_touch]
+# What `crm search` finds, one view per kind.  The search table's rowid packs
+# the kind into the low two bits (id * 4 + kind), so a record's entry is
+# replaced by rowid, never by scanning.  Lists and JSON (tags, fields) are
+# indexed as their text: the tokenizer reads only their words.  Phones are also
+# indexed as bare digits, so `5550100` finds `+1 555 0100`.
+def _digits(column: str) -> str:
+    expression = column
+    for separator in (" ", "-", "(", ")", ".", "/", "+"):
+        expression = f"replace({expression}, '{separator}', '')"
+    return expression
+
+
+def _phone(column: str) -> str:
+    """A number as written, as bare digits, and its last 10 and 7 digits, so that
+    the number without its country or area code is found whole too."""
+    digits = _digits(column)
+    parts = (column, digits, f"substr({digits}, -10)", f"substr({digits}, -7)")
+    return " || ' ' || ".join(parts)
+
+
+def _words(*parts: str) -> str:
+    """parts joined by spaces, NULLs skipped (SQLite 3.40 has no concat_ws)."""
+    return "trim(" + " || ".join(f"coalesce({part} || ' ', '')" for part in parts) + ")"
+
+
+_ADDRESS_COLUMNS = ("street", "city", "region", "postal_code", "country")
+_EXTRAS = ("nullif(tags, '[]')", "nullif(fields, '{}')")
+_EMAILS = "(SELECT group_concat(value, ' ') FROM contact_emails WHERE contact_id = c.id)"
+_PHONES = (
+    f"(SELECT group_concat({_phone('value')}, ' ') FROM contact_phones WHERE contact_id = c.id)"
+)
+_FIRST_LINE = "substr(body, 1, instr(body || char(10), char(10)) - 1)"
+SEARCH_KINDS = ("account", "contact", "deal", "activity")  # position = rowid's low bits
+_SEARCH_VIEWS = {
+    "accounts": (
+        "id * 4", "name",
+        _words("industry", "website", "email", _phone("phone"), *_ADDRESS_COLUMNS,
+               "description", *_EXTRAS),
+    ),
+    "contacts": (
+        "id * 4 + 1", "name",
+        _words("title", "department", _EMAILS, _PHONES, *_ADDRESS_COLUMNS, "description",
+               *_EXTRAS),
+    ),
+    "deals": ("id * 4 + 2", "name", _words("stage", "currency", "description", *_EXTRAS)),
+    "activities": (
+        "id * 4 + 3", f"coalesce(subject, {_FIRST_LINE})", _words("kind", "body", *_EXTRAS),
+    ),
+}  # fmt: skip
+
+
+def m003_search(conn: sqlite3.Connection) -> None:
+    """Full-text search over every kind, kept in step by triggers on every write."""
+    conn.execute(
+        "CREATE VIRTUAL TABLE search USING fts5("
+        "kind UNINDEXED, name, body, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+
+    def refresh(table: str, code: int, row_id: str) -> str:
+        return (
+            f"DELETE FROM search WHERE rowid = {row_id} * 4 + {code};"
+            " INSERT INTO search (rowid, kind, name, body)"
+            f" SELECT rowid, kind, name, body FROM search_{table} WHERE id = {row_id};"
+        )
+
+    for code, (table, (rowid, name, body)) in enumerate(_SEARCH_VIEWS.items()):
+        conn.execute(
+            f"CREATE VIEW search_{table} AS SELECT id, {rowid} AS rowid,"
+            f" '{SEARCH_KINDS[code]}' AS kind, {name} AS name, {body} AS body FROM {table} c"
+        )
+        conn.execute(
+            f"INSERT INTO search (rowid, kind, name, body)"
+            f" SELECT rowid, kind, name, body FROM search_{table}"
+        )
+        for event in ("INSERT", "UPDATE"):
+            conn.execute(
+                f"CREATE TRIGGER search_{table}_{event.lower()} AFTER {event} ON {table}"
+                f" BEGIN {refresh(table, code, 'new.id')} END"
+            )
+        conn.execute(
+            f"CREATE TRIGGER search_{table}_delete AFTER DELETE ON {table}"
+            f" BEGIN DELETE FROM search WHERE rowid = old.id * 4 + {code}; END"
+        )
+    # A contact's addresses live in their own tables: any change there refreshes it
+    # (both owners, when an address moves from one contact to another).
+    for child in ("contact_emails", "contact_phones"):
+        for event, rows in (("INSERT", ["new"]), ("UPDATE", ["old", "new"]), ("DELETE", ["old"])):
+            body = " ".join(refresh("contacts", 1, f"{row}.contact_id") for row in rows)
+            conn.execute(
+                f"CREATE TRIGGER search_{child}_{event.lower()} AFTER {event} ON {child}"
+                f" BEGIN {body} END"
+            )
+
+
+MIGRATIONS = [m001_initial, m002_keep_in_touch, m003_search]
 SCHEMA_VERSION = len(MIGRATIONS)

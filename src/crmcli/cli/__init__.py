@@ -28,6 +28,7 @@ LAZY = {
     "note": ("activities", "note_app", "Write a note (crm log --kind note)."),
     "task": ("tasks", "app", "Follow-ups with a due date."),
     "due": ("tasks", "due_app", "What needs attention today: tasks and people."),
+    "search": ("search", "app", "Find anything by its words: names, e-mails, notes."),
 }
 
 

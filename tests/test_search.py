@@ -1,0 +1,124 @@
+"""crm search: FTS5 kept in step by triggers, and immune to query syntax."""
+
+import sqlite3
+
+import pytest
+
+from crmcli.config import Config
+from crmcli.errors import InvalidValue
+from crmcli.store import accounts, activities, contacts, deals, search
+
+
+@pytest.fixture
+def book(conn):
+    accounts.add_account(conn, {"name": "Cyberdyne Systems", "description": "Makers of T-800"})
+    contacts.add_contact(
+        conn, full_name="Zoë Ångström", account="Cyberdyne Systems",
+        emails=["zoe@cyberdyne.example"], phones=["+1 (555) 010-0123"], tags=["vip"],
+        fields={"source": "conference"},
+    )  # fmt: skip
+    deals.add_deal(conn, Config(), "Skynet licence", account="Cyberdyne Systems")
+    activities.add_activity(conn, "Talked about the neural net processor", kind_name="call",
+                            contact="Zoë Ångström")  # fmt: skip
+    return conn
+
+
+def found(conn, query, **kwargs):
+    return [(hit["kind"], hit["name"]) for hit in search.search(conn, query, **kwargs)]
+
+
+@pytest.mark.parametrize(
+    ("query", "hit"),
+    [
+        ("cyber", ("account", "Cyberdyne Systems")),  # prefix
+        ("zoe", ("contact", "Zoë Ångström")),  # accents do not matter
+        ("ANGSTROM", ("contact", "Zoë Ångström")),
+        ("zoe@cyberdyne.example", ("contact", "Zoë Ångström")),  # an e-mail whole
+        ("cyberdyne.example", ("contact", "Zoë Ångström")),  # or by parts
+        ("+1 (555) 010-0123", ("contact", "Zoë Ångström")),  # a phone as written
+        ("15550100123", ("contact", "Zoë Ångström")),  # as digits
+        ("5550100123", ("contact", "Zoë Ångström")),  # without the country code
+        ("0123", ("contact", "Zoë Ångström")),  # by a part
+        ("vip", ("contact", "Zoë Ångström")),  # tags
+        ("conference", ("contact", "Zoë Ångström")),  # custom fields
+        ("skynet", ("deal", "Skynet licence")),
+        ("neural processor", ("activity", "Talked about the neural net processor")),
+        ("t-800", ("account", "Cyberdyne Systems")),
+    ],
+)
+def test_finds(book, query, hit):
+    assert hit in found(book, query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '"unbalanced', "AND", "OR NOT", "*", "zoe*", "(", ")", "-zoe", "NEAR(zoe cyber)",
+     "zoe AND", "^zoe", "col:zoe", "name:zoe", "{name}: zoe", "'; DROP TABLE contacts; --"],
+)  # fmt: skip
+def test_hostile_queries_are_just_words(book, query):
+    try:
+        search.search(book, query)  # never an FTS5 syntax error
+    except InvalidValue as exc:  # nothing but punctuation: no word to look for
+        assert "at least one word" in exc.message
+    assert book.execute("SELECT count(*) FROM contacts").fetchone()[0] == 1
+
+
+def test_all_words_must_match_and_ranking_puts_names_first(book):
+    assert found(book, "zoe skynet") == []
+    accounts.add_account(book, {"name": "Neural Corp"})
+    hits = found(book, "neural")
+    assert hits[0] == ("account", "Neural Corp")
+
+
+def test_kind_and_limit(book):
+    assert found(book, "cyberdyne", kind="contacts") == [("contact", "Zoë Ångström")]
+    assert len(found(book, "cyberdyne", limit=1)) == 1
+    with pytest.raises(InvalidValue):
+        search.search(book, "  -- ")
+
+
+def test_index_follows_edits_and_deletes(book):
+    contacts.edit_contact(book, "Zoë Ångström", full_name="Sarah Connor",
+                          emails=["sarah@resistance.example"], remove_emails=["zoe@cyberdyne.example"])  # fmt: skip
+    assert found(book, "zoe") == []
+    assert ("contact", "Sarah Connor") in found(book, "resistance")
+    assert found(book, "cyberdyne.example") == []
+    deals.edit_deal(book, Config(), "Skynet licence", name="Genisys licence")
+    assert found(book, "skynet") == [] and found(book, "genisys")
+    accounts.delete_account(book, "Cyberdyne Systems", "cascade")
+    assert found(book, "cyberdyne") == [] and found(book, "sarah") == []
+    assert found(book, "genisys") == [] and found(book, "neural") == []
+    assert book.execute("SELECT count(*) FROM search").fetchone()[0] == 0
+
+
+def test_writes_by_other_programs_are_indexed_too(book, db_path):
+    book.execute("COMMIT")
+    other = sqlite3.connect(db_path)
+    other.execute(
+        "INSERT INTO accounts (name, name_key, created_at, updated_at)"
+        " VALUES ('Tyrell', 'tyrell', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+    )
+    other.commit()
+    book.execute("BEGIN")
+    assert found(book, "tyrell") == [("account", "Tyrell")]
+
+
+def test_cli_search(crm):
+    crm.ok("account", "new", "Cyberdyne Systems")
+    crm.ok("contact", "add", "Miles Dyson", "--account", "Cyberdyne Systems")
+    hits = crm.json("search", "cyber")
+    assert hits == [{"kind": "account", "id": 1, "name": "Cyberdyne Systems",
+                     "snippet": "Cyberdyne Systems", "rank": 1}]  # fmt: skip
+    assert crm.json("search", "dyson", "--kind", "contacts")[0]["id"] == 1
+    assert crm.ok("search", "nothing-like-it").stderr == "no matches\n"
+    assert "at least one word" in crm.fails(2, "search", '"*"').stderr
+    table = crm.ok("search", "cyber").stdout
+    assert "Cyberdyne Systems" in table and "\x02" not in table and "\x1b" not in table
+    crm.fails(2, "search", "x", "--kind", "widgets")
+
+
+def test_highlighting_on_a_terminal(crm, monkeypatch):
+    crm.ok("account", "new", "Cyberdyne Systems")
+    monkeypatch.setattr("crmcli.render._styled", lambda: True)
+    table = crm.ok("search", "cyber").stdout
+    assert "\x1b[1;33mCyberdyne\x1b[0m Systems" in table
