@@ -78,8 +78,13 @@ def test_kind_and_limit(book):
 
 
 def test_index_follows_edits_and_deletes(book):
-    contacts.edit_contact(book, "Zoë Ångström", full_name="Sarah Connor",
-                          emails=["sarah@resistance.example"], remove_emails=["zoe@cyberdyne.example"])  # fmt: skip
+    contacts.edit_contact(
+        book,
+        "Zoë Ångström",
+        full_name="Sarah Connor",
+        emails=["sarah@resistance.example"],
+        remove_emails=["zoe@cyberdyne.example"],
+    )
     assert found(book, "zoe") == []
     assert ("contact", "Sarah Connor") in found(book, "resistance")
     assert found(book, "cyberdyne.example") == []
