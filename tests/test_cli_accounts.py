@@ -5,13 +5,38 @@ import pytest
 
 def test_new_prints_the_record_and_quiet_prints_the_id(crm):
     account = crm.json(
-        "account", "new", "Acme", "--type", "customer", "--kind", "business",
-        "--industry", "Rockets", "--website", "https://acme.example",
-        "--email", "info@acme.example", "--phone", "+1 555 0100", "--street", "1 Road",
-        "--city", "Springfield", "--region", "IL", "--postal-code", "62701",
-        "--country", "US", "--description", "Makers of everything",
-        "--tag", "key", "--set", "tier=gold",
-    )  # fmt: skip
+        "account",
+        "new",
+        "Acme",
+        "--type",
+        "customer",
+        "--kind",
+        "business",
+        "--industry",
+        "Rockets",
+        "--website",
+        "https://acme.example",
+        "--email",
+        "info@acme.example",
+        "--phone",
+        "+1 555 0100",
+        "--street",
+        "1 Road",
+        "--city",
+        "Springfield",
+        "--region",
+        "IL",
+        "--postal-code",
+        "62701",
+        "--country",
+        "US",
+        "--description",
+        "Makers of everything",
+        "--tag",
+        "key",
+        "--set",
+        "tier=gold",
+    )
     assert account["id"] == 1 and account["postal_code"] == "62701"
     assert account["tags"] == ["key"] and account["fields"] == {"tier": "gold"}
     result = crm.ok("account", "add", "Globex", "-q")
@@ -64,9 +89,24 @@ def test_show_lists_the_contacts(crm):
 def test_edit(crm):
     crm.ok("account", "new", "Acme", "--city", "Springfield", "--tag", "a", "--set", "x=1")
     edited = crm.json(
-        "account", "edit", "Acme", "--name", "Acme Inc", "--city", "", "--add-tag", "b",
-        "--tag", "c", "--remove-tag", "A", "--set", "y=2", "--unset", "x",
-    )  # fmt: skip
+        "account",
+        "edit",
+        "Acme",
+        "--name",
+        "Acme Inc",
+        "--city",
+        "",
+        "--add-tag",
+        "b",
+        "--tag",
+        "c",
+        "--remove-tag",
+        "A",
+        "--set",
+        "y=2",
+        "--unset",
+        "x",
+    )
     assert edited["name"] == "Acme Inc" and edited["city"] is None
     assert sorted(edited["tags"]) == ["b", "c"] and edited["fields"] == {"y": "2"}
     crm.ok("account", "new", "Group")

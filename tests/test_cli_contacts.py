@@ -4,13 +4,40 @@
 def test_add_with_everything(crm):
     crm.ok("account", "new", "Acme")
     contact = crm.json(
-        "contact", "add", "Jane Q. Doe", "--account", "acme",
-        "--email", "work:jane@acme.example", "-e", "jane@home.example",
-        "--phone", "mobile:+1 555 0100", "--title", "CTO", "--department", "R&D",
-        "--birthday", "1990-04-23", "--street", "1 Road", "--city", "Springfield",
-        "--region", "IL", "--postal-code", "62701", "--country", "US",
-        "--description", "Met at the fair", "--tag", "vip", "--set", "source=fair",
-    )  # fmt: skip
+        "contact",
+        "add",
+        "Jane Q. Doe",
+        "--account",
+        "acme",
+        "--email",
+        "work:jane@acme.example",
+        "-e",
+        "jane@home.example",
+        "--phone",
+        "mobile:+1 555 0100",
+        "--title",
+        "CTO",
+        "--department",
+        "R&D",
+        "--birthday",
+        "1990-04-23",
+        "--street",
+        "1 Road",
+        "--city",
+        "Springfield",
+        "--region",
+        "IL",
+        "--postal-code",
+        "62701",
+        "--country",
+        "US",
+        "--description",
+        "Met at the fair",
+        "--tag",
+        "vip",
+        "--set",
+        "source=fair",
+    )
     assert (contact["first_name"], contact["last_name"]) == ("Jane Q.", "Doe")
     assert contact["account"] == "Acme" and contact["account_id"] == 1
     assert contact["email"] == "jane@acme.example"
@@ -53,10 +80,24 @@ def test_edit(crm):
     crm.ok("account", "new", "Acme")
     crm.ok("contact", "add", "Jane Doe", "--email", "jane@acme.example", "--phone", "+1 555")
     edited = crm.json(
-        "contact", "edit", "jane@acme.example", "--last", "Smith", "--account", "Acme",
-        "--email", "home:jane@home.example", "--remove-phone", "+1 555", "--title", "CEO",
-        "--add-tag", "vip", "--set", "k=v",
-    )  # fmt: skip
+        "contact",
+        "edit",
+        "jane@acme.example",
+        "--last",
+        "Smith",
+        "--account",
+        "Acme",
+        "--email",
+        "home:jane@home.example",
+        "--remove-phone",
+        "+1 555",
+        "--title",
+        "CEO",
+        "--add-tag",
+        "vip",
+        "--set",
+        "k=v",
+    )
     assert edited["name"] == "Jane Smith" and edited["account"] == "Acme"
     assert [e["value"] for e in edited["emails"]] == ["jane@acme.example", "jane@home.example"]
     assert edited["phones"] == [] and edited["phone"] is None and edited["title"] == "CEO"

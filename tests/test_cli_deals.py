@@ -14,10 +14,28 @@ def acme(crm):
 
 def test_new_with_everything(acme):
     deal = acme.json(
-        "deal", "new", "Skates", "--account", "acme", "--contact", "jane@acme.example",
-        "--amount", "12500.50", "--currency", "eur", "--stage", "proposal",
-        "--close", "2027-03-31", "--description", "200 pairs", "--tag", "q1", "--set", "src=fair",
-    )  # fmt: skip
+        "deal",
+        "new",
+        "Skates",
+        "--account",
+        "acme",
+        "--contact",
+        "jane@acme.example",
+        "--amount",
+        "12500.50",
+        "--currency",
+        "eur",
+        "--stage",
+        "proposal",
+        "--close",
+        "2027-03-31",
+        "--description",
+        "200 pairs",
+        "--tag",
+        "q1",
+        "--set",
+        "src=fair",
+    )
     assert deal["amount"] == 12500.5 and deal["currency"] == "EUR"
     assert (deal["stage"], deal["probability"], deal["status"]) == ("proposal", 50, "open")
     assert (deal["account"], deal["contact"]) == ("Acme", "Jane Doe")
@@ -80,8 +98,19 @@ def test_move_edit_show_delete(acme):
     won = acme.json("deal", "move", "1", "won")
     assert won["status"] == "won" and won["close_date"]
     acme.fails(2, "deal", "move", "Skates", "sideways")
-    edited = acme.json("deal", "edit", "Skates", "--name", "Skates XL", "--amount", "150",
-                       "--stage", "proposal", "--probability", "60")  # fmt: skip
+    edited = acme.json(
+        "deal",
+        "edit",
+        "Skates",
+        "--name",
+        "Skates XL",
+        "--amount",
+        "150",
+        "--stage",
+        "proposal",
+        "--probability",
+        "60",
+    )
     assert (edited["name"], edited["amount"], edited["status"]) == ("Skates XL", 150, "open")
     assert edited["probability"] == 60
     acme.fails(2, "deal", "edit", "Skates XL")
@@ -107,10 +136,20 @@ def test_pipeline_table_has_bars_and_the_weighted_total(acme):
     assert table.rstrip().endswith("Open pipeline, weighted: 525 USD")  # 500 + 25; won excluded
     rows = json.loads(acme.ok("pipeline", "--format", "json").stdout)
     assert [r["stage"] for r in rows] == [
-        "lead", "qualified", "proposal", "negotiation", "won", "lost",
-    ]  # fmt: skip
-    assert rows[1] == {"stage": "qualified", "currency": None, "count": 0, "amount": 0,
-                       "weighted": 0}  # fmt: skip
+        "lead",
+        "qualified",
+        "proposal",
+        "negotiation",
+        "won",
+        "lost",
+    ]
+    assert rows[1] == {
+        "stage": "qualified",
+        "currency": None,
+        "count": 0,
+        "amount": 0,
+        "weighted": 0,
+    }
 
 
 def test_config_renames_stages_and_sets_the_currency(acme, tmp_path):

@@ -16,10 +16,20 @@ HOSTILE = "[bold]Evil[/] :smile: \x1b[31mred\x1b]0;title\x07 C:\\temp\\ \u202edl
 def book(crm):
     crm.ok("account", "new", "Acme", "--tag", "key", "--tag", "b2b", "--set", "tier=gold")
     crm.ok(
-        "contact", "add", "Jane Doe", "--account", "Acme",
-        "--email", "work:jane@acme.example", "--email", "jane@home.example",
-        "--phone", "+1 555 0100", "--tag", "vip",
-    )  # fmt: skip
+        "contact",
+        "add",
+        "Jane Doe",
+        "--account",
+        "Acme",
+        "--email",
+        "work:jane@acme.example",
+        "--email",
+        "jane@home.example",
+        "--phone",
+        "+1 555 0100",
+        "--tag",
+        "vip",
+    )
     crm.ok("contact", "add", "Bob Roe")
     return crm
 
@@ -117,8 +127,13 @@ def test_list_of_deals_activities_tasks_after_demo(crm, tmp_path):
     crm.ok("demo")
     deals = crm.json("list", "deals")
     assert {d["stage"] for d in deals} == {
-        "lead", "qualified", "proposal", "negotiation", "won", "lost",
-    }  # fmt: skip
+        "lead",
+        "qualified",
+        "proposal",
+        "negotiation",
+        "won",
+        "lost",
+    }
     won = next(d for d in deals if d["status"] == "won")
     assert won["amount"] == 3200.5 and won["probability"] == 100
     assert len(crm.json("list", "activities")) == 4

@@ -24,8 +24,13 @@ def test_add_with_when_forms_and_links(crm):
 
 
 def test_list_orders_overdue_first_undated_last_done_hidden(crm):
-    for title, due in (("undated", None), ("next week", "+7d"), ("overdue", "-3d"),
-                       ("today", "today"), ("very overdue", "-30d")):  # fmt: skip
+    for title, due in (
+        ("undated", None),
+        ("next week", "+7d"),
+        ("overdue", "-3d"),
+        ("today", "today"),
+        ("very overdue", "-30d"),
+    ):
         crm.ok("task", "add", title, *(["--due", due] if due else []))
     crm.ok("task", "add", "finished", "--due", "-40d")
     crm.ok("task", "done", "6")
@@ -80,8 +85,11 @@ def test_due_lists_tasks_and_people_most_overdue_first(crm):
     due = crm.json("due")
     assert [t["title"] for t in due["tasks"]] == ["Very late", "Late", "Today"]
     assert [c["name"] for c in due["contacts"]] == [
-        "Never Called", "Only Notes", "Long Ago", "Slightly Late",
-    ]  # fmt: skip
+        "Never Called",
+        "Only Notes",
+        "Long Ago",
+        "Slightly Late",
+    ]
     assert due["contacts"][0]["due"] is None
     assert due["contacts"][2]["due"] == day(-23)
     table = crm.ok("due").stdout

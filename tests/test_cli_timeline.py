@@ -15,8 +15,9 @@ def book(crm):
 
 
 def test_log_links_the_contacts_account(book):
-    call = book.json("log", "Asked for a quote", "--kind", "call", "--contact", "Jane Doe",
-                     "--subject", "Quote")  # fmt: skip
+    call = book.json(
+        "log", "Asked for a quote", "--kind", "call", "--contact", "Jane Doe", "--subject", "Quote"
+    )
     assert (call["kind"], call["subject"], call["body"]) == ("call", "Quote", "Asked for a quote")
     assert (call["contact"], call["account"], call["account_id"]) == ("Jane Doe", "Acme", 1)
     via_deal = book.json("note", "Signed", "--deal", "Skates")
@@ -72,8 +73,19 @@ def test_list_filters_and_order(book):
 
 def test_show_edit_delete(book):
     book.ok("log", "Typo", "--contact", "Jane Doe")
-    edited = book.json("activity", "edit", "1", "--text", "Fixed", "--kind", "meeting",
-                       "--subject", "Lunch", "--add-tag", "q4")  # fmt: skip
+    edited = book.json(
+        "activity",
+        "edit",
+        "1",
+        "--text",
+        "Fixed",
+        "--kind",
+        "meeting",
+        "--subject",
+        "Lunch",
+        "--add-tag",
+        "q4",
+    )
     assert (edited["body"], edited["kind"], edited["subject"]) == ("Fixed", "meeting", "Lunch")
     assert book.json("activity", "show", "1")["tags"] == ["q4"]
     book.fails(2, "activity", "edit", "1")

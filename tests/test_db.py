@@ -164,8 +164,10 @@ def test_an_older_database_is_upgraded_with_nothing_lost(tmp_path):
     with db.session(path, write=False) as conn:
         (jane,) = contacts.list_contacts(conn)
         assert (jane["name"], jane["every"], jane["created_at"]) == (
-            "Jane", None, "2025-01-01T00:00:00Z",
-        )  # fmt: skip
+            "Jane",
+            None,
+            "2025-01-01T00:00:00Z",
+        )
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     indexes = {row[1] for row in check.execute("PRAGMA index_list(activities)")}

@@ -120,8 +120,12 @@ def test_closed_pipe_ends_quietly(run, tmp_path, installed_crm):
             contacts.add_contact(conn, full_name=f"Person {i:04}", emails=[f"p{i}@x.example"])
     result = subprocess.run(
         f"'{installed_crm}' list --format jsonl | head -1",
-        shell=True, capture_output=True, text=True, env=run.env, timeout=60,
-    )  # fmt: skip
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=run.env,
+        timeout=60,
+    )
     assert json.loads(result.stdout)["name"] == "Person 0000"
     assert result.stderr == ""
 
@@ -151,8 +155,17 @@ def test_ctrl_c_while_waiting_for_the_lock(run, tmp_path, installed_crm):
 
 def test_a_deal_from_lead_to_won_as_a_script_does_it(run):
     run("account", "new", "Acme")
-    run("contact", "add", "Jane Doe", "--account", "Acme", "--email", "jane@acme.example",
-        "--every", "2w")  # fmt: skip
+    run(
+        "contact",
+        "add",
+        "Jane Doe",
+        "--account",
+        "Acme",
+        "--email",
+        "jane@acme.example",
+        "--every",
+        "2w",
+    )
     deal = run("deal", "new", "Skates", "--account", "Acme", "--amount", "0.1", "-q").stdout
     run("log", "-", "--kind", "email", "--deal", deal.strip(), input="Quote sent\n")
     for stage in ("qualified", "proposal", "negotiation", "won"):

@@ -13,13 +13,18 @@ from crmcli.store import accounts, activities, contacts, deals, search
 def book(conn):
     accounts.add_account(conn, {"name": "Cyberdyne Systems", "description": "Makers of T-800"})
     contacts.add_contact(
-        conn, full_name="Zoë Ångström", account="Cyberdyne Systems",
-        emails=["zoe@cyberdyne.example"], phones=["+1 (555) 010-0123"], tags=["vip"],
+        conn,
+        full_name="Zoë Ångström",
+        account="Cyberdyne Systems",
+        emails=["zoe@cyberdyne.example"],
+        phones=["+1 (555) 010-0123"],
+        tags=["vip"],
         fields={"source": "conference"},
-    )  # fmt: skip
+    )
     deals.add_deal(conn, Config(), "Skynet licence", account="Cyberdyne Systems")
-    activities.add_activity(conn, "Talked about the neural net processor", kind_name="call",
-                            contact="Zoë Ångström")  # fmt: skip
+    activities.add_activity(
+        conn, "Talked about the neural net processor", kind_name="call", contact="Zoë Ångström"
+    )
     return conn
 
 
@@ -52,9 +57,25 @@ def test_finds(book, query, hit):
 
 @pytest.mark.parametrize(
     "query",
-    ['"', '"unbalanced', "AND", "OR NOT", "*", "zoe*", "(", ")", "-zoe", "NEAR(zoe cyber)",
-     "zoe AND", "^zoe", "col:zoe", "name:zoe", "{name}: zoe", "'; DROP TABLE contacts; --"],
-)  # fmt: skip
+    [
+        '"',
+        '"unbalanced',
+        "AND",
+        "OR NOT",
+        "*",
+        "zoe*",
+        "(",
+        ")",
+        "-zoe",
+        "NEAR(zoe cyber)",
+        "zoe AND",
+        "^zoe",
+        "col:zoe",
+        "name:zoe",
+        "{name}: zoe",
+        "'; DROP TABLE contacts; --",
+    ],
+)
 def test_hostile_queries_are_just_words(book, query):
     try:
         search.search(book, query)  # never an FTS5 syntax error
@@ -112,8 +133,15 @@ def test_cli_search(crm):
     crm.ok("account", "new", "Cyberdyne Systems")
     crm.ok("contact", "add", "Miles Dyson", "--account", "Cyberdyne Systems")
     hits = crm.json("search", "cyber")
-    assert hits == [{"kind": "account", "id": 1, "name": "Cyberdyne Systems",
-                     "snippet": "Cyberdyne Systems", "rank": 1}]  # fmt: skip
+    assert hits == [
+        {
+            "kind": "account",
+            "id": 1,
+            "name": "Cyberdyne Systems",
+            "snippet": "Cyberdyne Systems",
+            "rank": 1,
+        }
+    ]
     assert crm.json("search", "dyson", "--kind", "contacts")[0]["id"] == 1
     assert crm.ok("search", "nothing-like-it").stderr == "no matches\n"
     assert "at least one word" in crm.fails(2, "search", '"*"').stderr

@@ -19,15 +19,23 @@ def test_add_fills_every_field(conn):
     account = accounts.add_account(
         conn,
         {
-            "name": "Acme", "kind": "business", "type": "customer", "industry": "Rockets",
-            "website": "https://acme.example", "email": "info@acme.example",
-            "phone": "+1 555 0100", "street": "1 Road", "city": "Springfield",
-            "region": "IL", "postal_code": "62701", "country": "US",
+            "name": "Acme",
+            "kind": "business",
+            "type": "customer",
+            "industry": "Rockets",
+            "website": "https://acme.example",
+            "email": "info@acme.example",
+            "phone": "+1 555 0100",
+            "street": "1 Road",
+            "city": "Springfield",
+            "region": "IL",
+            "postal_code": "62701",
+            "country": "US",
             "description": "line one\nline two",
         },
         tags=["key", "KEY", "vip"],
         fields={"tier": "gold"},
-    )  # fmt: skip
+    )
     assert account["id"] == 1
     assert account["type"] == "customer" and account["city"] == "Springfield"
     assert account["tags"] == ["key", "vip"]
@@ -88,9 +96,11 @@ def test_edit_changes_clears_and_renames(conn):
 def test_edit_tags_and_fields(conn):
     accounts.add_account(conn, {"name": "Acme"}, tags=["a", "b"], fields={"x": "1", "y": "2"})
     edit = common.TagEdit(
-        add_tags=["c", "A"], remove_tags=["B"],
-        set_fields={"z": "3", "x": "one"}, unset_fields=["y", "missing"],
-    )  # fmt: skip
+        add_tags=["c", "A"],
+        remove_tags=["B"],
+        set_fields={"z": "3", "x": "one"},
+        unset_fields=["y", "missing"],
+    )
     edited = accounts.edit_account(conn, "Acme", {}, tag_edit=edit)
     assert edited["tags"] == ["a", "c"]
     assert edited["fields"] == {"x": "one", "z": "3"}

@@ -91,11 +91,13 @@ def test_edit_names_addresses_and_links(conn):
     c = contacts.edit_contact(conn, "jane doe", last="Smith", account="Acme")
     assert c["name"] == "Jane Smith" and c["account"] == "Acme"
     c = contacts.edit_contact(
-        conn, "jane@acme.example",
+        conn,
+        "jane@acme.example",
         emails=["home:jane@home.example", "work:jane@acme.example"],
-        remove_phones=["+1 555"], phones=["mobile:+44 20 7946 0000"],
+        remove_phones=["+1 555"],
+        phones=["mobile:+44 20 7946 0000"],
         values={"title": "CTO", "birthday": "1980-01-31"},
-    )  # fmt: skip
+    )
     assert [(e["label"], e["value"]) for e in c["emails"]] == [
         ("work", "jane@acme.example"),
         ("home", "jane@home.example"),

@@ -30,9 +30,14 @@ def test_a_new_deal_starts_at_the_first_stage(conn, acme):
 
 @pytest.mark.parametrize(
     ("stage", "probability", "status"),
-    [("qualified", 25, "open"), ("proposal", 50, "open"), ("negotiation", 75, "open"),
-     ("won", 100, "won"), ("lost", 0, "lost")],
-)  # fmt: skip
+    [
+        ("qualified", 25, "open"),
+        ("proposal", 50, "open"),
+        ("negotiation", 75, "open"),
+        ("won", 100, "won"),
+        ("lost", 0, "lost"),
+    ],
+)
 def test_stages_set_probability_and_status(conn, acme, stage, probability, status):
     deal = add(conn, "Skates", stage=stage)
     assert (deal["probability"], deal["status"]) == (probability, status)
@@ -68,9 +73,16 @@ def test_money_is_exact(conn, acme):
 
 @pytest.mark.parametrize(
     ("text", "stored"),
-    [("1200", "1200"), ("1_200.50", "1200.5"), ("1,200.50", "1200.5"), ("0", "0"),
-     ("0.0001", "0.0001"), ("1.500000", "1.5"), ("999999999999999", "999999999999999")],
-)  # fmt: skip
+    [
+        ("1200", "1200"),
+        ("1_200.50", "1200.5"),
+        ("1,200.50", "1200.5"),
+        ("0", "0"),
+        ("0.0001", "0.0001"),
+        ("1.500000", "1.5"),
+        ("999999999999999", "999999999999999"),
+    ],
+)
 def test_amount_forms(text, stored):
     assert deals.amount(text) == stored
 
@@ -105,21 +117,33 @@ def test_pipeline_per_stage_and_currency(conn, acme):
     add(conn, "E")  # no amount
     rows = deals.pipeline(conn, CONFIG)
     assert [(r["stage"], r["currency"]) for r in rows] == [
-        ("lead", "USD"), ("qualified", None), ("proposal", "EUR"), ("proposal", "USD"),
-        ("negotiation", None), ("won", "USD"), ("lost", None),
-    ]  # fmt: skip
+        ("lead", "USD"),
+        ("qualified", None),
+        ("proposal", "EUR"),
+        ("proposal", "USD"),
+        ("negotiation", None),
+        ("won", "USD"),
+        ("lost", None),
+    ]
     proposal_usd = rows[3]
     assert proposal_usd["count"] == 2 and proposal_usd["amount"] == Decimal(3000)
     assert proposal_usd["weighted"] == Decimal(1500)
-    assert rows[0] == {"stage": "lead", "currency": "USD", "count": 1,
-                       "amount": Decimal(0), "weighted": Decimal(0)}  # fmt: skip
+    assert rows[0] == {
+        "stage": "lead",
+        "currency": "USD",
+        "count": 1,
+        "amount": Decimal(0),
+        "weighted": Decimal(0),
+    }
 
 
 def test_custom_stages(conn, acme):
     config = Config(
-        currency="EUR", stages={"new": 5, "demo": 40, "closed won": 100, "closed lost": 0},
-        won_stage="closed won", lost_stage="closed lost",
-    )  # fmt: skip
+        currency="EUR",
+        stages={"new": 5, "demo": 40, "closed won": 100, "closed lost": 0},
+        won_stage="closed won",
+        lost_stage="closed lost",
+    )
     deal = deals.add_deal(conn, config, "Skates", account="Acme")
     assert (deal["stage"], deal["probability"], deal["currency"]) == ("new", 5, "EUR")
     assert deals.move_deal(conn, config, "Skates", "Closed Won")["status"] == "won"
@@ -132,8 +156,15 @@ def test_edit_and_unlink(conn, acme):
 
     contacts.add_contact(conn, full_name="Jane Doe", emails=["jane@acme.example"])
     add(conn, "Skates", contact="jane@acme.example", amount_text="10")
-    deal = deals.edit_deal(conn, CONFIG, "Skates", name="Skates XL", amount_text="",
-                           no_contact=True, close="2027-02-01")  # fmt: skip
+    deal = deals.edit_deal(
+        conn,
+        CONFIG,
+        "Skates",
+        name="Skates XL",
+        amount_text="",
+        no_contact=True,
+        close="2027-02-01",
+    )
     assert (deal["name"], deal["amount"], deal["contact_id"]) == ("Skates XL", None, None)
     assert deal["close_date"] == "2027-02-01"
     with pytest.raises(InvalidValue, match="cannot be used together"):

@@ -26,8 +26,13 @@ from pathlib import Path
 from crmcli.errors import InvalidValue
 
 DEFAULT_STAGES = {
-    "lead": 10, "qualified": 25, "proposal": 50, "negotiation": 75, "won": 100, "lost": 0,
-}  # fmt: skip
+    "lead": 10,
+    "qualified": 25,
+    "proposal": 50,
+    "negotiation": 75,
+    "won": 100,
+    "lost": 0,
+}
 
 
 @dataclass(frozen=True)

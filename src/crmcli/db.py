@@ -131,6 +131,7 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
     elif path.is_dir():
         raise DatabaseRefused(f"the database path {path} is a folder")
     conn = sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None)
+    _add_functions(conn)
     try:
         if _prepare(conn, path, write=write):
             return conn
@@ -141,8 +142,20 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
     return _memory()
 
 
+def _add_functions(conn: sqlite3.Connection) -> None:
+    """crm_fold(text): names compared the way a person means them (queries only;
+    triggers must not use it, so other programs can still write the file)."""
+    from crmcli.models import fold
+
+    def crm_fold(value):
+        return fold(value) if isinstance(value, str) else value
+
+    conn.create_function("crm_fold", 1, crm_fold, deterministic=True)
+
+
 def _memory() -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None)
+    _add_functions(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     _migrate(conn)
     return conn

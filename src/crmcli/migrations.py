@@ -180,20 +180,30 @@ _FIRST_LINE = "substr(body, 1, instr(body || char(10), char(10)) - 1)"
 SEARCH_KINDS = ("account", "contact", "deal", "activity")  # position = rowid's low bits
 _SEARCH_VIEWS = {
     "accounts": (
-        "id * 4", "name",
-        _words("industry", "website", "email", _phone("phone"), *_ADDRESS_COLUMNS,
-               "description", *_EXTRAS),
+        "id * 4",
+        "name",
+        _words(
+            "industry",
+            "website",
+            "email",
+            _phone("phone"),
+            *_ADDRESS_COLUMNS,
+            "description",
+            *_EXTRAS,
+        ),
     ),
     "contacts": (
-        "id * 4 + 1", "name",
-        _words("title", "department", _EMAILS, _PHONES, *_ADDRESS_COLUMNS, "description",
-               *_EXTRAS),
+        "id * 4 + 1",
+        "name",
+        _words("title", "department", _EMAILS, _PHONES, *_ADDRESS_COLUMNS, "description", *_EXTRAS),
     ),
     "deals": ("id * 4 + 2", "name", _words("stage", "currency", "description", *_EXTRAS)),
     "activities": (
-        "id * 4 + 3", f"coalesce(subject, {_FIRST_LINE})", _words("kind", "body", *_EXTRAS),
+        "id * 4 + 3",
+        f"coalesce(subject, {_FIRST_LINE})",
+        _words("kind", "body", *_EXTRAS),
     ),
-}  # fmt: skip
+}
 
 
 def m003_search(conn: sqlite3.Connection) -> None:

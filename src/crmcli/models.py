@@ -25,34 +25,104 @@ ACCOUNT_TYPES = ("customer", "prospect", "partner", "vendor", "competitor", "oth
 ADDRESS_FIELDS = ("street", "city", "region", "postal_code", "country")
 
 ACCOUNT_FIELDS = (
-    "id", "name", "kind", "type", "industry", "website", "email", "phone",
-    *ADDRESS_FIELDS, "parent_id", "parent", "description",
-    "tags", "fields", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "name",
+    "kind",
+    "type",
+    "industry",
+    "website",
+    "email",
+    "phone",
+    *ADDRESS_FIELDS,
+    "parent_id",
+    "parent",
+    "description",
+    "tags",
+    "fields",
+    "created_at",
+    "updated_at",
+)
 
 CONTACT_FIELDS = (
-    "id", "name", "first_name", "last_name", "title", "department",
-    "email", "phone", "emails", "phones", "account_id", "account",
-    *ADDRESS_FIELDS, "birthday", "description", "every", "last_contacted",
-    "tags", "fields", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "name",
+    "first_name",
+    "last_name",
+    "title",
+    "department",
+    "email",
+    "phone",
+    "emails",
+    "phones",
+    "account_id",
+    "account",
+    *ADDRESS_FIELDS,
+    "birthday",
+    "description",
+    "every",
+    "last_contacted",
+    "tags",
+    "fields",
+    "created_at",
+    "updated_at",
+)
 
 DEAL_FIELDS = (
-    "id", "name", "account_id", "account", "contact_id", "contact", "amount",
-    "currency", "stage", "probability", "status", "close_date", "description",
-    "tags", "fields", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "name",
+    "account_id",
+    "account",
+    "contact_id",
+    "contact",
+    "amount",
+    "currency",
+    "stage",
+    "probability",
+    "status",
+    "close_date",
+    "description",
+    "tags",
+    "fields",
+    "created_at",
+    "updated_at",
+)
 
 ACTIVITY_FIELDS = (
-    "id", "kind", "subject", "body", "summary", "at", "account_id", "account", "contact_id",
+    "id",
+    "kind",
+    "subject",
+    "body",
+    "summary",
+    "at",
+    "account_id",
+    "account",
+    "contact_id",
     "contact",
-    "deal_id", "deal", "tags", "fields", "created_at", "updated_at",
-)  # fmt: skip
+    "deal_id",
+    "deal",
+    "tags",
+    "fields",
+    "created_at",
+    "updated_at",
+)
 
 TASK_FIELDS = (
-    "id", "title", "due", "done", "done_at", "account_id", "account", "contact_id", "contact",
-    "deal_id", "deal", "tags", "fields", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "title",
+    "due",
+    "done",
+    "done_at",
+    "account_id",
+    "account",
+    "contact_id",
+    "contact",
+    "deal_id",
+    "deal",
+    "tags",
+    "fields",
+    "created_at",
+    "updated_at",
+)
 
 # Patterns are kept as text and compiled by re's own cache on first use, so a
 # command pays only for the ones it needs.

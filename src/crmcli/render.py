@@ -23,8 +23,15 @@ FORMATS = ("table", "json", "jsonl", "csv", "tsv", "ids")  # crmcli.cli.options.
 # C0/C1 controls, DEL, bidi marks/embeddings/overrides/isolates, line and
 # paragraph separators: never written raw to a terminal.  str.translate tables
 # rather than a regex: no compile cost at start-up.
-_UNSAFE = [*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, *range(0x2028, 0x202F),
-           *range(0x2066, 0x206A)]  # fmt: skip
+_UNSAFE = [
+    *range(0x20),
+    *range(0x7F, 0xA0),
+    0x61C,
+    0x200E,
+    0x200F,
+    *range(0x2028, 0x202F),
+    *range(0x2066, 0x206A),
+]
 _VISIBLE = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in _UNSAFE}
 _VISIBLE_MULTILINE = {code: text for code, text in _VISIBLE.items() if chr(code) not in "\n\t"}
 # json.dumps escapes C0 itself (and we indent with its newlines): the rest as \uXXXX.

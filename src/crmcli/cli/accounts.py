@@ -42,6 +42,7 @@ ParentOpt = Annotated[
 def _show(conn, account: dict, fmt: str) -> None:
     """The account card with its contacts, child accounts, deals, open tasks and timeline."""
     from crmcli.store import activities, deals, tasks
+    from crmcli.store.query import Query
 
     own = account["id"]
     deal_rows = list(deals.list_deals(conn, account_id=own))
@@ -51,7 +52,7 @@ def _show(conn, account: dict, fmt: str) -> None:
         "deals": (deal_rows, listing.DEAL_COLUMNS),
         "tasks": (list(tasks.list_tasks(conn, account_id=own)), listing.TASK_COLUMNS),
         "activities": (
-            list(activities.list_activities(conn, timeline_of=own, limit=20)),
+            list(activities.list_activities(conn, timeline_of=own, filters=Query(limit=10))),
             listing.ACTIVITY_COLUMNS,
         ),
     }
@@ -96,10 +97,20 @@ def new(
 ) -> None:
     """Create an account (also: crm account add)."""
     values = o.given(
-        name=name, kind=kind, type=type_, industry=industry, website=website, email=email,
-        phone=phone, street=street, city=city, region=region, postal_code=postal_code,
-        country=country, description=description,
-    )  # fmt: skip
+        name=name,
+        kind=kind,
+        type=type_,
+        industry=industry,
+        website=website,
+        email=email,
+        phone=phone,
+        street=street,
+        city=city,
+        region=region,
+        postal_code=postal_code,
+        country=country,
+        description=description,
+    )
     with o.session(ctx, write=True) as conn:
         account = store.add_account(
             conn, values, parent=parent, tags=tag, fields=models.assignments(set_)
@@ -156,10 +167,20 @@ def edit(
 ) -> None:
     """Change an account. An empty value (--city '') clears a field; --tag adds like --add-tag."""
     values = o.given(
-        name=name, kind=kind, type=type_, industry=industry, website=website, email=email,
-        phone=phone, street=street, city=city, region=region, postal_code=postal_code,
-        country=country, description=description,
-    )  # fmt: skip
+        name=name,
+        kind=kind,
+        type=type_,
+        industry=industry,
+        website=website,
+        email=email,
+        phone=phone,
+        street=street,
+        city=city,
+        region=region,
+        postal_code=postal_code,
+        country=country,
+        description=description,
+    )
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     if not o.anything([values, parent, no_parent, tags]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
@@ -197,8 +218,11 @@ def delete(
         pass  # the store refuses below, with the reason
     elif any(counts.values()):
         verb = "deleting" if cascade else "unlinking"
-        o.confirm(f"Delete {label}, {verb} {counts['contacts']} contact(s) "
-                  f"and {counts['deals']} deal(s)?", yes)  # fmt: skip
+        o.confirm(
+            f"Delete {label}, {verb} {counts['contacts']} contact(s) "
+            f"and {counts['deals']} deal(s)?",
+            yes,
+        )
     else:
         o.confirm(f"Delete {label}?", yes)
     with o.session(ctx, write=True) as conn:

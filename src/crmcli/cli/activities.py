@@ -76,9 +76,17 @@ def _log(ctx, text, kind, subject, contact, account, deal, at, tag, set_, quiet,
         raise InvalidValue("give TEXT, - (to read stdin) or --subject")
     with o.session(ctx, write=True) as conn:
         activity = store.add_activity(
-            conn, body, kind_name=kind, subject=subject, at=at, contact=contact,
-            account=account, deal=deal, tags=tag, fields=models.assignments(set_),
-        )  # fmt: skip
+            conn,
+            body,
+            kind_name=kind,
+            subject=subject,
+            at=at,
+            contact=contact,
+            account=account,
+            deal=deal,
+            tags=tag,
+            fields=models.assignments(set_),
+        )
     if quiet:
         render.new_id(activity["id"])
     else:
@@ -106,8 +114,21 @@ def log(
     With neither TEXT nor --subject on a terminal, $EDITOR opens. A contact or
     deal also links its account.
     """
-    _log(ctx, text, kind or "note", subject, contact, account, deal, at, tag, set_, quiet,
-         fmt, as_json)  # fmt: skip
+    _log(
+        ctx,
+        text,
+        kind or "note",
+        subject,
+        contact,
+        account,
+        deal,
+        at,
+        tag,
+        set_,
+        quiet,
+        fmt,
+        as_json,
+    )
 
 
 @note_app.command("note")
@@ -193,9 +214,17 @@ def edit(
     body = sys.stdin.read() if text == "-" else text
     with o.session(ctx, write=True) as conn:
         activity = store.edit_activity(
-            conn, ref, body=body, kind_name=kind, subject=subject, at=at, contact=contact,
-            account=account, deal=deal, tag_edit=tags,
-        )  # fmt: skip
+            conn,
+            ref,
+            body=body,
+            kind_name=kind,
+            subject=subject,
+            at=at,
+            contact=contact,
+            account=account,
+            deal=deal,
+            tag_edit=tags,
+        )
     render.record(activity, o.output(fmt, as_json), fields=models.ACTIVITY_FIELDS)
 
 

@@ -27,27 +27,32 @@ AccountOpt = Annotated[
 EmailOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--email", "-e", metavar="[LABEL:]ADDR",
+        "--email",
+        "-e",
+        metavar="[LABEL:]ADDR",
         help="E-mail address, e.g. work:jane@acme.example (repeatable; the first is primary).",
     ),
-]  # fmt: skip
+]
 PhoneOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--phone", "-p", metavar="[LABEL:]NUMBER",
+        "--phone",
+        "-p",
+        metavar="[LABEL:]NUMBER",
         help="Phone number, e.g. mobile:+1 555 0100 (repeatable; the first is primary).",
     ),
-]  # fmt: skip
+]
 TitleOpt = Annotated[str | None, typer.Option("--title", help="Job title.")]
 DepartmentOpt = Annotated[str | None, typer.Option("--department", help="Department.")]
 BirthdayOpt = Annotated[str | None, typer.Option("--birthday", help="Birthday, YYYY-MM-DD.")]
 EveryOpt = Annotated[
     str | None,
     typer.Option(
-        "--every", metavar="INTERVAL",
+        "--every",
+        metavar="INTERVAL",
         help="Keep in touch this often: 30d, 2w, 3m (0 clears); see crm due.",
     ),
-]  # fmt: skip
+]
 
 
 @app.command("add")
@@ -81,10 +86,17 @@ def add(
 ) -> None:
     """Add a contact (also: crm contact new). --first/--last override the split of NAME."""
     values = o.given(
-        title=title, department=department, birthday=birthday, street=street, city=city,
-        region=region, postal_code=postal_code, country=country, description=description,
+        title=title,
+        department=department,
+        birthday=birthday,
+        street=street,
+        city=city,
+        region=region,
+        postal_code=postal_code,
+        country=country,
+        description=description,
         every=every,
-    )  # fmt: skip
+    )
     with o.session(ctx, write=True) as conn:
         contact = store.add_contact(
             conn,
@@ -124,6 +136,7 @@ def show(
 ) -> None:
     """Show one contact with its deals, open tasks and latest activities."""
     from crmcli.store import activities, deals, tasks
+    from crmcli.store.query import Query
 
     with o.session(ctx, write=False) as conn:
         contact = store.get_contact(conn, refs.contact_id(conn, ref))
@@ -131,7 +144,11 @@ def show(
             "deals": (list(deals.list_deals(conn, contact_id=contact["id"])), listing.DEAL_COLUMNS),
             "tasks": (list(tasks.list_tasks(conn, contact_id=contact["id"])), listing.TASK_COLUMNS),
             "activities": (
-                list(activities.list_activities(conn, contact_id=contact["id"], limit=10)),
+                list(
+                    activities.list_activities(
+                        conn, contact_id=contact["id"], filters=Query(limit=10)
+                    )
+                ),
                 listing.ACTIVITY_COLUMNS,
             ),
         }
@@ -185,13 +202,31 @@ def edit(
     drop them. An empty value (--title '') clears a field; --tag adds like --add-tag.
     """
     values = o.given(
-        title=title, department=department, birthday=birthday, street=street, city=city,
-        region=region, postal_code=postal_code, country=country, description=description,
+        title=title,
+        department=department,
+        birthday=birthday,
+        street=street,
+        city=city,
+        region=region,
+        postal_code=postal_code,
+        country=country,
+        description=description,
         every=every,
-    )  # fmt: skip
+    )
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
-    changes = [name, first, last, account, no_account, email, remove_email, phone,
-               remove_phone, values, tags]  # fmt: skip
+    changes = [
+        name,
+        first,
+        last,
+        account,
+        no_account,
+        email,
+        remove_email,
+        phone,
+        remove_phone,
+        values,
+        tags,
+    ]
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     with o.session(ctx, write=True) as conn:

@@ -70,10 +70,20 @@ def new(
     settings = config.load()
     with o.session(ctx, write=True) as conn:
         deal = store.add_deal(
-            conn, settings, name, account=account, contact=contact, amount_text=amount,
-            currency_code=currency, stage=stage, chance=probability, close=close,
-            description=description, tags=tag, fields=models.assignments(set_),
-        )  # fmt: skip
+            conn,
+            settings,
+            name,
+            account=account,
+            contact=contact,
+            amount_text=amount,
+            currency_code=currency,
+            stage=stage,
+            chance=probability,
+            close=close,
+            description=description,
+            tags=tag,
+            fields=models.assignments(set_),
+        )
     if quiet:
         render.new_id(deal["id"])
     else:
@@ -109,13 +119,14 @@ def show(
 ) -> None:
     """Show one deal with its open tasks and latest activities."""
     from crmcli.store import activities, tasks
+    from crmcli.store.query import Query
 
     with o.session(ctx, write=False) as conn:
         deal = store.get_deal(conn, refs.deal_id(conn, ref))
         sections = {
             "tasks": (list(tasks.list_tasks(conn, deal_id=deal["id"])), listing.TASK_COLUMNS),
             "activities": (
-                list(activities.list_activities(conn, deal_id=deal["id"], limit=10)),
+                list(activities.list_activities(conn, deal_id=deal["id"], filters=Query(limit=10))),
                 listing.ACTIVITY_COLUMNS,
             ),
         }
@@ -147,18 +158,41 @@ def edit(
 ) -> None:
     """Change a deal. --stage works like `crm deal move`; '' clears --amount, --close."""
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
-    changes = [name, account, no_account, contact, no_contact, amount, currency, stage,
-               probability, close, description, tags]  # fmt: skip
+    changes = [
+        name,
+        account,
+        no_account,
+        contact,
+        no_contact,
+        amount,
+        currency,
+        stage,
+        probability,
+        close,
+        description,
+        tags,
+    ]
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     settings = config.load()
     with o.session(ctx, write=True) as conn:
         deal = store.edit_deal(
-            conn, settings, ref, name=name, account=account, no_account=no_account,
-            contact=contact, no_contact=no_contact, amount_text=amount, currency_code=currency,
-            stage=stage, chance=probability, close=close, description=description,
+            conn,
+            settings,
+            ref,
+            name=name,
+            account=account,
+            no_account=no_account,
+            contact=contact,
+            no_contact=no_contact,
+            amount_text=amount,
+            currency_code=currency,
+            stage=stage,
+            chance=probability,
+            close=close,
+            description=description,
             tag_edit=tags,
-        )  # fmt: skip
+        )
     render.record(deal, o.output(fmt, as_json), fields=models.DEAL_FIELDS)
 
 

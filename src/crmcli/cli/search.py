@@ -36,5 +36,11 @@ def search(
     if fmt != "table":
         for hit in hits:
             hit["snippet"] = hit["snippet"].replace(store.HIT_START, "").replace(store.HIT_END, "")
-    render.records(hits, fmt, fields=FIELDS, columns=FIELDS, empty="no matches",
-                   marked=(store.HIT_START, store.HIT_END))  # fmt: skip
+    render.records(
+        hits,
+        fmt,
+        fields=FIELDS,
+        columns=FIELDS,
+        empty="no matches",
+        marked=(store.HIT_START, store.HIT_END),
+    )

@@ -46,9 +46,15 @@ def add(
     """Add a task (also: crm task new)."""
     with o.session(ctx, write=True) as conn:
         task = store.add_task(
-            conn, title, due=due, contact=contact, account=account, deal=deal, tags=tag,
+            conn,
+            title,
+            due=due,
+            contact=contact,
+            account=account,
+            deal=deal,
+            tags=tag,
             fields=models.assignments(set_),
-        )  # fmt: skip
+        )
     if quiet:
         render.new_id(task["id"])
     else:
@@ -134,9 +140,15 @@ def edit(
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     with o.session(ctx, write=True) as conn:
         task = store.edit_task(
-            conn, ref, title=title, due=due, contact=contact, account=account, deal=deal,
+            conn,
+            ref,
+            title=title,
+            due=due,
+            contact=contact,
+            account=account,
+            deal=deal,
             tag_edit=tags,
-        )  # fmt: skip
+        )
     render.record(task, o.output(fmt, as_json), fields=models.TASK_FIELDS)
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from typing import Literal
 
 from crmcli import models
 from crmcli.errors import InvalidValue, Refused
-from crmcli.store import common, refs
+from crmcli.store import common, query, refs
 
 # Every column an edit may set, with the check its value goes through.
 _CHECKS = {
@@ -88,13 +87,26 @@ def get_account(conn: sqlite3.Connection, account_id: int) -> dict:
     return common.record(cursor, cursor.fetchone())
 
 
-def list_accounts(conn: sqlite3.Connection, *, parent_id: int | None = None) -> Iterator[dict]:
-    if parent_id is None:
-        return common.records(conn.execute(_SELECT + " ORDER BY a.name_key, a.id"))
-    cursor = conn.execute(
-        _SELECT + " WHERE a.parent_id = ? ORDER BY a.name_key, a.id", (parent_id,)
-    )
-    return common.records(cursor)
+SCHEMA = query.Schema(
+    source="accounts",
+    alias="a",
+    columns={
+        **{f: f"a.{f}" for f in models.ACCOUNT_FIELDS if f not in ("parent", "tags", "fields")},
+        "parent": "p.name",
+    },
+    kinds={"id": "number", "parent_id": "number", "created_at": "date", "updated_at": "date"},
+    equal={"name": "a.name_key = ?"},
+    lists={"tags": "json_each(a.tags) WHERE 1"},
+    sort_keys={"name": "a.name_key"},
+)
+
+
+def list_accounts(
+    conn: sqlite3.Connection, *, parent_id: int | None = None, filters: query.Query | None = None
+) -> query.Rows:
+    fixed, params = query.equals(("a.parent_id", parent_id))
+    compiled = query.compile_query(conn, SCHEMA, filters)
+    return compiled.rows(conn, _SELECT, "a.name_key, a.id", fixed, params)
 
 
 def edit_account(

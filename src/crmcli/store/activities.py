@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 
 from crmcli import models, when
 from crmcli.errors import InvalidValue, NotFound
-from crmcli.store import common
+from crmcli.store import common, query
 
 KINDS = ("note", "call", "meeting", "email")
 CONTACTING = ("call", "meeting", "email")  # what counts as being in touch
@@ -76,6 +75,33 @@ def get_activity(conn: sqlite3.Connection, row_id: int) -> dict:
     return common.record(cursor, cursor.fetchone())
 
 
+SCHEMA = query.Schema(
+    source="activities",
+    alias="t",
+    columns={
+        **{
+            f: f"t.{f}"
+            for f in models.ACTIVITY_FIELDS
+            if f not in ("summary", "account", "contact", "deal", "tags", "fields")
+        },
+        "summary": "coalesce(t.subject, t.body)",
+        "account": "a.name",
+        "contact": "c.name",
+        "deal": "d.name",
+    },
+    kinds={
+        "id": "number",
+        "account_id": "number",
+        "contact_id": "number",
+        "deal_id": "number",
+        "at": "date",
+        "created_at": "date",
+        "updated_at": "date",
+    },
+    lists={"tags": "json_each(t.tags) WHERE 1"},
+)
+
+
 def list_activities(
     conn: sqlite3.Connection,
     *,
@@ -84,31 +110,26 @@ def list_activities(
     deal_id: int | None = None,
     kind_name: str | None = None,
     since: str | None = None,
-    limit: int | None = None,
     timeline_of: int | None = None,
-) -> Iterator[dict]:
+    filters: query.Query | None = None,
+) -> query.Rows:
     """Newest first. `timeline_of` an account: its own and all its contacts' activities."""
-    wheres, params = [], []
-    for column, value in (
-        ("t.contact_id", contact_id), ("t.account_id", account_id), ("t.deal_id", deal_id),
+    fixed, params = query.equals(
+        ("t.contact_id", contact_id),
+        ("t.account_id", account_id),
+        ("t.deal_id", deal_id),
         ("t.kind", kind(kind_name) if kind_name else None),
-    ):  # fmt: skip
-        if value is not None:
-            wheres.append(f"{column} = ?")
-            params.append(value)
+    )
     if since is not None:
-        wheres.append("t.at >= ?")
-        params.append(when.moment(since, start_of_day=True))
+        fixed += ("t.at >= ?",)
+        params += (when.moment(since, start_of_day=True),)
     if timeline_of is not None:
-        wheres.append(
-            "(t.account_id = ? OR t.contact_id IN (SELECT id FROM contacts WHERE account_id = ?))"
+        fixed += (
+            "(t.account_id = ? OR t.contact_id IN (SELECT id FROM contacts WHERE account_id = ?))",
         )
-        params += [timeline_of, timeline_of]
-    where = f" WHERE {' AND '.join(wheres)}" if wheres else ""
-    sql = _SELECT + where + " ORDER BY t.at DESC, t.id DESC"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return common.records(conn.execute(sql, params))
+        params += (timeline_of, timeline_of)
+    compiled = query.compile_query(conn, SCHEMA, filters)
+    return compiled.rows(conn, _SELECT, "t.at DESC, t.id DESC", fixed, params)
 
 
 def edit_activity(

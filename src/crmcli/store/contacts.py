@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 
 from crmcli import models, when
 from crmcli.errors import InvalidValue, Refused
-from crmcli.store import common, refs
+from crmcli.store import common, query, refs
 
 _CHECKS = {
     "title": lambda v: models.line("title", v),
@@ -209,14 +208,65 @@ def get_contact(conn: sqlite3.Connection, contact_id: int) -> dict:
     return common.record(cursor, cursor.fetchone())
 
 
-def list_contacts(conn: sqlite3.Connection, *, account_id: int | None = None) -> Iterator[dict]:
-    if account_id is None:
-        cursor = conn.execute(_SELECT + " ORDER BY c.name_key, c.id")
-    else:
-        cursor = conn.execute(
-            _SELECT + " WHERE c.account_id = ? ORDER BY c.name_key, c.id", (account_id,)
-        )
-    return common.records(cursor)
+_LAST_CONTACTED = (
+    "(SELECT max(at) FROM activities WHERE contact_id = c.id"
+    " AND kind IN ('call', 'meeting', 'email'))"
+)
+_PRIMARY = "(SELECT value FROM {table} WHERE contact_id = c.id ORDER BY position LIMIT 1)"
+# Filtering by e-mail looks at every address, through the unique index.
+_HAS_EMAIL = "c.id IN (SELECT contact_id FROM contact_emails WHERE value_key = ?)"
+SCHEMA = query.Schema(
+    source="contacts",
+    alias="c",
+    columns={
+        **{
+            f: f"c.{f}"
+            for f in models.CONTACT_FIELDS
+            if f
+            not in (
+                "email",
+                "phone",
+                "emails",
+                "phones",
+                "account",
+                "last_contacted",
+                "tags",
+                "fields",
+            )
+        },
+        "email": _PRIMARY.format(table="contact_emails"),
+        "phone": _PRIMARY.format(table="contact_phones"),
+        "account": "a.name",
+        "last_contacted": _LAST_CONTACTED,
+    },
+    kinds={
+        "id": "number",
+        "account_id": "number",
+        "birthday": "date",
+        "last_contacted": "date",
+        "created_at": "date",
+        "updated_at": "date",
+    },
+    equal={"name": "c.name_key = ?", "email": _HAS_EMAIL, "emails": _HAS_EMAIL},
+    lists={
+        "email": "contact_emails WHERE contact_id = c.id",
+        "emails": "contact_emails WHERE contact_id = c.id",
+        "phones": "contact_phones WHERE contact_id = c.id",
+        "tags": "json_each(c.tags) WHERE 1",
+    },
+    sort_keys={"name": "c.name_key"},
+)
+
+
+def list_contacts(
+    conn: sqlite3.Connection,
+    *,
+    account_id: int | None = None,
+    filters: query.Query | None = None,
+) -> query.Rows:
+    fixed, params = query.equals(("c.account_id", account_id))
+    compiled = query.compile_query(conn, SCHEMA, filters)
+    return compiled.rows(conn, _SELECT, "c.name_key, c.id", fixed, params)
 
 
 def edit_contact(

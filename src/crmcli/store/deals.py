@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
 from crmcli import models, when
 from crmcli.config import Config
 from crmcli.errors import InvalidValue
-from crmcli.store import common, refs
+from crmcli.store import common, query, refs
 
 _SELECT = """
     SELECT d.id, d.name, d.account_id, a.name AS account, d.contact_id, c.name AS contact,
@@ -111,6 +110,34 @@ def get_deal(conn: sqlite3.Connection, deal_id: int) -> dict:
     return _typed(common.record(cursor, cursor.fetchone()))
 
 
+SCHEMA = query.Schema(
+    source="deals",
+    alias="d",
+    columns={
+        **{
+            f: f"d.{f}"
+            for f in models.DEAL_FIELDS
+            if f not in ("account", "contact", "tags", "fields")
+        },
+        "account": "a.name",
+        "contact": "c.name",
+    },
+    kinds={
+        "id": "number",
+        "account_id": "number",
+        "contact_id": "number",
+        "amount": "number",
+        "probability": "number",
+        "close_date": "date",
+        "created_at": "date",
+        "updated_at": "date",
+    },
+    equal={"name": "d.name_key = ?"},
+    lists={"tags": "json_each(d.tags) WHERE 1"},
+    sort_keys={"name": "d.name_key"},
+)
+
+
 def list_deals(
     conn: sqlite3.Connection,
     *,
@@ -118,18 +145,16 @@ def list_deals(
     status: str | None = None,
     account_id: int | None = None,
     contact_id: int | None = None,
-) -> Iterator[dict]:
-    wheres, params = [], []
-    for column, value in (
-        ("d.stage", stage), ("d.status", status),
-        ("d.account_id", account_id), ("d.contact_id", contact_id),
-    ):  # fmt: skip
-        if value is not None:
-            wheres.append(f"{column} = ?")
-            params.append(value)
-    where = f" WHERE {' AND '.join(wheres)}" if wheres else ""
-    cursor = conn.execute(_SELECT + where + " ORDER BY d.id", params)
-    return (_typed(deal) for deal in common.records(cursor))
+    filters: query.Query | None = None,
+) -> query.Rows:
+    fixed, params = query.equals(
+        ("d.stage", stage),
+        ("d.status", status),
+        ("d.account_id", account_id),
+        ("d.contact_id", contact_id),
+    )
+    compiled = query.compile_query(conn, SCHEMA, filters)
+    return compiled.rows(conn, _SELECT, "d.id", fixed, params, _typed)
 
 
 def edit_deal(
@@ -215,20 +240,32 @@ def pipeline(conn: sqlite3.Connection, config: Config) -> list[dict]:
     for stage, code, value, chance in rows:
         entry = totals.setdefault(
             (stage, code),
-            {"stage": stage, "currency": code, "count": 0, "amount": Decimal(0),
-             "weighted": Decimal(0)},
-        )  # fmt: skip
+            {
+                "stage": stage,
+                "currency": code,
+                "count": 0,
+                "amount": Decimal(0),
+                "weighted": Decimal(0),
+            },
+        )
         entry["count"] += 1
         if value is not None:
             entry["amount"] += Decimal(value)
             entry["weighted"] += Decimal(value) * (chance or 0) / 100
     for stage in config.stages:
         if not any(stage == key[0] for key in totals):
-            totals[(stage, "")] = {"stage": stage, "currency": None, "count": 0,
-                                   "amount": Decimal(0), "weighted": Decimal(0)}  # fmt: skip
+            totals[(stage, "")] = {
+                "stage": stage,
+                "currency": None,
+                "count": 0,
+                "amount": Decimal(0),
+                "weighted": Decimal(0),
+            }
     order = {stage: index for index, stage in enumerate(config.stages)}
-    return sorted(totals.values(), key=lambda e: (order.get(e["stage"], len(order)), e["stage"],
-                                                  e["currency"] or ""))  # fmt: skip
+    return sorted(
+        totals.values(),
+        key=lambda e: (order.get(e["stage"], len(order)), e["stage"], e["currency"] or ""),
+    )
 
 
 def _typed(deal: dict) -> dict:

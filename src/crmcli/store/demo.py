@@ -84,26 +84,47 @@ def fill_demo(conn: sqlite3.Connection) -> dict[str, int]:
         )
     config = Config()  # the demo shows the default stages, whatever config.toml says
     for name, account, contact, amount, stage, close in (
-        ("Acme rocket skates", "Acme Corporation", "jane@acme.example", "12500", "proposal",
-         "+1m"),
-        ("Acme anvils, Europe", "Acme Europe", "Anneke de Vries", "8400.75", "negotiation",
-         "+2w"),
+        ("Acme rocket skates", "Acme Corporation", "jane@acme.example", "12500", "proposal", "+1m"),
+        ("Acme anvils, Europe", "Acme Europe", "Anneke de Vries", "8400.75", "negotiation", "+2w"),
         ("Globex reactor controls", "Globex", "Hank Scorpio", "48000", "qualified", "+3m"),
         ("Globex cafeteria", "Globex", None, "1500", "lead", None),
         ("Initech TPS licences", "Initech", "Peter Gibbons", "3200.50", "won", "-1w"),
         ("Initech printers", "Initech", None, "900", "lost", "-2w"),
-    ):  # fmt: skip
-        deals.add_deal(conn, config, name, account=account, contact=contact,
-                       amount_text=amount, stage=stage, close=close)  # fmt: skip
+    ):
+        deals.add_deal(
+            conn,
+            config,
+            name,
+            account=account,
+            contact=contact,
+            amount_text=amount,
+            stage=stage,
+            close=close,
+        )
     for body, kind, subject, link, at in (
-        ("Asked for a quote on 200 pairs.", "call", "Quote request",
-         {"contact": "jane@acme.example"}, "-3w"),
-        ("Sent the quote and the safety sheet.", "email", "Skates quote",
-         {"deal": "Acme rocket skates", "contact": "Jane Q. Doe"}, "-1w"),
-        ("Met at the energy fair; wants a demo in spring.", "meeting", "Trade fair",
-         {"contact": "Hank Scorpio"}, "-2m"),
+        (
+            "Asked for a quote on 200 pairs.",
+            "call",
+            "Quote request",
+            {"contact": "jane@acme.example"},
+            "-3w",
+        ),
+        (
+            "Sent the quote and the safety sheet.",
+            "email",
+            "Skates quote",
+            {"deal": "Acme rocket skates", "contact": "Jane Q. Doe"},
+            "-1w",
+        ),
+        (
+            "Met at the energy fair; wants a demo in spring.",
+            "meeting",
+            "Trade fair",
+            {"contact": "Hank Scorpio"},
+            "-2m",
+        ),
         ("Signed. Invoice sent.", "note", None, {"deal": "Initech TPS licences"}, "-1w"),
-    ):  # fmt: skip
+    ):
         activities.add_activity(conn, body, kind_name=kind, subject=subject, at=at, **link)
     for full, every in (("Jane Q. Doe", "2w"), ("Hank Scorpio", "1m"), ("Anneke de Vries", "3m")):
         contacts.edit_contact(conn, full, values={"every": every})

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 
 from crmcli import models, when
 from crmcli.errors import NotFound, Refused
-from crmcli.store import common
+from crmcli.store import common, query
 
 _SELECT = """
     SELECT t.id, t.title, t.due, t.done, t.done_at,
@@ -19,7 +18,7 @@ _SELECT = """
     LEFT JOIN deals d ON d.id = t.deal_id
 """
 # Open before done; then by due date (so the overdue come first), undated last.
-_ORDER = " ORDER BY t.done, t.due IS NULL, t.due, t.id"
+_ORDER = "t.done, t.due IS NULL, t.due, t.id"
 
 
 def add_task(
@@ -58,6 +57,34 @@ def get_task(conn: sqlite3.Connection, row_id: int) -> dict:
     return _typed(common.record(cursor, cursor.fetchone()))
 
 
+SCHEMA = query.Schema(
+    source="tasks",
+    alias="t",
+    columns={
+        **{
+            f: f"t.{f}"
+            for f in models.TASK_FIELDS
+            if f not in ("account", "contact", "deal", "tags", "fields")
+        },
+        "account": "a.name",
+        "contact": "c.name",
+        "deal": "d.name",
+    },
+    kinds={
+        "id": "number",
+        "account_id": "number",
+        "contact_id": "number",
+        "deal_id": "number",
+        "done": "bool",
+        "due": "date",
+        "done_at": "date",
+        "created_at": "date",
+        "updated_at": "date",
+    },
+    lists={"tags": "json_each(t.tags) WHERE 1"},
+)
+
+
 def list_tasks(
     conn: sqlite3.Connection,
     *,
@@ -66,22 +93,20 @@ def list_tasks(
     contact_id: int | None = None,
     account_id: int | None = None,
     deal_id: int | None = None,
-) -> Iterator[dict]:
-    """Open tasks (all with include_done), overdue first, undated last."""
-    wheres, params = [], []
-    if not include_done:
-        wheres.append("t.done = 0")
+    filters: query.Query | None = None,
+) -> query.Rows:
+    """Open tasks (all with include_done): overdue first, then by due date, undated last."""
+    fixed, params = query.equals(
+        ("t.done", None if include_done else 0),
+        ("t.contact_id", contact_id),
+        ("t.account_id", account_id),
+        ("t.deal_id", deal_id),
+    )
     if due_by is not None:
-        wheres.append("t.due <= ?")
-        params.append(due_by)
-    for column, value in (
-        ("t.contact_id", contact_id), ("t.account_id", account_id), ("t.deal_id", deal_id),
-    ):  # fmt: skip
-        if value is not None:
-            wheres.append(f"{column} = ?")
-            params.append(value)
-    where = f" WHERE {' AND '.join(wheres)}" if wheres else ""
-    return (_typed(task) for task in common.records(conn.execute(_SELECT + where + _ORDER, params)))
+        fixed += ("t.due <= ?",)
+        params += (due_by,)
+    compiled = query.compile_query(conn, SCHEMA, filters)
+    return compiled.rows(conn, _SELECT, _ORDER, fixed, params, _typed)
 
 
 def set_done(conn: sqlite3.Connection, ref: str, done: bool) -> dict:

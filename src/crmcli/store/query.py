@@ -1,0 +1,234 @@
+"""--where, --tag, --sort, --limit and --offset, turned into SQL safely.
+
+Field names only ever come from a kind's Schema (never from the user's text),
+and every value reaches SQLite as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from crmcli import models, when
+from crmcli.errors import InvalidValue
+
+OPERATORS = ("!=", ">=", "<=", "=", "~", ">", "<")
+_EXPRESSION = r"\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(!=|>=|<=|=|~|>|<)(.*)\Z"
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the user asked a listing for, before it is checked."""
+
+    where: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    sort: list[str] = field(default_factory=list)
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Schema:
+    """How one kind's fields are reached in its listing's SELECT.
+
+    `columns` maps a field to its SQL expression and `kinds` says how its values
+    compare ("number", "date", "bool"; text otherwise).  `equal` gives a field's
+    indexed test for = (name -> name_key = ?); `lists` the fields holding several
+    values, as the FROM/WHERE that yields them in a column `value`; `sort_keys`
+    indexed sort orders.  `source` is the main table and `alias` its alias.
+    """
+
+    source: str
+    alias: str
+    columns: dict[str, str]
+    kinds: dict[str, str] = field(default_factory=dict)
+    equal: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, str] = field(default_factory=dict)
+    sort_keys: dict[str, str] = field(default_factory=dict)
+
+    def valid(self) -> str:
+        return ", ".join(self.columns)
+
+
+class Rows:
+    """A listing's rows as dicts, streamed; `total()` counts all matches."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, sql: str, params: list, count_sql: str, convert=None
+    ):
+        self._conn, self._sql, self._params, self._count_sql = conn, sql, params, count_sql
+        self._convert = convert
+
+    def __iter__(self):
+        from crmcli.store.common import records
+
+        rows = records(self._conn.execute(self._sql, self._params))
+        return map(self._convert, rows) if self._convert else rows
+
+    def total(self) -> int:
+        return self._conn.execute(self._count_sql, self._params).fetchone()[0]
+
+
+@dataclass
+class Compiled:
+    where: list[str]
+    params: list
+    order: str | None
+    limit: int | None
+    offset: int
+
+    def rows(
+        self,
+        conn: sqlite3.Connection,
+        select: str,
+        default_order: str,
+        fixed: tuple[str, ...] = (),
+        fixed_params: tuple = (),
+        convert=None,
+    ) -> Rows:
+        """The listing: `select` with the fixed filters (--account ...) and the user's."""
+        wheres = [*fixed, *self.where]
+        filtered = select + (f" WHERE {' AND '.join(wheres)}" if wheres else "")
+        sql = filtered + f" ORDER BY {self.order or default_order}"
+        if self.limit is not None or self.offset:
+            limit = -1 if self.limit is None else int(self.limit)
+            sql += f" LIMIT {limit} OFFSET {int(self.offset)}"
+        count_sql = f"SELECT count(*) FROM ({filtered})"
+        return Rows(conn, sql, [*fixed_params, *self.params], count_sql, convert)
+
+
+def equals(*pairs: tuple[str, object]) -> tuple[tuple[str, ...], tuple]:
+    """Fixed `column = ?` filters for the (column, value) pairs whose value is given."""
+    given = [(column, value) for column, value in pairs if value is not None]
+    return tuple(f"{column} = ?" for column, _ in given), tuple(value for _, value in given)
+
+
+def compile_query(conn: sqlite3.Connection, schema: Schema, query: Query | None) -> Compiled:
+    query = query or Query()
+    if (query.limit is not None and query.limit < 0) or query.offset < 0:
+        raise InvalidValue("--limit and --offset take a number, 0 or more")
+    where: list[str] = []
+    params: list = []
+    for text in query.where:
+        clause, values = _condition(conn, schema, text)
+        where.append(clause)
+        params += values
+    for tag in query.tags:
+        where.append(
+            f"EXISTS (SELECT 1 FROM json_each({schema.alias}.tags) WHERE crm_fold(value) = ?)"
+        )
+        params.append(models.fold(models.nfc(tag.strip())))
+    order = ", ".join(_order(schema, key) for key in query.sort) or None
+    return Compiled(where, params, order, query.limit, query.offset)
+
+
+def _condition(conn: sqlite3.Connection, schema: Schema, text: str) -> tuple[str, list]:
+    match = re.match(_EXPRESSION, text, re.S)
+    if not match:
+        raise InvalidValue(
+            f"invalid --where {text!r}: use FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT, "
+            f"FIELD>VALUE, >=, <, <= (fields: {schema.valid()})"
+        )
+    name, operator, raw = match.groups()
+    value = models.nfc(raw.strip())
+    if operator in ("=", "!=") and name in schema.equal and value:
+        test = schema.equal[name]
+        return (test if operator == "=" else f"NOT ({test})"), [models.fold(value)]
+    if name in schema.lists:
+        return _list_condition(schema.lists[name], name, operator, value)
+    expression, kind = _field(conn, schema, name, value)
+    if value == "" and operator in ("=", "!="):
+        test = f"coalesce({expression}, '') = ''"
+        return (test if operator == "=" else f"NOT ({test})"), []
+    if operator == "~":
+        return f"instr(crm_fold({expression}), ?) > 0", [models.fold(value)]
+    if kind == "number":
+        return _compare(f"CAST({expression} AS NUMERIC)", operator, _number(name, value))
+    if kind == "date":
+        return _compare(f"substr({expression}, 1, 10)", operator, when.day(value))
+    if kind == "bool":
+        return _compare(expression, operator, _bool(name, value))
+    return _compare(f"crm_fold({expression})", operator, models.fold(value))
+
+
+def _compare(expression: str, operator: str, value) -> tuple[str, list]:
+    if operator == "!=":
+        return f"({expression} IS NULL OR {expression} != ?)", [value]
+    return f"{expression} {operator} ?", [value]
+
+
+def _list_condition(values: str, name: str, operator: str, value: str) -> tuple[str, list]:
+    """emails=jane@x: one of them equals; ~: one contains; !=: none equals."""
+    if operator not in ("=", "!=", "~"):
+        raise InvalidValue(f"{name} holds several values: use =, != or ~")
+    test = "crm_fold(value) = ?" if operator != "~" else "instr(crm_fold(value), ?) > 0"
+    exists = f"EXISTS (SELECT 1 FROM {values} AND {test})"
+    return (f"NOT {exists}" if operator == "!=" else exists), [models.fold(value)]
+
+
+def _field(conn: sqlite3.Connection, schema: Schema, name: str, value: str) -> tuple[str, str]:
+    """A record field's expression and kind, or a custom field's."""
+    if name in schema.columns:
+        return schema.columns[name], schema.kinds.get(name, "text")
+    key = name.removeprefix("fields.")
+    if name.startswith("fields.") or _custom_key_exists(conn, schema, key):
+        path = f'$."{models.field_key(key)}"'
+        kind = "number" if _is_number(value) else "text"
+        return f"json_extract({schema.alias}.fields, '{path}')", kind
+    raise InvalidValue(
+        f"unknown field {name!r}: use one of {schema.valid()}, or a custom field (fields.KEY)"
+    )
+
+
+def _custom_key_exists(conn: sqlite3.Connection, schema: Schema, key: str) -> bool:
+    if not re.match(r"[A-Za-z_][A-Za-z0-9_.-]*\Z", key):
+        return False
+    row = conn.execute(
+        f"SELECT 1 FROM {schema.source} WHERE json_extract(fields, ?) IS NOT NULL LIMIT 1",
+        (f'$."{key}"',),
+    ).fetchone()
+    return row is not None
+
+
+def _order(schema: Schema, key: str) -> str:
+    name = key.lstrip("-+").strip()
+    if name not in schema.columns:
+        raise InvalidValue(f"cannot sort by {name!r}: use one of {schema.valid()}")
+    direction = "DESC" if key.startswith("-") else "ASC"
+    if name in schema.sort_keys:
+        return f"{schema.sort_keys[name]} {direction}"
+    expression = schema.columns[name]
+    if schema.kinds.get(name) == "number":
+        expression = f"CAST({expression} AS NUMERIC)"
+    elif schema.kinds.get(name) not in ("date", "bool"):
+        expression = f"crm_fold({expression})"
+    # Empty values last, whichever the direction.
+    return f"{expression} IS NULL, {expression} {direction}"
+
+
+def _is_number(value: str) -> bool:
+    try:
+        Decimal(value)
+    except InvalidOperation:
+        return False
+    return True
+
+
+def _number(name: str, value: str):
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise InvalidValue(f"{name} compares with numbers (got {value!r})") from None
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _bool(name: str, value: str) -> int:
+    folded = value.lower()
+    if folded in _TRUE:
+        return 1
+    if folded in _FALSE:
+        return 0
+    raise InvalidValue(f"{name} is true or false (got {value!r})")
