@@ -71,7 +71,7 @@ def test_interrupt_is_exit_130_and_rolls_back(crm, monkeypatch):
 
 
 def test_unexpected_errors_hide_the_traceback_unless_debug(crm, monkeypatch):
-    def broken(conn):
+    def broken(conn, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(accounts, "list_accounts", broken)

@@ -7,6 +7,7 @@ and an exit code, for the installed command and CliRunner alike.
 import importlib
 import os
 import sys
+from functools import partial
 from typing import Annotated, Literal
 
 import typer
@@ -175,14 +176,22 @@ def list_(
         Literal["accounts", "contacts", "deals", "activities", "tasks"],
         typer.Argument(help="accounts, contacts (default), deals, activities or tasks."),
     ] = "contacts",
+    where: o.WhereOpt = None,
+    tag: o.HasTagOpt = None,
+    sort: o.SortOpt = None,
+    limit: o.LimitOpt = None,
+    offset: o.OffsetOpt = 0,
+    columns: o.ColumnsOpt = None,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
     """List records of one kind: the same listing as `crm KIND list`."""
     from crmcli.cli import listing
 
+    filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
-        listing.write(kind, listing.rows(kind, conn), o.output(fmt, as_json))
+        rows = partial(listing.rows, kind, conn)
+        listing.show(kind, rows, o.output(fmt, as_json), filters, columns)
 
 
 @app.command("demo")

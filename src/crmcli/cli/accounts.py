@@ -1,5 +1,6 @@
 """crm account ...: companies and organisations (or persons treated as customers)."""
 
+from functools import partial
 from typing import Annotated, Literal
 
 import typer
@@ -122,10 +123,22 @@ def new(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
+def list_(
+    ctx: typer.Context,
+    where: o.WhereOpt = None,
+    tag: o.HasTagOpt = None,
+    sort: o.SortOpt = None,
+    limit: o.LimitOpt = None,
+    offset: o.OffsetOpt = 0,
+    columns: o.ColumnsOpt = None,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
     """List accounts, by name."""
+    filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
-        listing.write("accounts", store.list_accounts(conn), o.output(fmt, as_json))
+        rows = partial(store.list_accounts, conn)
+        listing.show("accounts", rows, o.output(fmt, as_json), filters, columns)
 
 
 @app.command("show")

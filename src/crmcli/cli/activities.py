@@ -2,6 +2,7 @@
 
 import os
 import sys
+from functools import partial
 from typing import Annotated, Literal
 
 import typer
@@ -160,12 +161,20 @@ def list_(
     since: Annotated[
         str | None, typer.Option("--since", metavar="WHEN", help="Only from this day on.")
     ] = None,
+    where: o.WhereOpt = None,
+    tag: o.HasTagOpt = None,
+    sort: o.SortOpt = None,
+    limit: o.LimitOpt = None,
+    offset: o.OffsetOpt = 0,
+    columns: o.ColumnsOpt = None,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
     """List activities, newest first."""
+    filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
-        rows = store.list_activities(
+        rows = partial(
+            store.list_activities,
             conn,
             contact_id=refs.contact_id(conn, contact) if contact is not None else None,
             account_id=refs.account_id(conn, account) if account is not None else None,
@@ -173,7 +182,7 @@ def list_(
             kind_name=kind,
             since=since,
         )
-        listing.write("activities", rows, o.output(fmt, as_json))
+        listing.show("activities", rows, o.output(fmt, as_json), filters, columns)
 
 
 @app.command("show")

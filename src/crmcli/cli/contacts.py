@@ -1,5 +1,6 @@
 """crm contact ...: people, each optionally working for one account."""
 
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -120,14 +121,21 @@ def add(
 def list_(
     ctx: typer.Context,
     account: AccountOpt = None,
+    where: o.WhereOpt = None,
+    tag: o.HasTagOpt = None,
+    sort: o.SortOpt = None,
+    limit: o.LimitOpt = None,
+    offset: o.OffsetOpt = 0,
+    columns: o.ColumnsOpt = None,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
     """List contacts by name, optionally only those of one account."""
+    filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         account_id = refs.account_id(conn, account) if account is not None else None
-        rows = store.list_contacts(conn, account_id=account_id)
-        listing.write("contacts", rows, o.output(fmt, as_json))
+        rows = partial(store.list_contacts, conn, account_id=account_id)
+        listing.show("contacts", rows, o.output(fmt, as_json), filters, columns)
 
 
 @app.command("show")

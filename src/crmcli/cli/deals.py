@@ -1,5 +1,6 @@
 """crm deal ... and crm pipeline: sales opportunities and where they stand."""
 
+from functools import partial
 from typing import Annotated, Literal
 
 import typer
@@ -97,20 +98,28 @@ def list_(
     status: StatusOpt = None,
     account: AccountOpt = None,
     contact: ContactOpt = None,
+    where: o.WhereOpt = None,
+    tag: o.HasTagOpt = None,
+    sort: o.SortOpt = None,
+    limit: o.LimitOpt = None,
+    offset: o.OffsetOpt = 0,
+    columns: o.ColumnsOpt = None,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
     """List deals, optionally by stage, status, account or contact."""
     stage = config.load().check_stage(stage) if stage is not None else None
+    filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
-        rows = store.list_deals(
+        rows = partial(
+            store.list_deals,
             conn,
             stage=stage,
             status=status,
             account_id=refs.account_id(conn, account) if account is not None else None,
             contact_id=refs.contact_id(conn, contact) if contact is not None else None,
         )
-        listing.write("deals", rows, o.output(fmt, as_json))
+        listing.show("deals", rows, o.output(fmt, as_json), filters, columns)
 
 
 @app.command("show")

@@ -1,11 +1,16 @@
 """The listings `crm list KIND` and each group's `list` share, and their table columns."""
 
+import dataclasses
 import importlib
 import sqlite3
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from crmcli import models, render
+from crmcli.errors import InvalidValue
+
+TABLE_ROWS = 200  # a table shows at most this many rows unless --limit says otherwise
 
 ACCOUNT_COLUMNS = ("id", "name", "kind", "type", "industry", "city", "country", "tags")
 CONTACT_COLUMNS = ("id", "name", "email", "phone", "account", "title", "tags")
@@ -29,13 +34,49 @@ LISTINGS: dict[str, Listing] = {
 }
 
 
-def rows(kind: str, conn: sqlite3.Connection) -> Iterator[dict]:
+def rows(kind: str, conn: sqlite3.Connection, filters=None):
     module, function = LISTINGS[kind].store.split(".")
-    return getattr(importlib.import_module(f"crmcli.store.{module}"), function)(conn)
+    store = getattr(importlib.import_module(f"crmcli.store.{module}"), function)
+    return store(conn, filters=filters)
 
 
-def write(kind: str, records: Iterator[dict], fmt: str) -> int:
+def write(kind: str, records: Iterator[dict], fmt: str, columns: str | None = None) -> int:
     listing = LISTINGS[kind]
+    chosen = pick_columns(kind, columns)
     return render.records(
-        records, fmt, fields=listing.fields, columns=listing.columns, empty=f"no {kind}"
+        records,
+        fmt,
+        fields=chosen or listing.fields,
+        columns=chosen or listing.columns,
+        empty=f"no {kind}",
     )
+
+
+def show(kind: str, list_rows: Callable, fmt: str, filters, columns: str | None = None) -> None:
+    """A listing with the user's filters; a table stops at TABLE_ROWS and says what is left.
+
+    `list_rows(filters=...)` returns the store's rows; other formats stream them all.
+    """
+    capped = fmt == "table" and filters.limit is None
+    records = list_rows(
+        filters=dataclasses.replace(filters, limit=TABLE_ROWS) if capped else filters
+    )
+    shown = write(kind, records, fmt, columns)
+    if capped and shown == TABLE_ROWS:
+        more = records.total() - filters.offset - shown
+        if more > 0:
+            print(f"... and {more:,} more {kind}: use --limit N, --offset N or --format",
+                  file=sys.stderr)  # fmt: skip
+
+
+def pick_columns(kind: str, columns: str | None) -> tuple[str, ...] | None:
+    if columns is None:
+        return None
+    fields = LISTINGS[kind].fields
+    chosen = tuple(column.strip() for column in columns.split(",") if column.strip())
+    unknown = [column for column in chosen if column not in fields]
+    if unknown or not chosen:
+        raise InvalidValue(
+            f"unknown column(s) {', '.join(unknown) or '(none given)'}: use {', '.join(fields)}"
+        )
+    return chosen

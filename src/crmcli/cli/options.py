@@ -49,6 +49,41 @@ UnsetOpt = Annotated[
     list[str] | None,
     typer.Option("--unset", metavar="KEY", help="Remove a custom field (repeatable)."),
 ]
+# Filters every listing takes.
+WhereOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where",
+        "-w",
+        metavar="EXPR",
+        help="FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains), FIELD>VALUE, >=, <, <=;"
+        " FIELD is a field or a custom field (repeatable: all must hold).",
+    ),
+]
+HasTagOpt = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", metavar="TAG", help="Only those with this tag (repeatable: all)."),
+]
+SortOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--sort", metavar="[-]FIELD", help="Order by FIELD (-FIELD: descending; repeatable)."
+    ),
+]
+LimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit", "-n", metavar="N", help="At most N rows (a table shows 200 unless told)."
+    ),
+]
+OffsetOpt = Annotated[int, typer.Option("--offset", metavar="N", help="Skip the first N rows.")]
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns", metavar="A,B,C", help="The fields a table, CSV or TSV shows, in order."
+    ),
+]
+
 YesOpt = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask; required when not on a terminal.")
 ]
@@ -119,6 +154,19 @@ def describe(noun: str, record: dict) -> str:
 
     name = record.get("name") or record.get("title") or record.get("summary") or ""
     return f"{noun} {render.escape(name[:60])!r} (id {record['id']})"
+
+
+def filters(where, tag, sort, limit, offset):
+    """The listing options as a store Query."""
+    from crmcli.store.query import Query
+
+    return Query(
+        where=list(where or []),
+        tags=list(tag or []),
+        sort=list(sort or []),
+        limit=limit,
+        offset=offset,
+    )
 
 
 def anything(options: list) -> bool:

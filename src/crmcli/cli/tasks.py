@@ -1,5 +1,6 @@
 """crm task ... and crm due: follow-ups, and what needs attention today."""
 
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -68,21 +69,29 @@ def list_(
     contact: ContactOpt = None,
     account: AccountOpt = None,
     deal: DealOpt = None,
+    where: o.WhereOpt = None,
+    tag: o.HasTagOpt = None,
+    sort: o.SortOpt = None,
+    limit: o.LimitOpt = None,
+    offset: o.OffsetOpt = 0,
+    columns: o.ColumnsOpt = None,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
     """List open tasks: overdue first, then by due date, undated last."""
     from crmcli.store import refs
 
+    filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
-        rows = store.list_tasks(
+        rows = partial(
+            store.list_tasks,
             conn,
             include_done=all_,
             contact_id=refs.contact_id(conn, contact) if contact is not None else None,
             account_id=refs.account_id(conn, account) if account is not None else None,
             deal_id=refs.deal_id(conn, deal) if deal is not None else None,
         )
-        listing.write("tasks", rows, o.output(fmt, as_json))
+        listing.show("tasks", rows, o.output(fmt, as_json), filters, columns)
 
 
 def _set_done(ctx: typer.Context, ref: str, done: bool, fmt: str, as_json: bool) -> None:
