@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import typer
 
 from crmcli import models, render
-from crmcli.cli import listing
+from crmcli.cli import complete, listing
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.store import accounts as store
@@ -22,7 +22,10 @@ app = typer.Typer(
 
 CONTACT_COLUMNS = ("id", "name", "title", "email", "phone")
 
-Ref = Annotated[str, typer.Argument(metavar="ACCOUNT", help="Account id or name.")]
+Ref = Annotated[
+    str,
+    typer.Argument(metavar="ACCOUNT", help="Account id or name.", autocompletion=complete.accounts),
+]
 KindOpt = Annotated[
     Literal["business", "person"] | None,
     typer.Option("--kind", help="business (default) or person."),
@@ -36,7 +39,13 @@ WebsiteOpt = Annotated[str | None, typer.Option("--website", help="Web site.")]
 EmailOpt = Annotated[str | None, typer.Option("--email", help="General e-mail address.")]
 PhoneOpt = Annotated[str | None, typer.Option("--phone", help="Main phone number.")]
 ParentOpt = Annotated[
-    str | None, typer.Option("--parent", metavar="ACCOUNT", help="Parent account (id or name).")
+    str | None,
+    typer.Option(
+        "--parent",
+        metavar="ACCOUNT",
+        help="Parent account (id or name).",
+        autocompletion=complete.accounts,
+    ),
 ]
 
 

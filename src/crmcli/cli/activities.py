@@ -26,14 +26,9 @@ TextArg = Annotated[
 ]
 KindOpt = Annotated[Kind | None, typer.Option("--kind", "-k", help="note, call, meeting, email.")]
 SubjectOpt = Annotated[str | None, typer.Option("--subject", "-s", help="A one-line subject.")]
-ContactOpt = Annotated[
-    str | None,
-    typer.Option("--contact", "-c", metavar="CONTACT", help="Contact id, e-mail or name."),
-]
-AccountOpt = Annotated[
-    str | None, typer.Option("--account", "-a", metavar="ACCOUNT", help="Account id or name.")
-]
-DealOpt = Annotated[str | None, typer.Option("--deal", metavar="DEAL", help="Deal id or name.")]
+ContactOpt = o.ContactRefOpt
+AccountOpt = o.AccountRefOpt
+DealOpt = o.DealRefOpt
 AtOpt = Annotated[
     str | None,
     typer.Option("--at", metavar="WHEN", help="When it happened (default now; a date is noon)."),

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from crmcli import models, render
-from crmcli.cli import listing
+from crmcli.cli import complete, listing
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.store import contacts as store
@@ -19,12 +19,15 @@ app = typer.Typer(
     context_settings=o.CONTEXT,
 )
 
-Ref = Annotated[str, typer.Argument(metavar="CONTACT", help="Contact id, e-mail or full name.")]
+Ref = Annotated[
+    str,
+    typer.Argument(
+        metavar="CONTACT", help="Contact id, e-mail or full name.", autocompletion=complete.contacts
+    ),
+]
 FirstOpt = Annotated[str | None, typer.Option("--first", help="First (given) name.")]
 LastOpt = Annotated[str | None, typer.Option("--last", help="Last (family) name.")]
-AccountOpt = Annotated[
-    str | None, typer.Option("--account", "-a", metavar="ACCOUNT", help="Account id or name.")
-]
+AccountOpt = o.AccountRefOpt
 EmailOpt = Annotated[
     list[str] | None,
     typer.Option(

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import typer
 
 from crmcli import config, models, render
-from crmcli.cli import listing
+from crmcli.cli import complete, listing
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.store import deals as store
@@ -15,14 +15,11 @@ from crmcli.store import refs
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=o.CONTEXT)
 pipeline_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
 
-Ref = Annotated[str, typer.Argument(metavar="DEAL", help="Deal id or name.")]
-AccountOpt = Annotated[
-    str | None, typer.Option("--account", "-a", metavar="ACCOUNT", help="Account id or name.")
+Ref = Annotated[
+    str, typer.Argument(metavar="DEAL", help="Deal id or name.", autocompletion=complete.deals)
 ]
-ContactOpt = Annotated[
-    str | None,
-    typer.Option("--contact", "-c", metavar="CONTACT", help="Contact id, e-mail or name."),
-]
+AccountOpt = o.AccountRefOpt
+ContactOpt = o.ContactRefOpt
 AmountOpt = Annotated[
     str | None, typer.Option("--amount", help="Amount, an exact decimal such as 1200.50.")
 ]
@@ -32,7 +29,11 @@ CurrencyOpt = Annotated[
 ]
 StageOpt = Annotated[
     str | None,
-    typer.Option("--stage", help="lead, qualified, proposal, negotiation, won, lost (or yours)."),
+    typer.Option(
+        "--stage",
+        help="lead, qualified, proposal, negotiation, won, lost (or yours).",
+        autocompletion=complete.stages,
+    ),
 ]
 ProbabilityOpt = Annotated[
     int | None,
@@ -52,7 +53,14 @@ def new(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="What is being sold, e.g. 'Acme renewal 2027'.")],
     account: Annotated[
-        str, typer.Option("--account", "-a", metavar="ACCOUNT", help="Account id or name.")
+        str,
+        typer.Option(
+            "--account",
+            "-a",
+            metavar="ACCOUNT",
+            help="Account id or name.",
+            autocompletion=complete.accounts,
+        ),
     ],
     contact: ContactOpt = None,
     amount: AmountOpt = None,
@@ -209,7 +217,9 @@ def edit(
 def move(
     ctx: typer.Context,
     ref: Ref,
-    stage: Annotated[str, typer.Argument(help="The stage the deal enters.")],
+    stage: Annotated[
+        str, typer.Argument(help="The stage the deal enters.", autocompletion=complete.stages)
+    ],
     probability: ProbabilityOpt = None,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,

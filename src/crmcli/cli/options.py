@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from crmcli.cli import complete
 from crmcli.errors import InvalidValue, Refused
 
 if TYPE_CHECKING:
@@ -49,6 +50,32 @@ UnsetOpt = Annotated[
     list[str] | None,
     typer.Option("--unset", metavar="KEY", help="Remove a custom field (repeatable)."),
 ]
+# Links to other records, completed from the database.
+AccountRefOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--account",
+        "-a",
+        metavar="ACCOUNT",
+        help="Account id or name.",
+        autocompletion=complete.accounts,
+    ),
+]
+ContactRefOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--contact",
+        "-c",
+        metavar="CONTACT",
+        help="Contact id, e-mail or name.",
+        autocompletion=complete.contacts,
+    ),
+]
+DealRefOpt = Annotated[
+    str | None,
+    typer.Option("--deal", metavar="DEAL", help="Deal id or name.", autocompletion=complete.deals),
+]
+
 # Filters every listing takes.
 WhereOpt = Annotated[
     list[str] | None,
@@ -58,6 +85,7 @@ WhereOpt = Annotated[
         metavar="EXPR",
         help="FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains), FIELD>VALUE, >=, <, <=;"
         " FIELD is a field or a custom field (repeatable: all must hold).",
+        autocompletion=complete.fields,
     ),
 ]
 HasTagOpt = Annotated[
@@ -67,7 +95,10 @@ HasTagOpt = Annotated[
 SortOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--sort", metavar="[-]FIELD", help="Order by FIELD (-FIELD: descending; repeatable)."
+        "--sort",
+        metavar="[-]FIELD",
+        help="Order by FIELD (-FIELD: descending; repeatable).",
+        autocompletion=complete.fields,
     ),
 ]
 LimitOpt = Annotated[
@@ -80,7 +111,10 @@ OffsetOpt = Annotated[int, typer.Option("--offset", metavar="N", help="Skip the 
 ColumnsOpt = Annotated[
     str | None,
     typer.Option(
-        "--columns", metavar="A,B,C", help="The fields a table, CSV or TSV shows, in order."
+        "--columns",
+        metavar="A,B,C",
+        help="The fields a table, CSV or TSV shows, in order.",
+        autocompletion=complete.fields,
     ),
 ]
 

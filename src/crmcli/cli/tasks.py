@@ -19,14 +19,9 @@ DueOpt = Annotated[
     str | None,
     typer.Option("--due", metavar="WHEN", help="Due date: 2026-12-01, tomorrow, +3d, fri ..."),
 ]
-ContactOpt = Annotated[
-    str | None,
-    typer.Option("--contact", "-c", metavar="CONTACT", help="Contact id, e-mail or name."),
-]
-AccountOpt = Annotated[
-    str | None, typer.Option("--account", "-a", metavar="ACCOUNT", help="Account id or name.")
-]
-DealOpt = Annotated[str | None, typer.Option("--deal", metavar="DEAL", help="Deal id or name.")]
+ContactOpt = o.ContactRefOpt
+AccountOpt = o.AccountRefOpt
+DealOpt = o.DealRefOpt
 
 
 @app.command("add")
