@@ -23,14 +23,6 @@ _CHECKS = {
 }
 EDITABLE = tuple(_CHECKS)
 
-_SELECT = """
-    SELECT a.id, a.name, a.kind, a.type, a.industry, a.website, a.email, a.phone,
-           a.street, a.city, a.region, a.postal_code, a.country,
-           a.parent_id, p.name AS parent, a.description,
-           a.tags, a.fields, a.created_at, a.updated_at
-    FROM accounts a LEFT JOIN accounts p ON p.id = a.parent_id
-"""
-
 DeleteMode = Literal["refuse", "detach", "cascade"]
 
 
@@ -83,17 +75,17 @@ def add_account(
 
 
 def get_account(conn: sqlite3.Connection, account_id: int) -> dict:
-    cursor = conn.execute(_SELECT + " WHERE a.id = ?", (account_id,))
+    cursor = conn.execute(SCHEMA.select() + " WHERE a.id = ?", (account_id,))
     return common.record(cursor, cursor.fetchone())
 
 
-SCHEMA = query.Schema(
-    source="accounts",
-    alias="a",
-    columns={
-        **{f: f"a.{f}" for f in models.ACCOUNT_FIELDS if f not in ("parent", "tags", "fields")},
-        "parent": "p.name",
-    },
+SCHEMA = query.schema(
+    "accounts",
+    "a",
+    "accounts a LEFT JOIN accounts p ON p.id = a.parent_id",
+    models.ACCOUNT_FIELDS,
+    {"parent": "p.name"},
+    flat={"tags": query.flat_list("a.tags")},
     kinds={"id": "number", "parent_id": "number", "created_at": "date", "updated_at": "date"},
     equal={"name": "a.name_key = ?"},
     lists={"tags": "json_each(a.tags) WHERE 1"},
@@ -106,7 +98,7 @@ def list_accounts(
 ) -> query.Rows:
     fixed, params = query.equals(("a.parent_id", parent_id))
     compiled = query.compile_query(conn, SCHEMA, filters)
-    return compiled.rows(conn, _SELECT, "a.name_key, a.id", fixed, params)
+    return compiled.rows(conn, SCHEMA, "a.name_key, a.id", fixed, params)
 
 
 def edit_account(

@@ -11,19 +11,6 @@ from crmcli.store import common, query
 KINDS = ("note", "call", "meeting", "email")
 CONTACTING = ("call", "meeting", "email")  # what counts as being in touch
 
-_SELECT = """
-    SELECT t.id, t.kind, t.subject, t.body,
-           coalesce(t.subject, substr(t.body, 1, instr(t.body || char(10), char(10)) - 1))
-             AS summary,
-           t.at,
-           t.account_id, a.name AS account, t.contact_id, c.name AS contact,
-           t.deal_id, d.name AS deal, t.tags, t.fields, t.created_at, t.updated_at
-    FROM activities t
-    LEFT JOIN accounts a ON a.id = t.account_id
-    LEFT JOIN contacts c ON c.id = t.contact_id
-    LEFT JOIN deals d ON d.id = t.deal_id
-"""
-
 
 def kind(value: str) -> str:
     folded = value.strip().lower()
@@ -71,24 +58,24 @@ def activity_id(conn: sqlite3.Connection, ref: str) -> int:
 
 
 def get_activity(conn: sqlite3.Connection, row_id: int) -> dict:
-    cursor = conn.execute(_SELECT + " WHERE t.id = ?", (row_id,))
+    cursor = conn.execute(SCHEMA.select() + " WHERE t.id = ?", (row_id,))
     return common.record(cursor, cursor.fetchone())
 
 
-SCHEMA = query.Schema(
-    source="activities",
-    alias="t",
-    columns={
-        **{
-            f: f"t.{f}"
-            for f in models.ACTIVITY_FIELDS
-            if f not in ("summary", "account", "contact", "deal", "tags", "fields")
-        },
-        "summary": "coalesce(t.subject, t.body)",
+_FIRST_LINE = "substr(t.body, 1, instr(t.body || char(10), char(10)) - 1)"
+SCHEMA = query.schema(
+    "activities",
+    "t",
+    "activities t LEFT JOIN accounts a ON a.id = t.account_id"
+    " LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN deals d ON d.id = t.deal_id",
+    models.ACTIVITY_FIELDS,
+    {
+        "summary": f"coalesce(t.subject, {_FIRST_LINE})",
         "account": "a.name",
         "contact": "c.name",
         "deal": "d.name",
     },
+    flat={"tags": query.flat_list("t.tags")},
     kinds={
         "id": "number",
         "account_id": "number",
@@ -129,7 +116,7 @@ def list_activities(
         )
         params += (timeline_of, timeline_of)
     compiled = query.compile_query(conn, SCHEMA, filters)
-    return compiled.rows(conn, _SELECT, "t.at DESC, t.id DESC", fixed, params)
+    return compiled.rows(conn, SCHEMA, "t.at DESC, t.id DESC", fixed, params)
 
 
 def edit_activity(

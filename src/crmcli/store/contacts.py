@@ -18,29 +18,6 @@ _CHECKS = {
 }
 EDITABLE = ("name", "first_name", "last_name", *_CHECKS)
 
-# emails/phones are JSON lists built by SQLite itself, so a listing streams
-# row by row instead of gathering all addresses first.
-_SELECT = """
-    SELECT c.id, c.name, c.first_name, c.last_name, c.title, c.department,
-           (SELECT value FROM contact_emails WHERE contact_id = c.id
-              ORDER BY position LIMIT 1) AS email,
-           (SELECT value FROM contact_phones WHERE contact_id = c.id
-              ORDER BY position LIMIT 1) AS phone,
-           (SELECT json_group_array(json_object('value', value, 'label', label))
-              FROM (SELECT value, label FROM contact_emails WHERE contact_id = c.id
-                    ORDER BY position)) AS emails,
-           (SELECT json_group_array(json_object('value', value, 'label', label))
-              FROM (SELECT value, label FROM contact_phones WHERE contact_id = c.id
-                    ORDER BY position)) AS phones,
-           c.account_id, a.name AS account,
-           c.street, c.city, c.region, c.postal_code, c.country,
-           c.birthday, c.description, c.every,
-           (SELECT max(at) FROM activities WHERE contact_id = c.id
-              AND kind IN ('call', 'meeting', 'email')) AS last_contacted,
-           c.tags, c.fields, c.created_at, c.updated_at
-    FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id
-"""
-
 
 def _names(full: str | None, first: str | None, last: str | None) -> dict:
     """first/last/name columns from NAME and --first/--last (which win)."""
@@ -204,41 +181,19 @@ def _remove(conn: sqlite3.Connection, contact_id: int, table: str, raw: list[str
 
 
 def get_contact(conn: sqlite3.Connection, contact_id: int) -> dict:
-    cursor = conn.execute(_SELECT + " WHERE c.id = ?", (contact_id,))
+    cursor = conn.execute(SCHEMA.select() + " WHERE c.id = ?", (contact_id,))
     return common.record(cursor, cursor.fetchone())
 
 
-_LAST_CONTACTED = (
-    "(SELECT max(at) FROM activities WHERE contact_id = c.id"
-    " AND kind IN ('call', 'meeting', 'email'))"
-)
-_PRIMARY = "(SELECT value FROM {table} WHERE contact_id = c.id ORDER BY position LIMIT 1)"
 # Filtering by e-mail looks at every address, through the unique index.
 _HAS_EMAIL = "c.id IN (SELECT contact_id FROM contact_emails WHERE value_key = ?)"
-SCHEMA = query.Schema(
-    source="contacts",
-    alias="c",
-    columns={
-        **{
-            f: f"c.{f}"
-            for f in models.CONTACT_FIELDS
-            if f
-            not in (
-                "email",
-                "phone",
-                "emails",
-                "phones",
-                "account",
-                "last_contacted",
-                "tags",
-                "fields",
-            )
-        },
-        "email": _PRIMARY.format(table="contact_emails"),
-        "phone": _PRIMARY.format(table="contact_phones"),
-        "account": "a.name",
-        "last_contacted": _LAST_CONTACTED,
-    },
+SCHEMA = query.schema(
+    "contacts",
+    "c",
+    "contacts c LEFT JOIN accounts a ON a.id = c.account_id",
+    models.CONTACT_FIELDS,
+    {"account": "a.name"},
+    flat={name: query.flat_list(f"c.{name}") for name in ("emails", "phones", "tags")},
     kinds={
         "id": "number",
         "account_id": "number",
@@ -266,7 +221,7 @@ def list_contacts(
 ) -> query.Rows:
     fixed, params = query.equals(("c.account_id", account_id))
     compiled = query.compile_query(conn, SCHEMA, filters)
-    return compiled.rows(conn, _SELECT, "c.name_key, c.id", fixed, params)
+    return compiled.rows(conn, SCHEMA, "c.name_key, c.id", fixed, params)
 
 
 def edit_contact(
@@ -318,7 +273,7 @@ def due_contacts(conn: sqlite3.Connection, today: str) -> list[dict]:
     come first).
     """
     result = []
-    for contact in common.records(conn.execute(_SELECT + " WHERE c.every IS NOT NULL")):
+    for contact in common.records(conn.execute(SCHEMA.select() + " WHERE c.every IS NOT NULL")):
         last = contact["last_contacted"]
         contact["due"] = when.after(last, contact["every"]) if last else None
         if contact["due"] is None or contact["due"] <= today:

@@ -10,14 +10,6 @@ from crmcli.config import Config
 from crmcli.errors import InvalidValue
 from crmcli.store import common, query, refs
 
-_SELECT = """
-    SELECT d.id, d.name, d.account_id, a.name AS account, d.contact_id, c.name AS contact,
-           d.amount, d.currency, d.stage, d.probability, d.status, d.close_date,
-           d.description, d.tags, d.fields, d.created_at, d.updated_at
-    FROM deals d
-    LEFT JOIN accounts a ON a.id = d.account_id
-    LEFT JOIN contacts c ON c.id = d.contact_id
-"""
 _MAX_DIGITS = 15  # so every amount is also exact as a JSON (double) number
 
 
@@ -106,22 +98,18 @@ def _stage_columns(config: Config, stage: str, chance: int | None, close: str | 
 
 
 def get_deal(conn: sqlite3.Connection, deal_id: int) -> dict:
-    cursor = conn.execute(_SELECT + " WHERE d.id = ?", (deal_id,))
+    cursor = conn.execute(SCHEMA.select() + " WHERE d.id = ?", (deal_id,))
     return _typed(common.record(cursor, cursor.fetchone()))
 
 
-SCHEMA = query.Schema(
-    source="deals",
-    alias="d",
-    columns={
-        **{
-            f: f"d.{f}"
-            for f in models.DEAL_FIELDS
-            if f not in ("account", "contact", "tags", "fields")
-        },
-        "account": "a.name",
-        "contact": "c.name",
-    },
+SCHEMA = query.schema(
+    "deals",
+    "d",
+    "deals d LEFT JOIN accounts a ON a.id = d.account_id"
+    " LEFT JOIN contacts c ON c.id = d.contact_id",
+    models.DEAL_FIELDS,
+    {"account": "a.name", "contact": "c.name"},
+    flat={"tags": query.flat_list("d.tags")},
     kinds={
         "id": "number",
         "account_id": "number",
@@ -154,7 +142,7 @@ def list_deals(
         ("d.contact_id", contact_id),
     )
     compiled = query.compile_query(conn, SCHEMA, filters)
-    return compiled.rows(conn, _SELECT, "d.id", fixed, params, _typed)
+    return compiled.rows(conn, SCHEMA, "d.id", fixed, params, _typed)
 
 
 def edit_deal(

@@ -32,18 +32,23 @@ class Query:
 
 @dataclass(frozen=True)
 class Schema:
-    """How one kind's fields are reached in its listing's SELECT.
+    """One kind's listing: its fields as SQL, and how they filter and sort.
 
-    `columns` maps a field to its SQL expression and `kinds` says how its values
-    compare ("number", "date", "bool"; text otherwise).  `equal` gives a field's
-    indexed test for = (name -> name_key = ?); `lists` the fields holding several
-    values, as the FROM/WHERE that yields them in a column `value`; `sort_keys`
-    indexed sort orders.  `source` is the main table and `alias` its alias.
+    `columns` maps every field (in output order) to its SQL expression over
+    `tables`; `flat` gives, for fields that hold lists or flags, the expression
+    for a CSV cell (tags -> `a;b`), so a CSV listing is SQLite's work alone.
+    `kinds` says how values compare ("number", "date", "bool"; text otherwise);
+    `equal` gives an indexed test for = (name -> name_key = ?); `lists` the
+    fields holding several values, as FROM ... WHERE yielding a column `value`;
+    `sort_keys` indexed sort orders.  `source` is the main table, `alias` its
+    alias in `tables`.
     """
 
     source: str
     alias: str
+    tables: str
     columns: dict[str, str]
+    flat: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     equal: dict[str, str] = field(default_factory=dict)
     lists: dict[str, str] = field(default_factory=dict)
@@ -52,24 +57,59 @@ class Schema:
     def valid(self) -> str:
         return ", ".join(self.columns)
 
+    def select(self, fields=None, *, flat: bool = False) -> str:
+        chosen = fields or self.columns
+        expressions = (
+            (self.flat.get(name) if flat else None) or self.columns[name] for name in chosen
+        )
+        listed = ", ".join(
+            f"{expr} AS {name}" for expr, name in zip(expressions, chosen, strict=True)
+        )
+        return f"SELECT {listed} FROM {self.tables}"
+
+
+def schema(
+    source: str, alias: str, tables: str, fields: tuple[str, ...], columns: dict[str, str], **rest
+) -> Schema:
+    """A Schema whose fields default to same-named columns of the main table."""
+    every = {name: columns.get(name, f"{alias}.{name}") for name in fields}
+    return Schema(source, alias, tables, every, **rest)
+
+
+def flat_list(expression: str) -> str:
+    """A JSON list column as one CSV cell: `a;b`, labelled values as `label:value`."""
+    item = (
+        "CASE type WHEN 'object' THEN coalesce(value ->> 'label' || ':', '')"
+        " || (value ->> 'value') ELSE value END"
+    )
+    return (
+        f"CASE {expression} WHEN '[]' THEN NULL ELSE"
+        f" (SELECT group_concat({item}, ';') FROM json_each({expression})) END"
+    )
+
 
 class Rows:
-    """A listing's rows as dicts, streamed; `total()` counts all matches."""
+    """A listing's rows, streamed: as dicts, or as flat CSV cells; `total()` counts all."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, sql: str, params: list, count_sql: str, convert=None
-    ):
-        self._conn, self._sql, self._params, self._count_sql = conn, sql, params, count_sql
-        self._convert = convert
+    def __init__(self, conn, schema: Schema, where: str, params: list, tail: str, convert=None):
+        self._conn, self._schema, self._where, self._params = conn, schema, where, params
+        self._tail, self._convert = tail, convert
 
     def __iter__(self):
         from crmcli.store.common import records
 
-        rows = records(self._conn.execute(self._sql, self._params))
+        sql = self._schema.select() + self._where + self._tail
+        rows = records(self._conn.execute(sql, self._params))
         return map(self._convert, rows) if self._convert else rows
 
+    def flat(self, fields) -> sqlite3.Cursor:
+        """Tuples of CSV cells for `fields`, straight from SQLite."""
+        sql = self._schema.select(fields, flat=True) + self._where + self._tail
+        return self._conn.execute(sql, self._params)
+
     def total(self) -> int:
-        return self._conn.execute(self._count_sql, self._params).fetchone()[0]
+        sql = f"SELECT count(*) FROM {self._schema.tables}{self._where}"
+        return self._conn.execute(sql, self._params).fetchone()[0]
 
 
 @dataclass
@@ -83,21 +123,20 @@ class Compiled:
     def rows(
         self,
         conn: sqlite3.Connection,
-        select: str,
+        schema: Schema,
         default_order: str,
         fixed: tuple[str, ...] = (),
         fixed_params: tuple = (),
         convert=None,
     ) -> Rows:
-        """The listing: `select` with the fixed filters (--account ...) and the user's."""
+        """The listing: the fixed filters (--account ...) and the user's."""
         wheres = [*fixed, *self.where]
-        filtered = select + (f" WHERE {' AND '.join(wheres)}" if wheres else "")
-        sql = filtered + f" ORDER BY {self.order or default_order}"
+        where = f" WHERE {' AND '.join(wheres)}" if wheres else ""
+        tail = f" ORDER BY {self.order or default_order}"
         if self.limit is not None or self.offset:
             limit = -1 if self.limit is None else int(self.limit)
-            sql += f" LIMIT {limit} OFFSET {int(self.offset)}"
-        count_sql = f"SELECT count(*) FROM ({filtered})"
-        return Rows(conn, sql, [*fixed_params, *self.params], count_sql, convert)
+            tail += f" LIMIT {limit} OFFSET {int(self.offset)}"
+        return Rows(conn, schema, where, [*fixed_params, *self.params], tail, convert)
 
 
 def equals(*pairs: tuple[str, object]) -> tuple[tuple[str, ...], tuple]:

@@ -1,6 +1,6 @@
 """Full-text search over accounts, contacts, deals and activities (SQLite FTS5).
 
-The index is kept in step by triggers (migration m003), so every write, by
+The index is kept in step by triggers (migration m004), so every write, by
 crm or anything else, is findable at once.  Whatever the user types is taken
 as words: each becomes a quoted prefix term, so FTS5 syntax (quotes, AND, *,
 NEAR, -) can never be injected or cause a syntax error.

@@ -8,15 +8,6 @@ from crmcli import models, when
 from crmcli.errors import NotFound, Refused
 from crmcli.store import common, query
 
-_SELECT = """
-    SELECT t.id, t.title, t.due, t.done, t.done_at,
-           t.account_id, a.name AS account, t.contact_id, c.name AS contact,
-           t.deal_id, d.name AS deal, t.tags, t.fields, t.created_at, t.updated_at
-    FROM tasks t
-    LEFT JOIN accounts a ON a.id = t.account_id
-    LEFT JOIN contacts c ON c.id = t.contact_id
-    LEFT JOIN deals d ON d.id = t.deal_id
-"""
 # Open before done; then by due date (so the overdue come first), undated last.
 _ORDER = "t.done, t.due IS NULL, t.due, t.id"
 
@@ -53,22 +44,20 @@ def task_id(conn: sqlite3.Connection, ref: str) -> int:
 
 
 def get_task(conn: sqlite3.Connection, row_id: int) -> dict:
-    cursor = conn.execute(_SELECT + " WHERE t.id = ?", (row_id,))
+    cursor = conn.execute(SCHEMA.select() + " WHERE t.id = ?", (row_id,))
     return _typed(common.record(cursor, cursor.fetchone()))
 
 
-SCHEMA = query.Schema(
-    source="tasks",
-    alias="t",
-    columns={
-        **{
-            f: f"t.{f}"
-            for f in models.TASK_FIELDS
-            if f not in ("account", "contact", "deal", "tags", "fields")
-        },
-        "account": "a.name",
-        "contact": "c.name",
-        "deal": "d.name",
+SCHEMA = query.schema(
+    "tasks",
+    "t",
+    "tasks t LEFT JOIN accounts a ON a.id = t.account_id"
+    " LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN deals d ON d.id = t.deal_id",
+    models.TASK_FIELDS,
+    {"account": "a.name", "contact": "c.name", "deal": "d.name"},
+    flat={
+        "tags": query.flat_list("t.tags"),
+        "done": "CASE t.done WHEN 1 THEN 'true' ELSE 'false' END",
     },
     kinds={
         "id": "number",
@@ -106,7 +95,7 @@ def list_tasks(
         fixed += ("t.due <= ?",)
         params += (due_by,)
     compiled = query.compile_query(conn, SCHEMA, filters)
-    return compiled.rows(conn, _SELECT, _ORDER, fixed, params, _typed)
+    return compiled.rows(conn, SCHEMA, _ORDER, fixed, params, _typed)
 
 
 def set_done(conn: sqlite3.Connection, ref: str, done: bool) -> dict:

@@ -1,0 +1,161 @@
+"""Scale benchmark (issue 4): crm at a million contacts, against the floor of this stack.
+
+    .venv/bin/python bench/scale.py [--contacts 1000000] [--runs 5] [--rebuild]
+
+Generates (once, cached in bench/_work/) a database of N contacts, N/10 accounts,
+N/5 deals and N/2 activities through crm's own schema and triggers, then prints
+median wall times of interactive commands as ratios to a bare Typer app that
+runs one query and prints a 20-row Rich table (bench/bare_app.py), and the
+full CSV listing's rows per second and peak memory.  Goals: interactive <= 1.2x
+the floor; CSV >= 200,000 rows/s with peak memory under 100 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import crmcli
+from crmcli import db
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "_work"
+FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
+         "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas",
+         "Sarah", "Zoë", "Émile", "Søren", "Aoife", "Mateo", "Yuki", "Chen", "Priya"]  # fmt: skip
+LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
+        "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson",
+        "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White",
+        "Ångström", "Müller", "Nakamura", "O'Brien"]  # fmt: skip
+WORDS = ["quarterly", "review", "pricing", "renewal", "demo", "onboarding", "invoice",
+         "contract", "follow-up", "budget", "proposal", "meeting", "support", "upgrade"]  # fmt: skip
+RARE = "zyxomorph"  # a word placed in exactly 3 records
+
+
+def build(path: Path, contacts: int) -> None:
+    """Fill a fresh database through crm's schema (so its triggers index everything)."""
+    rnd = random.Random(42)
+    stamp = "2026-01-01T00:00:00Z"
+    with db.session(path, write=True) as conn:
+        accounts = contacts // 10
+        conn.executemany(
+            "INSERT INTO accounts (id, name, name_key, city, tags, fields, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, '[]', '{}', ?, ?)",
+            ((i, f"Company {i}", f"company {i}", rnd.choice(["Berlin", "Austin", "Lyon"]), stamp,
+              stamp) for i in range(1, accounts + 1)),
+        )  # fmt: skip
+        rows = []
+        for i in range(1, contacts + 1):
+            first, last = rnd.choice(FIRST), rnd.choice(LAST)
+            name = f"{first} {last}"
+            rows.append((i, first, last, name, crmcli.models.fold(name),
+                         rnd.randint(1, accounts), stamp, stamp))  # fmt: skip
+        conn.executemany(
+            "INSERT INTO contacts (id, first_name, last_name, name, name_key, account_id,"
+            " tags, fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '[]', '{}', ?, ?)",
+            rows,
+        )
+        conn.executemany(
+            "INSERT INTO contact_emails (contact_id, position, value, value_key, label)"
+            " VALUES (?, 0, ?, ?, 'work')",
+            ((i, f"person{i}@example.com", f"person{i}@example.com") for i in range(1, contacts + 1)),
+        )  # fmt: skip
+        conn.executemany(
+            "INSERT INTO contact_phones (contact_id, position, value, label) VALUES (?, 0, ?, NULL)",
+            ((i, f"+1 555 {i:07}") for i in range(1, contacts + 1)),
+        )  # fmt: skip
+        conn.executemany(
+            "INSERT INTO deals (name, name_key, account_id, amount, currency, stage, probability,"
+            " status, tags, fields, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, 'USD', 'proposal', 50, 'open', '[]', '{}', ?, ?)",
+            ((f"Deal {i}", f"deal {i}", rnd.randint(1, accounts), str(rnd.randint(100, 99999)),
+              stamp, stamp) for i in range(1, contacts // 5 + 1)),
+        )  # fmt: skip
+        conn.executemany(
+            "INSERT INTO activities (kind, subject, body, at, contact_id, tags, fields,"
+            " created_at, updated_at) VALUES ('call', ?, ?, ?, ?, '[]', '{}', ?, ?)",
+            ((rnd.choice(WORDS).title(), " ".join(rnd.choices(WORDS, k=12)) +
+              (f" {RARE}" if i % (contacts // 6) == 0 else ""), stamp,
+              rnd.randint(1, contacts), stamp, stamp) for i in range(1, contacts // 2 + 1)),
+        )  # fmt: skip
+
+
+def time_ms(argv: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - start) * 1000
+
+
+def median_pair(floor: list[str], crm: list[str], runs: int, env: dict) -> tuple[float, float]:
+    floor_times, crm_times = [], []
+    for _ in range(runs):  # alternating, so load drift hits both alike
+        floor_times.append(time_ms(floor, env))
+        crm_times.append(time_ms(crm, env))
+    return statistics.median(floor_times), statistics.median(crm_times)
+
+
+def csv_listing(crm: str, env: dict, rows: int) -> tuple[float, float]:
+    """rows/s and peak memory (MB) of `crm list --format csv > /dev/null`."""
+    code = (
+        "import resource, subprocess, sys, time;"
+        "start = time.perf_counter();"
+        f"subprocess.run([{crm!r}, 'list', '--format', 'csv'], stdout=subprocess.DEVNULL,"
+        " check=True);"
+        "elapsed = time.perf_counter() - start;"
+        "print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()  # fmt: skip
+    return rows / float(out[0]), int(out[1]) / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rebuild", action="store_true")
+    options = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    path = WORK / f"scale-{options.contacts}.db"
+    if options.rebuild or not path.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        start = time.perf_counter()
+        build(path, options.contacts)
+        print(f"built {path.name} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    compileall.compile_dir(Path(crmcli.__file__).parent, quiet=1)
+    env = {**os.environ, "CRM_DB": str(path), "COLUMNS": "120"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    python = sys.executable
+    crm = str(Path(python).parent / "crm")
+    floor = [python, str(HERE / "bare_app.py"), "list", "--db", str(path)]
+    email = f"person{options.contacts // 2}@example.com"
+    cases = [
+        ("search, rare word", ["search", RARE]),
+        ("search, common word", ["search", "nakamura"]),
+        ("contact list --where email=", ["contact", "list", "--where", f"email={email}"]),
+        (
+            "contact list --sort name --limit 50",
+            ["contact", "list", "--sort", "name", "--limit", "50"],
+        ),  # fmt: skip
+    ]
+    print(f"{'command':<38}{'floor ms':>10}{'crm ms':>10}{'ratio':>8}  goal <= 1.2")
+    for label, args in cases:
+        floor_ms, crm_ms = median_pair(floor, [crm, *args], options.runs, env)
+        print(f"{label:<38}{floor_ms:>10.1f}{crm_ms:>10.1f}{crm_ms / floor_ms:>8.2f}")
+    rate, peak = csv_listing(crm, env, options.contacts)
+    print(f"{'list --format csv (all contacts)':<38}{rate:>12,.0f} rows/s  goal >= 200,000")
+    print(f"{'  peak memory':<38}{peak:>12,.1f} MB      goal < 100")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
