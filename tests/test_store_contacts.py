@@ -139,3 +139,13 @@ def test_hostile_text_is_stored_exactly(conn):
     c = contacts.add_contact(conn, first=nasty, values={"description": nasty + "\n" * 3 + nasty})
     assert c["first_name"] == nasty
     assert contacts.get_contact(conn, c["id"])["description"] == nasty + "\n\n\n" + nasty
+
+
+def test_addresses_with_colons_keep_their_labels(conn):
+    c = contacts.add_contact(
+        conn, full_name="Net Admin", emails=["ops@[IPv6:2001:db8::1]", "work:root@[192.0.2.1]"]
+    )
+    assert c["emails"] == [
+        {"value": "ops@[IPv6:2001:db8::1]", "label": None},
+        {"value": "root@[192.0.2.1]", "label": "work"},
+    ]

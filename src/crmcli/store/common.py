@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from crmcli import models
 from crmcli.store import refs
 
-JSON_COLUMNS = ("tags", "fields", "emails", "phones")
+JSON_COLUMNS = ("tags", "fields")
 
 
 def now() -> str:

@@ -182,7 +182,22 @@ def _remove(conn: sqlite3.Connection, contact_id: int, table: str, raw: list[str
 
 def get_contact(conn: sqlite3.Connection, contact_id: int) -> dict:
     cursor = conn.execute(SCHEMA.select() + " WHERE c.id = ?", (contact_id,))
-    return common.record(cursor, cursor.fetchone())
+    return _typed(common.record(cursor, cursor.fetchone()))
+
+
+def _typed(contact: dict) -> dict:
+    """emails/phones, stored as `label:value;value`, as lists of {value, label}."""
+    for key in ("emails", "phones"):
+        items = contact[key].split(";") if contact[key] else []
+        contact[key] = [_item(item) for item in items]
+    return contact
+
+
+def _item(text: str) -> dict:
+    label, colon, value = text.partition(":")
+    if colon and "@" not in label:  # x@[IPv6:...] has a colon but no label
+        return {"value": value, "label": label}
+    return {"value": text, "label": None}
 
 
 # Filtering by e-mail looks at every address, through the unique index.
@@ -193,7 +208,7 @@ SCHEMA = query.schema(
     "contacts c LEFT JOIN accounts a ON a.id = c.account_id",
     models.CONTACT_FIELDS,
     {"account": "a.name"},
-    flat={name: query.flat_list(f"c.{name}") for name in ("emails", "phones", "tags")},
+    flat={"tags": query.flat_list("c.tags")},  # emails and phones are stored flat
     kinds={
         "id": "number",
         "account_id": "number",
@@ -221,7 +236,7 @@ def list_contacts(
 ) -> query.Rows:
     fixed, params = query.equals(("c.account_id", account_id))
     compiled = query.compile_query(conn, SCHEMA, filters)
-    return compiled.rows(conn, SCHEMA, "c.name_key, c.id", fixed, params)
+    return compiled.rows(conn, SCHEMA, "c.name_key, c.id", fixed, params, _typed)
 
 
 def edit_contact(
@@ -273,7 +288,8 @@ def due_contacts(conn: sqlite3.Connection, today: str) -> list[dict]:
     come first).
     """
     result = []
-    for contact in common.records(conn.execute(SCHEMA.select() + " WHERE c.every IS NOT NULL")):
+    cursor = conn.execute(SCHEMA.select() + " WHERE c.every IS NOT NULL")
+    for contact in map(_typed, common.records(cursor)):
         last = contact["last_contacted"]
         contact["due"] = when.after(last, contact["every"]) if last else None
         if contact["due"] is None or contact["due"] <= today:
