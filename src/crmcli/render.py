@@ -129,8 +129,8 @@ def records(
         dialect = "excel" if fmt == "csv" else "excel-tab"
         writer = csv.writer(_Stdout(), dialect=dialect, lineterminator="\n")
         writer.writerow(list(fields))
-        if hasattr(rows, "lines"):  # a store listing: SQLite makes whole lines itself
-            return _lines(rows.lines(fields, "," if fmt == "csv" else "\t"))
+        if hasattr(rows, "flat"):  # a store listing: SQLite makes the cells itself
+            return _flat_rows(writer, rows.flat(fields))
     elif fmt == "json":
         _write("[")
     for row in rows:
@@ -149,11 +149,11 @@ def records(
     return count
 
 
-def _lines(cursor) -> int:
-    """Stream ready-made CSV/TSV lines in batches: the fast path for big listings."""
+def _flat_rows(writer, cursor) -> int:
+    """Stream ready-made CSV cells in batches: the fast path for big listings."""
     count = 0
-    while batch := cursor.fetchmany(2000):
-        _write("".join(line + "\n" for (line,) in batch))
+    while batch := cursor.fetchmany(1000):
+        writer.writerows(batch)
         count += len(batch)
     return count
 

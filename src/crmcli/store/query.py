@@ -88,16 +88,6 @@ def flat_list(expression: str) -> str:
     )
 
 
-def _csv_cell(expression: str, delimiter: str) -> str:
-    """One cell, quoted when it holds the delimiter, a quote or a line break."""
-    separator = "char(9)" if delimiter == "\t" else "','"
-    tests = " OR ".join(
-        f"instr({expression}, {needle})" for needle in ("'\"'", separator, "char(10)", "char(13)")
-    )
-    quoted = f"'\"' || replace({expression}, '\"', '\"\"') || '\"'"
-    return f"CASE WHEN {tests} THEN {quoted} ELSE coalesce({expression}, '') END"
-
-
 class Rows:
     """A listing's rows, streamed: as dicts, or as flat CSV cells; `total()` counts all."""
 
@@ -112,23 +102,9 @@ class Rows:
         rows = records(self._conn.execute(sql, self._params))
         return map(self._convert, rows) if self._convert else rows
 
-    def lines(self, fields, delimiter: str) -> sqlite3.Cursor:
-        """Whole CSV (or TSV) lines for `fields`, one a row, each made by SQLite.
-
-        A million contacts leave Python as a million strings, not 25 million
-        values: what makes a full listing run at a few hundred thousand rows a
-        second.  Quoting is the csv module's minimal quoting.
-        """
-        schema = self._schema
-        cells = []
-        for name in fields:
-            expression = schema.flat.get(name) or schema.columns[name]
-            if schema.kinds.get(name) in ("number", "bool"):  # digits only: never quoted
-                cells.append(f"coalesce({expression}, '')")
-            else:
-                cells.append(_csv_cell(expression, delimiter))
-        separator = " || char(9) || " if delimiter == "\t" else " || ',' || "
-        sql = f"SELECT {separator.join(cells)} FROM {schema.tables}{self._where}{self._tail}"
+    def flat(self, fields) -> sqlite3.Cursor:
+        """Tuples of CSV cells for `fields`, straight from SQLite."""
+        sql = self._schema.select(fields, flat=True) + self._where + self._tail
         return self._conn.execute(sql, self._params)
 
     def total(self) -> int:
