@@ -140,3 +140,15 @@ def test_list_of_deals_activities_tasks_after_demo(crm, tmp_path):
     tasks = crm.json("list", "tasks")
     assert [t["title"] for t in tasks][:2] == ["Send the skates quote", "Book the Globex demo"]
     assert crm.ok("list", "deals").stdout.count("Acme rocket skates") == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_csv_and_tsv_quote_what_needs_quoting(crm, fmt):
+    nasty = 'He said "hi", then\nleft\r\tx;y \x00 =1+2'
+    crm.ok("account", "new", "Acme, Inc.", "--description", nasty, "--tag", 'a"b', "--tag", "c,d")
+    text = crm.ok("account", "list", "--format", fmt).stdout
+    dialect = "excel" if fmt == "csv" else "excel-tab"
+    header, row = list(csv.reader(io.StringIO(text, newline=""), dialect=dialect))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["name"] == "Acme, Inc." and cells["description"] == nasty
+    assert cells["tags"] == 'a"b;c,d' and cells["id"] == "1" and cells["fields"] == "{}"
