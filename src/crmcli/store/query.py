@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from crmcli import models, when
 from crmcli.errors import InvalidValue
 
-OPERATORS = ("!=", ">=", "<=", "=", "~", ">", "<")
 _EXPRESSION = r"\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(!=|>=|<=|=|~|>|<)(.*)\Z"
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
