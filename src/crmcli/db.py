@@ -25,7 +25,6 @@ from crmcli.errors import DatabaseRefused, Locked
 APPLICATION_ID = 0x43524D01  # "CRM\x01": marks a file as ours
 DEFAULT_LOCK_TIMEOUT = 15.0  # seconds; SPEC asks for at least 10
 _SLICE_MS = 100  # one slice of the wait for the write lock
-_MMAP_BYTES = 256 * 1024 * 1024
 
 # Primary result codes (sqlite3.h); extended codes keep them in the low byte.
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _CANTOPEN, _FULL, _NOTADB = 5, 6, 8, 10, 11, 14, 13, 26
@@ -60,9 +59,6 @@ def session(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
             if write:
                 _begin_immediate(conn)
             else:
-                # Reads go through memory-mapped pages: ~8% faster full listings.
-                # Writes do not, so a failing disk still gives an error, not a crash.
-                conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
                 conn.execute("BEGIN")
             try:
                 yield conn
