@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 
 from crmcli.errors import InvalidValue
 from crmcli.migrations import SEARCH_KINDS
 
 HIT_START, HIT_END = "\x02", "\x03"  # around matches in a snippet; render highlights them
+RANKED = 5000  # matches ranked per search; beyond that, index order decides
 KINDS = {"accounts": "account", "contacts": "contact", "deals": "deal", "activities": "activity"}
 
 
 def match_expression(query: str) -> str | None:
     """`Jane Doe@acme` -> `"jane"* "doe"* "acme"*`: every word must match, as a prefix."""
-    words = re.findall(r"[^\W_]+", query.casefold())
-    return " ".join(f'"{word}"*' for word in words) or None
+    return " ".join(f'"{word}"*' for word in _words(query)) or None
 
 
 def search(
@@ -33,20 +34,67 @@ def search(
     expression = match_expression(query)
     if expression is None:
         raise InvalidValue("give at least one word to search for")
-    sql = "SELECT rowid, name, snippet(search, -1, ?, ?, '…', 12) FROM search WHERE search MATCH ?"
-    params: list = [HIT_START, HIT_END, expression]
-    if kind is not None:
-        sql += " AND kind = ?"
-        params.append(KINDS[kind])
-    sql += " ORDER BY bm25(search, 0.0, 10.0, 1.0) LIMIT ?"
-    params.append(limit)
+    # Rank at most RANKED matches: bm25 costs about a microsecond a match, and a
+    # word in every other record would otherwise cost a second.  FTS5 would also
+    # make a snippet for every ranked match, so snippets are cut here instead,
+    # for the hits shown only.
+    where = "search MATCH ?" + (" AND kind = ?" if kind is not None else "")
+    params: list = [expression, *([KINDS[kind]] if kind is not None else [])]
+    ranked = (
+        f"SELECT rowid FROM (SELECT rowid, bm25(search, 0.0, 10.0, 1.0) AS score FROM search"
+        f" WHERE {where} LIMIT {RANKED}) ORDER BY score LIMIT ?"
+    )
+    order = [rowid for (rowid,) in conn.execute(ranked, [*params, limit])]
+    marks = ", ".join("?" for _ in order)
+    texts = {
+        rowid: (name, body)
+        for rowid, name, body in conn.execute(
+            f"SELECT rowid, name, body FROM search WHERE rowid IN ({marks})", order
+        )
+    }
+    terms = _words(query)
     return [
         {
             "kind": SEARCH_KINDS[rowid & 3],
             "id": rowid >> 2,
-            "name": name,
-            "snippet": " ".join(snippet.split()),  # one line, whatever the text held
+            "name": texts[rowid][0],
+            "snippet": snippet(*texts[rowid], terms),
             "rank": position,
         }
-        for position, (rowid, name, snippet) in enumerate(conn.execute(sql, params), start=1)
+        for position, rowid in enumerate(order, start=1)
     ]
+
+
+def _words(text: str) -> list[str]:
+    """Words as the index sees them: case and accents dropped (unicode61, diacritics 2)."""
+    plain = unicodedata.normalize("NFD", text.casefold())
+    plain = "".join(char for char in plain if not unicodedata.combining(char))
+    return re.findall(r"[^\W_]+", plain)
+
+
+def snippet(name: str | None, body: str | None, terms: list[str], width: int = 12) -> str:
+    """Up to `width` words around the first match, matches between HIT_START/HIT_END.
+
+    The name is used when a term matches in it, else the body; one line.
+    """
+    for text in (name or "", body or ""):
+        spans = [match.span() for match in re.finditer(r"[^\W_]+", text)]
+        hits = [
+            index
+            for index, (start, end) in enumerate(spans)
+            if any(word.startswith(term) for word in _words(text[start:end]) for term in terms)
+        ]
+        if not hits:
+            continue
+        first = max(0, hits[0] - 3)
+        last = min(len(spans), first + width)
+        pieces, position = [], spans[first][0]
+        for index in range(first, last):
+            start, end = spans[index]
+            pieces.append(text[position:start])
+            word = text[start:end]
+            pieces.append(f"{HIT_START}{word}{HIT_END}" if index in hits else word)
+            position = end
+        cut = ("…" if first > 0 else "") + "".join(pieces) + ("…" if last < len(spans) else "")
+        return " ".join(cut.split())
+    return " ".join((name or "").split())
