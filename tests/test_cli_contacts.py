@@ -72,7 +72,11 @@ def test_list_by_account(crm):
     crm.ok("contact", "add", "Jane Doe", "--account", "Acme")
     crm.ok("contact", "add", "Bob Roe")
     assert [c["name"] for c in crm.json("contact", "list", "--account", "Acme")] == ["Jane Doe"]
-    assert [c["name"] for c in crm.json("contact", "list")] == ["Bob Roe", "Jane Doe"]
+    assert [c["name"] for c in crm.json("contact", "list")] == ["Jane Doe", "Bob Roe"]  # by id
+    assert [c["name"] for c in crm.json("contact", "list", "--sort", "name")] == [
+        "Bob Roe",
+        "Jane Doe",
+    ]
     crm.fails(3, "contact", "list", "--account", "Nope")
 
 

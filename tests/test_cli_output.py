@@ -34,23 +34,23 @@ def book(crm):
     return crm
 
 
-def test_json_is_an_array_of_full_records(book):
+def test_json_is_an_array_of_full_records_in_id_order(book):
     rows = book.json("contact", "list")
-    assert [r["name"] for r in rows] == ["Bob Roe", "Jane Doe"]
-    assert list(rows[1]) == list(models.CONTACT_FIELDS)
+    assert [r["name"] for r in rows] == ["Jane Doe", "Bob Roe"]
+    assert list(rows[0]) == list(models.CONTACT_FIELDS)
     assert book.json("list") == rows  # `crm list` defaults to contacts
 
 
 def test_jsonl_is_one_object_per_line(book):
     lines = book.ok("list", "contacts", "--format", "jsonl").stdout.splitlines()
-    assert [json.loads(line)["name"] for line in lines] == ["Bob Roe", "Jane Doe"]
+    assert [json.loads(line)["name"] for line in lines] == ["Jane Doe", "Bob Roe"]
 
 
 def test_csv_and_tsv_have_a_header_and_join_lists(book):
     text = book.ok("contact", "list", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == list(models.CONTACT_FIELDS)
-    jane = rows[1]
+    jane = rows[0]
     assert jane["emails"] == "work:jane@acme.example;jane@home.example"
     assert jane["tags"] == "vip" and jane["account"] == "Acme" and jane["title"] == ""
     tsv = book.ok("account", "list", "-f", "tsv").stdout
@@ -60,7 +60,8 @@ def test_csv_and_tsv_have_a_header_and_join_lists(book):
 
 
 def test_ids(book):
-    assert book.ok("list", "contacts", "--format", "ids").stdout == "2\n1\n"
+    assert book.ok("list", "contacts", "--format", "ids").stdout == "1\n2\n"
+    assert book.ok("list", "contacts", "-f", "ids", "--sort", "name").stdout == "2\n1\n"
     assert book.ok("list", "accounts", "--format", "ids").stdout == "1\n"
 
 

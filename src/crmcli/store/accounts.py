@@ -89,7 +89,7 @@ SCHEMA = query.schema(
     kinds={"id": "number", "parent_id": "number", "created_at": "date", "updated_at": "date"},
     equal={"name": "a.name_key = ?"},
     lists={"tags": "json_each(a.tags) WHERE 1"},
-    sort_keys={"name": "a.name_key"},
+    sort_keys={"id": "a.id", "name": "a.name_key"},
 )
 
 

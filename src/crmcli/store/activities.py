@@ -86,6 +86,7 @@ SCHEMA = query.schema(
         "updated_at": "date",
     },
     lists={"tags": "json_each(t.tags) WHERE 1"},
+    sort_keys={"id": "t.id"},
 )
 
 

@@ -224,7 +224,7 @@ SCHEMA = query.schema(
         "phones": "contact_phones WHERE contact_id = c.id",
         "tags": "json_each(c.tags) WHERE 1",
     },
-    sort_keys={"name": "c.name_key"},
+    sort_keys={"id": "c.id", "name": "c.name_key"},
 )
 
 
