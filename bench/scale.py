@@ -16,7 +16,6 @@ import argparse
 import compileall
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,15 +27,80 @@ from crmcli import db
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
-FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
-         "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas",
-         "Sarah", "Zoë", "Émile", "Søren", "Aoife", "Mateo", "Yuki", "Chen", "Priya"]  # fmt: skip
-LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
-        "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson",
-        "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White",
-        "Ångström", "Müller", "Nakamura", "O'Brien"]  # fmt: skip
-WORDS = ["quarterly", "review", "pricing", "renewal", "demo", "onboarding", "invoice",
-         "contract", "follow-up", "budget", "proposal", "meeting", "support", "upgrade"]  # fmt: skip
+FIRST = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Zoë",
+    "Émile",
+    "Søren",
+    "Aoife",
+    "Mateo",
+    "Yuki",
+    "Chen",
+    "Priya",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Ångström",
+    "Müller",
+    "Nakamura",
+    "O'Brien",
+]
+WORDS = [
+    "quarterly",
+    "review",
+    "pricing",
+    "renewal",
+    "demo",
+    "onboarding",
+    "invoice",
+    "contract",
+    "follow-up",
+    "budget",
+    "proposal",
+    "meeting",
+    "support",
+    "upgrade",
+]
 RARE = "zyxomorph"  # a word placed in exactly 3 records
 
 
@@ -49,15 +113,34 @@ def build(path: Path, contacts: int) -> None:
         conn.executemany(
             "INSERT INTO accounts (id, name, name_key, city, tags, fields, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, '[]', '{}', ?, ?)",
-            ((i, f"Company {i}", f"company {i}", rnd.choice(["Berlin", "Austin", "Lyon"]), stamp,
-              stamp) for i in range(1, accounts + 1)),
-        )  # fmt: skip
+            (
+                (
+                    i,
+                    f"Company {i}",
+                    f"company {i}",
+                    rnd.choice(["Berlin", "Austin", "Lyon"]),
+                    stamp,
+                    stamp,
+                )
+                for i in range(1, accounts + 1)
+            ),
+        )
         rows = []
         for i in range(1, contacts + 1):
             first, last = rnd.choice(FIRST), rnd.choice(LAST)
             name = f"{first} {last}"
-            rows.append((i, first, last, name, crmcli.models.fold(name),
-                         rnd.randint(1, accounts), stamp, stamp))  # fmt: skip
+            rows.append(
+                (
+                    i,
+                    first,
+                    last,
+                    name,
+                    crmcli.models.fold(name),
+                    rnd.randint(1, accounts),
+                    stamp,
+                    stamp,
+                )
+            )
         conn.executemany(
             "INSERT INTO contacts (id, first_name, last_name, name, name_key, account_id,"
             " tags, fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '[]', '{}', ?, ?)",
@@ -66,26 +149,48 @@ def build(path: Path, contacts: int) -> None:
         conn.executemany(
             "INSERT INTO contact_emails (contact_id, position, value, value_key, label)"
             " VALUES (?, 0, ?, ?, 'work')",
-            ((i, f"person{i}@example.com", f"person{i}@example.com") for i in range(1, contacts + 1)),
-        )  # fmt: skip
+            (
+                (i, f"person{i}@example.com", f"person{i}@example.com")
+                for i in range(1, contacts + 1)
+            ),
+        )
         conn.executemany(
-            "INSERT INTO contact_phones (contact_id, position, value, label) VALUES (?, 0, ?, NULL)",
+            "INSERT INTO contact_phones (contact_id, position, value, label)"
+            " VALUES (?, 0, ?, NULL)",
             ((i, f"+1 555 {i:07}") for i in range(1, contacts + 1)),
-        )  # fmt: skip
+        )
         conn.executemany(
             "INSERT INTO deals (name, name_key, account_id, amount, currency, stage, probability,"
             " status, tags, fields, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, 'USD', 'proposal', 50, 'open', '[]', '{}', ?, ?)",
-            ((f"Deal {i}", f"deal {i}", rnd.randint(1, accounts), str(rnd.randint(100, 99999)),
-              stamp, stamp) for i in range(1, contacts // 5 + 1)),
-        )  # fmt: skip
+            (
+                (
+                    f"Deal {i}",
+                    f"deal {i}",
+                    rnd.randint(1, accounts),
+                    str(rnd.randint(100, 99999)),
+                    stamp,
+                    stamp,
+                )
+                for i in range(1, contacts // 5 + 1)
+            ),
+        )
         conn.executemany(
             "INSERT INTO activities (kind, subject, body, at, contact_id, tags, fields,"
             " created_at, updated_at) VALUES ('call', ?, ?, ?, ?, '[]', '{}', ?, ?)",
-            ((rnd.choice(WORDS).title(), " ".join(rnd.choices(WORDS, k=12)) +
-              (f" {RARE}" if i % (contacts // 6) == 0 else ""), stamp,
-              rnd.randint(1, contacts), stamp, stamp) for i in range(1, contacts // 2 + 1)),
-        )  # fmt: skip
+            (
+                (
+                    rnd.choice(WORDS).title(),
+                    " ".join(rnd.choices(WORDS, k=12))
+                    + (f" {RARE}" if i % (contacts // 6) == 0 else ""),
+                    stamp,
+                    rnd.randint(1, contacts),
+                    stamp,
+                    stamp,
+                )
+                for i in range(1, contacts // 2 + 1)
+            ),
+        )
 
 
 def time_ms(argv: list[str], env: dict) -> float:
@@ -112,8 +217,9 @@ def csv_listing(crm: str, env: dict, rows: int) -> tuple[float, float]:
         "elapsed = time.perf_counter() - start;"
         "print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True).stdout.split()  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     return rows / float(out[0]), int(out[1]) / 1024
 
 
@@ -145,7 +251,7 @@ def main() -> int:
         (
             "contact list --sort name --limit 50",
             ["contact", "list", "--sort", "name", "--limit", "50"],
-        ),  # fmt: skip
+        ),
     ]
     print(f"{'command':<38}{'floor ms':>10}{'crm ms':>10}{'ratio':>8}  goal <= 1.2")
     for label, args in cases:
