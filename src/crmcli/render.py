@@ -1,9 +1,10 @@
 """Every byte a command prints as data goes through here.
 
-Formats: table (Rich), json, jsonl, csv, tsv, ids.  JSON/CSV/TSV go straight to
-stdout, whole and uncoloured; tables go through a Rich console that never
-interprets markup or emoji codes, after control characters in user text have
-been made visible (`\\x1b`).  Rich is imported only when a table is drawn.
+Formats: table, json, jsonl, csv, tsv, ids.  JSON/CSV/TSV go straight to
+stdout, whole and uncoloured.  Listings are drawn here in Rich's table style;
+a single record's card goes through a Rich console that never interprets
+markup or emoji codes.  Either way, control characters in user text are made
+visible first (`\\x1b`).  Rich is imported only when something is drawn.
 """
 
 from __future__ import annotations
@@ -78,8 +79,8 @@ def _flat(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return ";".join(_labelled(item) for item in value)
-    if isinstance(value, dict):
-        return to_json(value)
+    if isinstance(value, dict):  # custom fields: compact JSON, as listings store it
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if isinstance(value, Decimal):
         return f"{value:f}"
     return str(value)
@@ -277,7 +278,6 @@ def _fit(widths: list[int], available: int | None) -> list[int]:
 
 def _width() -> int | None:
     """Terminal width on a terminal; $COLUMNS if set; else no limit (files, pipes)."""
-    import os
     import shutil
 
     if sys.stdout.isatty():
@@ -287,8 +287,6 @@ def _width() -> int | None:
 
 
 def _styled() -> bool:
-    import os
-
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
