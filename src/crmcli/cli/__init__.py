@@ -30,6 +30,7 @@ LAZY = {
     "task": ("tasks", "app", "Follow-ups with a due date."),
     "due": ("tasks", "due_app", "What needs attention today: tasks and people."),
     "search": ("search", "app", "Find anything by its words: names, e-mails, notes."),
+    "export": ("exchange", "export_app", "Everything out: a JSON backup, CSV, TSV or vCards."),
 }
 
 

@@ -1,0 +1,99 @@
+"""`crm export`: every record out, as a JSON backup, JSONL, CSV/TSV or vCards.
+
+Writers stream row by row in id order (memory stays flat at a million
+contacts) to any text file object: stdout, or the temporary file that
+`crm export -o` renames into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Iterator
+from typing import TextIO
+
+from crmcli import __version__, models, render
+from crmcli.migrations import SCHEMA_VERSION
+from crmcli.store import accounts, activities, contacts, deals, query, tasks
+
+KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
+SINGULAR = {"accounts": "account", "contacts": "contact", "deals": "deal",
+            "activities": "activity", "tasks": "task"}  # fmt: skip
+FIELDS = {
+    "accounts": models.ACCOUNT_FIELDS,
+    "contacts": models.CONTACT_FIELDS,
+    "deals": models.DEAL_FIELDS,
+    "activities": models.ACTIVITY_FIELDS,
+    "tasks": models.TASK_FIELDS,
+}
+FORMAT_VERSION = 1  # of the JSON backup; bumped only if its shape changes
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell
+
+
+def rows(conn: sqlite3.Connection, kind: str) -> query.Rows:
+    """Every record of a kind, in id order, done tasks included."""
+    by_id = query.Query(sort=["id"])
+    if kind == "tasks":
+        return tasks.list_tasks(conn, include_done=True, filters=by_id)
+    listing = {
+        "accounts": accounts.list_accounts,
+        "contacts": contacts.list_contacts,
+        "deals": deals.list_deals,
+        "activities": activities.list_activities,
+    }[kind]
+    return listing(conn, filters=by_id)
+
+
+def write_json(conn: sqlite3.Connection, out: TextIO, kinds: tuple[str, ...], stamp: str) -> int:
+    """The full backup: one object with a list per kind, one record a line."""
+    out.write(
+        f'{{"crmcli": {FORMAT_VERSION}, "version": "{__version__}",'
+        f' "schema_version": {SCHEMA_VERSION}, "exported_at": "{stamp}"'
+    )
+    count = 0
+    for kind in kinds:
+        out.write(f',\n"{kind}": [')
+        for index, record in enumerate(rows(conn, kind)):
+            out.write(("," if index else "") + "\n" + render.to_json(record))
+            count += 1
+        out.write("\n]")
+    out.write("\n}\n")
+    return count
+
+
+def write_jsonl(conn: sqlite3.Connection, out: TextIO, kinds: tuple[str, ...]) -> int:
+    """One object a line, each saying in `record` what it is (account, contact ...)."""
+    count = 0
+    for kind in kinds:
+        for record in rows(conn, kind):
+            out.write(render.to_json({"record": SINGULAR[kind], **record}) + "\n")
+            count += 1
+    return count
+
+
+def write_csv(conn: sqlite3.Connection, out: TextIO, kind: str, delimiter: str) -> int:
+    """One kind, with the field names import reads back; formulas defused."""
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(FIELDS[kind])
+    count = 0
+    cursor = rows(conn, kind).flat(FIELDS[kind])
+    while batch := cursor.fetchmany(1000):
+        writer.writerows(_defused(row) for row in batch)
+        count += len(batch)
+    return count
+
+
+def _defused(row: tuple) -> Iterator:
+    """A spreadsheet runs `=1+2` as a formula: such cells get a leading '."""
+    for cell in row:
+        yield f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA) else cell
+
+
+def write_vcf(conn: sqlite3.Connection, out: TextIO, version: str) -> int:
+    from crmcli import vcard
+
+    count = 0
+    for contact in rows(conn, "contacts"):
+        out.write(vcard.card(contact, version))
+        count += 1
+    return count
