@@ -149,3 +149,10 @@ def test_addresses_with_colons_keep_their_labels(conn):
         {"value": "ops@[IPv6:2001:db8::1]", "label": None},
         {"value": "root@[192.0.2.1]", "label": "work"},
     ]
+
+
+def test_a_contact_without_phones_has_an_empty_list(conn):
+    c = contacts.add_contact(conn, full_name="No Phone", emails=["np@x.example"])
+    assert c["phones"] == [] and c["phone"] is None
+    c = contacts.add_contact(conn, full_name="Nothing At All")
+    assert c["emails"] == [] and c["phones"] == [] and c["email"] is None

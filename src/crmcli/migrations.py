@@ -171,11 +171,8 @@ _SUMMARIES = {
 
 def m003_contact_summary(conn: sqlite3.Connection) -> None:
     """contacts.email, phone, emails, phones, last_contacted, kept in step by triggers."""
-    for column, default in (
-        ("email", "NULL"), ("phone", "NULL"), ("emails", "'[]'"), ("phones", "'[]'"),
-        ("last_contacted", "NULL"),
-    ):  # fmt: skip
-        conn.execute(f"ALTER TABLE contacts ADD COLUMN {column} TEXT DEFAULT {default}")
+    for column in ("email", "phone", "emails", "phones", "last_contacted"):
+        conn.execute(f"ALTER TABLE contacts ADD COLUMN {column} TEXT")
     for table, assignments in _SUMMARIES.items():
         conn.execute(f"UPDATE contacts SET {assignments}")
         for event, rows in (("INSERT", ["new"]), ("UPDATE", ["old", "new"]), ("DELETE", ["old"])):

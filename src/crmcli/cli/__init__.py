@@ -31,6 +31,7 @@ LAZY = {
     "due": ("tasks", "due_app", "What needs attention today: tasks and people."),
     "search": ("search", "app", "Find anything by its words: names, e-mails, notes."),
     "export": ("exchange", "export_app", "Everything out: a JSON backup, CSV, TSV or vCards."),
+    "import": ("exchange", "import_app", "Records in, all or nothing: JSON, CSV, TSV, vCards."),
 }
 
 

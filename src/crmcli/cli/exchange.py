@@ -1,4 +1,4 @@
-"""crm export: everything out, to stdout or atomically to a file."""
+"""crm export and crm import: everything out, to stdout or atomically to a file; and in."""
 
 import os
 import sys
@@ -14,6 +14,7 @@ from crmcli.cli import options as o
 from crmcli.errors import InvalidValue, OutputClosed, Refused
 
 export_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
+import_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
 
 Kind = Literal["accounts", "contacts", "deals", "activities", "tasks"]
 
@@ -92,3 +93,71 @@ class _Stdout:
             sys.stdout.write(text)
         except BrokenPipeError:
             raise OutputClosed from None
+
+
+@import_app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE|-", help="The file to read; - is stdin.")],
+    fmt: Annotated[
+        Literal["json", "jsonl", "csv", "tsv", "vcf"] | None,
+        typer.Option(
+            "--format", "-f", help="json, jsonl, csv, tsv or vcf (default: from the name)."
+        ),
+    ] = None,
+    kind: Annotated[
+        Kind,
+        typer.Option("--kind", "-k", help="What a CSV/TSV or plain JSON list holds."),
+    ] = "contacts",
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", metavar="COLUMN=FIELD", help="Read a CSV column as this field."),
+    ] = None,
+    on_conflict: Annotated[
+        Literal["error", "skip", "update"],
+        typer.Option("--on-conflict", help="A record already stored: error, skip or update."),
+    ] = "error",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report; write nothing.")
+    ] = False,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="The file's encoding (default UTF-8).")
+    ] = None,
+) -> None:
+    """Import records, all or nothing: one bad record rejects the file, listed by line.
+
+    Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Apple, Salesforce,
+    HubSpot and LinkedIn column names are recognised; --map for others) and vCards.
+    A company column creates or reuses the account.
+    """
+    from crmcli import config, importers
+    from crmcli.store import imports
+
+    fmt = fmt or importers.FORMATS.get(Path(file).suffix.lower())
+    if fmt is None:
+        raise InvalidValue(f"cannot tell the format of {file!r}: add --format")
+    text = importers.decode(_read(file), encoding)
+    if fmt == "json":
+        items = importers.read_json(text, kind)
+    elif fmt == "jsonl":
+        items = importers.read_jsonl(text, kind)
+    elif fmt == "vcf":
+        items = importers.read_vcf(text)
+    else:
+        items = importers.read_csv(text, kind, "," if fmt == "csv" else "\t", mapping or [])
+    settings = config.load()
+    with o.session(ctx, write=True) as conn:
+        report = imports.import_records(
+            conn, items, config=settings, on_conflict=on_conflict, dry_run=dry_run
+        )
+    prefix = "dry run, nothing written: would have " if dry_run else ""
+    print(prefix + report.summary(), file=sys.stderr)
+
+
+def _read(file: str) -> bytes:
+    if file == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(file).expanduser().read_bytes()
+    except OSError as exc:
+        raise Refused(f"cannot read {file}: {exc.strerror}") from None

@@ -26,7 +26,7 @@ EDITABLE = tuple(_CHECKS)
 DeleteMode = Literal["refuse", "detach", "cascade"]
 
 
-def _clean(values: dict[str, str | None]) -> dict:
+def clean(values: dict[str, str | None]) -> dict:
     """Checked column values for the options that were given (None = not given)."""
     unknown = set(values) - set(_CHECKS)
     if unknown:
@@ -64,7 +64,7 @@ def add_account(
     """Create an account; `values` maps field names to the text the user gave."""
     if values.get("name") is None:
         raise InvalidValue("name must not be empty")
-    row = _clean(values)
+    row = clean(values)
     _check_name_free(conn, row["name_key"])
     if parent is not None:
         row["parent_id"] = refs.account_id(conn, parent)
@@ -112,7 +112,7 @@ def edit_account(
 ) -> dict:
     account_id = refs.account_id(conn, ref)
     current = get_account(conn, account_id)
-    row = _clean(values)
+    row = clean(values)
     if "name_key" in row:
         _check_name_free(conn, row["name_key"], account_id)
     if parent is not None and no_parent:

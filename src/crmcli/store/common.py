@@ -38,9 +38,12 @@ def records(cursor: sqlite3.Cursor) -> Iterator[dict]:
 
 
 def insert(conn: sqlite3.Connection, table: str, values: dict) -> int:
-    """Insert one row; `table` and the keys come from our code, never from users."""
+    """Insert one row; `table` and the keys come from our code, never from users.
+
+    Timestamps are now unless `values` brings its own (an import keeps them).
+    """
     stamp = now()
-    values = {**values, "created_at": stamp, "updated_at": stamp}
+    values = {"created_at": stamp, "updated_at": stamp, **values}
     columns = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     cursor = conn.execute(

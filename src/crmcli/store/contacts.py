@@ -19,7 +19,7 @@ _CHECKS = {
 EDITABLE = ("name", "first_name", "last_name", *_CHECKS)
 
 
-def _names(full: str | None, first: str | None, last: str | None) -> dict:
+def names(full: str | None, first: str | None, last: str | None) -> dict:
     """first/last/name columns from NAME and --first/--last (which win)."""
     split_first, split_last = models.split_full_name(models.nfc(full or ""))
     first = split_first if first is None else first
@@ -38,7 +38,7 @@ def _names(full: str | None, first: str | None, last: str | None) -> dict:
     }
 
 
-def _clean(values: dict[str, str | None]) -> dict:
+def clean(values: dict[str, str | None]) -> dict:
     unknown = set(values) - set(_CHECKS)
     if unknown:
         raise InvalidValue(f"unknown contact field(s): {', '.join(sorted(unknown))}")
@@ -84,16 +84,16 @@ def add_contact(
     tags: list[str] | None = None,
     fields: dict[str, str] | None = None,
 ) -> dict:
-    row = {**_names(full_name, first, last), **_clean(values or {})}
+    row = {**names(full_name, first, last), **clean(values or {})}
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
     if account is not None:
         row["account_id"] = refs.account_id(conn, account)
     row["tags"] = common.dump(models.tags(tags))
     row["fields"] = common.dump(fields or {})
-    _check_emails_free(conn, email_pairs, None)
+    check_emails_free(conn, email_pairs, None)
     contact_id = common.insert(conn, "contacts", row)
-    _add_emails(conn, contact_id, email_pairs)
-    _add_phones(conn, contact_id, phone_pairs)
+    add_emails(conn, contact_id, email_pairs)
+    add_phones(conn, contact_id, phone_pairs)
     return get_contact(conn, contact_id)
 
 
@@ -105,7 +105,7 @@ def _owner(conn: sqlite3.Connection, address: str) -> tuple[int, str] | None:
     ).fetchone()
 
 
-def _check_emails_free(conn: sqlite3.Connection, pairs: list, contact_id: int | None) -> None:
+def check_emails_free(conn: sqlite3.Connection, pairs: list, contact_id: int | None) -> None:
     """Refuse before writing anything if another contact has one of the addresses."""
     for _, address in pairs:
         owner = _owner(conn, address)
@@ -115,7 +115,7 @@ def _check_emails_free(conn: sqlite3.Connection, pairs: list, contact_id: int | 
             )
 
 
-def _add_emails(conn: sqlite3.Connection, contact_id: int, pairs: list) -> None:
+def add_emails(conn: sqlite3.Connection, contact_id: int, pairs: list) -> None:
     """Append addresses; one already on this contact gets the new label instead."""
     for label, address in pairs:
         key = models.fold(address)
@@ -142,7 +142,7 @@ def _add_emails(conn: sqlite3.Connection, contact_id: int, pairs: list) -> None:
             raise Refused(f"the e-mail {address} already belongs to another contact") from None
 
 
-def _add_phones(conn: sqlite3.Connection, contact_id: int, pairs: list) -> None:
+def add_phones(conn: sqlite3.Connection, contact_id: int, pairs: list) -> None:
     for label, number in pairs:
         existing = conn.execute(
             "SELECT id FROM contact_phones WHERE contact_id = ? AND value = ?",
@@ -257,12 +257,12 @@ def edit_contact(
 ) -> dict:
     contact_id = refs.contact_id(conn, ref)
     current = get_contact(conn, contact_id)
-    row = _clean(values or {})
+    row = clean(values or {})
     if full_name is not None or first is not None or last is not None:
         if full_name is None:
             first = current["first_name"] if first is None else first
             last = current["last_name"] if last is None else last
-        row.update(_names(full_name, first, last))
+        row.update(names(full_name, first, last))
     if account is not None and no_account:
         raise InvalidValue("--account and --no-account cannot be used together")
     if no_account:
@@ -271,11 +271,11 @@ def edit_contact(
         row["account_id"] = refs.account_id(conn, account)
     row.update(tag_edit.columns(current))
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
-    _check_emails_free(conn, email_pairs, contact_id)
+    check_emails_free(conn, email_pairs, contact_id)
     _remove(conn, contact_id, "contact_emails", remove_emails or [])
     _remove(conn, contact_id, "contact_phones", remove_phones or [])
-    _add_emails(conn, contact_id, email_pairs)
-    _add_phones(conn, contact_id, phone_pairs)
+    add_emails(conn, contact_id, email_pairs)
+    add_phones(conn, contact_id, phone_pairs)
     # Touch updated_at when only the address lists changed, too.
     common.update(conn, "contacts", contact_id, row)
     return get_contact(conn, contact_id)

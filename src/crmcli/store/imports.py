@@ -1,0 +1,367 @@
+"""Records in: validate every one, then write all of them or none.
+
+Each item is (where, kind, data): `where` names it in messages (`line 12`),
+`kind` is accounts/contacts/deals/activities/tasks and `data` maps SPEC's field
+names to values, from our JSON export or from a CSV row already mapped to those
+names (lists may then be `a;b` text).  Items are written in the order given;
+links (`account_id`, `parent_id`...) follow ids remapped on the way, and names
+(`account`) are looked up or, for a company column, created.
+
+A record conflicts with one already stored when its id is taken, or for an
+account its name, for a contact one of its e-mails.  On conflict: `error`
+rejects the whole import and lists them, `skip` keeps the stored record,
+`update` fills and overwrites it from the file (e-mails, phones and tags merged).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from crmcli import models, when
+from crmcli.config import Config
+from crmcli.errors import CrmError, InvalidValue, Refused
+from crmcli.store import accounts, activities, common, contacts, deals, refs
+
+KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
+_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
+_SHOWN = 20  # problems listed before the rest are counted
+
+
+@dataclass
+class Report:
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{count:,} {kind}" for kind, count in self.created.items() if count]
+        text = "imported " + (", ".join(parts) or "nothing")
+        for verb, counter in (("updated", self.updated), ("skipped", self.skipped)):
+            if sum(counter.values()):
+                text += f", {verb} {sum(counter.values()):,}"
+        return text
+
+
+class _Importer:
+    def __init__(self, conn: sqlite3.Connection, config: Config, on_conflict: str):
+        self.conn, self.config, self.on_conflict = conn, config, on_conflict
+        self.report = Report()
+        self.ids: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}  # file id -> ours
+        self.parents: list[tuple[str, int, object]] = []  # (where, account id, parent ref)
+
+    # -- the driver ---------------------------------------------------------------
+    def run(self, items: Iterable[tuple[str, str, dict]]) -> Report:
+        for where, kind, data in items:
+            try:
+                getattr(self, f"_{kind}")(data)
+            except CrmError as exc:
+                self._problem(where, exc.message)
+        self._link_parents()
+        return self.report
+
+    def _problem(self, where: str, message: str) -> None:
+        self.report.problems.append(f"{where}: {message}")
+
+    # -- kinds --------------------------------------------------------------------
+    def _accounts(self, data: dict) -> None:
+        values = _texts(data, accounts.EDITABLE)
+        if not values.get("name"):
+            raise InvalidValue("an account needs a name")
+        row = {**accounts.clean(values), **_common(data)}
+        existing = self._existing("accounts", data, "SELECT id FROM accounts WHERE name_key = ?",
+                                  row["name_key"])  # fmt: skip
+        account_id = self._write("accounts", data, row, existing)
+        parent = data.get("parent_id") or data.get("parent")
+        if account_id is not None and parent not in (None, ""):
+            self.parents.append((f"account {row['name']!r}", account_id, data))
+
+    def _contacts(self, data: dict) -> None:
+        values = _texts(data, [key for key in contacts.EDITABLE if key not in
+                               ("name", "first_name", "last_name")])  # fmt: skip
+        row = {
+            **contacts.names(_text(data.get("name")), _text(data.get("first_name")),
+                             _text(data.get("last_name"))),
+            **contacts.clean(values),
+            **_common(data),
+        }  # fmt: skip
+        account = self._link(data, "account_id", "accounts") or self._company(data.get("account"))
+        if account is not None:
+            row["account_id"] = account
+        emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
+        phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
+        existing = self._existing_contact(data, emails)
+        contact_id = self._write("contacts", data, row, existing)
+        if contact_id is not None and (existing is None or self.on_conflict == "update"):
+            contacts.check_emails_free(self.conn, emails, contact_id)
+            contacts.add_emails(self.conn, contact_id, emails)
+            contacts.add_phones(self.conn, contact_id, phones)
+
+    def _deals(self, data: dict) -> None:
+        stage = self.config.check_stage(_text(data.get("stage")) or next(iter(self.config.stages)))
+        chance = data.get("probability")
+        row = {
+            "name": models.name("name", _text(data.get("name"))),
+            "amount": deals.amount(_text(data.get("amount"))),
+            "currency": deals.currency(_text(data.get("currency")) or self.config.currency),
+            "stage": stage,
+            "status": self.config.status(stage),
+            "probability": deals.probability(
+                int(chance) if chance not in (None, "") else self.config.stages[stage]
+            ),
+            "close_date": when.day(_text(data.get("close_date"))),
+            "description": models.text("description", _text(data.get("description"))),
+            **_common(data),
+        }
+        row["name_key"] = models.fold(row["name"])
+        row.update(self._links(data, ("account_id", "accounts"), ("contact_id", "contacts")))
+        if "account_id" not in row and data.get("account"):
+            row["account_id"] = self._company(data["account"])
+        self._write("deals", data, row, self._existing("deals", data))
+
+    def _activities(self, data: dict) -> None:
+        at = _text(data.get("at"))
+        row = {
+            "kind": activities.kind(_text(data.get("kind")) or "note"),
+            "subject": models.line("subject", _text(data.get("subject"))),
+            "body": models.text("body", _text(data.get("body"))),
+            "at": at if at and re.match(_STAMP, at) else (when.moment(at) or common.now()),
+            **_common(data),
+        }
+        if row["subject"] is None and row["body"] is None:
+            raise InvalidValue("an activity needs a subject or a body")
+        row.update(self._links(data, ("account_id", "accounts"), ("contact_id", "contacts"),
+                               ("deal_id", "deals")))  # fmt: skip
+        self._write("activities", data, row, self._existing("activities", data))
+
+    def _tasks(self, data: dict) -> None:
+        done = _bool(data.get("done"))
+        done_at = _text(data.get("done_at"))
+        row = {
+            "title": models.name("title", _text(data.get("title"))),
+            "due": when.day(_text(data.get("due"))),
+            "done": int(done),
+            "done_at": (done_at if done_at and re.match(_STAMP, done_at) else common.now())
+            if done
+            else None,
+            **_common(data),
+        }
+        row.update(self._links(data, ("account_id", "accounts"), ("contact_id", "contacts"),
+                               ("deal_id", "deals")))  # fmt: skip
+        self._write("tasks", data, row, self._existing("tasks", data))
+
+    # -- conflicts and writing ------------------------------------------------------
+    def _existing(self, table: str, data: dict, sql: str | None = None, *params) -> int | None:
+        """The stored record this one conflicts with: same id, or same natural key."""
+        file_id = _id(data.get("id"))
+        if file_id is not None:
+            row = self.conn.execute(f"SELECT id FROM {table} WHERE id = ?", (file_id,)).fetchone()
+            if row:
+                return row[0]
+        if sql is not None:
+            row = self.conn.execute(sql, params).fetchone()
+            if row:
+                return row[0]
+        return None
+
+    def _existing_contact(self, data: dict, emails: list) -> int | None:
+        found = self._existing("contacts", data)
+        for _, address in emails:
+            if found is not None:
+                break
+            row = self.conn.execute(
+                "SELECT contact_id FROM contact_emails WHERE value_key = ?", (models.fold(address),)
+            ).fetchone()
+            found = row[0] if row else None
+        return found
+
+    def _write(self, table: str, data: dict, row: dict, existing: int | None) -> int | None:
+        """Insert, or settle a conflict; returns our id for the record (None: rejected)."""
+        file_id = _id(data.get("id"))
+        if existing is None:
+            if file_id is not None:
+                row = {"id": file_id, **row}
+            new_id = common.insert(self.conn, table, row)
+            self.report.created[table] += 1
+        elif self.on_conflict == "error":
+            raise Refused(f"conflicts with {table[:-1]} {existing} already stored")
+        elif self.on_conflict == "skip":
+            new_id = existing
+            self.report.skipped[table] += 1
+        else:
+            current = self.conn.execute(
+                f"SELECT tags, fields FROM {table} WHERE id = ?", (existing,)
+            ).fetchone()
+            merged = dict(row)
+            merged["tags"] = common.dump(
+                models.tags(json.loads(current[0]) + json.loads(row["tags"]))
+            )
+            merged["fields"] = common.dump({**json.loads(current[1]), **json.loads(row["fields"])})
+            merged = {key: value for key, value in merged.items()
+                      if value is not None and key not in ("created_at",)}  # fmt: skip
+            common.update(self.conn, table, existing, merged)
+            new_id = existing
+            self.report.updated[table] += 1
+        if file_id is not None:
+            self.ids[table][file_id] = new_id
+        return new_id
+
+    def _link(self, data: dict, key: str, table: str) -> int | None:
+        """Our id for a link in the file: remapped, or an id we already have."""
+        file_id = _id(data.get(key))
+        if file_id is None:
+            return None
+        if file_id in self.ids[table]:
+            return self.ids[table][file_id]
+        if self.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (file_id,)).fetchone():
+            return file_id
+        raise InvalidValue(f"{key} {file_id} matches no {table[:-1]}")
+
+    def _links(self, data: dict, *pairs: tuple[str, str]) -> dict:
+        return {
+            key: value
+            for key, table in pairs
+            if (value := self._link(data, key, table)) is not None
+        }
+
+    def _company(self, name: object) -> int | None:
+        """A company column: the account of that name, created when missing."""
+        text = _text(name)
+        if not text:
+            return None
+        key = models.fold(models.name("account", text))
+        row = self.conn.execute("SELECT id FROM accounts WHERE name_key = ?", (key,)).fetchone()
+        if row:
+            return row[0]
+        self.report.created["accounts"] += 1
+        return common.insert(
+            self.conn, "accounts", {"name": text.strip(), "name_key": key, "kind": "business"}
+        )
+
+    def _link_parents(self) -> None:
+        for where, account_id, data in self.parents:
+            try:
+                parent = self._link(data, "parent_id", "accounts") if data.get("parent_id") else (
+                    refs.account_id(self.conn, _text(data["parent"])))  # fmt: skip
+                self.conn.execute(
+                    "UPDATE accounts SET parent_id = ? WHERE id = ?", (parent, account_id)
+                )
+            except CrmError as exc:
+                self._problem(where, exc.message)
+
+
+def import_records(
+    conn: sqlite3.Connection,
+    items: Iterable[tuple[str, str, dict]],
+    *,
+    config: Config,
+    on_conflict: str = "error",
+    dry_run: bool = False,
+) -> Report:
+    """Import `items` inside the caller's transaction; any problem rejects them all.
+
+    Raises Refused listing the problems (the caller's rollback undoes everything);
+    with dry_run nothing stays written either way.
+    """
+    conn.execute("SAVEPOINT import")
+    try:
+        report = _Importer(conn, config, on_conflict).run(items)
+    except BaseException:
+        conn.execute("ROLLBACK TO import")
+        conn.execute("RELEASE import")
+        raise
+    if report.problems or dry_run:
+        conn.execute("ROLLBACK TO import")
+    conn.execute("RELEASE import")
+    if report.problems:
+        shown = report.problems[:_SHOWN]
+        more = len(report.problems) - len(shown)
+        raise Refused(
+            f"import rejected, nothing written: {len(report.problems):,} problem(s)\n  "
+            + "\n  ".join(shown)
+            + (f"\n  ... and {more:,} more" if more else "")
+        )
+    return report
+
+
+# -- values from a file -------------------------------------------------------------
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        raise InvalidValue(f"expected text, got {json.dumps(value)[:60]}")
+    return str(value)
+
+
+def _texts(data: dict, keys) -> dict[str, str | None]:
+    return {key: _text(data[key]) for key in keys if key in data and data[key] is not None}
+
+
+def _id(value: object) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise InvalidValue(f"an id is a whole number (got {value!r})") from None
+    if number < 1:
+        raise InvalidValue(f"an id is 1 or more (got {number})")
+    return number
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = (_text(value) or "").strip().lower()
+    if text in ("", "0", "false", "no"):
+        return False
+    if text in ("1", "true", "yes", "x"):
+        return True
+    raise InvalidValue(f"done is true or false (got {value!r})")
+
+
+def _labelled(value: object) -> list[str]:
+    """E-mails or phones: [{value, label}] from JSON, or `label:value;value` text."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, list):
+        return [
+            (f"{item['label']}:{item['value']}" if item.get("label") else str(item["value"]))
+            if isinstance(item, dict) else str(item)
+            for item in value
+        ]  # fmt: skip
+    return [part for part in str(value).split(";") if part.strip()]
+
+
+def _common(data: dict) -> dict:
+    """tags, custom fields and timestamps, as columns."""
+    tags = data.get("tags") or []
+    if isinstance(tags, str):
+        tags = [tag for tag in tags.split(";") if tag.strip()]
+    raw_fields = data.get("fields") or {}
+    if isinstance(raw_fields, str):
+        try:
+            raw_fields = json.loads(raw_fields)
+        except ValueError:
+            raise InvalidValue("fields must be a JSON object") from None
+    if not isinstance(raw_fields, dict):
+        raise InvalidValue("fields must be a JSON object")
+    fields = models.assignments(
+        [f"{key}={_text(value) or ''}" for key, value in raw_fields.items()]
+    )
+    row = {
+        "tags": common.dump(models.tags([_text(tag) for tag in tags])),
+        "fields": common.dump(fields),
+    }
+    for key in ("created_at", "updated_at"):
+        stamp = _text(data.get(key))
+        if stamp and re.match(_STAMP, stamp):
+            row[key] = stamp
+    return row
