@@ -124,8 +124,17 @@ TASK_FIELDS = (
     "updated_at",
 )
 
+FIELDS_BY_KIND = {
+    "accounts": ACCOUNT_FIELDS,
+    "contacts": CONTACT_FIELDS,
+    "deals": DEAL_FIELDS,
+    "activities": ACTIVITY_FIELDS,
+    "tasks": TASK_FIELDS,
+}
+
 # Patterns are kept as text and compiled by re's own cache on first use, so a
 # command pays only for the ones it needs.
+
 _KEY = r"[A-Za-z_][A-Za-z0-9_.-]*\Z"
 _LABELLED = r"(?s)([^\W\d][\w .-]{0,39}):(?!//)(.+)\Z"
 _PHONE = r"(?i)[0-9+().\-/ ]+((ext\.?|x|#) ?[0-9]+)?\Z"
