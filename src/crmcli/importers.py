@@ -230,3 +230,106 @@ def _merged_fields(existing: str | None, extra: dict[str, str]) -> str:
             key = f"f_{key}"
         merged.setdefault(key[:64], value)
     return json.dumps(merged, ensure_ascii=False)
+
+
+# -- vCard ---------------------------------------------------------------------------
+_VCARD_KNOWN = {"version", "fn", "n", "org", "title", "email", "tel", "adr", "bday", "note",
+                "categories", "prodid", "rev", "label"}  # fmt: skip
+_TYPE_SKIP = {"internet", "pref", "x400", "voice"}
+
+
+def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
+    """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts, parsed by vobject.
+
+    ROLE, URL, UID and properties crm has no field for are kept as custom fields
+    (`role`, `url`, `uid`, `vcard.X-NAME`), so an export writes them back.
+    """
+    import vobject
+
+    try:
+        cards = list(vobject.readComponents(text, validate=False, ignoreUnreadable=False))
+    except Exception as exc:  # vobject raises several kinds for a broken card
+        raise Refused(f"not a valid vCard file: {exc}") from None
+    for number, card in enumerate(cards, start=1):
+        if card.name.upper() != "VCARD":
+            raise Refused(f"card {number}: a {card.name} is not a vCard")
+        yield f"card {number}", "contacts", _from_card(card)
+
+
+def _from_card(card) -> dict:
+    data: dict = {}
+    fields: dict[str, str] = {}
+    emails, phones = [], []
+    # Apple labels a grouped property with a sibling: item1.X-ABLabel:Work.
+    group_labels = {
+        prop.group: str(prop.value).strip("_$!<>").lower()
+        for prop in card.getChildren()
+        if prop.name.upper() == "X-ABLABEL" and getattr(prop, "group", None)
+    }
+    for prop in card.getChildren():
+        name = prop.name.lower()
+        value = prop.value
+        if name == "fn":
+            data["name"] = str(value)
+        elif name == "n":
+            data["first_name"] = (
+                " ".join(filter(None, [_joined(value.given), _joined(value.additional)])) or None
+            )
+            data["last_name"] = _joined(value.family) or None  # fmt: skip
+        elif name == "org":
+            data["account"] = (value[0] if isinstance(value, list) else str(value)) or None
+        elif name == "title":
+            data["title"] = str(value)
+        elif name == "email":
+            emails.append(_with_label(prop, str(value), group_labels))
+        elif name == "tel":
+            phones.append(_with_label(prop, str(value).removeprefix("tel:"), group_labels))
+        elif name == "adr" and "street" not in data:
+            data.update({"street": _joined(value.street), "city": _joined(value.city),
+                         "region": _joined(value.region), "postal_code": _joined(value.code),
+                         "country": _joined(value.country)})  # fmt: skip
+        elif name == "bday":
+            _birthday(str(value), data, fields)
+        elif name == "note":
+            data["description"] = str(value).replace("\r\n", "\n")
+        elif name == "categories":
+            data["tags"] = list(value) if isinstance(value, list) else str(value).split(",")
+        elif name in ("role", "url", "uid"):
+            fields[name] = str(value)
+        elif name not in _VCARD_KNOWN and name != "x-ablabel":
+            fields[f"vcard.{prop.name.upper()}"[:64]] = str(value)
+    if "name" not in data and not data.get("first_name") and not data.get("last_name"):
+        data["name"] = emails[0].rpartition(":")[2] if emails else None
+    data["emails"] = ";".join(emails)
+    data["phones"] = ";".join(phones)
+    data["fields"] = json.dumps(fields, ensure_ascii=False)
+    return {key: value for key, value in data.items() if value not in (None, "")}
+
+
+def _joined(value) -> str:
+    return " ".join(value).strip() if isinstance(value, list) else (value or "").strip()
+
+
+def _with_label(prop, value: str, group_labels: dict) -> str:
+    """`work:jane@acme.example` from EMAIL;TYPE=WORK,INTERNET, 2.1's bare EMAIL;WORK, or
+    an Apple group label."""
+    types = [*getattr(prop, "singletonparams", [])]  # vCard 2.1: TEL;CELL
+    for item in prop.params.get("TYPE", []):
+        types += item.split(",")
+    types = [kind.strip().lower() for kind in types]
+    label = group_labels.get(getattr(prop, "group", None)) or next(
+        (kind for kind in types if kind and kind not in _TYPE_SKIP), None
+    )
+    label = {"cell": "mobile"}.get(label, label)
+    return f"{label}:{value.strip()}" if label else value.strip()
+
+
+def _birthday(value: str, data: dict, fields: dict) -> None:
+    """BDAY as YYYY-MM-DD; 19900423 too; a date without a year is kept as a field."""
+    text = value.strip()[:10]
+    if len(text) == 8 and text.isdigit():
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    if len(text) == 10 and text[4] == "-" and text[:4].isdigit():
+        data["birthday"] = text
+    else:
+        fields["birthday"] = value.strip()

@@ -30,6 +30,8 @@ from crmcli.store import accounts, activities, common, contacts, deals, refs
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
 _SHOWN = 20  # problems listed before the rest are counted
+_ONE = {"accounts": "account", "contacts": "contact", "deals": "deal",
+        "activities": "activity", "tasks": "task"}  # fmt: skip
 
 
 @dataclass
@@ -40,7 +42,11 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = [f"{count:,} {kind}" for kind, count in self.created.items() if count]
+        parts = [
+            f"{count:,} {kind if count != 1 else _ONE[kind]}"
+            for kind, count in self.created.items()
+            if count
+        ]
         text = "imported " + (", ".join(parts) or "nothing")
         for verb, counter in (("updated", self.updated), ("skipped", self.skipped)):
             if sum(counter.values()):
