@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -81,3 +83,20 @@ def installed_crm() -> str:
     if not path.exists():
         pytest.fail(f"the crm command is not installed next to {sys.executable}")
     return str(path)
+
+
+@pytest.fixture
+def run(installed_crm, tmp_path):
+    env = {**os.environ, "CRM_DB": str(tmp_path / "crm.db")}
+
+    def run(*args, check=True, **kwargs):
+        kwargs.setdefault("env", env)
+        result = subprocess.run(
+            [installed_crm, *args], capture_output=True, text=True, timeout=60, **kwargs
+        )
+        if check:
+            assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
+        return result
+
+    run.env = env
+    return run

@@ -2,34 +2,14 @@
 
 import hashlib
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 
-import pytest
-
 from crmcli import db
 from crmcli.store import contacts
-
-
-@pytest.fixture
-def run(installed_crm, tmp_path):
-    env = {**os.environ, "CRM_DB": str(tmp_path / "crm.db")}
-
-    def run(*args, check=True, **kwargs):
-        kwargs.setdefault("env", env)
-        result = subprocess.run(
-            [installed_crm, *args], capture_output=True, text=True, timeout=60, **kwargs
-        )
-        if check:
-            assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
-        return result
-
-    run.env = env
-    return run
 
 
 def test_script_style_round_trip(run):

@@ -97,12 +97,12 @@ _CONTACT_COLUMNS = {
     "tags": ["tags", "categories", "group membership", "labels"],
 }  # fmt: skip
 _EMAIL_COLUMNS = {
-    "email": None, "emails": None, "e mail": None, "email address": None,
+    "email": None, "emails": "*", "e mail": None, "email address": None,
     "e mail address": None, "e mail 2 address": None, "e mail 3 address": None,
     "work email": "work", "home email": "home", "other email": "other",
 }  # fmt: skip
 _PHONE_COLUMNS = {
-    "phone": None, "phones": None, "phone number": None, "business phone": "work",
+    "phone": None, "phones": "*", "phone number": None, "business phone": "work",
     "business phone 2": "work", "home phone": "home", "home phone 2": "home",
     "mobile phone": "mobile", "mobile": "mobile", "mobile phone number": "mobile",
     "work phone": "work", "other phone": "other", "business fax": "fax", "fax": "fax",
@@ -196,7 +196,10 @@ def _record(row: list[str], targets: list, known: set[str]) -> dict:
         elif isinstance(target, tuple):
             what, label = target
             items = [part for part in value.split(";") if part.strip()]
-            lists[what] += [f"{label}:{item}" if label else item for item in items]
+            if label == "*":  # our own labelled list: first, so its labels win
+                lists[what] = items + lists[what]
+            else:
+                lists[what] += [f"{label}:{item}" if label else item for item in items]
         elif target in known:
             data[target] = value
         elif target == "fields":

@@ -14,7 +14,9 @@ _TEL_TYPES = {"mobile": "cell", "cell": "cell", "work": "work", "home": "home", 
 
 
 def uid(contact: dict) -> str:
-    """A UID that stays the same each time the same contact is exported."""
+    """The UID a card came in with, else one that stays the same at every export."""
+    if contact.get("fields", {}).get("uid"):
+        return contact["fields"]["uid"]
     name = f"contact:{contact['id']}:{contact['created_at']}"
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}"
 
@@ -74,12 +76,21 @@ def card(contact: dict, version: str = "4.0") -> str:
                                                     "country")]  # fmt: skip
     if any(address):
         lines.append("ADR:;;" + ";".join(escape(part) for part in address))
-    if contact.get("birthday"):
-        lines.append(f"BDAY:{contact['birthday']}")
+    fields = contact.get("fields") or {}
+    birthday = contact.get("birthday") or fields.get("birthday")  # --0415: no year
+    if birthday:
+        lines.append(f"BDAY:{birthday}")
+    for key, prop in (("role", "ROLE"), ("url", "URL")):
+        if fields.get(key):
+            lines.append(f"{prop}:{escape(fields[key]) if key == 'role' else fields[key]}")
     if contact.get("description"):
         lines.append(f"NOTE:{escape(contact['description'])}")
     if contact.get("tags"):
         lines.append("CATEGORIES:" + ",".join(escape(tag) for tag in contact["tags"]))
+    for key, value in fields.items():  # properties crm has no field for, as imported
+        name = key.removeprefix("vcard.")
+        if key.startswith("vcard.") and name.replace("-", "").isalnum():
+            lines.append(f"{name}:{escape(value)}")
     lines.append(f"REV:{contact['updated_at'].replace('-', '').replace(':', '')}")
     lines.append("END:VCARD")
     return "".join(fold(line) for line in lines)

@@ -96,7 +96,7 @@ class _Importer:
             **contacts.clean(values),
             **_common(data),
         }  # fmt: skip
-        account = self._link(data, "account_id", "accounts") or self._company(data.get("account"))
+        account = self._account(data)
         if account is not None:
             row["account_id"] = account
         emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
@@ -125,9 +125,9 @@ class _Importer:
             **_common(data),
         }
         row["name_key"] = models.fold(row["name"])
-        row.update(self._links(data, ("account_id", "accounts"), ("contact_id", "contacts")))
-        if "account_id" not in row and data.get("account"):
-            row["account_id"] = self._company(data["account"])
+        row.update(self._links(data, ("contact_id", "contacts")))
+        if (account := self._account(data)) is not None:
+            row["account_id"] = account
         self._write("deals", data, row, self._existing("deals", data))
 
     def _activities(self, data: dict) -> None:
@@ -227,6 +227,20 @@ class _Importer:
         if self.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (file_id,)).fetchone():
             return file_id
         raise InvalidValue(f"{key} {file_id} matches no {table[:-1]}")
+
+    def _account(self, data: dict) -> int | None:
+        """The account by id, else by name (a company column), created when missing.
+
+        A CSV from another database carries ids that mean nothing here: its
+        account names still do.
+        """
+        try:
+            found = self._link(data, "account_id", "accounts")
+        except InvalidValue:
+            if not data.get("account"):
+                raise
+            found = None
+        return found if found is not None else self._company(data.get("account"))
 
     def _links(self, data: dict, *pairs: tuple[str, str]) -> dict:
         return {

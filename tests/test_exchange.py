@@ -1,0 +1,290 @@
+"""crm export and crm import: round trips, real-world files, all-or-nothing."""
+
+import json
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import time
+
+import pytest
+
+
+def export(crm, *args) -> str:
+    return crm.ok("export", *args).stdout
+
+
+def without_stamp(text: str) -> str:
+    header, _, rest = text.partition("\n")
+    return header.split('"exported_at"')[0] + rest
+
+
+@pytest.fixture
+def other_db(tmp_path):
+    return {"CRM_DB": str(tmp_path / "other.db")}
+
+
+def test_json_backup_round_trip_is_identical(crm, other_db):
+    crm.ok("demo")
+    crm.ok("contact", "edit", "Jane Q. Doe", "--set", "source=fair", "--tag", "vip")
+    crm.ok("task", "done", "1")
+    backup = export(crm)
+    document = json.loads(backup)
+    assert document["crmcli"] == 1 and len(document["contacts"]) == 6
+    result = crm.ok("import", "-", "--format", "json", input=backup, env=other_db)
+    assert "imported 5 accounts, 6 contacts, 6 deals, 4 activities, 4 tasks" in result.stderr
+    again = crm.ok("export", env=other_db).stdout
+    assert without_stamp(again) == without_stamp(backup)
+
+
+def test_jsonl_round_trip(crm, other_db):
+    crm.ok("demo")
+    lines = export(crm, "--format", "jsonl")
+    assert json.loads(lines.splitlines()[0])["record"] == "account"
+    crm.ok("import", "-", "-f", "jsonl", input=lines, env=other_db)
+    assert crm.ok("export", "-f", "jsonl", env=other_db).stdout == lines
+
+
+def test_csv_round_trip_and_formula_defusing(crm, other_db):
+    crm.ok("account", "new", "=HYPERLINK(evil)")
+    crm.ok("contact", "add", "Jane Doe", "--account", "=HYPERLINK(evil)",
+           "--email", "work:jane@acme.example", "--phone", "mobile:+1 555 0100",
+           "--tag", "vip", "--tag", "@home", "--set", "tier=gold")  # fmt: skip
+    text = export(crm, "--format", "csv")
+    assert ",'+1 555 0100," in text and ",'=HYPERLINK(evil)," in text
+    crm.ok("import", "-", "-f", "csv", input=text, env=other_db)
+    jane = crm.json("contact", "show", "Jane Doe", env=other_db)
+    assert jane["account"] == "=HYPERLINK(evil)" and jane["phone"] == "+1 555 0100"
+    assert jane["emails"] == [{"value": "jane@acme.example", "label": "work"}]
+    assert jane["phones"] == [{"value": "+1 555 0100", "label": "mobile"}]
+    assert jane["tags"] == ["vip", "@home"] and jane["fields"] == {"tier": "gold"}
+
+
+GOOGLE = (
+    "Name,Given Name,Family Name,Nickname,Birthday,Notes,Group Membership,"
+    "E-mail 1 - Type,E-mail 1 - Value,E-mail 2 - Type,E-mail 2 - Value,"
+    "Phone 1 - Type,Phone 1 - Value,Organization 1 - Name,Organization 1 - Title,"
+    "Address 1 - Street,Address 1 - City,Address 1 - Postal Code\n"
+    'Jane Doe,Jane,Doe,JD,1990-04-23,"Met at the fair, twice",* myContacts ::: VIP,'
+    "* Work,jane@acme.example,Home,jane@home.example ::: jd@home.example,"
+    "Mobile,+1 555 0100,Acme Corp,CTO,1 Road,Springfield,62701\n"
+)
+OUTLOOK = (
+    "First Name,Middle Name,Last Name,Title,Company,Department,Job Title,Business Street,"
+    "Business City,Business Phone,Mobile Phone,E-mail Address,E-mail 2 Address,Categories\n"
+    "Anna,,Smith,Dr.,Initech,R&D,Engineer,2 Lane,Austin,+1 555 0200,+1 555 0201,"
+    "anna@initech.example,anna.s@mail.example,Customers;Key\n"
+)
+
+
+def test_google_contacts_csv(crm, tmp_path):
+    path = tmp_path / "google.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOGLE.encode())  # with a BOM, as Google writes it
+    assert "imported 1 account, 1 contact" in crm.ok("import", str(path)).stderr
+    jane = crm.json("contact", "show", "Jane Doe")
+    assert (jane["first_name"], jane["title"], jane["account"]) == ("Jane", "CTO", "Acme Corp")
+    assert [(e["label"], e["value"]) for e in jane["emails"]] == [
+        ("work", "jane@acme.example"),
+        ("home", "jane@home.example"),
+        ("home", "jd@home.example"),
+    ]
+    assert jane["phones"] == [{"value": "+1 555 0100", "label": "mobile"}]
+    assert jane["tags"] == ["VIP"] and jane["birthday"] == "1990-04-23"
+    assert jane["fields"] == {"nickname": "JD"} and jane["postal_code"] == "62701"
+
+
+def test_outlook_csv(crm, tmp_path):
+    path = tmp_path / "outlook.csv"
+    path.write_text(OUTLOOK)
+    crm.ok("import", str(path))
+    anna = crm.json("contact", "show", "anna@initech.example")
+    assert (anna["title"], anna["department"], anna["account"]) == ("Engineer", "R&D", "Initech")
+    assert anna["fields"] == {"honorific": "Dr."}
+    assert [p["label"] for p in anna["phones"]] == ["work", "mobile"]
+    assert anna["tags"] == ["Customers", "Key"] and len(anna["emails"]) == 2
+
+
+def test_map_option(crm, tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("Person,Mail,Firm\nJane Doe,jane@acme.example,Acme\n")
+    crm.fails(1, "import", str(path))  # no name column recognised
+    crm.ok("import", str(path), "--map", "Person=name", "--map", "Mail=email",
+           "--map", "Firm=account")  # fmt: skip
+    assert crm.json("contact", "show", "jane@acme.example")["account"] == "Acme"
+
+
+def test_a_bad_row_rejects_the_whole_file(crm, tmp_path):
+    rows = ["name,email,birthday"] + [f"P{i},p{i}@x.example," for i in range(30)]
+    rows[3] = "Bad One,not-an-email,"
+    rows[7] = "Bad Two,b2@x.example,31/02/2020"
+    path = tmp_path / "contacts.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = crm.fails(1, "import", str(path))
+    assert "2 problem(s)" in result.stderr
+    assert "line 4: invalid email 'not-an-email'" in result.stderr
+    assert "line 8: invalid birthday" in result.stderr
+    assert crm.json("contact", "list") == []
+
+
+def test_many_problems_list_the_first_20_then_count(crm, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("name,email\n" + "".join(f"P{i},bad{i}\n" for i in range(25)))
+    result = crm.fails(1, "import", str(path))
+    assert result.stderr.count("invalid email") == 20 and "... and 5 more" in result.stderr
+
+
+def test_conflicts_error_skip_update(crm, tmp_path):
+    crm.ok("contact", "add", "Jane Doe", "--email", "jane@acme.example", "--tag", "old")
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "name,emails,title,tags\nJane D.,jane@acme.example;home:j@home.example,CTO,new\n"
+        "Bob Roe,bob@roe.example,,\n"
+    )
+    result = crm.fails(1, "import", str(path))
+    assert "line 2: conflicts with contact 1" in result.stderr
+    assert len(crm.json("contact", "list")) == 1
+    assert "imported 1 contact, skipped 1" in crm.ok("import", str(path), "--on-conflict",
+                                                     "skip").stderr  # fmt: skip
+    assert crm.json("contact", "show", "1")["title"] is None
+    crm.ok("import", str(path), "--on-conflict", "update")
+    jane = crm.json("contact", "show", "1")
+    assert (jane["name"], jane["title"]) == ("Jane D.", "CTO")
+    assert [e["value"] for e in jane["emails"]] == ["jane@acme.example", "j@home.example"]
+    assert jane["tags"] == ["old", "new"]
+
+
+def test_dry_run_writes_nothing(crm, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("name,email,company\nJane Doe,jane@acme.example,Acme\n")
+    result = crm.ok("import", str(path), "--dry-run")
+    assert "dry run" in result.stderr and "1 contact" in result.stderr
+    assert crm.json("contact", "list") == [] and crm.json("account", "list") == []
+
+
+def test_encodings(crm, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("name,city\nJosé Müller,Zürich\n".encode("latin-1"))
+    result = crm.fails(1, "import", str(path))
+    assert "not valid utf-8" in result.stderr and "--encoding" in result.stderr
+    crm.ok("import", str(path), "--encoding", "latin-1")
+    assert crm.json("contact", "list")[0]["city"] == "Zürich"
+    crm.fails(2, "import", str(path), "--encoding", "klingon")
+
+
+def test_unknown_format_and_missing_file(crm, tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    assert "--format" in crm.fails(2, "import", str(tmp_path / "notes.txt")).stderr
+    crm.fails(1, "import", str(tmp_path / "missing.csv"))
+    assert "not valid JSON" in crm.fails(1, "import", "-", "-f", "json", input="{oops").stderr
+
+
+VCARDS = (
+    "BEGIN:VCARD\r\nVERSION:2.1\r\n"
+    "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;\r\n"
+    "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:J=C3=BCrgen M=C3=BCller\r\n"
+    "TEL;CELL:+49 171 1234567\r\nEMAIL;INTERNET;WORK:juergen@firma.example\r\n"
+    "END:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;Jane;Q.;;\r\nFN:Jane Q. Doe\r\n"
+    "ORG:Acme Corp;Sales\r\nTITLE:CTO\r\nROLE:Decision maker\r\n"
+    "item1.EMAIL;TYPE=INTERNET,pref:jane@acme.example\r\nitem1.X-ABLabel:Work\r\n"
+    "EMAIL;TYPE=HOME:jane@home.example\r\nADR;TYPE=WORK:;;1 Road\\, Suite 2;Springfield;IL;"
+    "62701;USA\r\nBDAY:1990-04-23\r\nCATEGORIES:VIP,Customers\r\nUID:abc-123\r\n"
+    "X-SKYPE:jane.doe\r\nNOTE:A note that goes on and on and on and on and on and on and\r\n"
+    "  continues on a folded line.\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Zoë Ångström\r\nN:Ångström;Zoë;;;\r\n"
+    "EMAIL;TYPE=work;PREF=1:zoe@cyberdyne.example\r\nTEL;VALUE=uri;TYPE=cell:tel:+1-555-0100"
+    "\r\nBDAY:--0415\r\nEND:VCARD\r\n"
+)
+
+
+def test_vcard_import(crm):
+    assert "3 contacts" in crm.ok("import", "-", "-f", "vcf", input=VCARDS).stderr
+    jurgen = crm.json("contact", "show", "Jürgen Müller")
+    assert jurgen["emails"] == [{"value": "juergen@firma.example", "label": "work"}]
+    assert jurgen["phones"] == [{"value": "+49 171 1234567", "label": "mobile"}]
+    jane = crm.json("contact", "show", "jane@acme.example")
+    assert (jane["first_name"], jane["last_name"], jane["account"]) == (
+        "Jane Q.",
+        "Doe",
+        "Acme Corp",
+    )
+    assert jane["emails"][0] == {"value": "jane@acme.example", "label": "work"}
+    assert jane["street"] == "1 Road, Suite 2" and jane["birthday"] == "1990-04-23"
+    assert jane["description"].endswith("continues on a folded line.")
+    assert jane["tags"] == ["VIP", "Customers"]
+    assert jane["fields"] == {"role": "Decision maker", "uid": "abc-123",
+                              "vcard.X-SKYPE": "jane.doe"}  # fmt: skip
+    zoe = crm.json("contact", "show", "Zoë Ångström")
+    assert zoe["fields"] == {"birthday": "--0415"} and zoe["phone"] == "+1-555-0100"
+
+
+def test_a_broken_vcard_rejects_the_file(crm):
+    broken = VCARDS.replace("END:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0", "BEGIN:VCARD\r\nVERSION:4.0")
+    crm.fails(1, "import", "-", "-f", "vcf", input=broken)
+    crm.fails(1, "import", "-", "-f", "vcf", input="BEGIN:VCARD\r\nFN:x\r\n")
+    assert crm.json("contact", "list") == []
+
+
+def test_our_vcards_read_back_by_vobject_cannot_be_forged(crm):
+    import vobject
+
+    crm.ok("account", "new", 'Acme; Inc, "Ltd"')
+    nasty = "Jane\nEND:VCARD\nBEGIN:VCARD\nFN:Mallory"
+    crm.ok("contact", "add", "--first", nasty, "--last", "O;Brien, Jr.", "--account",
+           "Acme; Inc, \"Ltd\"", "--email", "work:jane@acme.example", "--phone", "+1 555 0100",
+           "--description", "line one\nline two; with, commas\\", "--tag", "a,b",
+           "--birthday", "1990-04-23", "--title", "x" * 200)  # fmt: skip
+    for version in ("4.0", "3.0"):
+        # CliRunner's .stdout turns CRLF into LF; vCards need the bytes as written.
+        text = crm.ok("export", "-f", "vcf", "--vcard-version", version).stdout_bytes.decode()
+        assert text.endswith("END:VCARD\r\n") and "\n" not in text.replace("\r\n", "")
+        assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+        (card,) = list(vobject.readComponents(text))
+        assert card.fn.value == f"{nasty} O;Brien, Jr."
+        assert card.n.value.family == "O;Brien, Jr." and card.n.value.given == nasty
+        assert card.org.value == ['Acme; Inc, "Ltd"']
+        assert card.note.value == "line one\nline two; with, commas\\"
+        assert card.email.value == "jane@acme.example" and card.categories.value == ["a,b"]
+        assert card.title.value == "x" * 200 and card.bday.value == "1990-04-23"
+    crm.ok("import", "-", "-f", "vcf", "--on-conflict", "update", input=text)
+    assert len(crm.json("contact", "list")) == 1
+
+
+def test_export_to_a_file_is_private_and_atomic(crm, tmp_path):
+    crm.ok("demo")
+    target = tmp_path / "backup.json"
+    target.write_text("old content")
+    crm.ok("export", "-o", str(target))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json.loads(target.read_text())["crmcli"] == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")] == []
+    crm.fails(1, "export", "-o", str(tmp_path / "missing" / "x.json"))
+    assert "contacts only" in crm.fails(2, "export", "-f", "vcf", "--kind", "deals").stderr
+
+
+def test_export_kinds_and_csv_of_other_kinds(crm):
+    crm.ok("demo")
+    only = json.loads(export(crm, "--kind", "deals"))
+    assert set(only) == {"crmcli", "version", "schema_version", "exported_at", "deals"}
+    deals = export(crm, "-f", "tsv", "--kind", "deals").splitlines()
+    assert deals[0].split("\t")[:3] == ["id", "name", "account_id"] and len(deals) == 7
+
+
+def test_killing_an_import_leaves_the_database_as_it_was(run, tmp_path, installed_crm):
+    run("account", "new", "Before")
+    big = tmp_path / "big.jsonl"
+    with big.open("w") as file:
+        for i in range(30000):
+            file.write(json.dumps({"record": "contact", "name": f"P {i}",
+                                   "emails": [f"p{i}@x.example"]}) + "\n")  # fmt: skip
+    proc = subprocess.Popen([installed_crm, "import", str(big)], env=run.env,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    db = sqlite3.connect(run.env["CRM_DB"])
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT count(*) FROM contacts").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM accounts").fetchone() == (1,)
+    assert os.path.getsize(run.env["CRM_DB"]) > 0
