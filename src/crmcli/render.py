@@ -181,6 +181,16 @@ def record(
         records([row], fmt, fields=fields, columns=fields)
 
 
+def document(value: object, fmt: str) -> None:
+    """A whole JSON value (`crm due`, `crm contact dupes`): indented, or for jsonl one
+    line, a list's items one a line."""
+    if fmt == "jsonl" and isinstance(value, list):
+        for item in value:
+            _write(to_json(item) + "\n")
+    else:
+        _write(to_json(value, indent=2 if fmt == "json" else None) + "\n")
+
+
 def line(text: str) -> None:
     """A line of data that follows a table, such as a total."""
     _write(escape(text) + "\n")

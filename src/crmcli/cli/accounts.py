@@ -254,3 +254,28 @@ def delete(
         verb = "deleted" if cascade else "unlinked"
         note = f"; {verb} {counts['contacts']} contact(s) and {counts['deals']} deal(s)"
     o.deleted("account", account, fmt, as_json, models.ACCOUNT_FIELDS, note)
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    keep: Annotated[
+        str,
+        typer.Argument(
+            metavar="KEEP", help="The account that stays.", autocompletion=complete.accounts
+        ),
+    ],
+    others: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="OTHER...", help="Accounts merged into it.", autocompletion=complete.accounts
+        ),
+    ],
+    yes: o.YesOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Merge accounts into KEEP: their contacts, deals, activities, tasks, child accounts,
+    tags and custom fields (KEEP wins) move to it; its empty fields are filled."""
+    account = o.merge(ctx, "account", keep, others, yes)
+    render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)

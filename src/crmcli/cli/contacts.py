@@ -274,3 +274,52 @@ def delete(
     with o.session(ctx, write=True) as conn:
         contact = store.delete_contact(conn, str(contact["id"]))
     o.deleted("contact", contact, fmt, as_json, models.CONTACT_FIELDS)
+
+
+@app.command("dupes")
+def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
+    """Groups of contacts that are likely the same person, with the reason.
+
+    Same e-mail (ignoring +tags), same phone (the last 10 digits), the same name, or a
+    very similar name at the same account. JSON: [{"reason", "contacts": [...]}].
+    """
+    from crmcli.store import merge
+
+    with o.session(ctx, write=False) as conn:
+        groups = merge.dupes(conn)
+    fmt = o.output(fmt, as_json)
+    if fmt in ("json", "jsonl"):
+        render.document(groups, fmt)
+        return
+    rows = [
+        {**contact, "group": number, "reason": group["reason"]}
+        for number, group in enumerate(groups, start=1)
+        for contact in group["contacts"]
+    ]
+    columns = ("group", "reason", "id", "name", "email", "phone", "account")
+    render.records(rows, fmt, fields=columns, columns=columns, empty="no likely duplicates")
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    keep: Annotated[
+        str,
+        typer.Argument(
+            metavar="KEEP", help="The contact that stays.", autocompletion=complete.contacts
+        ),
+    ],
+    others: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="OTHER...", help="Contacts merged into it.", autocompletion=complete.contacts
+        ),
+    ],
+    yes: o.YesOpt = False,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Merge contacts into KEEP: their e-mails, phones, tags, custom fields (KEEP wins),
+    deals, activities and tasks move to it; its empty fields are filled; they are deleted."""
+    contact = o.merge(ctx, "contact", keep, others, yes)
+    render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)

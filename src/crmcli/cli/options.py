@@ -203,6 +203,27 @@ def filters(where, tag, sort, limit, offset):
     )
 
 
+def merge(ctx: typer.Context, noun: str, keep: str, others: list[str], yes: bool) -> dict:
+    """`crm contact|account merge`: say what will move, ask, then merge in one transaction."""
+    from crmcli.store import merge as store
+
+    with session(ctx, write=False) as conn:
+        keep_id, other_ids = store.resolve(conn, noun, keep, others)
+        counts = store.plan(conn, noun, keep_id, other_ids)
+    moved = ", ".join(f"{count} {what}" for what, count in counts.items() if count) or "no links"
+    ids = ", ".join(str(other) for other in other_ids)
+    what = f"{noun} id(s) {ids} into id {keep_id}, moving {moved}"
+    confirm(f"Merge {what}, and delete {noun} id(s) {ids}?", yes)
+    with session(ctx, write=True) as conn:
+        keep_id, other_ids = store.resolve(conn, noun, str(keep_id), [str(i) for i in other_ids])
+        if noun == "contact":
+            merged = store.merge_contacts(conn, keep_id, other_ids)
+        else:
+            merged = store.merge_accounts(conn, keep_id, other_ids)
+    print(f"Merged {what}", file=sys.stderr)
+    return merged
+
+
 def anything(options: list) -> bool:
     """Whether any of an edit's options was given at all ('' counts: it clears)."""
     return any(option == "" or bool(option) for option in options)

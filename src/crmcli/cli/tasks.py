@@ -196,7 +196,7 @@ def due(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fal
         people = contacts.due_contacts(conn, today)
     fmt = o.output(fmt, as_json)
     if fmt == "json":
-        render.record({"tasks": tasks, "contacts": people}, fmt, fields=())
+        render.document({"tasks": tasks, "contacts": people}, fmt)
     elif fmt == "ids":
         raise InvalidValue("crm due mixes tasks and contacts: use --format json, jsonl or csv")
     elif fmt != "table":

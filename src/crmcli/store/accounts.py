@@ -22,6 +22,8 @@ _CHECKS = {
     "description": lambda v: models.text("description", v),
 }
 EDITABLE = tuple(_CHECKS)
+# Plain columns a merge may fill from the other record (not the name: keep's wins).
+EDITABLE_COLUMNS = (*(key for key in _CHECKS if key != "name"), "parent_id")
 
 DeleteMode = Literal["refuse", "detach", "cascade"]
 

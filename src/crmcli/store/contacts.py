@@ -17,6 +17,8 @@ _CHECKS = {
     "every": when.every,  # '0' clears
 }
 EDITABLE = ("name", "first_name", "last_name", *_CHECKS)
+# Plain columns a merge may fill from the other record.
+EDITABLE_COLUMNS = ("account_id", *_CHECKS)
 
 
 def names(full: str | None, first: str | None, last: str | None) -> dict:

@@ -1,0 +1,154 @@
+"""Duplicates: finding likely ones, and merging records into one."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import sqlite3
+from collections import defaultdict
+
+from crmcli import models
+from crmcli.errors import InvalidValue
+from crmcli.store import accounts, common, contacts, refs
+
+_SIMILAR = 0.88  # difflib ratio of two names at the same account
+
+
+def _phone_key(number: str) -> str | None:
+    """+1 (555) 010-0100 and 555 010 0100 are the same line: compare the last 10 digits."""
+    digits = re.sub(r"\D", "", number.split("x")[0])
+    return digits[-10:] if len(digits) >= 7 else None
+
+
+def _email_key(address: str) -> str:
+    """jane+crm@acme.example is jane@acme.example."""
+    local, _, domain = models.fold(address).rpartition("@")
+    return f"{local.split('+')[0]}@{domain}"
+
+
+def dupes(conn: sqlite3.Connection) -> list[dict]:
+    """Groups of contacts that are likely the same person, each with its reason."""
+    by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for contact_id, value in conn.execute("SELECT contact_id, value FROM contact_emails"):
+        by_key[("same e-mail", _email_key(value))].add(contact_id)
+    for contact_id, value in conn.execute("SELECT contact_id, value FROM contact_phones"):
+        if key := _phone_key(value):
+            by_key[("same phone", key)].add(contact_id)
+    names: dict[object, list[tuple[int, str]]] = defaultdict(list)
+    for contact_id, key, account_id in conn.execute(
+        "SELECT id, name_key, account_id FROM contacts"
+    ):
+        by_key[("same name", key)].add(contact_id)
+        if account_id is not None:
+            names[account_id].append((contact_id, key))
+    for people in names.values():  # similar spellings, only among colleagues
+        for index, (first_id, first) in enumerate(people):
+            for second_id, second in people[index + 1 :]:
+                if (
+                    first != second
+                    and difflib.SequenceMatcher(None, first, second).ratio() >= _SIMILAR
+                ):
+                    by_key[("similar name at the same account", f"{first_id}")].update(
+                        {first_id, second_id}
+                    )
+    groups, seen = [], set()
+    for (reason, _), ids in sorted(by_key.items(), key=lambda item: min(item[1])):
+        members = tuple(sorted(ids))
+        if len(members) > 1 and (reason, members) not in seen:
+            seen.add((reason, members))
+            people = [contacts.get_contact(conn, contact_id) for contact_id in members]
+            groups.append({"reason": reason, "contacts": people})
+    return groups
+
+
+def plan(conn: sqlite3.Connection, noun: str, keep: int, others: list[int]) -> dict[str, int]:
+    """What a merge moves onto the kept record, counted."""
+    marks = ", ".join("?" for _ in others)
+    if noun == "contact":
+        counts = {
+            "e-mails": f"SELECT count(*) FROM contact_emails WHERE contact_id IN ({marks})",
+            "phones": f"SELECT count(*) FROM contact_phones WHERE contact_id IN ({marks})",
+            "deals": f"SELECT count(*) FROM deals WHERE contact_id IN ({marks})",
+            "activities": f"SELECT count(*) FROM activities WHERE contact_id IN ({marks})",
+            "tasks": f"SELECT count(*) FROM tasks WHERE contact_id IN ({marks})",
+        }
+    else:
+        counts = {
+            "contacts": f"SELECT count(*) FROM contacts WHERE account_id IN ({marks})",
+            "deals": f"SELECT count(*) FROM deals WHERE account_id IN ({marks})",
+            "activities": f"SELECT count(*) FROM activities WHERE account_id IN ({marks})",
+            "tasks": f"SELECT count(*) FROM tasks WHERE account_id IN ({marks})",
+            "child accounts": f"SELECT count(*) FROM accounts WHERE parent_id IN ({marks})",
+        }
+    return {what: conn.execute(sql, others).fetchone()[0] for what, sql in counts.items()}
+
+
+def resolve(
+    conn: sqlite3.Connection, noun: str, keep: str, others: list[str]
+) -> tuple[int, list[int]]:
+    find = refs.contact_id if noun == "contact" else refs.account_id
+    keep_id = find(conn, keep)
+    other_ids = list(dict.fromkeys(find(conn, ref) for ref in others))
+    if keep_id in other_ids:
+        raise InvalidValue(f"cannot merge a {noun} into itself (id {keep_id})")
+    return keep_id, other_ids
+
+
+def merge_contacts(conn: sqlite3.Connection, keep: int, others: list[int]) -> dict:
+    """Move everything of `others` onto `keep`, then delete them; `keep` wins conflicts."""
+    for other in others:
+        _fill(conn, "contacts", keep, other, contacts.EDITABLE_COLUMNS)
+        for table in ("contact_emails", "contact_phones"):
+            rows = conn.execute(
+                f"SELECT id, value FROM {table} WHERE contact_id = ? ORDER BY position", (other,)
+            ).fetchall()
+            for row_id, value in rows:
+                if (
+                    table == "contact_phones"
+                    and conn.execute(
+                        "SELECT 1 FROM contact_phones WHERE contact_id = ? AND value = ?",
+                        (keep, value),
+                    ).fetchone()
+                ):
+                    continue
+                position = conn.execute(
+                    f"SELECT coalesce(max(position), -1) + 1 FROM {table} WHERE contact_id = ?",
+                    (keep,),
+                ).fetchone()[0]
+                conn.execute(
+                    f"UPDATE {table} SET contact_id = ?, position = ? WHERE id = ?",
+                    (keep, position, row_id),
+                )
+        for table in ("deals", "activities", "tasks"):
+            conn.execute(f"UPDATE {table} SET contact_id = ? WHERE contact_id = ?", (keep, other))
+        conn.execute("DELETE FROM contacts WHERE id = ?", (other,))
+    return contacts.get_contact(conn, keep)
+
+
+def merge_accounts(conn: sqlite3.Connection, keep: int, others: list[int]) -> dict:
+    for other in others:
+        _fill(conn, "accounts", keep, other, accounts.EDITABLE_COLUMNS)
+        for table, column in (("contacts", "account_id"), ("deals", "account_id"),
+                              ("activities", "account_id"), ("tasks", "account_id"),
+                              ("accounts", "parent_id")):  # fmt: skip
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (keep, other))
+        conn.execute("UPDATE accounts SET parent_id = NULL WHERE id = ? AND parent_id = ?",
+                     (keep, keep))  # fmt: skip
+        conn.execute("DELETE FROM accounts WHERE id = ?", (other,))
+    return accounts.get_account(conn, keep)
+
+
+def _fill(conn: sqlite3.Connection, table: str, keep: int, other: int, columns) -> None:
+    """keep's empty fields from other; tags joined; custom fields merged, keep winning."""
+    select = ", ".join(["tags", "fields", *columns])
+    kept = conn.execute(f"SELECT {select} FROM {table} WHERE id = ?", (keep,)).fetchone()
+    gone = conn.execute(f"SELECT {select} FROM {table} WHERE id = ?", (other,)).fetchone()
+    row = {
+        "tags": common.dump(models.tags(json.loads(kept[0]) + json.loads(gone[0]))),
+        "fields": common.dump({**json.loads(gone[1]), **json.loads(kept[1])}),
+    }
+    for column, mine, theirs in zip(columns, kept[2:], gone[2:], strict=True):
+        if mine in (None, "") and theirs not in (None, ""):
+            row[column] = theirs
+    common.update(conn, table, keep, row)
