@@ -146,12 +146,26 @@ def import_(
     else:
         items = importers.read_csv(text, kind, "," if fmt == "csv" else "\t", mapping or [])
     settings = config.load()
+    if sys.stderr.isatty():
+        items = _progress(items, max(text.count("\n"), 1))
     with o.session(ctx, write=True) as conn:
         report = imports.import_records(
             conn, items, config=settings, on_conflict=on_conflict, dry_run=dry_run
         )
     prefix = "dry run, nothing written: would have " if dry_run else ""
     print(prefix + report.summary(), file=sys.stderr)
+
+
+def _progress(items, lines: int, every: int = 2000):
+    """A progress line on the terminal (stderr) while a big file is read in."""
+    count = 0
+    for count, item in enumerate(items, start=1):
+        if count % every == 0:
+            share = min(99, 100 * count // lines)
+            print(f"\rimporting: {count:,} records, about {share}%", end="", file=sys.stderr)
+        yield item
+    if count >= every:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
 
 
 def _read(file: str) -> bytes:
