@@ -288,3 +288,11 @@ def test_killing_an_import_leaves_the_database_as_it_was(run, tmp_path, installe
     assert db.execute("SELECT count(*) FROM contacts").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM accounts").fetchone() == (1,)
     assert os.path.getsize(run.env["CRM_DB"]) > 0
+
+
+def test_every_kind_round_trips_through_csv(crm, other_db):
+    crm.ok("demo")
+    for kind in ("accounts", "contacts", "deals", "activities", "tasks"):
+        text = export(crm, "-f", "csv", "--kind", kind)
+        crm.ok("import", "-", "-f", "csv", "--kind", kind, input=text, env=other_db)
+        assert crm.ok("export", "-f", "csv", "--kind", kind, env=other_db).stdout == text, kind

@@ -1,0 +1,137 @@
+"""Import/export benchmark (issue 5), ratios measured in one run.
+
+    .venv/bin/python bench/transfer.py [--contacts 1000000]
+
+Writes a CSV of N contacts at N/10 companies (Outlook-style column names), then:
+the rows/s of `crm import` into an empty database (search index included)
+against a plain sqlite3 executemany of the same rows into the same tables with
+no indexes or triggers (goal: at least 25%), and the peak memory of
+`crm export` of all contacts to CSV and to vCard (goal: under 100 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HEADER = [
+    "First Name",
+    "Last Name",
+    "E-mail Address",
+    "Business Phone",
+    "Company",
+    "Job Title",
+    "Business City",
+]
+
+
+def write_csv(path: Path, contacts: int) -> None:
+    rnd = random.Random(7)
+    first = ["James", "Mary", "Zoë", "Émile", "Priya", "Chen", "Aoife", "Mateo"]
+    last = ["Smith", "Müller", "Nakamura", "O'Brien", "Garcia", "Ångström"]
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(HEADER)
+        for i in range(contacts):
+            writer.writerow(
+                [
+                    rnd.choice(first),
+                    rnd.choice(last),
+                    f"person{i}@example.com",
+                    f"+1 555 {i:07}",
+                    f"Company {i % (contacts // 10)}",
+                    rnd.choice(["CTO", "Buyer", ""]),
+                    rnd.choice(["Austin", "Lyon"]),
+                ]
+            )
+
+
+def baseline(path: Path, folder: Path) -> float:
+    """Rows/s of the plainest load: csv rows executemany'd into bare tables."""
+    conn = sqlite3.connect(folder / "baseline.db")
+    conn.execute(
+        "CREATE TABLE contacts (id INTEGER PRIMARY KEY, first_name, last_name, name, "
+        "title, city, account_id, created_at, updated_at)"
+    )
+    conn.execute("CREATE TABLE contact_emails (id INTEGER PRIMARY KEY, contact_id, value)")
+    conn.execute("CREATE TABLE contact_phones (id INTEGER PRIMARY KEY, contact_id, value)")
+    conn.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name)")
+    start = time.perf_counter()
+    with path.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))[1:]
+    companies = {}
+    for row in rows:
+        companies.setdefault(row[4], len(companies) + 1)
+    with conn:
+        conn.executemany(
+            "INSERT INTO accounts VALUES (?, ?)", ((i, name) for name, i in companies.items())
+        )
+        conn.executemany(
+            "INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, '', '')",
+            (
+                (i, r[0], r[1], f"{r[0]} {r[1]}", r[5], r[6], companies[r[4]])
+                for i, r in enumerate(rows, start=1)
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO contact_emails (contact_id, value) VALUES (?, ?)",
+            ((i, r[2]) for i, r in enumerate(rows, start=1)),
+        )
+        conn.executemany(
+            "INSERT INTO contact_phones (contact_id, value) VALUES (?, ?)",
+            ((i, r[3]) for i, r in enumerate(rows, start=1)),
+        )
+    return len(rows) / (time.perf_counter() - start)
+
+
+def peak_mb(argv: list[str], env: dict) -> tuple[float, float]:
+    """Seconds and peak memory (MB) of a command, its output thrown away."""
+    code = (
+        "import resource, subprocess, sys, time; start = time.perf_counter();"
+        f"subprocess.run({argv!r}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,"
+        " check=True); print(time.perf_counter() - start,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), int(out[1]) / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    options = parser.parse_args()
+    crm = str(Path(sys.executable).parent / "crm")
+    with tempfile.TemporaryDirectory(dir=HERE) as tmp:
+        folder = Path(tmp)
+        source = folder / "contacts.csv"
+        write_csv(source, options.contacts)
+        plain = baseline(source, folder)
+        env = {**os.environ, "CRM_DB": str(folder / "crm.db")}
+        seconds, memory = peak_mb([crm, "import", str(source)], env)
+        rate = options.contacts / seconds
+        print(
+            f"import {options.contacts:,} contacts: {rate:,.0f} rows/s; plain executemany "
+            f"{plain:,.0f} rows/s; ratio {rate / plain:.2f} (goal >= 0.25); peak {memory:.0f} MB"
+        )
+        for fmt in ("csv", "vcf"):
+            seconds, memory = peak_mb([crm, "export", "--format", fmt], env)
+            print(
+                f"export {fmt}: {options.contacts / seconds:,.0f} rows/s, peak {memory:.1f} MB"
+                " (goal < 100 MB)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
