@@ -155,3 +155,13 @@ def test_highlighting_on_a_terminal(crm, monkeypatch):
     monkeypatch.setattr("crmcli.render._styled", lambda: True)
     table = crm.ok("search", "cyber").stdout
     assert "\x1b[1;33mCyberdyne\x1b[0m Systems" in table
+
+
+def test_index_follows_imports(crm, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("name,email,company\nMiles Dyson,miles@cyberdyne.example,Cyberdyne\n")
+    crm.ok("import", str(path))
+    assert [hit["kind"] for hit in crm.json("search", "cyberdyne")] == ["account", "contact"]
+    path.write_text("name,email\nMiles B. Dyson,miles@cyberdyne.example\n")
+    crm.ok("import", str(path), "--on-conflict", "update")
+    assert crm.json("search", "miles")[0]["name"] == "Miles B. Dyson"
