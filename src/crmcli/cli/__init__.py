@@ -32,6 +32,7 @@ LAZY = {
     "search": ("search", "app", "Find anything by its words: names, e-mails, notes."),
     "export": ("exchange", "export_app", "Everything out: a JSON backup, CSV, TSV or vCards."),
     "import": ("exchange", "import_app", "Records in, all or nothing: JSON, CSV, TSV, vCards."),
+    "db": ("care", "app", "The database: info, check, backup."),
 }
 
 

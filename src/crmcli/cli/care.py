@@ -1,0 +1,57 @@
+"""crm db ...: facts, a health check and a backup of the database."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crmcli import render
+from crmcli.cli import options as o
+from crmcli.errors import Refused
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=o.CONTEXT)
+
+
+@app.command("info")
+def info(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
+    """Where the database is, its size, schema and SQLite versions, records per kind."""
+    from crmcli import db
+    from crmcli.store import care
+
+    path = db.resolve_path(o.settings(ctx).db)
+    with o.session(ctx, write=False) as conn:
+        facts = care.info(conn, path)
+    fmt = o.output(fmt, as_json)
+    if fmt in ("json", "jsonl"):
+        render.document(facts, fmt)
+    else:
+        counts = facts.pop("counts")
+        flat = {**facts, **counts}
+        render.record(flat, fmt, fields=tuple(flat))
+
+
+@app.command("check")
+def check(ctx: typer.Context) -> None:
+    """Check the file (SQLite's integrity and foreign keys) and crm's own invariants
+    (the search index and contact summaries in step). Exit 1 with the problems listed."""
+    from crmcli.store import care
+
+    with o.session(ctx, write=False) as conn:
+        problems = care.check(conn)
+    if problems:
+        raise Refused(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    print("database ok", file=sys.stderr)
+
+
+@app.command("backup")
+def backup(
+    ctx: typer.Context,
+    target: Annotated[Path, typer.Argument(metavar="FILE", help="A new file for the copy.")],
+) -> None:
+    """Copy the database to FILE (mode 0600), consistent even while others write."""
+    from crmcli.store import care
+
+    with o.session(ctx, write=False) as conn:
+        size = care.backup(conn, target)
+    print(f"backed up to {target} ({size:,} bytes)", file=sys.stderr)

@@ -1,0 +1,78 @@
+"""The database looking after itself: facts about it, a health check, a backup."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from crmcli.errors import Refused
+
+KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
+_CODES = {"accounts": 0, "contacts": 1, "deals": 2, "activities": 3}  # search rowid low bits
+
+
+def info(conn: sqlite3.Connection, path: Path) -> dict:
+    from crmcli.migrations import SCHEMA_VERSION
+
+    exists = path.exists()
+    return {
+        "path": str(path),
+        "size": path.stat().st_size if exists else 0,
+        "schema_version": conn.execute("PRAGMA user_version").fetchone()[0] if exists else
+        SCHEMA_VERSION,
+        "sqlite_version": sqlite3.sqlite_version,
+        "counts": {kind: conn.execute(f"SELECT count(*) FROM {kind}").fetchone()[0]
+                   for kind in KINDS},
+    }  # fmt: skip
+
+
+def check(conn: sqlite3.Connection) -> list[str]:
+    """Every problem found: SQLite's own checks, then crm's invariants."""
+    problems = [
+        f"integrity: {row[0]}" for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"
+    ]
+    problems += [
+        f"foreign key: {table} row {rowid} points to a missing {parent} row"
+        for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")
+    ]
+    for table, code in _CODES.items():
+        missing = conn.execute(
+            f"SELECT count(*) FROM {table} WHERE id * 4 + {code} NOT IN (SELECT rowid FROM search)"
+        ).fetchone()[0]
+        stale = conn.execute(
+            f"SELECT count(*) FROM search WHERE rowid % 4 = {code}"
+            f" AND rowid / 4 NOT IN (SELECT id FROM {table})"
+        ).fetchone()[0]
+        if missing or stale:
+            problems.append(f"search index: {missing} {table} missing, {stale} stale")
+    stale_summaries = conn.execute(
+        "SELECT count(*) FROM contacts c WHERE coalesce(c.email, '') IS NOT coalesce("
+        "(SELECT value FROM contact_emails WHERE contact_id = c.id ORDER BY position LIMIT 1),"
+        " '')"
+    ).fetchone()[0]
+    if stale_summaries:
+        problems.append(f"contacts: {stale_summaries} primary e-mail(s) out of step")
+    return problems
+
+
+def backup(conn: sqlite3.Connection, target: Path) -> int:
+    """A consistent copy, even while others write (SQLite's backup API); mode 0600."""
+    target = target.expanduser()
+    if target.exists():
+        raise Refused(f"{target} already exists; choose a new file")
+    try:
+        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise Refused(f"cannot create {target}: {exc.strerror}") from None
+    os.close(fd)
+    copy = sqlite3.connect(target)
+    try:
+        conn.backup(copy)
+    except BaseException:
+        copy.close()
+        target.unlink(missing_ok=True)
+        raise
+    copy.close()
+    os.chmod(target, 0o600)
+    return target.stat().st_size
