@@ -92,7 +92,7 @@ def test_show_edit_delete(book):
     book.fails(3, "activity", "show", "99")
     book.fails(3, "activity", "show", "Typo")
     result = book.ok("activity", "delete", "1", "--yes")
-    assert "Deleted meeting 'Lunch' (id 1)" in result.stderr
+    assert "Deleted activity 'Lunch' (id 1)" in result.stderr
     assert book.json("activity", "list") == []
 
 

@@ -241,9 +241,13 @@ def delete(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Delete an activity."""
-    with o.session(ctx, write=False) as conn:
-        activity = store.get_activity(conn, store.activity_id(conn, ref))
-    o.confirm(f"Delete {o.describe(activity['kind'], activity)}?", yes)
-    with o.session(ctx, write=True) as conn:
-        activity = store.delete_activity(conn, str(activity["id"]))
-    o.deleted(activity["kind"], activity, fmt, as_json, models.ACTIVITY_FIELDS)
+    o.delete(
+        ctx,
+        "activity",
+        lambda conn: store.get_activity(conn, store.activity_id(conn, ref)),
+        store.delete_activity,
+        yes,
+        fmt,
+        as_json,
+        models.ACTIVITY_FIELDS,
+    )

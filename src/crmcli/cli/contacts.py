@@ -268,12 +268,16 @@ def delete(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Delete a contact; its deals, activities and tasks stay, unlinked from it."""
-    with o.session(ctx, write=False) as conn:
-        contact = store.get_contact(conn, refs.contact_id(conn, ref))
-    o.confirm(f"Delete {o.describe('contact', contact)}?", yes)
-    with o.session(ctx, write=True) as conn:
-        contact = store.delete_contact(conn, str(contact["id"]))
-    o.deleted("contact", contact, fmt, as_json, models.CONTACT_FIELDS)
+    o.delete(
+        ctx,
+        "contact",
+        lambda conn: store.get_contact(conn, refs.contact_id(conn, ref)),
+        store.delete_contact,
+        yes,
+        fmt,
+        as_json,
+        models.CONTACT_FIELDS,
+    )
 
 
 @app.command("dupes")

@@ -240,12 +240,16 @@ def delete(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Delete a deal; its activities and tasks stay, unlinked from it."""
-    with o.session(ctx, write=False) as conn:
-        deal = store.get_deal(conn, refs.deal_id(conn, ref))
-    o.confirm(f"Delete {o.describe('deal', deal)}?", yes)
-    with o.session(ctx, write=True) as conn:
-        deal = store.delete_deal(conn, str(deal["id"]))
-    o.deleted("deal", deal, fmt, as_json, models.DEAL_FIELDS)
+    o.delete(
+        ctx,
+        "deal",
+        lambda conn: store.get_deal(conn, refs.deal_id(conn, ref)),
+        store.delete_deal,
+        yes,
+        fmt,
+        as_json,
+        models.DEAL_FIELDS,
+    )
 
 
 PIPELINE_FIELDS = ("stage", "currency", "count", "amount", "weighted")

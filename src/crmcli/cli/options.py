@@ -173,6 +173,20 @@ def tag_edit(
     )
 
 
+def delete(ctx: typer.Context, noun: str, find, remove, yes: bool, fmt: Format, as_json: bool,
+           fields) -> None:  # fmt: skip
+    """Look the record up, ask (or need --yes), delete it in its own transaction, report.
+
+    `find(conn)` returns the record; `remove(conn, id)` deletes it and returns it.
+    """
+    with session(ctx, write=False) as conn:
+        record = find(conn)
+    confirm(f"Delete {describe(noun, record)}?", yes)
+    with session(ctx, write=True) as conn:
+        record = remove(conn, str(record["id"]))
+    deleted(noun, record, fmt, as_json, fields)
+
+
 def deleted(noun: str, record: dict, fmt: Format, as_json: bool, fields, note: str = "") -> None:
     """Report a deletion: a line on stderr; the record on stdout only if a format asks."""
     from crmcli import render

@@ -165,12 +165,16 @@ def delete(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Delete a task."""
-    with o.session(ctx, write=False) as conn:
-        task = store.get_task(conn, store.task_id(conn, ref))
-    o.confirm(f"Delete {o.describe('task', task)}?", yes)
-    with o.session(ctx, write=True) as conn:
-        task = store.delete_task(conn, str(task["id"]))
-    o.deleted("task", task, fmt, as_json, models.TASK_FIELDS)
+    o.delete(
+        ctx,
+        "task",
+        lambda conn: store.get_task(conn, store.task_id(conn, ref)),
+        store.delete_task,
+        yes,
+        fmt,
+        as_json,
+        models.TASK_FIELDS,
+    )
 
 
 DUE_CONTACT_COLUMNS = ("id", "name", "every", "last_contacted", "due", "email", "phone")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from crmcli import models, when
-from crmcli.errors import InvalidValue, NotFound
-from crmcli.store import common, query
+from crmcli.errors import InvalidValue
+from crmcli.store import common, query, refs
 
 KINDS = ("note", "call", "meeting", "email")
 CONTACTING = ("call", "meeting", "email")  # what counts as being in touch
@@ -48,13 +48,7 @@ def add_activity(
 
 
 def activity_id(conn: sqlite3.Connection, ref: str) -> int:
-    """Activities are named by id only."""
-    text = ref.strip()
-    if text.isascii() and text.isdigit():
-        row = conn.execute("SELECT id FROM activities WHERE id = ?", (int(text),)).fetchone()
-        if row:
-            return row[0]
-    raise NotFound(f"no activity has the id {ref!r} (see crm activity list)")
+    return refs.id_only(conn, "activities", "activity", ref, "crm activity list")
 
 
 def get_activity(conn: sqlite3.Connection, row_id: int) -> dict:

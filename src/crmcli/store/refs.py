@@ -28,6 +28,16 @@ def deal_id(conn: sqlite3.Connection, ref: str) -> int:
     return _resolve(conn, "deal", "deals", ref)
 
 
+def id_only(conn: sqlite3.Connection, table: str, noun: str, ref: str, listing: str) -> int:
+    """Records without names (activities, tasks) are named by id alone."""
+    text = ref.strip()
+    if text.isascii() and text.isdigit():
+        row = conn.execute(f"SELECT id FROM {table} WHERE id = ?", (int(text),)).fetchone()
+        if row:
+            return row[0]
+    raise NotFound(f"no {noun} has the id {ref!r} (see {listing})")
+
+
 def _resolve(conn: sqlite3.Connection, noun: str, table: str, ref: str) -> int:
     text = ref.strip()
     if text.isdigit() and text.isascii():

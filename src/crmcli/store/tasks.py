@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from crmcli import models, when
-from crmcli.errors import NotFound, Refused
-from crmcli.store import common, query
+from crmcli.errors import Refused
+from crmcli.store import common, query, refs
 
 # Open before done; then by due date (so the overdue come first), undated last.
 _ORDER = "t.done, t.due IS NULL, t.due, t.id"
@@ -34,13 +34,7 @@ def add_task(
 
 
 def task_id(conn: sqlite3.Connection, ref: str) -> int:
-    """Tasks are named by id only."""
-    text = ref.strip()
-    if text.isascii() and text.isdigit():
-        row = conn.execute("SELECT id FROM tasks WHERE id = ?", (int(text),)).fetchone()
-        if row:
-            return row[0]
-    raise NotFound(f"no task has the id {ref!r} (see crm task list --all)")
+    return refs.id_only(conn, "tasks", "task", ref, "crm task list --all")
 
 
 def get_task(conn: sqlite3.Connection, row_id: int) -> dict:
