@@ -298,3 +298,13 @@ def test_every_kind_round_trips_through_csv(crm, other_db):
         crm.ok("import", "-", "-f", "csv", "--kind", kind, input=texts[kind], env=other_db)
     for kind in kinds:
         assert crm.ok("export", "-f", "csv", "--kind", kind, env=other_db).stdout == texts[kind]
+
+
+def test_an_update_that_would_clash_is_a_listed_problem(crm, tmp_path):
+    crm.ok("account", "new", "Acme")
+    crm.ok("account", "new", "Globex")
+    path = tmp_path / "accounts.csv"
+    path.write_text("id,name\n1,GLOBEX\n")
+    result = crm.fails(1, "import", str(path), "--kind", "accounts", "--on-conflict", "update")
+    assert "line 2: clashes with a stored record" in result.stderr
+    assert [a["name"] for a in crm.json("account", "list")] == ["Acme", "Globex"]

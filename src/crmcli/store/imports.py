@@ -68,6 +68,8 @@ class _Importer:
                 getattr(self, f"_{kind}")(data)
             except CrmError as exc:
                 self._problem(where, exc.message)
+            except sqlite3.IntegrityError as exc:  # e.g. renamed onto another's name
+                self._problem(where, f"clashes with a stored record ({exc})")
         self._link_parents()
         return self.report
 
