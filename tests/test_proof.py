@@ -1,0 +1,79 @@
+"""Proof under fire, with the installed crm in subprocesses (issue 6's list)."""
+
+import json
+import resource
+import sqlite3
+import subprocess
+
+import pytest
+
+from crmcli import db
+from crmcli.store import contacts
+
+
+def test_eight_writers_and_two_readers_lose_nothing(run, installed_crm):
+    run("account", "new", "Acme")
+    writer = (
+        "for i in $(seq 1 50); do"
+        ' {crm} contact add "W{w} P$i" --email w{w}p$i@x.example -q || exit 1; done'
+    )
+    reader = "for i in $(seq 1 15); do {crm} list --format ids > /dev/null || exit 1; done"
+    procs = [
+        subprocess.Popen(["bash", "-c", writer.format(crm=installed_crm, w=w)], env=run.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for w in range(8)
+    ] + [
+        subprocess.Popen(["bash", "-c", reader.format(crm=installed_crm)], env=run.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    results = [(proc.wait(timeout=300), proc.stderr.read()) for proc in procs]
+    assert all(code == 0 for code, _ in results), results
+    assert not any("locked" in err for _, err in results)
+    assert len(run("list", "--format", "ids").stdout.split()) == 400
+
+
+def test_eight_processes_adding_one_email_make_one_row(run, installed_crm):
+    procs = [
+        subprocess.Popen([installed_crm, "contact", "add", f"Twin {i}", "--email",
+                          "same@x.example"], env=run.env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+        for i in range(8)
+    ]  # fmt: skip
+    codes = sorted(proc.wait(timeout=60) for proc in procs)
+    assert codes == [0] + [1] * 7
+    assert len(json.loads(run("list", "--json").stdout)) == 1
+
+
+def test_a_full_disk_is_a_clear_error_and_keeps_the_data(run, tmp_path):
+    """A file-size limit stands in for a full disk: writes past it fail with EFBIG."""
+    path = tmp_path / "crm.db"
+    with db.session(path, write=True) as conn:
+        for i in range(300):
+            contacts.add_contact(conn, full_name=f"Person {i}", emails=[f"p{i}@x.example"])
+    size = path.stat().st_size + sum(
+        p.stat().st_size for p in tmp_path.glob("crm.db-*")
+    )  # fmt: skip
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 4096, size + 4096))
+
+    rows = tmp_path / "many.jsonl"
+    rows.write_text("".join(
+        json.dumps({"name": f"New {i}", "description": "d" * 200}) + "\n" for i in range(3000)
+    ))  # fmt: skip
+    result = subprocess.run(
+        [run.env["CRM"], "import", str(rows)],
+        env={**run.env, "CRM_DB": str(path)}, capture_output=True, text=True,
+        preexec_fn=limit, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert check.execute("SELECT count(*) FROM contacts").fetchone() == (300,)
+
+
+@pytest.fixture(autouse=True)
+def _crm_path(run, installed_crm):
+    run.env["CRM"] = installed_crm
