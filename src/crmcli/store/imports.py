@@ -93,8 +93,7 @@ class _Importer:
         values = _texts(data, [key for key in contacts.EDITABLE if key not in
                                ("name", "first_name", "last_name")])  # fmt: skip
         row = {
-            **contacts.names(_text(data.get("name")), _text(data.get("first_name")),
-                             _text(data.get("last_name"))),
+            **_names(data),
             **contacts.clean(values),
             **_common(data),
         }  # fmt: skip
@@ -360,6 +359,14 @@ def _labelled(value: object) -> list[str]:
             for item in value
         ]  # fmt: skip
     return [part for part in str(value).split(";") if part.strip()]
+
+
+def _names(data: dict) -> dict:
+    """first/last as the file says when it gives either (our export); else NAME split."""
+    first, last = _text(data.get("first_name")) or "", _text(data.get("last_name")) or ""
+    if first.strip() or last.strip():
+        return contacts.names(None, first, last)
+    return contacts.names(_text(data.get("name")), None, None)
 
 
 def _common(data: dict) -> dict:
