@@ -13,6 +13,8 @@ from crmcli.store import accounts
 def test_every_link_is_an_indexed_foreign_key(conn):
     database = sqlite_utils.Database(conn)
     for table in database.tables:
+        if table.name == "changes":  # row_id points into whichever table `tbl` names
+            continue
         links = [column for column in table.columns_dict if column.endswith("_id")]
         keys = {fk.column for fk in table.foreign_keys}
         assert set(links) <= keys, f"{table.name}: {set(links) - keys} not foreign keys"
@@ -29,7 +31,7 @@ def test_every_record_table_has_the_common_columns(conn):
 
 def test_ids_use_autoincrement(conn):
     sql = conn.execute("SELECT group_concat(sql) FROM sqlite_master WHERE type = 'table'")
-    assert sql.fetchone()[0].count("AUTOINCREMENT") == 5
+    assert sql.fetchone()[0].count("AUTOINCREMENT") == 6  # five kinds and operations
 
 
 def test_sqlite_utils_helpers_stay_inside_the_command_transaction(db_path):

@@ -60,11 +60,14 @@ def session(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
                 _begin_immediate(conn)
             else:
                 conn.execute("BEGIN")
+            operation = _start_operation(conn) if write else None
             try:
                 yield conn
             except BaseException:
                 conn.rollback()
                 raise
+            if operation is not None:
+                _finish_operation(conn, operation)
             conn.execute("COMMIT")
         finally:
             conn.close()
@@ -99,6 +102,27 @@ def _translate(exc: sqlite3.DatabaseError, path: Path) -> Exception | None:
     if code == _IOERR:
         return DatabaseRefused(f"input/output error on {path}: {exc}; nothing was written")
     return None
+
+
+def _start_operation(conn: sqlite3.Connection) -> int | None:
+    """Open the operation this command's changes are logged under (see crm history)."""
+    from crmcli import COMMAND
+
+    summary = COMMAND.get()
+    if summary is None:
+        return None  # used as a library: nothing to name the change by
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    operation = conn.execute(
+        "INSERT INTO operations (at, summary) VALUES (?, ?)", (stamp, summary)
+    ).lastrowid
+    conn.execute("UPDATE current_operation SET id = ?", (operation,))
+    return operation
+
+
+def _finish_operation(conn: sqlite3.Connection, operation: int) -> None:
+    conn.execute("UPDATE current_operation SET id = NULL")
+    if not conn.execute("SELECT 1 FROM changes WHERE operation_id = ?", (operation,)).fetchone():
+        conn.execute("DELETE FROM operations WHERE id = ?", (operation,))  # nothing changed
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:

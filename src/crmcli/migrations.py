@@ -278,5 +278,65 @@ def m004_search(conn: sqlite3.Connection) -> None:
         )
 
 
-MIGRATIONS = [m001_initial, m002_keep_in_touch, m003_contact_summary, m004_search]
+# Tables whose every change is kept, so `crm undo` can put it back.
+HISTORY_TABLES = (
+    "accounts", "contacts", "contact_emails", "contact_phones", "deals", "activities", "tasks",
+)  # fmt: skip
+
+
+def history_triggers(conn: sqlite3.Connection) -> None:
+    """(Re)create the triggers that log row images; a later step that changes a
+    table's columns must call this again."""
+    for table in HISTORY_TABLES:
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+        def image(row: str, columns=columns) -> str:
+            return "json_object(" + ", ".join(f"'{c}', {row}.{c}" for c in columns) + ")"
+
+        for event, before, after, row in (
+            ("INSERT", "NULL", image("new"), "new"),
+            ("UPDATE", image("old"), image("new"), "new"),
+            ("DELETE", image("old"), "NULL", "old"),
+        ):
+            name = f"history_{table}_{event.lower()}"
+            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            conn.execute(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table}"
+                " WHEN (SELECT id FROM current_operation) IS NOT NULL BEGIN"
+                " INSERT INTO changes (operation_id, tbl, row_id, before, after)"
+                f" SELECT id, '{table}', {row}.id, {before}, {after} FROM current_operation;"
+                " END"
+            )
+
+
+def m005_history(conn: sqlite3.Connection) -> None:
+    """Every write command is one operation with the row images it changed."""
+    for statement in (
+        """CREATE TABLE operations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            undoes INTEGER,
+            undone_by INTEGER
+        )""",
+        """CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            operation_id INTEGER NOT NULL REFERENCES operations(id) ON DELETE CASCADE,
+            tbl TEXT NOT NULL,
+            row_id INTEGER NOT NULL,
+            before TEXT,
+            after TEXT
+        )""",
+        "CREATE INDEX changes_operation ON changes(operation_id)",
+        "CREATE INDEX changes_row ON changes(tbl, row_id, operation_id)",
+        # The operation the running command writes into; NULL between commands, so
+        # writes by other programs and by migrations are not logged.
+        "CREATE TABLE current_operation (id INTEGER)",
+        "INSERT INTO current_operation VALUES (NULL)",
+    ):
+        conn.execute(statement)
+    history_triggers(conn)
+
+
+MIGRATIONS = [m001_initial, m002_keep_in_touch, m003_contact_summary, m004_search, m005_history]
 SCHEMA_VERSION = len(MIGRATIONS)

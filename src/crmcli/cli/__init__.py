@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import typer
 from typer.core import TyperGroup
 
-from crmcli import __version__, errors
+from crmcli import COMMAND, __version__, errors
 from crmcli.cli import options as o
 
 # Commands that live in their own modules, imported only when used, so that
@@ -33,6 +33,8 @@ LAZY = {
     "export": ("exchange", "export_app", "Everything out: a JSON backup, CSV, TSV or vCards."),
     "import": ("exchange", "import_app", "Records in, all or nothing: JSON, CSV, TSV, vCards."),
     "db": ("care", "app", "The database: info, check, backup."),
+    "history": ("history", "app", "What changed, command by command."),
+    "undo": ("history", "undo_app", "Revert the latest operation (or one by id)."),
 }
 
 
@@ -62,6 +64,7 @@ class CrmGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args or bool(os.environ.get("CRM_DEBUG"))
+        COMMAND.set(_summary(args))
 
         def run():
             return super(CrmGroup, self).main(
@@ -76,6 +79,18 @@ class CrmGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _summary(args: list[str]) -> str:
+    """The command line as history shows it: global options dropped, 200 characters."""
+    import shlex
+
+    words = list(args)
+    while words and words[0].startswith("-"):
+        option = words.pop(0)
+        if option == "--db" and words:
+            words.pop(0)
+    return shlex.join(words)[:200]
 
 
 def _error(message: str) -> None:

@@ -1,0 +1,69 @@
+"""crm history and crm undo."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from crmcli import render
+from crmcli.cli import options as o
+from crmcli.errors import InvalidValue
+
+app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
+undo_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
+
+
+@app.callback(invoke_without_command=True)
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="The last N only.")] = 20,
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Operations, newest first: every write command, with how many rows it changed.
+
+    `crm undo` reverts the latest (or `crm undo ID`); `crm history prune --before WHEN`
+    forgets old ones.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from crmcli.store import history as store
+
+    if limit is not None and limit < 1:
+        raise InvalidValue("--limit must be 1 or more")
+    with o.session(ctx, write=False) as conn:
+        operations = store.list_operations(conn, limit)
+    columns = ("id", "at", "summary", "changes", "undone_by")
+    render.records(operations, o.output(fmt, as_json), fields=store.FIELDS, columns=columns,
+                   empty="no history yet")  # fmt: skip
+
+
+@app.command("prune")
+def prune(
+    ctx: typer.Context,
+    before: Annotated[
+        str, typer.Option("--before", metavar="WHEN", help="Forget operations before this day.")
+    ],
+) -> None:
+    """Forget operations before WHEN; they can no longer be undone."""
+    from crmcli.store import history as store
+
+    with o.session(ctx, write=True) as conn:
+        count = store.prune(conn, before)
+    print(f"forgot {count:,} operation(s)", file=sys.stderr)
+
+
+@undo_app.command("undo")
+def undo(
+    ctx: typer.Context,
+    operation: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="The operation (default: the latest).")
+    ] = None,
+) -> None:
+    """Revert an operation exactly: deleted records come back with their ids and links,
+    edits get their old values, an import disappears whole. Undo can be undone."""
+    from crmcli.store import history as store
+
+    with o.session(ctx, write=True) as conn:
+        target = store.undo(conn, operation)
+    print(f"undid operation {target['id']}: {render.escape(target['summary'])}", file=sys.stderr)
