@@ -154,6 +154,8 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
         _create_file(path)
     elif path.is_dir():
         raise DatabaseRefused(f"the database path {path} is a folder")
+    else:
+        _refuse_truncated(path)
     conn = sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None)
     # 16 MB of page cache (SQLite's default is 2 MB): a full listing's account
     # look-ups then mostly hit memory, 20% faster at a million contacts.
@@ -178,6 +180,26 @@ def _add_functions(conn: sqlite3.Connection) -> None:
         return fold(value) if isinstance(value, str) else value
 
     conn.create_function("crm_fold", 1, crm_fold, deterministic=True)
+
+
+def _refuse_truncated(path: Path) -> None:
+    """A SQLite file shorter than its own header says was cut off (a failed copy):
+    opening it could write into it, so it is refused untouched."""
+    with open(path, "rb") as file:
+        header = file.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return  # not SQLite at all: the checks that follow say so
+    page_size = int.from_bytes(header[16:18], "big") or 65536
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counter_valid = header[24:28] == header[92:96]
+    wal = Path(f"{path}-wal")
+    pending = wal.exists() and wal.stat().st_size > 0  # newer pages may live in the WAL
+    if pages and counter_valid and not pending and path.stat().st_size < pages * page_size:
+        raise DatabaseRefused(
+            f"{path} is truncated ({path.stat().st_size:,} of {pages * page_size:,} bytes);"
+            " it was left untouched: restore it from a backup"
+        )
 
 
 def _memory() -> sqlite3.Connection:

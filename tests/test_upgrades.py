@@ -1,0 +1,49 @@
+"""Databases from every earlier schema version, and files crm must not touch."""
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crmcli.migrations import SCHEMA_VERSION
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("schema-*.db"))
+
+
+def test_there_is_a_fixture_for_every_earlier_version():
+    assert [int(p.stem.split("-")[1]) for p in FIXTURES] == list(range(1, SCHEMA_VERSION))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+def test_an_older_database_upgrades_with_nothing_lost(crm, tmp_path, fixture):
+    path = tmp_path / "old.db"
+    shutil.copy(fixture, path)
+    env = {"CRM_DB": str(path)}
+    jane = crm.json("contact", "show", "jane@acme.example", env=env)
+    assert (jane["name"], jane["account"], jane["phone"]) == ("Jane Doe", "Acme", "+1 555 0100")
+    assert jane["emails"] == [{"value": "jane@acme.example", "label": "work"}]
+    assert jane["created_at"] == "2025-06-01T10:00:00Z"
+    assert jane["last_contacted"] == "2025-06-01T09:00:00Z"
+    account = crm.json("account", "show", "Acme", env=env)
+    assert account["tags"] == ["key"] and account["fields"] == {"tier": "gold"}
+    assert crm.json("deal", "show", "Skates", env=env)["amount"] == 12500.5
+    assert [t["title"] for t in crm.json("task", "list", env=env)] == ["Send quote"]
+    assert crm.json("db", "info", env=env)["schema_version"] == SCHEMA_VERSION
+    assert [hit["name"] for hit in crm.json("search", "jane", env=env)] == ["Jane Doe"]
+    assert "database ok" in crm.ok("db", "check", env=env).stderr
+    crm.ok("contact", "edit", "Jane Doe", "--title", "CTO", env=env)
+    crm.ok("undo", env=env)
+    assert crm.json("contact", "show", "Jane Doe", env=env)["title"] is None
+
+
+def test_truncated_files_are_refused_untouched(crm, tmp_path):
+    path = tmp_path / "cut.db"
+    shutil.copy(FIXTURES[-1], path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    for args in (["list"], ["account", "new", "X"]):
+        result = crm.fails(1, "--db", str(path), *args)
+        assert "truncated" in result.stderr
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
