@@ -77,3 +77,60 @@ def test_a_full_disk_is_a_clear_error_and_keeps_the_data(run, tmp_path):
 @pytest.fixture(autouse=True)
 def _crm_path(run, installed_crm):
     run.env["CRM"] = installed_crm
+
+
+def test_a_held_write_lock_makes_a_writer_wait_then_exit_75(run, tmp_path):
+    run("account", "new", "First")
+    holder = sqlite3.connect(run.env["CRM_DB"], isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = subprocess.run(
+            [run.env["CRM"], "account", "new", "Second"], capture_output=True, text=True,
+            env={**run.env, "CRM_LOCK_TIMEOUT": "1"}, timeout=30,
+        )  # fmt: skip
+    finally:
+        holder.execute("ROLLBACK")
+    assert result.returncode == 75 and result.stdout == ""
+    assert result.stderr.startswith("Error: ") and "retry" in result.stderr
+    assert [a["name"] for a in json.loads(run("account", "list", "--json").stdout)] == ["First"]
+
+
+@pytest.fixture(scope="module")
+def big_import(tmp_path_factory):
+    path = tmp_path_factory.mktemp("big") / "200k.jsonl"
+    with path.open("w") as file:
+        for i in range(200_000):
+            file.write(f'{{"name": "P {i}", "emails": ["p{i}@x.example"]}}\n')
+    return path
+
+
+@pytest.mark.parametrize("seconds", [0.3, 1.0, 2.5])
+def test_sigkill_mid_import_leaves_all_or_nothing(run, big_import, seconds):
+    import signal
+    import time
+
+    run("account", "new", "Before")
+    proc = subprocess.Popen([run.env["CRM"], "import", str(big_import)], env=run.env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(seconds)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    count = len(run("list", "--format", "ids").stdout.split())
+    assert count in (0, 200_000)
+    assert "database ok" in run("db", "check").stderr
+    assert json.loads(run("account", "list", "--json").stdout)[0]["name"] == "Before"
+
+
+def test_ctrl_c_mid_import_is_exit_130_and_rolls_back(run, big_import):
+    import signal
+    import time
+
+    proc = subprocess.Popen([run.env["CRM"], "import", str(big_import)], env=run.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and out == ""
+    assert err.startswith("Error: interrupted") and "Traceback" not in err
+    assert run("list", "--format", "ids").stdout == ""
+    assert "database ok" in run("db", "check").stderr
