@@ -156,3 +156,16 @@ def test_a_contact_without_phones_has_an_empty_list(conn):
     assert c["phones"] == [] and c["phone"] is None
     c = contacts.add_contact(conn, full_name="Nothing At All")
     assert c["emails"] == [] and c["phones"] == [] and c["email"] is None
+
+
+def test_the_account_name_on_a_contact_follows_renames_moves_and_deletes(conn):
+    accounts.add_account(conn, {"name": "Acme"})
+    accounts.add_account(conn, {"name": "Globex"})
+    jane = contacts.add_contact(conn, full_name="Jane Doe", account="Acme")
+    assert jane["account"] == "Acme"
+    accounts.edit_account(conn, "Acme", {"name": "Acme Inc"})
+    assert contacts.get_contact(conn, jane["id"])["account"] == "Acme Inc"
+    contacts.edit_contact(conn, "Jane Doe", account="Globex")
+    assert contacts.get_contact(conn, jane["id"])["account"] == "Globex"
+    accounts.delete_account(conn, "Globex", "detach")
+    assert contacts.get_contact(conn, jane["id"])["account"] is None

@@ -207,9 +207,9 @@ _HAS_EMAIL = "c.id IN (SELECT contact_id FROM contact_emails WHERE value_key = ?
 SCHEMA = query.schema(
     "contacts",
     "c",
-    "contacts c LEFT JOIN accounts a ON a.id = c.account_id",
+    "contacts c",  # the account's name is kept on the row: no join
     models.CONTACT_FIELDS,
-    {"account": "a.name"},
+    {},
     flat={"tags": query.flat_list("c.tags")},  # emails and phones are stored flat
     kinds={
         "id": "number",
