@@ -33,7 +33,8 @@ def test_hostile_text_round_trips_and_never_reaches_the_terminal(crm, tmp_path, 
     with db.session(path, write=True) as conn:
         account = accounts.add_account(conn, {"name": name, "description": note})
         contact = contacts.add_contact(conn, first=name, values={"description": note},
-                                       tags=[name] if name.strip() else [])  # fmt: skip
+                                       tags=[name] if name.strip() else [],
+                                       fields={"note": note[:500]})  # fmt: skip
     env = {"CRM_DB": str(path)}
     shown = crm.json("account", "show", str(account["id"]), env=env)
     assert shown["name"] == unicodedata.normalize("NFC", name).strip()
@@ -48,3 +49,12 @@ def test_hostile_text_round_trips_and_never_reaches_the_terminal(crm, tmp_path, 
     again = crm.ok("export", env=copy).stdout
     assert json.loads(again)["contacts"] == json.loads(backup)["contacts"]
     assert contact["id"] == 1
+
+
+def test_100_kb_strings_and_every_plane(crm):
+    big = "".join(chr(code) for code in range(0x20, 0x7F)) * 1050  # ~100 kB, one argument
+    planes = "".join(chr(plane * 0x10000 + 0x100) for plane in range(17) if plane not in (14,))
+    crm.ok("account", "new", "Big", "--description", big + planes, "--set", f"k={planes}")
+    shown = crm.json("account", "show", "Big")
+    assert shown["description"] == big + planes and shown["fields"] == {"k": planes}
+    assert "Big" in crm.ok("account", "show", "Big").stdout
