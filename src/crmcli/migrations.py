@@ -312,18 +312,20 @@ def history_triggers(conn: sqlite3.Connection) -> None:
         def image(row: str, columns=columns) -> str:
             return "json_object(" + ", ".join(f"'{c}', {row}.{c}" for c in columns) + ")"
 
-        for event, before, after, row in (
-            ("INSERT", "NULL", image("new"), "new"),
-            ("UPDATE", image("old"), image("new"), "new"),
-            ("DELETE", image("old"), "NULL", "old"),
+        # Only the row as it was is kept: undo writes it back (an insert, which had
+        # none, is undone by deleting the row); what a row became needs no copy.
+        for event, before, row in (
+            ("INSERT", "NULL", "new"),
+            ("UPDATE", image("old"), "new"),
+            ("DELETE", image("old"), "old"),
         ):
             name = f"history_{table}_{event.lower()}"
             conn.execute(f"DROP TRIGGER IF EXISTS {name}")
             conn.execute(
                 f"CREATE TRIGGER {name} AFTER {event} ON {table}"
                 " WHEN (SELECT id FROM current_operation) IS NOT NULL BEGIN"
-                " INSERT INTO changes (operation_id, tbl, row_id, before, after)"
-                f" SELECT id, '{table}', {row}.id, {before}, {after} FROM current_operation;"
+                " INSERT INTO changes (operation_id, tbl, row_id, before)"
+                f" SELECT id, '{table}', {row}.id, {before} FROM current_operation;"
                 " END"
             )
 
@@ -343,8 +345,7 @@ def m005_history(conn: sqlite3.Connection) -> None:
             operation_id INTEGER NOT NULL REFERENCES operations(id) ON DELETE CASCADE,
             tbl TEXT NOT NULL,
             row_id INTEGER NOT NULL,
-            before TEXT,
-            after TEXT
+            before TEXT
         )""",
         "CREATE INDEX changes_operation ON changes(operation_id)",
         "CREATE INDEX changes_row ON changes(tbl, row_id, operation_id)",
