@@ -42,6 +42,7 @@ def test_undo_an_edit_and_an_import(crm, tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("name,email,company\nA One,a@x.example,Acme\nB Two,b@x.example,Acme\n")
     crm.ok("import", str(path))
+    assert summaries(crm)[0] == f"import {path}: imported 1 account, 2 contacts"
     assert len(crm.json("contact", "list")) == 3
     crm.ok("undo")
     assert [c["name"] for c in crm.json("contact", "list")] == ["Jane Doe"]

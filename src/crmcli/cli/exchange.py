@@ -131,7 +131,7 @@ def import_(
     A company column creates or reuses the account.
     """
     from crmcli import config, importers
-    from crmcli.store import imports
+    from crmcli.store import history, imports
 
     fmt = fmt or importers.FORMATS.get(Path(file).suffix.lower())
     if fmt is None:
@@ -152,6 +152,7 @@ def import_(
         report = imports.import_records(
             conn, items, config=settings, on_conflict=on_conflict, dry_run=dry_run
         )
+        history.describe(conn, report.summary())
     prefix = "dry run, nothing written: would have " if dry_run else ""
     print(prefix + report.summary(), file=sys.stderr)
 
