@@ -308,3 +308,11 @@ def test_an_update_that_would_clash_is_a_listed_problem(crm, tmp_path):
     result = crm.fails(1, "import", str(path), "--kind", "accounts", "--on-conflict", "update")
     assert "line 2: clashes with a stored record" in result.stderr
     assert [a["name"] for a in crm.json("account", "list")] == ["Acme", "Globex"]
+
+
+def test_deal_rows_with_bad_numbers_are_listed_problems(crm, tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text("name,account,probability,amount\nA,Acme,abc,10\nB,Acme,50,-3\n")
+    result = crm.fails(1, "import", str(path), "--kind", "deals")
+    assert "line 2: probability is a whole number" in result.stderr
+    assert "line 3: invalid amount" in result.stderr

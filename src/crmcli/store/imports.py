@@ -119,7 +119,9 @@ class _Importer:
             "stage": stage,
             "status": self.config.status(stage),
             "probability": deals.probability(
-                int(chance) if chance not in (None, "") else self.config.stages[stage]
+                _whole(chance, "probability")
+                if chance not in (None, "")
+                else self.config.stages[stage]
             ),
             "close_date": when.day(_text(data.get("close_date"))),
             "description": models.text("description", _text(data.get("description"))),
@@ -335,6 +337,13 @@ def _id(value: object) -> int | None:
     if number < 1:
         raise InvalidValue(f"an id is 1 or more (got {number})")
     return number
+
+
+def _whole(value: object, name: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise InvalidValue(f"{name} is a whole number (got {value!r})") from None
 
 
 def _bool(value: object) -> bool:
