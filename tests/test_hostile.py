@@ -20,7 +20,10 @@ TEXT = st.lists(st.one_of(NASTY, st.text(st.characters(blacklist_categories=("Cs
                 min_size=1, max_size=4).map("".join)  # fmt: skip
 UNSAFE = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), 0x202E, 0x2066)]
 SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 

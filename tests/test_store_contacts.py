@@ -169,3 +169,10 @@ def test_the_account_name_on_a_contact_follows_renames_moves_and_deletes(conn):
     assert contacts.get_contact(conn, jane["id"])["account"] == "Globex"
     accounts.delete_account(conn, "Globex", "detach")
     assert contacts.get_contact(conn, jane["id"])["account"] is None
+
+
+def test_custom_fields_from_python_are_checked_and_normalised(conn):
+    c = contacts.add_contact(conn, full_name="Jane", fields={"note": "\uf900"})  # CJK compat
+    assert c["fields"] == {"note": "\u8c48"}  # NFC, as every stored text
+    with pytest.raises(InvalidValue, match="custom field key"):
+        contacts.add_contact(conn, full_name="Bob", fields={"bad key": "x"})

@@ -312,15 +312,23 @@ def field_key(key: str) -> str:
     return key
 
 
+def custom_fields(values: dict | None) -> dict[str, str]:
+    """Custom fields as stored: checked keys, NFC text values of at most LINE_MAX."""
+    return {
+        field_key(str(key)): _check_length(f"custom field {key}", nfc(str(value)), LINE_MAX)
+        for key, value in (values or {}).items()
+    }
+
+
 def assignments(pairs: list[str] | None) -> dict[str, str]:
     """Parse repeated `--set KEY=VALUE` options."""
-    result: dict[str, str] = {}
+    parsed = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep:
             raise InvalidValue(f"--set takes KEY=VALUE (got {pair!r})")
-        result[field_key(key)] = _check_length(f"custom field {key}", nfc(value), LINE_MAX)
-    return result
+        parsed[key] = value
+    return custom_fields(parsed)
 
 
 def tags(values: list[str] | None) -> list[str]:

@@ -71,7 +71,7 @@ def add_account(
     if parent is not None:
         row["parent_id"] = refs.account_id(conn, parent)
     row["tags"] = common.dump(models.tags(tags))
-    row["fields"] = common.dump(fields or {})
+    row["fields"] = common.dump(models.custom_fields(fields))
     new_id = _write(conn, lambda: common.insert(conn, "accounts", row))
     return get_account(conn, new_id)
 

@@ -39,7 +39,7 @@ def add_activity(
         "body": models.text("body", body),
         "at": when.moment(at) or when.stamp(when.now()),
         "tags": common.dump(models.tags(tags)),
-        "fields": common.dump(fields or {}),
+        "fields": common.dump(models.custom_fields(fields)),
     }
     if row["subject"] is None and row["body"] is None:
         raise InvalidValue("an activity needs a text or a --subject")

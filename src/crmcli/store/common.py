@@ -112,6 +112,6 @@ class TagEdit:
             fields = dict(current["fields"])
             for key in self.unset_fields:
                 fields.pop(models.field_key(key), None)
-            fields.update(self.set_fields)
+            fields.update(models.custom_fields(self.set_fields))
             result["fields"] = dump(fields)
         return result

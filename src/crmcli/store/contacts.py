@@ -91,7 +91,7 @@ def add_contact(
     if account is not None:
         row["account_id"] = refs.account_id(conn, account)
     row["tags"] = common.dump(models.tags(tags))
-    row["fields"] = common.dump(fields or {})
+    row["fields"] = common.dump(models.custom_fields(fields))
     check_emails_free(conn, email_pairs, None)
     contact_id = common.insert(conn, "contacts", row)
     add_emails(conn, contact_id, email_pairs)

@@ -75,7 +75,7 @@ def add_deal(
         "close_date": when.day(close),
         "description": models.text("description", description),
         "tags": common.dump(models.tags(tags)),
-        "fields": common.dump(fields or {}),
+        "fields": common.dump(models.custom_fields(fields)),
     }
     row["name_key"] = models.fold(row["name"])
     row.update(_stage_columns(config, stage, row["probability"], row["close_date"]))

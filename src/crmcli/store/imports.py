@@ -391,9 +391,7 @@ def _common(data: dict) -> dict:
             raise InvalidValue("fields must be a JSON object") from None
     if not isinstance(raw_fields, dict):
         raise InvalidValue("fields must be a JSON object")
-    fields = models.assignments(
-        [f"{key}={_text(value) or ''}" for key, value in raw_fields.items()]
-    )
+    fields = models.custom_fields({key: _text(value) or "" for key, value in raw_fields.items()})
     row = {
         "tags": common.dump(models.tags([_text(tag) for tag in tags])),
         "fields": common.dump(fields),

@@ -27,7 +27,7 @@ def add_task(
         "title": models.name("title", title),
         "due": when.day(due),
         "tags": common.dump(models.tags(tags)),
-        "fields": common.dump(fields or {}),
+        "fields": common.dump(models.custom_fields(fields)),
         **common.links(conn, contact=contact, account=account, deal=deal),
     }
     return get_task(conn, common.insert(conn, "tasks", row))
