@@ -14,7 +14,7 @@ from crmcli.errors import InvalidValue, Refused
 if TYPE_CHECKING:
     import sqlite3
 
-Format = Literal["table", "json", "jsonl", "csv", "tsv", "ids"]  # as crmcli.render.FORMATS
+Format = Literal["table", "json", "jsonl", "csv", "tsv", "ids"]  # what crmcli.render writes
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 

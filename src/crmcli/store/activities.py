@@ -9,7 +9,6 @@ from crmcli.errors import InvalidValue
 from crmcli.store import common, query, refs
 
 KINDS = ("note", "call", "meeting", "email")
-CONTACTING = ("call", "meeting", "email")  # what counts as being in touch
 
 
 def kind(value: str) -> str:
