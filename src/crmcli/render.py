@@ -19,7 +19,6 @@ from decimal import Decimal
 
 from crmcli.errors import OutputClosed
 
-
 # C0/C1 controls, DEL, bidi marks/embeddings/overrides/isolates, line and
 # paragraph separators: never written raw to a terminal.  str.translate tables
 # rather than a regex: no compile cost at start-up.
