@@ -17,12 +17,15 @@ from crmcli.migrations import HISTORY_TABLES
 FIELDS = ("id", "at", "summary", "changes", "undoes", "undone_by")
 
 
+_SELECT = (
+    "SELECT o.id, o.at, o.summary,"
+    " (SELECT count(*) FROM changes WHERE operation_id = o.id) AS changes,"
+    " o.undoes, o.undone_by FROM operations o"
+)
+
+
 def list_operations(conn: sqlite3.Connection, limit: int | None = None) -> list[dict]:
-    sql = (
-        "SELECT o.id, o.at, o.summary,"
-        " (SELECT count(*) FROM changes WHERE operation_id = o.id) AS changes,"
-        " o.undoes, o.undone_by FROM operations o ORDER BY o.id DESC"
-    )
+    sql = _SELECT + " ORDER BY o.id DESC"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return [dict(zip(FIELDS, row, strict=True)) for row in conn.execute(sql)]
@@ -79,12 +82,13 @@ def _target(conn: sqlite3.Connection, ref: str | None) -> dict:
         if not ref.strip().isdigit():
             raise InvalidValue(f"an operation is named by its id (see crm history), not {ref!r}")
         wanted = int(ref)
-    found = [op for op in list_operations(conn) if op["id"] == wanted]
-    if not found:
+    row = conn.execute(_SELECT + " WHERE o.id = ?", (wanted,)).fetchone()
+    if row is None:
         raise NotFound(f"no operation {wanted} (see crm history)")
-    if found[0]["undone_by"] is not None:
-        raise Refused(f"operation {wanted} was already undone by {found[0]['undone_by']}")
-    return found[0]
+    operation = dict(zip(FIELDS, row, strict=True))
+    if operation["undone_by"] is not None:
+        raise Refused(f"operation {wanted} was already undone by {operation['undone_by']}")
+    return operation
 
 
 def _restore(conn: sqlite3.Connection, table: str, row_id: int, image: dict | None) -> None:
