@@ -193,9 +193,10 @@ def _refuse_truncated(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     counter_valid = header[24:28] == header[92:96]
-    wal = Path(f"{path}-wal")
-    pending = wal.exists() and wal.stat().st_size > 0  # newer pages may live in the WAL
-    if pages and counter_valid and not pending and path.stat().st_size < pages * page_size:
+    # While any connection has the file open (its -wal/-shm exist) a checkpoint may be
+    # writing it: sizes are only trusted for a file nobody is using.
+    in_use = Path(f"{path}-wal").exists() or Path(f"{path}-shm").exists()
+    if pages and counter_valid and not in_use and path.stat().st_size < pages * page_size:
         raise DatabaseRefused(
             f"{path} is truncated ({path.stat().st_size:,} of {pages * page_size:,} bytes);"
             " it was left untouched: restore it from a backup"
