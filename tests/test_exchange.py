@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -275,13 +276,17 @@ def test_killing_an_import_leaves_the_database_as_it_was(run, tmp_path, installe
     run("account", "new", "Before")
     big = tmp_path / "big.jsonl"
     with big.open("w") as file:
-        for i in range(30000):
+        for i in range(200_000):
             file.write(json.dumps({"record": "contact", "name": f"P {i}",
                                    "emails": [f"p{i}@x.example"]}) + "\n")  # fmt: skip
     proc = subprocess.Popen([installed_crm, "import", str(big)], env=run.env,
                             stderr=subprocess.PIPE)  # fmt: skip
-    time.sleep(1.5)
+    # Killed once it has written into the database's log, well before it ends.
+    wal, deadline = Path(run.env["CRM_DB"] + "-wal"), time.monotonic() + 20
+    while time.monotonic() < deadline and (not wal.exists() or wal.stat().st_size < 2**20):
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
     proc.wait(timeout=30)
     db = sqlite3.connect(run.env["CRM_DB"])
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -187,6 +187,15 @@ def get_contact(conn: sqlite3.Connection, contact_id: int) -> dict:
     return _typed(common.record(cursor, cursor.fetchone()))
 
 
+def flat(pairs: list[tuple[str | None, str]]) -> str | None:
+    """(label, value) pairs as the summary columns keep them: `label:value;value`
+    (what migrations' summary triggers write; `_typed` reads it back)."""
+    return (
+        ";".join(f"{label}:{value}" if label is not None else value for label, value in pairs)
+        or None
+    )
+
+
 def _typed(contact: dict) -> dict:
     """emails/phones, stored as `label:value;value`, as lists of {value, label}."""
     for key in ("emails", "phones"):

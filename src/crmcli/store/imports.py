@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from crmcli import models, when
 from crmcli.config import Config
 from crmcli.errors import CrmError, InvalidValue, Refused
-from crmcli.store import accounts, activities, common, contacts, deals, refs
+from crmcli.store import accounts, activities, bulk, common, contacts, deals, refs
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
@@ -60,6 +60,11 @@ class _Importer:
         self.report = Report()
         self.ids: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}  # file id -> ours
         self.parents: list[tuple[str, int, object]] = []  # (where, account id, parent ref)
+        # New accounts and contacts wait in the batch; anything else is written at
+        # once, after the batch (it may link to what waits there).
+        self.batch = bulk.Batch(conn)
+        self.companies: dict[str, int] = {}  # folded account name -> id, as found
+        self.account_names: dict[int, str] = {}
 
     # -- the driver ---------------------------------------------------------------
     def run(self, items: Iterable[tuple[str, str, dict]]) -> Report:
@@ -70,6 +75,7 @@ class _Importer:
                 self._problem(where, exc.message)
             except sqlite3.IntegrityError as exc:  # e.g. renamed onto another's name
                 self._problem(where, f"clashes with a stored record ({exc})")
+        self.batch.flush()
         self._link_parents()
         return self.report
 
@@ -82,8 +88,9 @@ class _Importer:
         if not values.get("name"):
             raise InvalidValue("an account needs a name")
         row = {**accounts.clean(values), **_common(data)}
-        existing = self._existing("accounts", data, "SELECT id FROM accounts WHERE name_key = ?",
-                                  row["name_key"])  # fmt: skip
+        key = row["name_key"]
+        existing = self._existing("accounts", data, [key],
+                                  "SELECT id FROM accounts WHERE name_key = ?", key)  # fmt: skip
         account_id = self._write("accounts", data, row, existing)
         parent = data.get("parent_id") or data.get("parent")
         if account_id is not None and parent not in (None, ""):
@@ -103,8 +110,13 @@ class _Importer:
         emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
         phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
         existing = self._existing_contact(data, emails)
+        if existing is None:
+            row = {"id": file_id, **row} if (file_id := _id(data.get("id"))) else row
+            new_id = self.batch.add_contact(row, emails, phones, self._account_name(account))
+            self._created("contacts", data, new_id)
+            return
         contact_id = self._write("contacts", data, row, existing)
-        if contact_id is not None and (existing is None or self.on_conflict == "update"):
+        if self.on_conflict == "update":
             contacts.check_emails_free(self.conn, emails, contact_id)
             contacts.add_emails(self.conn, contact_id, emails)
             contacts.add_phones(self.conn, contact_id, phones)
@@ -165,9 +177,15 @@ class _Importer:
         self._write("tasks", data, row, self._existing("tasks", data))
 
     # -- conflicts and writing ------------------------------------------------------
-    def _existing(self, table: str, data: dict, sql: str | None = None, *params) -> int | None:
-        """The stored record this one conflicts with: same id, or same natural key."""
+    def _existing(
+        self, table: str, data: dict, keys: list[str] = (), sql: str | None = None, *params
+    ) -> int | None:
+        """The stored record this one conflicts with: same id, or same natural key
+        (`keys`, folded, found by `sql`).  Rows waiting in the batch are written
+        first, so that they are found as well."""
         file_id = _id(data.get("id"))
+        if self.batch.holds(table, file_id, keys):
+            self.batch.flush()
         if file_id is not None:
             row = self.conn.execute(f"SELECT id FROM {table} WHERE id = ?", (file_id,)).fetchone()
             if row:
@@ -179,46 +197,61 @@ class _Importer:
         return None
 
     def _existing_contact(self, data: dict, emails: list) -> int | None:
-        found = self._existing("contacts", data)
-        for _, address in emails:
+        keys = [models.fold(address) for _, address in emails]
+        found = self._existing("contacts", data, keys)
+        for key in keys:
             if found is not None:
                 break
             row = self.conn.execute(
-                "SELECT contact_id FROM contact_emails WHERE value_key = ?", (models.fold(address),)
+                "SELECT contact_id FROM contact_emails WHERE value_key = ?", (key,)
             ).fetchone()
             found = row[0] if row else None
         return found
 
-    def _write(self, table: str, data: dict, row: dict, existing: int | None) -> int | None:
-        """Insert, or settle a conflict; returns our id for the record (None: rejected)."""
+    def _write(self, table: str, data: dict, row: dict, existing: int | None) -> int:
+        """Insert, or settle a conflict; returns our id for the record."""
         file_id = _id(data.get("id"))
         if existing is None:
             if file_id is not None:
                 row = {"id": file_id, **row}
-            new_id = common.insert(self.conn, table, row)
-            self.report.created[table] += 1
-        elif self.on_conflict == "error":
+            if table == "accounts":
+                new_id = self._new_account(row)
+            else:
+                self.batch.flush()  # what this row links to may wait there
+                new_id = common.insert(self.conn, table, row)
+            self._created(table, data, new_id)
+            return new_id
+        if self.on_conflict == "error":
             raise Refused(f"conflicts with {table[:-1]} {existing} already stored")
-        elif self.on_conflict == "skip":
-            new_id = existing
+        if self.on_conflict == "skip":
             self.report.skipped[table] += 1
         else:
-            current = self.conn.execute(
-                f"SELECT tags, fields FROM {table} WHERE id = ?", (existing,)
-            ).fetchone()
-            merged = dict(row)
-            merged["tags"] = common.dump(
-                models.tags(json.loads(current[0]) + json.loads(row["tags"]))
-            )
-            merged["fields"] = common.dump({**json.loads(current[1]), **json.loads(row["fields"])})
-            merged = {key: value for key, value in merged.items()
-                      if value is not None and key not in ("created_at",)}  # fmt: skip
-            common.update(self.conn, table, existing, merged)
-            new_id = existing
+            self.batch.flush()
+            self._update(table, existing, row)
             self.report.updated[table] += 1
         if file_id is not None:
+            self.ids[table][file_id] = existing
+        return existing
+
+    def _created(self, table: str, data: dict, new_id: int) -> None:
+        self.report.created[table] += 1
+        if (file_id := _id(data.get("id"))) is not None:
             self.ids[table][file_id] = new_id
-        return new_id
+
+    def _update(self, table: str, existing: int, row: dict) -> None:
+        """Fill and overwrite a stored record from the file; tags and fields merged."""
+        current = self.conn.execute(
+            f"SELECT tags, fields FROM {table} WHERE id = ?", (existing,)
+        ).fetchone()
+        merged = dict(row)
+        merged["tags"] = common.dump(models.tags(json.loads(current[0]) + json.loads(row["tags"])))
+        merged["fields"] = common.dump({**json.loads(current[1]), **json.loads(row["fields"])})
+        merged = {key: value for key, value in merged.items()
+                  if value is not None and key not in ("created_at",)}  # fmt: skip
+        common.update(self.conn, table, existing, merged)
+        if table == "accounts":  # it may have been renamed
+            self.companies.clear()
+            self.account_names.pop(existing, None)
 
     def _link(self, data: dict, key: str, table: str) -> int | None:
         """Our id for a link in the file: remapped, or an id we already have."""
@@ -258,13 +291,31 @@ class _Importer:
         if not text:
             return None
         key = models.fold(models.name("account", text))
-        row = self.conn.execute("SELECT id FROM accounts WHERE name_key = ?", (key,)).fetchone()
-        if row:
-            return row[0]
-        self.report.created["accounts"] += 1
-        return common.insert(
-            self.conn, "accounts", {"name": text.strip(), "name_key": key, "kind": "business"}
-        )
+        if key not in self.companies:
+            row = self.conn.execute("SELECT id FROM accounts WHERE name_key = ?", (key,)).fetchone()
+            if row is None:
+                new = {"name": text.strip(), "name_key": key, "kind": "business"}
+                self._new_account(new)
+                self.report.created["accounts"] += 1
+            else:
+                self.companies[key] = row[0]
+        return self.companies[key]
+
+    def _new_account(self, row: dict) -> int:
+        account_id = self.batch.add_account(row)
+        self.companies[row["name_key"]] = account_id
+        self.account_names[account_id] = row["name"]
+        return account_id
+
+    def _account_name(self, account_id: int | None) -> str | None:
+        """The name kept on a contact's row for its account."""
+        if account_id is None:
+            return None
+        if account_id not in self.account_names:
+            self.batch.flush()
+            row = self.conn.execute("SELECT name FROM accounts WHERE id = ?", (account_id,))
+            self.account_names[account_id] = row.fetchone()[0]
+        return self.account_names[account_id]
 
     def _link_parents(self) -> None:
         for where, account_id, data in self.parents:
