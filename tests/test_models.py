@@ -1,8 +1,11 @@
 """Value rules: names, keys, e-mails, phones, dates, tags, custom fields."""
 
 import unicodedata
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmcli import models
 from crmcli.errors import InvalidValue
@@ -152,3 +155,11 @@ def test_more_valid_emails(address):
 def test_email_reasons(address, why):
     with pytest.raises(InvalidValue, match=why):
         models.email(address)
+
+
+@settings(derandomize=True, max_examples=300)
+@given(st.from_regex(r"[a-z0-9.\-_+]{0,8}@?[a-z0-9.\-]{0,70}(\.[a-z0-9-]{0,5})?", fullmatch=True))
+def test_the_plain_address_shortcut_agrees_with_the_full_rules(address):
+    if models._plain(address):
+        with mock.patch.object(models, "_plain", return_value=False):
+            assert models._email_problem(address) is None

@@ -142,6 +142,8 @@ _PHONE = r"(?i)[0-9+().\-/ ]+((ext\.?|x|#) ?[0-9]+)?\Z"
 
 def nfc(text: str) -> str:
     """Text as stored: NFC-normalised; bytes that were not UTF-8 are refused."""
+    if text.isascii():  # most text: valid and already NFC (a quarter of an import's time)
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -151,6 +153,8 @@ def nfc(text: str) -> str:
 
 def fold(text: str) -> str:
     """The key two names are compared by: case and composition ignored."""
+    if text.isascii():
+        return text.lower()  # the same as below for ASCII, five times faster
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
 
 
@@ -226,6 +230,8 @@ def _email_problem(address: str) -> str | None:
     addresses people use: dot-atom local part, internationalised domain names,
     and [IP] literals. Quoted local parts are refused, as email-validator does.
     """
+    if _plain(address):
+        return None  # the common case, settled by one pattern
     local, at, domain = address.rpartition("@")
     if not at or not local:
         return "it needs a name, an @-sign and a domain (name@example.com)"
@@ -249,6 +255,27 @@ def _email_problem(address: str) -> str | None:
     if labels[-1].isdigit():
         return "the domain cannot end in a number"
     return None
+
+
+# An ASCII dot-atom address whose domain labels are letters, digits and inner
+# hyphens: valid by the rules below once _plain_sizes holds.
+_PLAIN_ADDRESS = (
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\Z"
+)
+
+
+def _plain(address: str) -> bool:
+    if not re.match(_PLAIN_ADDRESS, address):
+        return False
+    local, _, domain = address.rpartition("@")
+    labels = domain.split(".")
+    return (
+        len(local) <= 64
+        and len(domain) <= 253
+        and all(len(label) <= 63 for label in labels)
+        and not labels[-1].isdigit()
+    )
 
 
 def _unicode_atext(char: str) -> bool:
@@ -283,6 +310,8 @@ def phone(value: str | None, field: str = "phone") -> str | None:
 
 def labelled(raw: str) -> tuple[str | None, str]:
     """Split `[LABEL:]VALUE` as in `--email work:jane@acme.example`."""
+    if ":" not in raw:
+        return None, raw.strip()
     match = re.match(_LABELLED, raw.strip())
     if match and "@" not in match.group(1):
         return match.group(1).strip().lower() or None, match.group(2).strip()

@@ -77,32 +77,31 @@ class Batch:
 
     def add_contact(self, row: dict, emails: list, phones: list, account: str | None) -> int:
         """A contact with its (label, value) e-mails and phones; `account` is the name of
-        its account, kept on the row like the summary trigger would."""
-        row = {
-            **row,
-            "email": emails[0][1] if emails else None,
-            "emails": contacts.flat(emails),
-            "phone": phones[0][1] if phones else None,
-            "phones": contacts.flat(phones),
-            "account": account,
-        }
+        its account.  `row` gains the summary columns the triggers would have filled."""
+        row["email"] = emails[0][1] if emails else None
+        row["emails"] = contacts.flat(emails)
+        row["phone"] = phones[0][1] if phones else None
+        row["phones"] = contacts.flat(phones)
+        row["account"] = account
         contact_id = self._add("contacts", row)
+        keys, addresses = self.keys["contacts"], self.addresses["contact_emails"]
         for position, (label, address) in enumerate(emails):
             key = models.fold(address)
-            self.keys["contacts"].add(key)
-            self.addresses["contact_emails"].append((contact_id, position, address, key, label))
+            keys.add(key)
+            addresses.append((contact_id, position, address, key, label))
+        numbers = self.addresses["contact_phones"]
         for position, (label, number) in enumerate(phones):
-            self.addresses["contact_phones"].append((contact_id, position, number, label))
+            numbers.append((contact_id, position, number, label))
         self._flush_when_full()
         return contact_id
 
     def _add(self, table: str, row: dict) -> int:
-        if "id" not in row:
-            row = {"id": self.new_id(table), **row}
-        self._next[table] = max(self.new_id(table), row["id"] + 1)
+        row_id = row.setdefault("id", self.new_id(table))
+        if row_id >= self._next[table]:
+            self._next[table] = row_id + 1
         self.rows[table].append(row)
-        self.ids[table].add(row["id"])
-        return row["id"]
+        self.ids[table].add(row_id)
+        return row_id
 
     def _flush_when_full(self) -> None:
         if len(self) >= self.size:

@@ -55,8 +55,9 @@ def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:
         address = models.email(value)
         if address is None:
             raise InvalidValue(f"empty e-mail address in {item!r}")
-        if models.fold(address) not in seen:
-            seen.add(models.fold(address))
+        key = models.fold(address)
+        if key not in seen:
+            seen.add(key)
             result.append((label, address))
     return result
 

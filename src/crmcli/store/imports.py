@@ -30,6 +30,8 @@ from crmcli.store import accounts, activities, bulk, common, contacts, deals, re
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
 _SHOWN = 20  # problems listed before the rest are counted
+_CONTACT_VALUES = [key for key in contacts.EDITABLE
+                   if key not in ("name", "first_name", "last_name")]  # fmt: skip
 _ONE = {"accounts": "account", "contacts": "contact", "deals": "deal",
         "activities": "activity", "tasks": "task"}  # fmt: skip
 
@@ -97,13 +99,9 @@ class _Importer:
             self.parents.append((f"account {row['name']!r}", account_id, data))
 
     def _contacts(self, data: dict) -> None:
-        values = _texts(data, [key for key in contacts.EDITABLE if key not in
-                               ("name", "first_name", "last_name")])  # fmt: skip
-        row = {
-            **_names(data),
-            **contacts.clean(values),
-            **_common(data),
-        }  # fmt: skip
+        row = _names(data)
+        row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
+        row.update(_common(data))
         account = self._account(data)
         if account is not None:
             row["account_id"] = account
@@ -111,7 +109,8 @@ class _Importer:
         phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
         existing = self._existing_contact(data, emails)
         if existing is None:
-            row = {"id": file_id, **row} if (file_id := _id(data.get("id"))) else row
+            if (file_id := _id(data.get("id"))) is not None:
+                row["id"] = file_id
             new_id = self.batch.add_contact(row, emails, phones, self._account_name(account))
             self._created("contacts", data, new_id)
             return
@@ -442,10 +441,13 @@ def _common(data: dict) -> dict:
             raise InvalidValue("fields must be a JSON object") from None
     if not isinstance(raw_fields, dict):
         raise InvalidValue("fields must be a JSON object")
-    fields = models.custom_fields({key: _text(value) or "" for key, value in raw_fields.items()})
     row = {
-        "tags": common.dump(models.tags([_text(tag) for tag in tags])),
-        "fields": common.dump(fields),
+        "tags": common.dump(models.tags([_text(tag) for tag in tags])) if tags else "[]",
+        "fields": common.dump(
+            models.custom_fields({key: _text(value) or "" for key, value in raw_fields.items()})
+        )
+        if raw_fields
+        else "{}",
     }
     for key in ("created_at", "updated_at"):
         stamp = _text(data.get(key))
