@@ -150,7 +150,7 @@ def import_(
         items = _progress(items, max(text.count("\n"), 1))
     with o.session(ctx, write=True) as conn:
         report = imports.import_records(
-            conn, items, config=settings, on_conflict=on_conflict, dry_run=dry_run
+            conn, imports.checked(items, settings), on_conflict=on_conflict, dry_run=dry_run
         )
         history.describe(conn, report.summary())
     prefix = "dry run, nothing written: would have " if dry_run else ""

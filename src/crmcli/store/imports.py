@@ -19,8 +19,9 @@ import json
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from crmcli import models, when
 from crmcli.config import Config
@@ -56,12 +57,125 @@ class Report:
         return text
 
 
+class Checked(NamedTuple):
+    """An item checked without the database: what the importer needs to write it."""
+
+    row: dict  # columns, each value checked
+    file_id: int | None  # the id the file gives the record
+    links: dict  # link column (account_id, parent_id...) -> the file's id for it
+    account: tuple[str, str] | None = None  # a company column: (name, folded name)
+    parent: str | None = None  # an account's parent by name
+    emails: list | tuple = ()  # (label, address)
+    phones: list | tuple = ()  # (label, number)
+
+
+def check(kind: str, data: dict, config: Config) -> Checked:
+    """One record of a file, checked; raises a CrmError saying what is wrong.
+
+    Needs no database, so a second process can do it while this one writes
+    (see crmcli.workers).
+    """
+    return _CHECKERS[kind](data, config)
+
+
+def checked(items: Iterable[tuple[str, str, dict]], config: Config) -> Iterator[tuple]:
+    """(where, kind, Checked) for each item, or (where, kind, what is wrong with it)."""
+    for where, kind, data in items:
+        try:
+            yield where, kind, check(kind, data, config)
+        except CrmError as exc:
+            yield where, kind, exc.message
+
+
+def _check_accounts(data: dict, config: Config) -> Checked:
+    values = _texts(data, accounts.EDITABLE)
+    if not values.get("name"):
+        raise InvalidValue("an account needs a name")
+    row = {**accounts.clean(values), **_common(data)}
+    parent = _text(data.get("parent"))
+    return Checked(row, _id(data.get("id")), _ids(data, "parent_id"),
+                   parent=parent if parent and parent.strip() else None)  # fmt: skip
+
+
+def _check_contacts(data: dict, config: Config) -> Checked:
+    row = _names(data)
+    row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
+    row.update(_common(data))
+    return Checked(
+        row,
+        _id(data.get("id")),
+        _ids(data, "account_id"),
+        _company(data),
+        emails=contacts.parse_emails(_labelled(data.get("emails") or data.get("email"))),
+        phones=contacts.parse_phones(_labelled(data.get("phones") or data.get("phone"))),
+    )
+
+
+def _check_deals(data: dict, config: Config) -> Checked:
+    stage = config.check_stage(_text(data.get("stage")) or next(iter(config.stages)))
+    chance = data.get("probability")
+    row = {
+        "name": models.name("name", _text(data.get("name"))),
+        "amount": deals.amount(_text(data.get("amount"))),
+        "currency": deals.currency(_text(data.get("currency")) or config.currency),
+        "stage": stage,
+        "status": config.status(stage),
+        "probability": deals.probability(
+            _whole(chance, "probability") if chance not in (None, "") else config.stages[stage]
+        ),
+        "close_date": when.day(_text(data.get("close_date"))),
+        "description": models.text("description", _text(data.get("description"))),
+        **_common(data),
+    }
+    row["name_key"] = models.fold(row["name"])
+    return Checked(row, _id(data.get("id")), _ids(data, "contact_id", "account_id"),
+                   _company(data))  # fmt: skip
+
+
+def _check_activities(data: dict, config: Config) -> Checked:
+    at = _text(data.get("at"))
+    row = {
+        "kind": activities.kind(_text(data.get("kind")) or "note"),
+        "subject": models.line("subject", _text(data.get("subject"))),
+        "body": models.text("body", _text(data.get("body"))),
+        "at": at if at and re.match(_STAMP, at) else (when.moment(at) or common.now()),
+        **_common(data),
+    }
+    if row["subject"] is None and row["body"] is None:
+        raise InvalidValue("an activity needs a subject or a body")
+    return Checked(row, _id(data.get("id")), _ids(data, "account_id", "contact_id", "deal_id"))
+
+
+def _check_tasks(data: dict, config: Config) -> Checked:
+    done = _bool(data.get("done"))
+    done_at = _text(data.get("done_at"))
+    row = {
+        "title": models.name("title", _text(data.get("title"))),
+        "due": when.day(_text(data.get("due"))),
+        "done": int(done),
+        "done_at": (done_at if done_at and re.match(_STAMP, done_at) else common.now())
+        if done
+        else None,
+        **_common(data),
+    }
+    return Checked(row, _id(data.get("id")), _ids(data, "account_id", "contact_id", "deal_id"))
+
+
+_CHECKERS = {
+    "accounts": _check_accounts,
+    "contacts": _check_contacts,
+    "deals": _check_deals,
+    "activities": _check_activities,
+    "tasks": _check_tasks,
+}
+
+
 class _Importer:
-    def __init__(self, conn: sqlite3.Connection, config: Config, on_conflict: str):
-        self.conn, self.config, self.on_conflict = conn, config, on_conflict
+    def __init__(self, conn: sqlite3.Connection, on_conflict: str):
+        self.conn, self.on_conflict = conn, on_conflict
         self.report = Report()
         self.ids: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}  # file id -> ours
-        self.parents: list[tuple[str, int, object]] = []  # (where, account id, parent ref)
+        self.parents: list[tuple[str, int, Checked]] = []  # (where, account id, its item)
         # New accounts and contacts wait in the batch; anything else is written at
         # once, after the batch (it may link to what waits there).
         self.batch = bulk.Batch(conn)
@@ -69,10 +183,13 @@ class _Importer:
         self.account_names: dict[int, str] = {}
 
     # -- the driver ---------------------------------------------------------------
-    def run(self, items: Iterable[tuple[str, str, dict]]) -> Report:
-        for where, kind, data in items:
+    def run(self, items: Iterable[tuple[str, str, Checked | str]]) -> Report:
+        for where, kind, item in items:
+            if isinstance(item, str):
+                self._problem(where, item)
+                continue
             try:
-                getattr(self, f"_{kind}")(data)
+                getattr(self, f"_{kind}")(item)
             except CrmError as exc:
                 self._problem(where, exc.message)
             except sqlite3.IntegrityError as exc:  # e.g. renamed onto another's name
@@ -85,109 +202,64 @@ class _Importer:
         self.report.problems.append(f"{where}: {message}")
 
     # -- kinds --------------------------------------------------------------------
-    def _accounts(self, data: dict) -> None:
-        values = _texts(data, accounts.EDITABLE)
-        if not values.get("name"):
-            raise InvalidValue("an account needs a name")
-        row = {**accounts.clean(values), **_common(data)}
-        key = row["name_key"]
-        existing = self._existing("accounts", data, [key],
+    def _accounts(self, item: Checked) -> None:
+        key = item.row["name_key"]
+        existing = self._existing("accounts", item, [key],
                                   "SELECT id FROM accounts WHERE name_key = ?", key)  # fmt: skip
-        account_id = self._write("accounts", data, row, existing)
-        parent = data.get("parent_id") or data.get("parent")
-        if account_id is not None and parent not in (None, ""):
-            self.parents.append((f"account {row['name']!r}", account_id, data))
+        account_id = self._write("accounts", item, item.row, existing)
+        if item.links.get("parent_id") is not None or item.parent is not None:
+            self.parents.append((f"account {item.row['name']!r}", account_id, item))
 
-    def _contacts(self, data: dict) -> None:
-        row = _names(data)
-        row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
-        row.update(_common(data))
-        account = self._account(data)
+    def _contacts(self, item: Checked) -> None:
+        row = dict(item.row)
+        account = self._account(item)
         if account is not None:
             row["account_id"] = account
-        emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
-        phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
-        existing = self._existing_contact(data, emails)
+        existing = self._existing_contact(item)
         if existing is None:
-            if (file_id := _id(data.get("id"))) is not None:
-                row["id"] = file_id
-            new_id = self.batch.add_contact(row, emails, phones, self._account_name(account))
-            self._created("contacts", data, new_id)
+            if item.file_id is not None:
+                row["id"] = item.file_id
+            name = self._account_name(account)
+            new_id = self.batch.add_contact(row, item.emails, item.phones, name)
+            self._created("contacts", item, new_id)
             return
-        contact_id = self._write("contacts", data, row, existing)
+        contact_id = self._write("contacts", item, row, existing)
         if self.on_conflict == "update":
-            contacts.check_emails_free(self.conn, emails, contact_id)
-            contacts.add_emails(self.conn, contact_id, emails)
-            contacts.add_phones(self.conn, contact_id, phones)
+            contacts.check_emails_free(self.conn, item.emails, contact_id)
+            contacts.add_emails(self.conn, contact_id, item.emails)
+            contacts.add_phones(self.conn, contact_id, item.phones)
 
-    def _deals(self, data: dict) -> None:
-        stage = self.config.check_stage(_text(data.get("stage")) or next(iter(self.config.stages)))
-        chance = data.get("probability")
-        row = {
-            "name": models.name("name", _text(data.get("name"))),
-            "amount": deals.amount(_text(data.get("amount"))),
-            "currency": deals.currency(_text(data.get("currency")) or self.config.currency),
-            "stage": stage,
-            "status": self.config.status(stage),
-            "probability": deals.probability(
-                _whole(chance, "probability")
-                if chance not in (None, "")
-                else self.config.stages[stage]
-            ),
-            "close_date": when.day(_text(data.get("close_date"))),
-            "description": models.text("description", _text(data.get("description"))),
-            **_common(data),
-        }
-        row["name_key"] = models.fold(row["name"])
-        row.update(self._links(data, ("contact_id", "contacts")))
-        if (account := self._account(data)) is not None:
+    def _deals(self, item: Checked) -> None:
+        row = {**item.row, **self._links(item, ("contact_id", "contacts"))}
+        if (account := self._account(item)) is not None:
             row["account_id"] = account
-        self._write("deals", data, row, self._existing("deals", data))
+        self._write("deals", item, row, self._existing("deals", item))
 
-    def _activities(self, data: dict) -> None:
-        at = _text(data.get("at"))
-        row = {
-            "kind": activities.kind(_text(data.get("kind")) or "note"),
-            "subject": models.line("subject", _text(data.get("subject"))),
-            "body": models.text("body", _text(data.get("body"))),
-            "at": at if at and re.match(_STAMP, at) else (when.moment(at) or common.now()),
-            **_common(data),
-        }
-        if row["subject"] is None and row["body"] is None:
-            raise InvalidValue("an activity needs a subject or a body")
-        row.update(self._links(data, ("account_id", "accounts"), ("contact_id", "contacts"),
-                               ("deal_id", "deals")))  # fmt: skip
-        self._write("activities", data, row, self._existing("activities", data))
+    def _activities(self, item: Checked) -> None:
+        self._linked("activities", item)
 
-    def _tasks(self, data: dict) -> None:
-        done = _bool(data.get("done"))
-        done_at = _text(data.get("done_at"))
-        row = {
-            "title": models.name("title", _text(data.get("title"))),
-            "due": when.day(_text(data.get("due"))),
-            "done": int(done),
-            "done_at": (done_at if done_at and re.match(_STAMP, done_at) else common.now())
-            if done
-            else None,
-            **_common(data),
-        }
-        row.update(self._links(data, ("account_id", "accounts"), ("contact_id", "contacts"),
-                               ("deal_id", "deals")))  # fmt: skip
-        self._write("tasks", data, row, self._existing("tasks", data))
+    def _tasks(self, item: Checked) -> None:
+        self._linked("tasks", item)
+
+    def _linked(self, table: str, item: Checked) -> None:
+        links = self._links(
+            item, ("account_id", "accounts"), ("contact_id", "contacts"), ("deal_id", "deals")
+        )
+        row = {**item.row, **links}
+        self._write(table, item, row, self._existing(table, item))
 
     # -- conflicts and writing ------------------------------------------------------
     def _existing(
-        self, table: str, data: dict, keys: list[str] = (), sql: str | None = None, *params
+        self, table: str, item: Checked, keys: list[str] = (), sql: str | None = None, *params
     ) -> int | None:
         """The stored record this one conflicts with: same id, or same natural key
         (`keys`, folded, found by `sql`).  Rows waiting in the batch are written
         first, so that they are found as well."""
-        file_id = _id(data.get("id"))
-        if self.batch.holds(table, file_id, keys):
+        if self.batch.holds(table, item.file_id, keys):
             self.batch.flush()
-        if file_id is not None:
-            row = self.conn.execute(f"SELECT id FROM {table} WHERE id = ?", (file_id,)).fetchone()
-            if row:
+        if item.file_id is not None:
+            found = self.conn.execute(f"SELECT id FROM {table} WHERE id = ?", (item.file_id,))
+            if row := found.fetchone():
                 return row[0]
         if sql is not None:
             row = self.conn.execute(sql, params).fetchone()
@@ -195,9 +267,9 @@ class _Importer:
                 return row[0]
         return None
 
-    def _existing_contact(self, data: dict, emails: list) -> int | None:
-        keys = [models.fold(address) for _, address in emails]
-        found = self._existing("contacts", data, keys)
+    def _existing_contact(self, item: Checked) -> int | None:
+        keys = [models.fold(address) for _, address in item.emails]
+        found = self._existing("contacts", item, keys)
         for key in keys:
             if found is not None:
                 break
@@ -207,18 +279,17 @@ class _Importer:
             found = row[0] if row else None
         return found
 
-    def _write(self, table: str, data: dict, row: dict, existing: int | None) -> int:
+    def _write(self, table: str, item: Checked, row: dict, existing: int | None) -> int:
         """Insert, or settle a conflict; returns our id for the record."""
-        file_id = _id(data.get("id"))
         if existing is None:
-            if file_id is not None:
-                row = {"id": file_id, **row}
+            if item.file_id is not None:
+                row = {"id": item.file_id, **row}
             if table == "accounts":
                 new_id = self._new_account(row)
             else:
                 self.batch.flush()  # what this row links to may wait there
                 new_id = common.insert(self.conn, table, row)
-            self._created(table, data, new_id)
+            self._created(table, item, new_id)
             return new_id
         if self.on_conflict == "error":
             raise Refused(f"conflicts with {table[:-1]} {existing} already stored")
@@ -228,14 +299,14 @@ class _Importer:
             self.batch.flush()
             self._update(table, existing, row)
             self.report.updated[table] += 1
-        if file_id is not None:
-            self.ids[table][file_id] = existing
+        if item.file_id is not None:
+            self.ids[table][item.file_id] = existing
         return existing
 
-    def _created(self, table: str, data: dict, new_id: int) -> None:
+    def _created(self, table: str, item: Checked, new_id: int) -> None:
         self.report.created[table] += 1
-        if (file_id := _id(data.get("id"))) is not None:
-            self.ids[table][file_id] = new_id
+        if item.file_id is not None:
+            self.ids[table][item.file_id] = new_id
 
     def _update(self, table: str, existing: int, row: dict) -> None:
         """Fill and overwrite a stored record from the file; tags and fields merged."""
@@ -252,9 +323,9 @@ class _Importer:
             self.companies.clear()
             self.account_names.pop(existing, None)
 
-    def _link(self, data: dict, key: str, table: str) -> int | None:
+    def _link(self, item: Checked, key: str, table: str) -> int | None:
         """Our id for a link in the file: remapped, or an id we already have."""
-        file_id = _id(data.get(key))
+        file_id = item.links.get(key)
         if file_id is None:
             return None
         if file_id in self.ids[table]:
@@ -263,38 +334,36 @@ class _Importer:
             return file_id
         raise InvalidValue(f"{key} {file_id} matches no {table[:-1]}")
 
-    def _account(self, data: dict) -> int | None:
+    def _account(self, item: Checked) -> int | None:
         """The account by id, else by name (a company column), created when missing.
 
         A CSV from another database carries ids that mean nothing here: its
         account names still do.
         """
         try:
-            found = self._link(data, "account_id", "accounts")
+            found = self._link(item, "account_id", "accounts")
         except InvalidValue:
-            if not data.get("account"):
+            if item.account is None:
                 raise
             found = None
-        return found if found is not None else self._company(data.get("account"))
+        return found if found is not None else self._company(item.account)
 
-    def _links(self, data: dict, *pairs: tuple[str, str]) -> dict:
+    def _links(self, item: Checked, *pairs: tuple[str, str]) -> dict:
         return {
             key: value
             for key, table in pairs
-            if (value := self._link(data, key, table)) is not None
+            if (value := self._link(item, key, table)) is not None
         }
 
-    def _company(self, name: object) -> int | None:
+    def _company(self, account: tuple[str, str] | None) -> int | None:
         """A company column: the account of that name, created when missing."""
-        text = _text(name)
-        if not text:
+        if account is None:
             return None
-        key = models.fold(models.name("account", text))
+        name, key = account
         if key not in self.companies:
             row = self.conn.execute("SELECT id FROM accounts WHERE name_key = ?", (key,)).fetchone()
             if row is None:
-                new = {"name": text.strip(), "name_key": key, "kind": "business"}
-                self._new_account(new)
+                self._new_account({"name": name, "name_key": key, "kind": "business"})
                 self.report.created["accounts"] += 1
             else:
                 self.companies[key] = row[0]
@@ -317,10 +386,13 @@ class _Importer:
         return self.account_names[account_id]
 
     def _link_parents(self) -> None:
-        for where, account_id, data in self.parents:
+        for where, account_id, item in self.parents:
             try:
-                parent = self._link(data, "parent_id", "accounts") if data.get("parent_id") else (
-                    refs.account_id(self.conn, _text(data["parent"])))  # fmt: skip
+                parent = (
+                    self._link(item, "parent_id", "accounts")
+                    if item.links.get("parent_id") is not None
+                    else refs.account_id(self.conn, item.parent)
+                )
                 self.conn.execute(
                     "UPDATE accounts SET parent_id = ? WHERE id = ?", (parent, account_id)
                 )
@@ -330,20 +402,20 @@ class _Importer:
 
 def import_records(
     conn: sqlite3.Connection,
-    items: Iterable[tuple[str, str, dict]],
+    items: Iterable[tuple[str, str, Checked | str]],
     *,
-    config: Config,
     on_conflict: str = "error",
     dry_run: bool = False,
 ) -> Report:
-    """Import `items` inside the caller's transaction; any problem rejects them all.
+    """Import checked `items` (see `checked`) inside the caller's transaction; any
+    problem rejects them all.
 
     Raises Refused listing the problems (the caller's rollback undoes everything);
     with dry_run nothing stays written either way.
     """
     conn.execute("SAVEPOINT import")
     try:
-        report = _Importer(conn, config, on_conflict).run(items)
+        report = _Importer(conn, on_conflict).run(items)
     except BaseException:
         conn.execute("ROLLBACK TO import")
         conn.execute("RELEASE import")
@@ -387,6 +459,20 @@ def _id(value: object) -> int | None:
     if number < 1:
         raise InvalidValue(f"an id is 1 or more (got {number})")
     return number
+
+
+def _ids(data: dict, *keys: str) -> dict[str, int]:
+    """The links a record gives by id, checked to be ids."""
+    return {key: number for key in keys if (number := _id(data.get(key))) is not None}
+
+
+def _company(data: dict) -> tuple[str, str] | None:
+    """A company column (`account`): the name as stored, and folded."""
+    text = _text(data.get("account"))
+    if not text or not text.strip():
+        return None
+    name = models.name("account", text)
+    return name, models.fold(name)
 
 
 def _whole(value: object, name: str) -> int:
