@@ -32,7 +32,7 @@ def test_check_passes_and_finds_broken_invariants(crm, db_path):
     raw.commit()
     result = crm.fails(1, "db", "check")
     assert "search index: 1 contacts missing" in result.stderr
-    assert "1 primary e-mail(s) out of step" in result.stderr
+    assert "1 with summary columns out of step" in result.stderr
     assert "foreign key: deals row 1 points to a missing accounts row" in result.stderr
 
 

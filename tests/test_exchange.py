@@ -26,6 +26,17 @@ def other_db(tmp_path):
     return {"CRM_DB": str(tmp_path / "other.db")}
 
 
+@pytest.fixture(params=["here", "in a child"])
+def checked_where(request, monkeypatch):
+    """Run the test with records checked in this process, then in a second one
+    (as a big file is)."""
+    from crmcli import workers
+
+    if request.param == "in a child":
+        monkeypatch.setattr(workers, "ELSEWHERE_FROM", 0)
+
+
+@pytest.mark.usefixtures("checked_where")
 def test_json_backup_round_trip_is_identical(crm, other_db):
     crm.ok("demo")
     crm.ok("contact", "edit", "Jane Q. Doe", "--set", "source=fair", "--tag", "vip")
@@ -47,6 +58,7 @@ def test_jsonl_round_trip(crm, other_db):
     assert crm.ok("export", "-f", "jsonl", env=other_db).stdout == lines
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_csv_round_trip_and_formula_defusing(crm, other_db):
     crm.ok("account", "new", "=HYPERLINK(evil)")
     crm.ok("contact", "add", "Jane Doe", "--account", "=HYPERLINK(evil)",
@@ -79,6 +91,7 @@ OUTLOOK = (
 )
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_google_contacts_csv(crm, tmp_path):
     path = tmp_path / "google.csv"
     path.write_bytes(b"\xef\xbb\xbf" + GOOGLE.encode())  # with a BOM, as Google writes it
@@ -115,6 +128,7 @@ def test_map_option(crm, tmp_path):
     assert crm.json("contact", "show", "jane@acme.example")["account"] == "Acme"
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_a_bad_row_rejects_the_whole_file(crm, tmp_path):
     rows = ["name,email,birthday"] + [f"P{i},p{i}@x.example," for i in range(30)]
     rows[3] = "Bad One,not-an-email,"
@@ -128,6 +142,7 @@ def test_a_bad_row_rejects_the_whole_file(crm, tmp_path):
     assert crm.json("contact", "list") == []
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_many_problems_list_the_first_20_then_count(crm, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("name,email\n" + "".join(f"P{i},bad{i}\n" for i in range(25)))
@@ -135,6 +150,7 @@ def test_many_problems_list_the_first_20_then_count(crm, tmp_path):
     assert result.stderr.count("invalid email") == 20 and "... and 5 more" in result.stderr
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_conflicts_error_skip_update(crm, tmp_path):
     crm.ok("contact", "add", "Jane Doe", "--email", "jane@acme.example", "--tag", "old")
     path = tmp_path / "in.csv"
@@ -155,6 +171,7 @@ def test_conflicts_error_skip_update(crm, tmp_path):
     assert jane["tags"] == ["old", "new"]
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_dry_run_writes_nothing(crm, tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("name,email,company\nJane Doe,jane@acme.example,Acme\n")
@@ -199,6 +216,7 @@ VCARDS = (
 )
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_vcard_import(crm):
     assert "3 contacts" in crm.ok("import", "-", "-f", "vcf", input=VCARDS).stderr
     jurgen = crm.json("contact", "show", "Jürgen Müller")
@@ -220,6 +238,7 @@ def test_vcard_import(crm):
     assert zoe["fields"] == {"birthday": "--0415"} and zoe["phone"] == "+1-555-0100"
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_a_broken_vcard_rejects_the_file(crm):
     broken = VCARDS.replace("END:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0", "BEGIN:VCARD\r\nVERSION:4.0")
     crm.fails(1, "import", "-", "-f", "vcf", input=broken)
@@ -295,6 +314,7 @@ def test_killing_an_import_leaves_the_database_as_it_was(run, tmp_path, installe
     assert os.path.getsize(run.env["CRM_DB"]) > 0
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_every_kind_round_trips_through_csv(crm, other_db):
     crm.ok("demo")
     kinds = ("accounts", "contacts", "deals", "activities", "tasks")
@@ -303,8 +323,12 @@ def test_every_kind_round_trips_through_csv(crm, other_db):
         crm.ok("import", "-", "-f", "csv", "--kind", kind, input=texts[kind], env=other_db)
     for kind in kinds:
         assert crm.ok("export", "-f", "csv", "--kind", kind, env=other_db).stdout == texts[kind]
+    # Rows written in batches carry the same search entries and summaries as the triggers'.
+    assert crm.ok("db", "check", env=other_db).stderr == "database ok\n"
+    assert crm.json("search", "555", env=other_db) == crm.json("search", "555")
 
 
+@pytest.mark.usefixtures("checked_where")
 def test_an_update_that_would_clash_is_a_listed_problem(crm, tmp_path):
     crm.ok("account", "new", "Acme")
     crm.ok("account", "new", "Globex")
@@ -321,3 +345,14 @@ def test_deal_rows_with_bad_numbers_are_listed_problems(crm, tmp_path):
     result = crm.fails(1, "import", str(path), "--kind", "deals")
     assert "line 2: probability is a whole number" in result.stderr
     assert "line 3: invalid amount" in result.stderr
+
+
+@pytest.mark.usefixtures("checked_where")
+def test_a_file_that_cannot_be_read_on_is_refused_whole(crm, tmp_path):
+    rows = [f"P{i},p{i}@x.example" for i in range(3000)]
+    rows.insert(2000, "Huge," + "x" * 200_000)  # past the csv module's field limit
+    path = tmp_path / "broken.csv"
+    path.write_text("Name,Email\n" + "\n".join(rows) + "\n")
+    result = crm.fails(1, "import", str(path))
+    assert "line 2002" in result.stderr and "field larger than field limit" in result.stderr
+    assert crm.json("list") == []

@@ -358,5 +358,34 @@ def m005_history(conn: sqlite3.Connection) -> None:
     history_triggers(conn)
 
 
-MIGRATIONS = [m001_initial, m002_keep_in_touch, m003_contact_summary, m004_search, m005_history]
+def m006_search_digits_once(conn: sqlite3.Connection) -> None:
+    """The contacts' search view, giving the same text, with each phone's digits
+    worked out once instead of three times: a quarter less work per contact
+    written.  `LIMIT -1` keeps SQLite from folding the inner query back into the
+    outer one (and the expression with it)."""
+    digits = _digits("value")
+    phones = (
+        "(SELECT group_concat(value || ' ' || digits || ' ' || substr(digits, -10) || ' ' ||"
+        f" substr(digits, -7), ' ') FROM (SELECT value, {digits} AS digits FROM contact_phones"
+        " WHERE contact_id = c.id LIMIT -1))"
+    )
+    rowid, name, _ = _SEARCH_VIEWS["contacts"]
+    body = _words(
+        "title", "department", _EMAILS, phones, *_ADDRESS_COLUMNS, "description", *_EXTRAS
+    )
+    conn.execute("DROP VIEW search_contacts")
+    conn.execute(
+        f"CREATE VIEW search_contacts AS SELECT id, {rowid} AS rowid,"
+        f" 'contact' AS kind, {name} AS name, {body} AS body FROM contacts c"
+    )
+
+
+MIGRATIONS = [
+    m001_initial,
+    m002_keep_in_touch,
+    m003_contact_summary,
+    m004_search,
+    m005_history,
+    m006_search_digits_once,
+]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -130,7 +130,7 @@ def import_(
     HubSpot and LinkedIn column names are recognised; --map for others) and vCards.
     A company column creates or reuses the account.
     """
-    from crmcli import config, importers
+    from crmcli import config, importers, workers
     from crmcli.store import history, imports
 
     fmt = fmt or importers.FORMATS.get(Path(file).suffix.lower())
@@ -148,10 +148,12 @@ def import_(
     settings = config.load()
     if sys.stderr.isatty():
         items = _progress(items, max(text.count("\n"), 1))
-    with o.session(ctx, write=True) as conn:
-        report = imports.import_records(
-            conn, imports.checked(items, settings), on_conflict=on_conflict, dry_run=dry_run
-        )
+    # A big file is checked in a second process, started before the database is open.
+    with (
+        workers.checking(items, settings, len(text)) as checked,
+        o.session(ctx, write=True) as conn,
+    ):
+        report = imports.import_records(conn, checked, on_conflict=on_conflict, dry_run=dry_run)
         history.describe(conn, report.summary())
     prefix = "dry run, nothing written: would have " if dry_run else ""
     print(prefix + report.summary(), file=sys.stderr)

@@ -31,7 +31,7 @@ TABLES = ("accounts", "contacts", "contact_emails", "contact_phones")
 # trigger that is none of these must be taught to flush() before it is lifted.
 TRIGGER_JOBS = ("search_", "summary_", "history_")
 _SEARCHED = ("accounts", "contacts")
-DEFAULT_SIZE = 20_000  # rows a batch holds before it is written
+DEFAULT_SIZE = 5_000  # rows a batch holds before it is written (larger gains nothing)
 
 
 class UnknownTrigger(RuntimeError):

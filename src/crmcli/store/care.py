@@ -46,14 +46,34 @@ def check(conn: sqlite3.Connection) -> list[str]:
         ).fetchone()[0]
         if missing or stale:
             problems.append(f"search index: {missing} {table} missing, {stale} stale")
-    stale_summaries = conn.execute(
-        "SELECT count(*) FROM contacts c WHERE coalesce(c.email, '') IS NOT coalesce("
-        "(SELECT value FROM contact_emails WHERE contact_id = c.id ORDER BY position LIMIT 1),"
-        " '')"
-    ).fetchone()[0]
-    if stale_summaries:
-        problems.append(f"contacts: {stale_summaries} primary e-mail(s) out of step")
+        outdated = conn.execute(
+            f"SELECT count(*) FROM search_{table} v JOIN search s ON s.rowid = v.rowid"
+            " WHERE s.name IS NOT v.name OR s.body IS NOT v.body"
+        ).fetchone()[0]
+        if outdated:
+            problems.append(f"search index: {outdated} {table} out of date")
+    stale = conn.execute(f"SELECT count(*) FROM contacts c WHERE {_STALE}").fetchone()[0]
+    if stale:
+        problems.append(f"contacts: {stale} with summary columns out of step")
     return problems
+
+
+# A contact's summary columns (kept by triggers, or written by an import) against
+# what its addresses and account say.
+def _listed(table: str) -> str:
+    rows = f"SELECT label, value FROM {table} WHERE contact_id = c.id ORDER BY position"
+    return f"(SELECT group_concat(coalesce(label || ':', '') || value, ';') FROM ({rows}))"
+
+
+def _first(table: str) -> str:
+    return f"(SELECT value FROM {table} WHERE contact_id = c.id ORDER BY position LIMIT 1)"
+
+
+_STALE = (
+    f"c.email IS NOT {_first('contact_emails')} OR c.emails IS NOT {_listed('contact_emails')}"
+    f" OR c.phone IS NOT {_first('contact_phones')} OR c.phones IS NOT {_listed('contact_phones')}"
+    " OR c.account IS NOT (SELECT name FROM accounts WHERE id = c.account_id)"
+)
 
 
 def backup(conn: sqlite3.Connection, target: Path) -> int:
