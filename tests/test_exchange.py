@@ -356,3 +356,25 @@ def test_a_file_that_cannot_be_read_on_is_refused_whole(crm, tmp_path):
     result = crm.fails(1, "import", str(path))
     assert "line 2002" in result.stderr and "field larger than field limit" in result.stderr
     assert crm.json("list") == []
+
+
+@pytest.mark.usefixtures("checked_where")
+def test_repeated_addresses_across_batches_are_conflicts(crm, tmp_path):
+    """Rows are written in batches and their addresses looked up a chunk at a time:
+    a repeat just before or after a batch is written is caught all the same."""
+    rows, repeats = [], 0
+    for i in range(12_000):
+        email = f"p{i - 3}@x.example" if i % 997 == 0 and i else f"p{i}@x.example"
+        repeats += email != f"p{i}@x.example"
+        rows.append(f"P {i},{email},Company {i % 700}")
+    path = tmp_path / "repeats.csv"
+    path.write_text("Name,Email,Company\n" + "\n".join(rows) + "\n")
+    refused = crm.fails(1, "import", str(path))
+    assert f"{repeats} problem(s)" in refused.stderr and "line 999: conflicts with contact" in (
+        refused.stderr
+    )
+    skipped = crm.ok("import", str(path), "--on-conflict", "skip")
+    assert f"imported 700 accounts, {12_000 - repeats:,} contacts, skipped {repeats}" in (
+        skipped.stderr
+    )
+    assert crm.ok("db", "check").stderr == "database ok\n"

@@ -23,7 +23,6 @@ import json
 import sqlite3
 from collections import defaultdict
 
-from crmcli import models
 from crmcli.store import common, contacts
 
 TABLES = ("accounts", "contacts", "contact_emails", "contact_phones")
@@ -75,19 +74,21 @@ class Batch:
         self._flush_when_full()
         return account_id
 
-    def add_contact(self, row: dict, emails: list, phones: list, account: str | None) -> int:
-        """A contact with its (label, value) e-mails and phones; `account` is the name of
-        its account.  `row` gains the summary columns the triggers would have filled."""
+    def add_contact(
+        self, row: dict, emails: list, phones: list, account: str | None, keys: list
+    ) -> int:
+        """A contact with its (label, value) e-mails and phones, the addresses' folded
+        `keys` and `account`, the name of its account.  `row` gains the summary
+        columns the triggers would have filled."""
         row["email"] = emails[0][1] if emails else None
         row["emails"] = contacts.flat(emails)
         row["phone"] = phones[0][1] if phones else None
         row["phones"] = contacts.flat(phones)
         row["account"] = account
         contact_id = self._add("contacts", row)
-        keys, addresses = self.keys["contacts"], self.addresses["contact_emails"]
-        for position, (label, address) in enumerate(emails):
-            key = models.fold(address)
-            keys.add(key)
+        self.keys["contacts"].update(keys)
+        addresses = self.addresses["contact_emails"]
+        for position, ((label, address), key) in enumerate(zip(emails, keys, strict=True)):
             addresses.append((contact_id, position, address, key, label))
         numbers = self.addresses["contact_phones"]
         for position, (label, number) in enumerate(phones):

@@ -15,6 +15,7 @@ rejects the whole import and lists them, `skip` keeps the stored record,
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -31,6 +32,7 @@ from crmcli.store import accounts, activities, bulk, common, contacts, deals, re
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
 _SHOWN = 20  # problems listed before the rest are counted
+_CHUNK = 500  # records whose e-mails are looked up together
 _CONTACT_VALUES = [key for key in contacts.EDITABLE
                    if key not in ("name", "first_name", "last_name")]  # fmt: skip
 _ONE = {"accounts": "account", "contacts": "contact", "deals": "deal",
@@ -67,6 +69,7 @@ class Checked(NamedTuple):
     parent: str | None = None  # an account's parent by name
     emails: list | tuple = ()  # (label, address)
     phones: list | tuple = ()  # (label, number)
+    email_keys: list | tuple = ()  # the addresses folded, as the unique index compares them
 
 
 def check(kind: str, data: dict, config: Config) -> Checked:
@@ -101,13 +104,15 @@ def _check_contacts(data: dict, config: Config) -> Checked:
     row = _names(data)
     row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
     row.update(_common(data))
+    emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
     return Checked(
         row,
         _id(data.get("id")),
         _ids(data, "account_id"),
         _company(data),
-        emails=contacts.parse_emails(_labelled(data.get("emails") or data.get("email"))),
+        emails=emails,
         phones=contacts.parse_phones(_labelled(data.get("phones") or data.get("phone"))),
+        email_keys=[models.fold(address) for _, address in emails],
     )
 
 
@@ -184,19 +189,35 @@ class _Importer:
 
     # -- the driver ---------------------------------------------------------------
     def run(self, items: Iterable[tuple[str, str, Checked | str]]) -> Report:
-        for where, kind, item in items:
-            if isinstance(item, str):
-                self._problem(where, item)
-                continue
-            try:
-                getattr(self, f"_{kind}")(item)
-            except CrmError as exc:
-                self._problem(where, exc.message)
-            except sqlite3.IntegrityError as exc:  # e.g. renamed onto another's name
-                self._problem(where, f"clashes with a stored record ({exc})")
+        for chunk in _chunks(items, _CHUNK):
+            self._look_up_emails(chunk)
+            for where, kind, item in chunk:
+                if isinstance(item, str):
+                    self._problem(where, item)
+                    continue
+                try:
+                    getattr(self, f"_{kind}")(item)
+                except CrmError as exc:
+                    self._problem(where, exc.message)
+                except sqlite3.IntegrityError as exc:  # e.g. renamed onto another's name
+                    self._problem(where, f"clashes with a stored record ({exc})")
         self.batch.flush()
         self._link_parents()
         return self.report
+
+    def _look_up_emails(self, chunk: list[tuple]) -> None:
+        """Which of the chunk's e-mails are stored, in one query rather than one a
+        contact: a contact none of whose addresses are among them, nor among those
+        added since (`fresh`), can conflict with no stored contact."""
+        keys = [key for _, kind, item in chunk if kind == "contacts" and not isinstance(item, str)
+                for key in item.email_keys]  # fmt: skip
+        found = self.conn.execute(
+            "SELECT value_key FROM contact_emails"
+            " WHERE value_key IN (SELECT value FROM json_each(?))",
+            (json.dumps(keys),),
+        )
+        self.stored_emails = {row[0] for row in found}
+        self.fresh_emails: set[str] = set()
 
     def _problem(self, where: str, message: str) -> None:
         self.report.problems.append(f"{where}: {message}")
@@ -220,13 +241,15 @@ class _Importer:
             if item.file_id is not None:
                 row["id"] = item.file_id
             name = self._account_name(account)
-            new_id = self.batch.add_contact(row, item.emails, item.phones, name)
+            new_id = self.batch.add_contact(row, item.emails, item.phones, name, item.email_keys)
+            self.fresh_emails.update(item.email_keys)
             self._created("contacts", item, new_id)
             return
         contact_id = self._write("contacts", item, row, existing)
         if self.on_conflict == "update":
             contacts.check_emails_free(self.conn, item.emails, contact_id)
             contacts.add_emails(self.conn, contact_id, item.emails)
+            self.fresh_emails.update(item.email_keys)
             contacts.add_phones(self.conn, contact_id, item.phones)
 
     def _deals(self, item: Checked) -> None:
@@ -268,7 +291,12 @@ class _Importer:
         return None
 
     def _existing_contact(self, item: Checked) -> int | None:
-        keys = [models.fold(address) for _, address in item.emails]
+        keys = item.email_keys
+        pending = self.batch.keys["contacts"]
+        if item.file_id is None and not any(
+            key in self.stored_emails or key in self.fresh_emails or key in pending for key in keys
+        ):
+            return None  # see _look_up_emails
         found = self._existing("contacts", item, keys)
         for key in keys:
             if found is not None:
@@ -459,6 +487,12 @@ def _id(value: object) -> int | None:
     if number < 1:
         raise InvalidValue(f"an id is 1 or more (got {number})")
     return number
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def _ids(data: dict, *keys: str) -> dict[str, int]:
