@@ -40,8 +40,8 @@ def test_eight_processes_adding_one_email_make_one_row(run, installed_crm):
                          stderr=subprocess.PIPE, text=True)
         for i in range(8)
     ]  # fmt: skip
-    codes = sorted(proc.wait(timeout=60) for proc in procs)
-    assert codes == [0] + [1] * 7
+    results = sorted((proc.wait(timeout=60), proc.stderr.read()) for proc in procs)
+    assert [code for code, _ in results] == [0] + [1] * 7, results
     assert len(json.loads(run("list", "--json").stdout)) == 1
 
 

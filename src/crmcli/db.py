@@ -266,11 +266,29 @@ def _prepare(conn: sqlite3.Connection, path: Path, *, write: bool) -> bool:
     return True
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new file to WAL (persistent; cannot change inside a transaction).
+
+    Two processes switching the same new file at once can deadlock on its locks;
+    SQLite then fails one at once, without waiting, so it waits and tries again.
+    """
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (_BUSY, _LOCKED)
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01 * (1 + os.getpid() % 5))  # apart, so they do not meet again
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     """Bring the schema up to date in one transaction; safe if two processes race."""
     from crmcli.migrations import MIGRATIONS, SCHEMA_VERSION
 
-    conn.execute("PRAGMA journal_mode = WAL")  # persistent; cannot change inside a transaction
+    _use_wal(conn)
     _begin_immediate(conn)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
