@@ -76,12 +76,22 @@ def crm() -> Crm:
     return Crm()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def installed_crm() -> str:
-    """The console script of the environment running the tests."""
+    """The console script of the environment running the tests.
+
+    The suite starts it ~450 times. crmcli is compiled once first: an editable
+    install under PYTHONDONTWRITEBYTECODE (set on this machine) would otherwise
+    compile it from source in every process.
+    """
+    import compileall
+
+    import crmcli
+
     path = Path(sys.executable).parent / "crm"
     if not path.exists():
         pytest.fail(f"the crm command is not installed next to {sys.executable}")
+    compileall.compile_dir(Path(crmcli.__file__).parent, quiet=1)
     return str(path)
 
 
