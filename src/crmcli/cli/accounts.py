@@ -125,10 +125,7 @@ def new(
         account = store.add_account(
             conn, values, parent=parent, tags=tag, fields=models.assignments(set_)
         )
-    if quiet:
-        render.new_id(account["id"])
-    else:
-        render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
+    o.created(account, quiet, fmt, as_json, models.ACCOUNT_FIELDS)
 
 
 @app.command("list")

@@ -83,10 +83,7 @@ def _log(ctx, text, kind, subject, contact, account, deal, at, tag, set_, quiet,
             tags=tag,
             fields=models.assignments(set_),
         )
-    if quiet:
-        render.new_id(activity["id"])
-    else:
-        render.record(activity, o.output(fmt, as_json), fields=models.ACTIVITY_FIELDS)
+    o.created(activity, quiet, fmt, as_json, models.ACTIVITY_FIELDS)
 
 
 @log_app.command("log")

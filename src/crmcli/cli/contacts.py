@@ -114,10 +114,7 @@ def add(
             tags=tag,
             fields=models.assignments(set_),
         )
-    if quiet:
-        render.new_id(contact["id"])
-    else:
-        render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
+    o.created(contact, quiet, fmt, as_json, models.CONTACT_FIELDS)
 
 
 @app.command("list")

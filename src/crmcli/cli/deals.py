@@ -93,10 +93,7 @@ def new(
             tags=tag,
             fields=models.assignments(set_),
         )
-    if quiet:
-        render.new_id(deal["id"])
-    else:
-        render.record(deal, o.output(fmt, as_json), fields=models.DEAL_FIELDS)
+    o.created(deal, quiet, fmt, as_json, models.DEAL_FIELDS)
 
 
 @app.command("list")

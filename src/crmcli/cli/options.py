@@ -196,6 +196,16 @@ def deleted(noun: str, record: dict, fmt: Format, as_json: bool, fields, note: s
         render.record(record, output(fmt, as_json), fields=fields)
 
 
+def created(record: dict, quiet: bool, fmt: Format, as_json: bool, fields) -> None:
+    """What a create command prints: the new id alone with -q, else the record."""
+    from crmcli import render
+
+    if quiet:
+        render.new_id(record["id"])
+    else:
+        render.record(record, output(fmt, as_json), fields=fields)
+
+
 def describe(noun: str, record: dict) -> str:
     """`account 'Acme' (id 3)`, safe to print."""
     from crmcli import render

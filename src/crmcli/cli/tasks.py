@@ -51,10 +51,7 @@ def add(
             tags=tag,
             fields=models.assignments(set_),
         )
-    if quiet:
-        render.new_id(task["id"])
-    else:
-        render.record(task, o.output(fmt, as_json), fields=models.TASK_FIELDS)
+    o.created(task, quiet, fmt, as_json, models.TASK_FIELDS)
 
 
 @app.command("list")
