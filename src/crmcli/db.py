@@ -131,19 +131,26 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
     SQLite's own busy wait sleeps in C, where Ctrl-C cannot reach Python; waiting
     in short slices keeps the command interruptible while it queues.
     """
-    deadline = time.monotonic() + lock_timeout()
     conn.execute(f"PRAGMA busy_timeout = {_SLICE_MS}")
     try:
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                busy = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (_BUSY, _LOCKED)
-                if not busy or time.monotonic() >= deadline:
-                    raise
+        _while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout() * 1000)}")
+
+
+def _while_busy(attempt, pause: float = 0.0) -> None:
+    """Run `attempt` again (after `pause` seconds) while the database is busy or
+    locked, until lock_timeout() has passed."""
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        try:
+            attempt()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (_BUSY, _LOCKED)
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
 
 
 def _open(path: Path, *, write: bool) -> sqlite3.Connection:
@@ -270,18 +277,11 @@ def _use_wal(conn: sqlite3.Connection) -> None:
     """Switch a new file to WAL (persistent; cannot change inside a transaction).
 
     Two processes switching the same new file at once can deadlock on its locks;
-    SQLite then fails one at once, without waiting, so it waits and tries again.
+    SQLite then fails one at once, without waiting, so it waits and tries again
+    (processes apart by their pids, so they do not meet again).
     """
-    deadline = time.monotonic() + lock_timeout()
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            busy = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (_BUSY, _LOCKED)
-            if not busy or time.monotonic() >= deadline:
-                raise
-            time.sleep(0.01 * (1 + os.getpid() % 5))  # apart, so they do not meet again
+    pause = 0.01 * (1 + os.getpid() % 5)
+    _while_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"), pause)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
