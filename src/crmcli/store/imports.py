@@ -1,5 +1,9 @@
 """Records in: validate every one, then write all of them or none.
 
+`check` validates a record without the database (so a second process can do it,
+see crmcli.workers); the importer then looks it up, settles conflicts and writes
+it, new accounts and contacts in batches (store.bulk).
+
 Each item is (where, kind, data): `where` names it in messages (`line 12`),
 `kind` is accounts/contacts/deals/activities/tasks and `data` maps SPEC's field
 names to values, from our JSON export or from a CSV row already mapped to those
