@@ -1,5 +1,6 @@
 """crm export and crm import: round trips, real-world files, all-or-nothing."""
 
+import io
 import json
 import os
 import signal
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def export(crm, *args) -> str:
@@ -378,3 +381,11 @@ def test_repeated_addresses_across_batches_are_conflicts(crm, tmp_path):
         skipped.stderr
     )
     assert crm.ok("db", "check").stderr == "database ok\n"
+
+
+@settings(derandomize=True, max_examples=200)
+@given(st.text(alphabet='a,"\r\n\u2028é', max_size=40))
+def test_csv_lines_split_where_stringio_splits_them(text):
+    from crmcli.importers import _lines
+
+    assert list(_lines(text)) == list(io.StringIO(text, newline=""))
