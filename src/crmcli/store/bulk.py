@@ -5,9 +5,9 @@ per table it touches: its search entry, its summary columns (`email`,
 `phones`...) and its history image.  A Batch gathers new rows instead, and
 `flush()` writes them with one `executemany` per table while the triggers on
 those tables are lifted, then does the triggers' work once for the whole batch:
-search entries from the same `search_*` views the triggers read (accounts'
-at `finish()`), history rows (an insert's image is NULL), and summary columns
-filled in as the rows are made.  The lifting is DDL inside the caller's transaction, so a failure, a
+search entries from the same `search_*` views the triggers read, history rows
+(an insert's image is NULL), and summary columns filled in as the rows are
+made.  The lifting is DDL inside the caller's transaction, so a failure, a
 Ctrl-C or a kill takes it back together with the rows; other connections
 never see the triggers missing (WAL readers keep their snapshot).
 
@@ -29,6 +29,7 @@ TABLES = ("accounts", "contacts", "contact_emails", "contact_phones")
 # The triggers on TABLES whose work flush() does itself, by name prefix: a
 # trigger that is none of these must be taught to flush() before it is lifted.
 TRIGGER_JOBS = ("search_", "summary_", "history_")
+_SEARCHED = ("accounts", "contacts")
 DEFAULT_SIZE = 5_000  # rows a batch holds before it is written (larger gains nothing)
 
 
@@ -45,7 +46,6 @@ class Batch:
         # Keys that make rows conflict (account names, e-mails), folded, still unwritten.
         self.keys: dict[str, set[str]] = {"accounts": set(), "contacts": set()}
         self._next: dict[str, int] = {}
-        self.unsearched: list[int] = []  # accounts written without a search entry yet
 
     def __len__(self) -> int:
         return len(self.rows["accounts"]) + len(self.rows["contacts"])
@@ -126,18 +126,6 @@ class Batch:
             for rows in pending.values():
                 rows.clear()
 
-    def finish(self) -> None:
-        """Write what waits, then the search entries of every account written.
-
-        Those are held back to the end: an account's entry (a smaller rowid)
-        between contacts' makes the search index start a new segment each batch,
-        7% of a big import's time.  An account the import has since updated got its
-        entry from the trigger then.
-        """
-        self.flush()
-        _search(self.conn, "accounts", self.unsearched, missing_only=True)
-        self.unsearched.clear()
-
     def _write(self) -> None:
         conn = self.conn
         operation = conn.execute("SELECT id FROM current_operation").fetchone()[0]
@@ -158,10 +146,13 @@ class Batch:
             "INSERT INTO contact_phones (contact_id, position, value, label) VALUES (?, ?, ?, ?)",
             self.addresses["contact_phones"],
         )
-        self.unsearched.extend(row["id"] for row in self.rows["accounts"])
-        _search(conn, "contacts", [row["id"] for row in self.rows["contacts"]])
-        for table in self.rows:
+        for table in _SEARCHED:
             ids = json.dumps([row["id"] for row in self.rows[table]])
+            conn.execute(
+                "INSERT INTO search (rowid, kind, name, body) SELECT rowid, kind, name, body"
+                f" FROM search_{table} WHERE id IN (SELECT value FROM json_each(?))",
+                (ids,),
+            )
             if operation is not None:
                 conn.execute(
                     "INSERT INTO changes (operation_id, tbl, row_id, before)"
@@ -175,17 +166,6 @@ class Batch:
                     f" SELECT ?, '{table}', id, NULL FROM {table} WHERE id > ?",
                     (operation, last),
                 )
-
-
-def _search(conn: sqlite3.Connection, table: str, ids: list[int], missing_only=False) -> None:
-    """Add the search entries of these rows, from the view the triggers read."""
-    missing = " AND NOT EXISTS (SELECT 1 FROM search s WHERE s.rowid = v.rowid)"
-    conn.execute(
-        "INSERT INTO search (rowid, kind, name, body) SELECT rowid, kind, name, body"
-        f" FROM search_{table} v WHERE id IN (SELECT value FROM json_each(?))"
-        + (missing if missing_only else ""),
-        (json.dumps(ids),),
-    )
 
 
 def _lift(conn: sqlite3.Connection) -> list[str]:

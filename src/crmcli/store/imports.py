@@ -206,7 +206,7 @@ class _Importer:
                     self._problem(where, exc.message)
                 except sqlite3.IntegrityError as exc:  # e.g. renamed onto another's name
                     self._problem(where, f"clashes with a stored record ({exc})")
-        self.batch.finish()
+        self.batch.flush()
         self._link_parents()
         return self.report
 
