@@ -389,3 +389,13 @@ def test_csv_lines_split_where_stringio_splits_them(text):
     from crmcli.importers import _lines
 
     assert list(_lines(text)) == list(io.StringIO(text, newline=""))
+
+
+@pytest.mark.usefixtures("checked_where")
+def test_an_account_updated_by_its_own_import_is_searchable_once(crm):
+    accounts = [{"name": "Acme", "city": "Austin"}, {"name": "ACME", "city": "Lyon"}]
+    crm.ok("import", "-", "-f", "json", "--kind", "accounts", "--on-conflict", "update",
+           input=json.dumps(accounts))  # fmt: skip
+    assert [hit["name"] for hit in crm.json("search", "lyon")] == ["ACME"]
+    assert crm.json("search", "austin") == []
+    assert crm.ok("db", "check").stderr == "database ok\n"
