@@ -1,12 +1,15 @@
 """crm search: FTS5 kept in step by triggers, and immune to query syntax."""
 
 import sqlite3
+import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crmcli.config import Config
-from crmcli.errors import InvalidValue
-from crmcli.store import accounts, activities, contacts, deals, search
+from crmcli.errors import CrmError, InvalidValue
+from crmcli.store import accounts, activities, bulk, contacts, deals, imports, search
 
 
 @pytest.fixture
@@ -165,3 +168,60 @@ def test_index_follows_imports(crm, tmp_path):
     path.write_text("name,email\nMiles B. Dyson,miles@cyberdyne.example\n")
     crm.ok("import", str(path), "--on-conflict", "update")
     assert crm.json("search", "miles")[0]["name"] == "Miles B. Dyson"
+
+
+# Text as imports meet it: markup, control and combining characters, every plane.
+_PIECES = st.one_of(
+    st.sampled_from(["[bold]", "\x1b[31m", "\u202e", "\x00", " ", "  ", "-", "+1 (555)", "é", "😀"]),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=8),
+)
+_TEXT = st.lists(_PIECES, max_size=3).map("".join)
+_PHONE = st.builds(
+    "{}{}{}".format,
+    st.text(alphabet="0123456789 -().+/", max_size=16),
+    st.sampled_from("0123456789"),
+    st.sampled_from(["", " x12", "ext.7"]),
+)
+_COLUMNS = ("title", "department", "street", "city", "region", "postal_code", "country",
+            "description", "industry", "website", "phone")  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    values=st.dictionaries(st.sampled_from(_COLUMNS), st.one_of(_TEXT, _PHONE)),
+    labels=st.lists(st.one_of(st.none(), st.sampled_from(["work", "home", "x y"])), max_size=3),
+    phones=st.lists(_PHONE, max_size=3),
+    tags=st.lists(_TEXT.filter(str.strip), max_size=2),
+    fields=st.dictionaries(st.sampled_from(["a", "b_c"]), _TEXT, max_size=2),
+)
+def test_bulk_writes_index_the_text_the_views_give(conn, values, labels, phones, tags, fields):
+    """store.search works out in Python what the search_* views give (bulk
+    imports write that): the same text, whatever the record holds."""
+    data = {**values, "name": "Ana Lima", "tags": tags, "fields": fields,
+            "emails": [{"value": f"{uuid.uuid4().hex}@x.example", "label": label}
+                       for label in labels],
+            "phones": [{"value": number} for number in phones]}  # fmt: skip
+    batch = bulk.Batch(conn)
+    written = []
+    for kind in ("accounts", "contacts"):
+        try:
+            item = imports.check(kind, {**data, "name": f"{uuid.uuid4().hex} {data['name']}"},
+                                 Config())  # fmt: skip
+        except CrmError:
+            continue  # a value the import refuses: nothing is written
+        if kind == "accounts":
+            written.append(("accounts", batch.add_account(dict(item.row))))
+        else:
+            row = dict(item.row)
+            new_id = batch.add_contact(row, item.emails, item.phones, None, item.email_keys,
+                                       item.text)  # fmt: skip
+            written.append(("contacts", new_id))
+    batch.flush()
+    for table, row_id in written:
+        stored, view = conn.execute(
+            f"SELECT s.body, v.body FROM search s JOIN search_{table} v ON v.rowid = s.rowid"
+            " WHERE v.id = ?",
+            (row_id,),
+        ).fetchone()
+        assert stored == view

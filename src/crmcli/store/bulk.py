@@ -5,9 +5,10 @@ per table it touches: its search entry, its summary columns (`email`,
 `phones`...) and its history image.  A Batch gathers new rows instead, and
 `flush()` writes them with one `executemany` per table while the triggers on
 those tables are lifted, then does the triggers' work once for the whole batch:
-search entries from the same `search_*` views the triggers read, history rows
-(an insert's image is NULL), and summary columns filled in as the rows are
-made.  The lifting is DDL inside the caller's transaction, so a failure, a
+search entries with the text the triggers' `search_*` views would give
+(store.search works it out in Python, a contact's in the checking process),
+history rows (an insert's image is NULL), and summary columns filled in as the
+rows are made.  The lifting is DDL inside the caller's transaction, so a failure, a
 Ctrl-C or a kill takes it back together with the rows; other connections
 never see the triggers missing (WAL readers keep their snapshot).
 
@@ -23,13 +24,12 @@ import json
 import sqlite3
 from collections import defaultdict
 
-from crmcli.store import common, contacts
+from crmcli.store import common, contacts, search
 
 TABLES = ("accounts", "contacts", "contact_emails", "contact_phones")
 # The triggers on TABLES whose work flush() does itself, by name prefix: a
 # trigger that is none of these must be taught to flush() before it is lifted.
 TRIGGER_JOBS = ("search_", "summary_", "history_")
-_SEARCHED = ("accounts", "contacts")
 DEFAULT_SIZE = 5_000  # rows a batch holds before it is written (larger gains nothing)
 
 
@@ -42,6 +42,7 @@ class Batch:
         self.conn, self.size = conn, size
         self.rows: dict[str, list[dict]] = {"accounts": [], "contacts": []}
         self.addresses: dict[str, list[tuple]] = {"contact_emails": [], "contact_phones": []}
+        self.entries: list[tuple] = []  # search rows: (rowid, kind, name, body)
         self.ids: dict[str, set[int]] = {"accounts": set(), "contacts": set()}
         # Keys that make rows conflict (account names, e-mails), folded, still unwritten.
         self.keys: dict[str, set[str]] = {"accounts": set(), "contacts": set()}
@@ -70,22 +71,25 @@ class Batch:
 
     def add_account(self, row: dict) -> int:
         account_id = self._add("accounts", row)
+        self.entries.append((account_id * 4, "account", row["name"], search.account_text(row)))
         self.keys["accounts"].add(row["name_key"])
         self._flush_when_full()
         return account_id
 
     def add_contact(
-        self, row: dict, emails: list, phones: list, account: str | None, keys: list
+        self, row: dict, emails: list, phones: list, account: str | None, keys: list, text: str
     ) -> int:
         """A contact with its (label, value) e-mails and phones, the addresses' folded
-        `keys` and `account`, the name of its account.  `row` gains the summary
-        columns the triggers would have filled."""
+        `keys`, `account`, the name of its account, and `text`, its search body
+        (search.contact_text).  `row` gains the summary columns the triggers would
+        have filled."""
         row["email"] = emails[0][1] if emails else None
         row["emails"] = contacts.flat(emails)
         row["phone"] = phones[0][1] if phones else None
         row["phones"] = contacts.flat(phones)
         row["account"] = account
         contact_id = self._add("contacts", row)
+        self.entries.append((contact_id * 4 + 1, "contact", row["name"], text))
         self.keys["contacts"].update(keys)
         addresses = self.addresses["contact_emails"]
         for position, ((label, address), key) in enumerate(zip(emails, keys, strict=True)):
@@ -125,6 +129,7 @@ class Batch:
         for pending in (self.rows, self.addresses, self.ids, self.keys):
             for rows in pending.values():
                 rows.clear()
+        self.entries.clear()
 
     def _write(self) -> None:
         conn = self.conn
@@ -146,26 +151,23 @@ class Batch:
             "INSERT INTO contact_phones (contact_id, position, value, label) VALUES (?, ?, ?, ?)",
             self.addresses["contact_phones"],
         )
-        for table in _SEARCHED:
-            ids = json.dumps([row["id"] for row in self.rows[table]])
+        conn.executemany(
+            "INSERT INTO search (rowid, kind, name, body) VALUES (?, ?, ?, ?)", self.entries
+        )
+        if operation is None:  # not a crm command: nothing is logged
+            return
+        for table, rows in self.rows.items():
             conn.execute(
-                "INSERT INTO search (rowid, kind, name, body) SELECT rowid, kind, name, body"
-                f" FROM search_{table} WHERE id IN (SELECT value FROM json_each(?))",
-                (ids,),
+                "INSERT INTO changes (operation_id, tbl, row_id, before)"
+                f" SELECT ?, '{table}', value, NULL FROM json_each(?)",
+                (operation, json.dumps([row["id"] for row in rows])),
             )
-            if operation is not None:
-                conn.execute(
-                    "INSERT INTO changes (operation_id, tbl, row_id, before)"
-                    f" SELECT ?, '{table}', value, NULL FROM json_each(?)",
-                    (operation, ids),
-                )
         for table, last in before.items():
-            if operation is not None:
-                conn.execute(
-                    "INSERT INTO changes (operation_id, tbl, row_id, before)"
-                    f" SELECT ?, '{table}', id, NULL FROM {table} WHERE id > ?",
-                    (operation, last),
-                )
+            conn.execute(
+                "INSERT INTO changes (operation_id, tbl, row_id, before)"
+                f" SELECT ?, '{table}', id, NULL FROM {table} WHERE id > ?",
+                (operation, last),
+            )
 
 
 def _lift(conn: sqlite3.Connection) -> list[str]:

@@ -31,7 +31,7 @@ from typing import NamedTuple
 from crmcli import models, when
 from crmcli.config import Config
 from crmcli.errors import CrmError, InvalidValue, Refused
-from crmcli.store import accounts, activities, bulk, common, contacts, deals, refs
+from crmcli.store import accounts, activities, bulk, common, contacts, deals, refs, search
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
@@ -75,6 +75,7 @@ class Checked(NamedTuple):
     emails: list | tuple = ()  # (label, address)
     phones: list | tuple = ()  # (label, number)
     email_keys: list | tuple = ()  # the addresses folded, as the unique index compares them
+    text: str | None = None  # a contact's search body, should it be written as new
 
 
 def check(kind: str, data: dict, config: Config) -> Checked:
@@ -110,14 +111,16 @@ def _check_contacts(data: dict, config: Config) -> Checked:
     row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
     row.update(_common(data))
     emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
+    phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
     return Checked(
         row,
         _id(data.get("id")),
         _ids(data, "account_id"),
         _company(data),
         emails=emails,
-        phones=contacts.parse_phones(_labelled(data.get("phones") or data.get("phone"))),
+        phones=phones,
         email_keys=[models.fold(address) for _, address in emails],
+        text=search.contact_text(row, emails, phones),
     )
 
 
@@ -246,7 +249,9 @@ class _Importer:
             if item.file_id is not None:
                 row["id"] = item.file_id
             name = self._account_name(account)
-            new_id = self.batch.add_contact(row, item.emails, item.phones, name, item.email_keys)
+            new_id = self.batch.add_contact(
+                row, item.emails, item.phones, name, item.email_keys, item.text
+            )
             self.fresh_emails.update(item.email_keys)
             self._created("contacts", item, new_id)
             return
