@@ -172,7 +172,7 @@ def test_index_follows_imports(crm, tmp_path):
 
 # Text as imports meet it: markup, control and combining characters, every plane.
 _PIECES = st.one_of(
-    st.sampled_from(["[bold]", "\x1b[31m", "\u202e", "\x00", " ", "  ", "-", "+1 (555)", "é", "😀"]),
+    st.sampled_from(["[bold]", "\x1b[31m", "\u202e", "\x00", " ", "  ", "-", "+1 (5)", "é", "😀"]),
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=8),
 )
 _TEXT = st.lists(_PIECES, max_size=3).map("".join)
