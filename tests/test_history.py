@@ -1,5 +1,6 @@
 """crm history and crm undo."""
 
+import json
 import sqlite3
 
 
@@ -91,3 +92,41 @@ def test_writes_by_other_programs_are_not_logged(crm, db_path):
     other.execute("UPDATE accounts SET city = 'Elsewhere'")
     other.commit()
     assert len(crm.json("history")) == 1
+
+
+def test_an_import_is_logged_as_runs_of_new_rows(crm, db_path):
+    """Bulk imports log their new rows as runs of ids; undo takes back exactly
+    those, and the undo can be undone."""
+    crm.ok("contact", "add", "Kept Here", "--email", "kept@x.example")
+    people = [{"id": i, "name": f"P {i}", "emails": [{"value": f"p{i}@x.example"}],
+               "phones": [{"value": f"+1 555 {i}"}]} for i in (5, 6, 7, 20, 21)]  # fmt: skip
+    crm.ok("import", "-", "-f", "json", "--kind", "contacts", input=json.dumps(people))
+    runs = sqlite3.connect(db_path).execute(
+        "SELECT tbl, row_id, last_id FROM changes WHERE operation_id = 2 ORDER BY id"
+    ).fetchall()
+    assert ("contacts", 5, 7) in runs and ("contacts", 20, 21) in runs
+    assert ("contact_emails", 2, 6) in runs and ("contact_phones", 1, 5) in runs
+    assert crm.json("history")[0]["changes"] == 15  # rows, however logged
+    crm.ok("undo")
+    assert [c["name"] for c in crm.json("contact", "list")] == ["Kept Here"]
+    crm.ok("undo")  # the undo
+    assert len(crm.json("contact", "list")) == 6 and crm.json("search", "p21")
+    assert "database ok" in crm.ok("db", "check").stderr
+
+
+def test_undo_sees_later_changes_inside_and_over_runs(crm, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("name,email\nA One,a@x.example\nB Two,b@x.example\nC Three,c@x.example\n")
+    crm.ok("import", str(path))  # 1: contacts 1-3, e-mails 1-3
+    crm.ok("contact", "edit", "B Two", "--title", "CTO")  # 2: a row inside the import's run
+    assert "operation 2 (contact edit" in crm.fails(1, "undo", "1").stderr
+    crm.ok("undo")  # 3
+    # Deleting the newest e-mails frees their ids; a later import's run takes them again.
+    crm.ok("contact", "edit", "C Three", "--remove-email", "c@x.example")  # 4: e-mail 3
+    crm.ok("contact", "edit", "B Two", "--remove-email", "b@x.example")  # 5: e-mail 2
+    path.write_text("name,email\nD Four,d@x.example\nE Five,e@x.example\n")
+    crm.ok("import", str(path))  # 6: e-mails 2-3, a run over e-mail 3
+    assert "operation 6 (import" in crm.fails(1, "undo", "4").stderr
+    crm.ok("undo")  # the second import
+    crm.ok("undo", "4")
+    assert crm.json("contact", "show", "C Three")["email"] == "c@x.example"

@@ -380,6 +380,16 @@ def m006_search_digits_once(conn: sqlite3.Connection) -> None:
     )
 
 
+def m007_change_ranges(conn: sqlite3.Connection) -> None:
+    """One `changes` row may stand for a run of inserted rows: ids row_id to
+    last_id of its table, each an insert (no image before).  Bulk imports log
+    their new rows this way (store.bulk): a row each, a million contacts with
+    their e-mails and phones cost three million rows and a tenth of the import.
+    The small index finds the runs when an undo looks for later changes."""
+    conn.execute("ALTER TABLE changes ADD COLUMN last_id INTEGER")
+    conn.execute("CREATE INDEX changes_runs ON changes(operation_id) WHERE last_id IS NOT NULL")
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -387,5 +397,6 @@ MIGRATIONS = [
     m004_search,
     m005_history,
     m006_search_digits_once,
+    m007_change_ranges,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
