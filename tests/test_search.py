@@ -211,12 +211,9 @@ def test_bulk_writes_index_the_text_the_views_give(conn, values, labels, phones,
         except CrmError:
             continue  # a value the import refuses: nothing is written
         if kind == "accounts":
-            written.append(("accounts", batch.add_account(dict(item.row))))
+            written.append(("accounts", batch.add_account(item.row)))
         else:
-            row = dict(item.row)
-            new_id = batch.add_contact(row, item.emails, item.phones, None, item.email_keys,
-                                       item.text)  # fmt: skip
-            written.append(("contacts", new_id))
+            written.append(("contacts", batch.add_contact(item, None, None, None)))
     batch.flush()
     for table, row_id in written:
         stored, view = conn.execute(

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
+import queue
 import signal
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -27,6 +30,7 @@ from crmcli.store import imports
 ELSEWHERE_FROM = 1_000_000  # characters of input from which checking moves to a child
 _CHUNK = 500  # records a message carries
 _PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged process
+_AHEAD = 40  # chunks checked and waiting for the pipe (~6 MB, four batches)
 
 
 @contextmanager
@@ -84,21 +88,42 @@ def _received(receiver) -> Iterator[tuple]:
 
 
 def _check(sender, items: Iterable, config: Config) -> None:
-    """In the child: check every item, send them on in chunks, then None."""
+    """In the child: check every item, send them on in chunks, then None.
+
+    Chunks are pickled here and written by a thread, through a queue of
+    _AHEAD of them: while the parent writes a batch, the pipe alone holds
+    fewer records than a batch, and the checking would stop.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    outbox: queue.Queue = queue.Queue(maxsize=_AHEAD)
+    writer = threading.Thread(target=_write_out, args=(sender, outbox), daemon=True)
+    writer.start()
     try:
         chunk = []
         for entry in imports.checked(items, config):
             chunk.append(entry)
             if len(chunk) == _CHUNK:
-                sender.send(chunk)
+                outbox.put(_pickled(chunk))
                 chunk = []
-        sender.send(chunk)
-        sender.send(None)
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the parent is gone (killed, or stopped us): nothing to tell
+        outbox.put(_pickled(chunk))
+        outbox.put(_pickled(None))
     except Exception as exc:  # the file itself cannot be read on (a broken CSV quote...)
         try:
-            sender.send(exc)
-        except Exception:  # not picklable, or the parent is gone
-            sender.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            outbox.put(_pickled(exc))
+        except Exception:  # not picklable
+            outbox.put(_pickled(RuntimeError(f"{type(exc).__name__}: {exc}")))
+    outbox.put(None)  # the writer's end
+    writer.join()
+
+
+def _pickled(message) -> bytes:
+    return pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+
+
+def _write_out(sender, outbox: queue.Queue) -> None:
+    """The child's writing thread: each pickled message to the pipe, in order."""
+    while (message := outbox.get()) is not None:
+        try:
+            sender.send_bytes(message)
+        except (BrokenPipeError, ConnectionResetError):
+            os._exit(0)  # the parent is gone (killed, or stopped us): nothing to tell

@@ -25,7 +25,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 
-from crmcli.store import common, contacts, search
+from crmcli.store import common, search
 
 TABLES = ("accounts", "contacts", "contact_emails", "contact_phones")
 # The triggers on TABLES whose work flush() does itself, by name prefix: a
@@ -38,19 +38,28 @@ class UnknownTrigger(RuntimeError):
     """A trigger flush() would lift without doing its work: a programming error."""
 
 
+# Columns the batch gives a row besides those it is handed, in this order.
+_ADDED = {
+    "accounts": ("id",),
+    "contacts": ("id", "account_id", "account", "email", "emails", "phone", "phones"),
+}
+
+
 class Batch:
     def __init__(self, conn: sqlite3.Connection, size: int = DEFAULT_SIZE):
         self.conn, self.size = conn, size
-        self.rows: dict[str, list[dict]] = {"accounts": [], "contacts": []}
+        # (row, the values of _ADDED's columns) for each new account and contact
+        self.rows: dict[str, list[tuple[dict, tuple]]] = {"accounts": [], "contacts": []}
         self.addresses: dict[str, list[tuple]] = {"contact_emails": [], "contact_phones": []}
         self.entries: list[tuple] = []  # search rows: (rowid, kind, name, body)
         self.ids: dict[str, set[int]] = {"accounts": set(), "contacts": set()}
         # Keys that make rows conflict (account names, e-mails), folded, still unwritten.
         self.keys: dict[str, set[str]] = {"accounts": set(), "contacts": set()}
         self._next: dict[str, int] = {}
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self.rows["accounts"]) + len(self.rows["contacts"])
+        return self._count
 
     def holds(self, table: str, row_id: int | None, keys=()) -> bool:
         """Whether a row with this id or one of these keys waits to be written."""
@@ -70,52 +79,53 @@ class Batch:
             )
         return self._next[table]
 
-    def add_account(self, row: dict) -> int:
-        account_id = self._add("accounts", row)
+    def add_account(self, row: dict, row_id: int | None = None) -> int:
+        """An account with these columns, and this id or the next."""
+        account_id = self._add("accounts", row_id, row, ())
         self.entries.append((account_id * 4, "account", row["name"], search.account_text(row)))
         self.keys["accounts"].add(row["name_key"])
         self._flush_when_full()
         return account_id
 
     def add_contact(
-        self, row: dict, emails: list, phones: list, account: str | None, keys: list, text: str
+        self, item, row_id: int | None, account_id: int | None, account: str | None
     ) -> int:
-        """A contact with its (label, value) e-mails and phones, the addresses' folded
-        `keys`, `account`, the name of its account, and `text`, its search body
-        (search.contact_text).  `row` gains the summary columns the triggers would
-        have filled."""
-        row["email"] = emails[0][1] if emails else None
-        row["emails"] = contacts.flat(emails)
-        row["phone"] = phones[0][1] if phones else None
-        row["phones"] = contacts.flat(phones)
-        row["account"] = account
-        contact_id = self._add("contacts", row)
-        self.entries.append((contact_id * 4 + 1, "contact", row["name"], text))
-        self.keys["contacts"].update(keys)
+        """A contact checked as `item` (an imports.Checked: its columns, e-mails,
+        phones, their folded keys, search text and summary columns), with this id
+        or the next, linked to account `account_id` named `account`."""
+        contact_id = self._add("contacts", row_id, item.row, (account_id, account, *item.summary))
+        self.entries.append((contact_id * 4 + 1, "contact", item.row["name"], item.text))
+        self.keys["contacts"].update(item.email_keys)
         addresses = self.addresses["contact_emails"]
-        for position, ((label, address), key) in enumerate(zip(emails, keys, strict=True)):
+        for position, ((label, address), key) in enumerate(
+            zip(item.emails, item.email_keys, strict=True)
+        ):
             addresses.append((contact_id, position, address, key, label))
         numbers = self.addresses["contact_phones"]
-        for position, (label, number) in enumerate(phones):
+        for position, (label, number) in enumerate(item.phones):
             numbers.append((contact_id, position, number, label))
         self._flush_when_full()
         return contact_id
 
-    def _add(self, table: str, row: dict) -> int:
-        row_id = row.setdefault("id", self.new_id(table))
+    def _add(self, table: str, row_id: int | None, row: dict, added: tuple) -> int:
+        if row_id is None:
+            row_id = self.new_id(table)
+        elif table not in self._next:
+            self.new_id(table)
         if row_id >= self._next[table]:
             self._next[table] = row_id + 1
-        self.rows[table].append(row)
+        self.rows[table].append((row, (row_id, *added)))
         self.ids[table].add(row_id)
+        self._count += 1
         return row_id
 
     def _flush_when_full(self) -> None:
-        if len(self) >= self.size:
+        if self._count >= self.size:
             self.flush()
 
     def flush(self) -> None:
         """Write everything gathered, triggers' work included."""
-        if not len(self):
+        if not self._count:
             return
         triggers = _lift(self.conn)
         try:
@@ -131,6 +141,7 @@ class Batch:
             for rows in pending.values():
                 rows.clear()
         self.entries.clear()
+        self._count = 0
 
     def _write(self) -> None:
         conn = self.conn
@@ -158,7 +169,8 @@ class Batch:
         if operation is None:  # not a crm command: nothing is logged
             return
         # What a trigger logs a row at a time, as runs of ids (migration m007).
-        new_ids = {table: sorted(row["id"] for row in rows) for table, rows in self.rows.items()}
+        new_ids = {table: sorted(row_id for _, (row_id, *_) in rows)
+                   for table, rows in self.rows.items()}  # fmt: skip
         for table, last in before.items():
             found = conn.execute(f"SELECT id FROM {table} WHERE id > ? ORDER BY id", (last,))
             new_ids[table] = [row_id for (row_id,) in found]
@@ -202,12 +214,16 @@ def _restore(conn: sqlite3.Connection, triggers: list[str]) -> None:
         conn.execute(sql)
 
 
-def _insert_rows(conn: sqlite3.Connection, table: str, rows: list[dict], stamp: str) -> None:
-    """One executemany per set of columns (rows leave out the fields they lack)."""
+def _insert_rows(
+    conn: sqlite3.Connection, table: str, rows: list[tuple[dict, tuple]], stamp: str
+) -> None:
+    """One executemany per set of columns (rows leave out the fields they lack);
+    rows that give no timestamps are stamped `stamp` (ours: no quote in it)."""
     groups: dict[tuple, list[tuple]] = defaultdict(list)
-    for row in rows:
-        row = {"created_at": stamp, "updated_at": stamp, **row}
-        groups[tuple(row)].append(tuple(row.values()))
-    for columns, values in groups.items():
-        marks = ", ".join("?" for _ in columns)
-        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
+    for row, added in rows:
+        groups[tuple(row)].append((*row.values(), *added))
+    for given, values in groups.items():
+        stamped = [column for column in ("created_at", "updated_at") if column not in given]
+        columns = ", ".join((*given, *_ADDED[table], *stamped))
+        marks = ", ".join(["?"] * (len(given) + len(_ADDED[table])) + [f"'{stamp}'"] * len(stamped))
+        conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)

@@ -188,6 +188,17 @@ def get_contact(conn: sqlite3.Connection, contact_id: int) -> dict:
     return _typed(common.record(cursor, cursor.fetchone()))
 
 
+def summary(emails: list, phones: list) -> tuple:
+    """The summary columns (email, emails, phone, phones) of a contact with these
+    (label, value) e-mails and phones, as migrations' summary triggers fill them."""
+    return (
+        emails[0][1] if emails else None,
+        flat(emails),
+        phones[0][1] if phones else None,
+        flat(phones),
+    )
+
+
 def flat(pairs: list[tuple[str | None, str]]) -> str | None:
     """(label, value) pairs as the summary columns keep them: `label:value;value`
     (what migrations' summary triggers write; `_typed` reads it back)."""

@@ -75,7 +75,9 @@ class Checked(NamedTuple):
     emails: list | tuple = ()  # (label, address)
     phones: list | tuple = ()  # (label, number)
     email_keys: list | tuple = ()  # the addresses folded, as the unique index compares them
-    text: str | None = None  # a contact's search body, should it be written as new
+    # Should a contact be written as new (store.bulk): its search body and summary columns.
+    text: str | None = None
+    summary: tuple = ()
 
 
 def check(kind: str, data: dict, config: Config) -> Checked:
@@ -121,6 +123,7 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         phones=phones,
         email_keys=[models.fold(address) for _, address in emails],
         text=search.contact_text(row, emails, phones),
+        summary=contacts.summary(emails, phones),
     )
 
 
@@ -194,6 +197,7 @@ class _Importer:
         self.batch = bulk.Batch(conn)
         self.companies: dict[str, int] = {}  # folded account name -> id, as found
         self.account_names: dict[int, str] = {}
+        self.by_kind = {kind: getattr(self, f"_{kind}") for kind in KINDS}
 
     # -- the driver ---------------------------------------------------------------
     def run(self, items: Iterable[tuple[str, str, Checked | str]]) -> Report:
@@ -204,7 +208,7 @@ class _Importer:
                     self._problem(where, item)
                     continue
                 try:
-                    getattr(self, f"_{kind}")(item)
+                    self.by_kind[kind](item)
                 except CrmError as exc:
                     self._problem(where, exc.message)
                 except sqlite3.IntegrityError as exc:  # e.g. renamed onto another's name
@@ -240,21 +244,15 @@ class _Importer:
             self.parents.append((f"account {item.row['name']!r}", account_id, item))
 
     def _contacts(self, item: Checked) -> None:
-        row = dict(item.row)
         account = self._account(item)
-        if account is not None:
-            row["account_id"] = account
         existing = self._existing_contact(item)
         if existing is None:
-            if item.file_id is not None:
-                row["id"] = item.file_id
             name = self._account_name(account)
-            new_id = self.batch.add_contact(
-                row, item.emails, item.phones, name, item.email_keys, item.text
-            )
+            new_id = self.batch.add_contact(item, item.file_id, account, name)
             self.fresh_emails.update(item.email_keys)
             self._created("contacts", item, new_id)
             return
+        row = item.row if account is None else {**item.row, "account_id": account}
         contact_id = self._write("contacts", item, row, existing)
         if self.on_conflict == "update":
             contacts.check_emails_free(self.conn, item.emails, contact_id)
@@ -320,11 +318,11 @@ class _Importer:
     def _write(self, table: str, item: Checked, row: dict, existing: int | None) -> int:
         """Insert, or settle a conflict; returns our id for the record."""
         if existing is None:
-            if item.file_id is not None:
-                row = {"id": item.file_id, **row}
             if table == "accounts":
-                new_id = self._new_account(row)
+                new_id = self._new_account(row, item.file_id)
             else:
+                if item.file_id is not None:
+                    row = {"id": item.file_id, **row}
                 self.batch.flush()  # what this row links to may wait there
                 new_id = common.insert(self.conn, table, row)
             self._created(table, item, new_id)
@@ -407,8 +405,8 @@ class _Importer:
                 self.companies[key] = row[0]
         return self.companies[key]
 
-    def _new_account(self, row: dict) -> int:
-        account_id = self.batch.add_account(row)
+    def _new_account(self, row: dict, file_id: int | None = None) -> int:
+        account_id = self.batch.add_account(row, file_id)
         self.companies[row["name_key"]] = account_id
         self.account_names[account_id] = row["name"]
         return account_id
