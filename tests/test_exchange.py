@@ -53,6 +53,27 @@ def test_json_backup_round_trip_is_identical(crm, other_db):
     assert without_stamp(again) == without_stamp(backup)
 
 
+def test_small_batches_between_other_writes_keep_everything_in_step(crm, other_db, monkeypatch):
+    """Batches of two: full batches are written with the triggers lifted, between
+    deals, tasks and updates written with them on."""
+    from crmcli.store import bulk
+
+    monkeypatch.setattr(bulk, "DEFAULT_SIZE", 2)
+    crm.ok("demo")
+    backup = export(crm)
+    crm.ok("import", "-", "--format", "json", input=backup, env=other_db)
+    assert without_stamp(crm.ok("export", env=other_db).stdout) == without_stamp(backup)
+    assert crm.ok("db", "check", env=other_db).stderr == "database ok\n"
+    again = crm.ok("import", "-", "-f", "json", "--on-conflict", "update", input=backup,
+                   env=other_db)  # fmt: skip
+    assert "updated" in again.stderr
+    assert crm.ok("db", "check", env=other_db).stderr == "database ok\n"
+    crm.ok("undo", "2", env=other_db)
+    crm.ok("undo", "1", env=other_db)
+    assert crm.json("list", env=other_db) == []
+    assert crm.ok("db", "check", env=other_db).stderr == "database ok\n"
+
+
 def test_jsonl_round_trip(crm, other_db):
     crm.ok("demo")
     lines = export(crm, "--format", "jsonl")
@@ -109,6 +130,17 @@ def test_google_contacts_csv(crm, tmp_path):
     assert jane["phones"] == [{"value": "+1 555 0100", "label": "mobile"}]
     assert jane["tags"] == ["VIP"] and jane["birthday"] == "1990-04-23"
     assert jane["fields"] == {"nickname": "JD"} and jane["postal_code"] == "62701"
+
+
+@pytest.mark.usefixtures("checked_where")
+def test_a_company_column_reuses_stored_accounts_and_makes_the_rest(crm, tmp_path):
+    crm.ok("account", "new", "Acme Corp")
+    path = tmp_path / "in.csv"
+    path.write_text("name,company\nA One,ACME CORP\nB Two,New Co\nC Three,new co\nD Four,\n")
+    assert "imported 1 account, 4 contacts" in crm.ok("import", str(path)).stderr
+    linked = {c["name"]: c["account"] for c in crm.json("contact", "list")}
+    assert linked == {"A One": "Acme Corp", "B Two": "New Co", "C Three": "New Co", "D Four": None}
+    assert crm.ok("db", "check").stderr == "database ok\n"
 
 
 def test_outlook_csv(crm, tmp_path):

@@ -13,6 +13,11 @@ lifting is DDL inside the caller's transaction, so a failure, a Ctrl-C or a
 kill takes it back together with the rows; other connections never see the
 triggers missing (WAL readers keep their snapshot).
 
+A full batch is written as rows are added, and the triggers stay lifted for
+the next one (lifting costs 60 statements).  So the caller must call
+`flush()`, which writes the rest and puts the triggers back, before it writes
+anything else itself, and at the end.
+
 Ids are handed out when a row joins the batch (the caller holds the write
 lock, so nobody else takes them), which lets later rows link to earlier ones
 before they are written.
@@ -31,7 +36,7 @@ TABLES = ("accounts", "contacts", "contact_emails", "contact_phones")
 # The triggers on TABLES whose work flush() does itself, by name prefix: a
 # trigger that is none of these must be taught to flush() before it is lifted.
 TRIGGER_JOBS = ("search_", "summary_", "history_")
-DEFAULT_SIZE = 5_000  # rows a batch holds before it is written (larger gains nothing)
+DEFAULT_SIZE = 5_000  # rows written together (larger gains nothing)
 
 
 class UnknownTrigger(RuntimeError):
@@ -46,8 +51,8 @@ _ADDED = {
 
 
 class Batch:
-    def __init__(self, conn: sqlite3.Connection, size: int = DEFAULT_SIZE):
-        self.conn, self.size = conn, size
+    def __init__(self, conn: sqlite3.Connection, size: int | None = None):
+        self.conn, self.size = conn, size or DEFAULT_SIZE
         # (row, the values of _ADDED's columns) for each new account and contact
         self.rows: dict[str, list[tuple[dict, tuple]]] = {"accounts": [], "contacts": []}
         self.addresses: dict[str, list[tuple]] = {"contact_emails": [], "contact_phones": []}
@@ -57,6 +62,7 @@ class Batch:
         self.keys: dict[str, set[str]] = {"accounts": set(), "contacts": set()}
         self._next: dict[str, int] = {}
         self._count = 0
+        self._lifted: list[str] | None = None  # the SQL that puts the triggers back
 
     def __len__(self) -> int:
         return self._count
@@ -121,22 +127,30 @@ class Batch:
 
     def _flush_when_full(self) -> None:
         if self._count >= self.size:
-            self.flush()
+            self._write_lifted()
 
     def flush(self) -> None:
-        """Write everything gathered, triggers' work included."""
+        """Write everything gathered, triggers' work included, and put the
+        triggers back: call it before writing anything else."""
+        self._write_lifted()
+        if self._lifted is not None:
+            _restore(self.conn, self._lifted)
+            self._lifted = None
+
+    def _write_lifted(self) -> None:
         if not self._count:
             return
-        triggers = _lift(self.conn)
+        if self._lifted is None:
+            self._lifted = _lift(self.conn)
         try:
             self._write()
         except BaseException:
             # The caller rolls back, which brings the triggers back as well; they are
             # put back here only so the connection stays usable until it does.
             with contextlib.suppress(sqlite3.Error):
-                _restore(self.conn, triggers)
+                _restore(self.conn, self._lifted)
+            self._lifted = None
             raise
-        _restore(self.conn, triggers)
         for pending in (self.rows, self.addresses, self.ids, self.keys):
             for rows in pending.values():
                 rows.clear()

@@ -54,8 +54,8 @@ class Report:
     def summary(self) -> str:
         parts = [
             f"{count:,} {kind if count != 1 else _ONE[kind]}"
-            for kind, count in self.created.items()
-            if count
+            for kind in KINDS
+            if (count := self.created[kind])
         ]
         text = "imported " + (", ".join(parts) or "nothing")
         for verb, counter in (("updated", self.updated), ("skipped", self.skipped)):
@@ -196,13 +196,14 @@ class _Importer:
         # once, after the batch (it may link to what waits there).
         self.batch = bulk.Batch(conn)
         self.companies: dict[str, int] = {}  # folded account name -> id, as found
+        self.no_company: set[str] = set()  # folded names of no stored account (see _look_up)
         self.account_names: dict[int, str] = {}
         self.by_kind = {kind: getattr(self, f"_{kind}") for kind in KINDS}
 
     # -- the driver ---------------------------------------------------------------
     def run(self, items: Iterable[tuple[str, str, Checked | str]]) -> Report:
         for chunk in _chunks(items, _CHUNK):
-            self._look_up_emails(chunk)
+            self._look_up(chunk)
             for where, kind, item in chunk:
                 if isinstance(item, str):
                     self._problem(where, item)
@@ -217,12 +218,13 @@ class _Importer:
         self._link_parents()
         return self.report
 
-    def _look_up_emails(self, chunk: list[tuple]) -> None:
-        """Which of the chunk's e-mails are stored, in one query rather than one a
-        contact: a contact none of whose addresses are among them, nor among those
-        added since (`fresh`), can conflict with no stored contact."""
-        keys = [key for _, kind, item in chunk if kind == "contacts" and not isinstance(item, str)
-                for key in item.email_keys]  # fmt: skip
+    def _look_up(self, chunk: list[tuple]) -> None:
+        """What the chunk's records name that may be stored, in two queries rather
+        than two a record.  A contact none of whose e-mails are stored, nor added
+        since (`fresh_emails`), can conflict with no stored contact; a company
+        column naming no stored account (`no_company`) makes one."""
+        items = [item for _, _, item in chunk if not isinstance(item, str)]
+        keys = [key for item in items for key in item.email_keys]
         found = self.conn.execute(
             "SELECT value_key FROM contact_emails"
             " WHERE value_key IN (SELECT value FROM json_each(?))",
@@ -230,6 +232,14 @@ class _Importer:
         )
         self.stored_emails = {row[0] for row in found}
         self.fresh_emails: set[str] = set()
+        names = {item.account[1] for item in items if item.account is not None}
+        names.difference_update(self.companies)
+        found = self.conn.execute(
+            "SELECT name_key, id FROM accounts WHERE name_key IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(names)),),
+        )
+        self.companies.update(found)
+        self.no_company = names.difference(self.companies)
 
     def _problem(self, where: str, message: str) -> None:
         self.report.problems.append(f"{where}: {message}")
@@ -304,7 +314,7 @@ class _Importer:
         if item.file_id is None and not any(
             key in self.stored_emails or key in self.fresh_emails or key in pending for key in keys
         ):
-            return None  # see _look_up_emails
+            return None  # see _look_up
         found = self._existing("contacts", item, keys)
         for key in keys:
             if found is not None:
@@ -357,6 +367,7 @@ class _Importer:
         common.update(self.conn, table, existing, merged)
         if table == "accounts":  # it may have been renamed
             self.companies.clear()
+            self.no_company.clear()
             self.account_names.pop(existing, None)
 
     def _link(self, item: Checked, key: str, table: str) -> int | None:
@@ -397,7 +408,9 @@ class _Importer:
             return None
         name, key = account
         if key not in self.companies:
-            row = self.conn.execute("SELECT id FROM accounts WHERE name_key = ?", (key,)).fetchone()
+            row = None if key in self.no_company else self.conn.execute(
+                "SELECT id FROM accounts WHERE name_key = ?", (key,)
+            ).fetchone()
             if row is None:
                 self._new_account({"name": name, "name_key": key, "kind": "business"})
                 self.report.created["accounts"] += 1
