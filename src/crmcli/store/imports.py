@@ -232,8 +232,8 @@ class _Importer:
         )
         self.stored_emails = {row[0] for row in found}
         self.fresh_emails: set[str] = set()
-        names = {item.account[1] for item in items if item.account is not None}
-        names.difference_update(self.companies)
+        names = {item.account[1] for item in items
+                 if item.account is not None and item.account[1] not in self.companies}  # fmt: skip
         found = self.conn.execute(
             "SELECT name_key, id FROM accounts WHERE name_key IN (SELECT value FROM json_each(?))",
             (json.dumps(list(names)),),
