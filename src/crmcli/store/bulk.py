@@ -183,19 +183,27 @@ class Batch:
         if operation is None:  # not a crm command: nothing is logged
             return
         # What a trigger logs a row at a time, as runs of ids (migration m007).
-        new_ids = {table: sorted(row_id for _, (row_id, *_) in rows)
+        new_ids = {table: sorted([added[0] for _, added in rows])  # added[0]: the id
                    for table, rows in self.rows.items()}  # fmt: skip
+        runs = [(table, run) for table, ids in new_ids.items() for run in _runs(ids)]
         for table, last in before.items():
-            found = conn.execute(f"SELECT id FROM {table} WHERE id > ? ORDER BY id", (last,))
-            new_ids[table] = [row_id for (row_id,) in found]
+            runs.extend((table, run) for run in _new_runs(conn, table, last))
         conn.executemany(
             "INSERT INTO changes (operation_id, tbl, row_id, last_id) VALUES (?, ?, ?, ?)",
-            [
-                (operation, table, first, last)
-                for table, ids in new_ids.items()
-                for first, last in _runs(ids)
-            ],
+            [(operation, table, first, last) for table, (first, last) in runs],
         )
+
+
+def _new_runs(conn: sqlite3.Connection, table: str, last: int) -> Iterator[tuple[int, int]]:
+    """The runs of ids above `last` in `table`: one, unless SQLite skipped some."""
+    first, final, count = conn.execute(
+        f"SELECT min(id), max(id), count(*) FROM {table} WHERE id > ?", (last,)
+    ).fetchone()
+    if count and final - first + 1 == count:
+        yield first, final
+    elif count:
+        found = conn.execute(f"SELECT id FROM {table} WHERE id > ? ORDER BY id", (last,))
+        yield from _runs([row_id for (row_id,) in found])
 
 
 def _runs(ids: list[int]) -> Iterator[tuple[int, int]]:
