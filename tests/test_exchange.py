@@ -339,14 +339,31 @@ def test_killing_an_import_leaves_the_database_as_it_was(run, tmp_path, installe
     wal, deadline = Path(run.env["CRM_DB"] + "-wal"), time.monotonic() + 20
     while time.monotonic() < deadline and (not wal.exists() or wal.stat().st_size < 2**20):
         time.sleep(0.02)
+    checking = _children(proc.pid)  # the process that checks the records (crmcli.workers)
+    assert len(checking) == 1
     proc.send_signal(signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL
-    proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not _ended(checking[0]):
+        time.sleep(0.05)
+    assert _ended(checking[0]), "the checking process outlived the killed import"
     db = sqlite3.connect(run.env["CRM_DB"])
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert db.execute("SELECT count(*) FROM contacts").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM accounts").fetchone() == (1,)
     assert os.path.getsize(run.env["CRM_DB"]) > 0
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie nobody has reaped yet (it runs no more)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except FileNotFoundError:
+        return True
 
 
 @pytest.mark.usefixtures("checked_where")

@@ -45,7 +45,7 @@ def checking(items: Iterable, config: Config, size: int) -> Iterator[Iterator[tu
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     _widen(receiver)
-    child = context.Process(target=_check, args=(sender, items, config), daemon=True)
+    child = context.Process(target=_check, args=(sender, receiver, items, config), daemon=True)
     child.start()
     sender.close()  # the child's end: when it goes, recv() sees the end of the pipe
     try:
@@ -87,13 +87,17 @@ def _received(receiver) -> Iterator[tuple]:
         yield from message
 
 
-def _check(sender, items: Iterable, config: Config) -> None:
+def _check(sender, receiver, items: Iterable, config: Config) -> None:
     """In the child: check every item, send them on in chunks, then None.
+
+    The child closes its copy of the parent's end first: while it held it open,
+    a killed parent left the pipe with a reader, and the child waiting forever.
 
     Chunks are pickled here and written by a thread, through a queue of
     _AHEAD of them: while the parent writes a batch, the pipe alone holds
     fewer records than a batch, and the checking would stop.
     """
+    receiver.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     outbox: queue.Queue = queue.Queue(maxsize=_AHEAD)
     writer = threading.Thread(target=_write_out, args=(sender, outbox), daemon=True)
