@@ -129,5 +129,5 @@ def _write_out(sender, outbox: queue.Queue) -> None:
     while (message := outbox.get()) is not None:
         try:
             sender.send_bytes(message)
-        except (BrokenPipeError, ConnectionResetError):
-            os._exit(0)  # the parent is gone (killed, or stopped us): nothing to tell
+        except OSError:  # the parent is gone (killed, or stopped us): nothing to tell
+            os._exit(0)  # and the checking thread must not wait on a full queue
