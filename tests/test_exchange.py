@@ -232,6 +232,38 @@ def test_unknown_format_and_missing_file(crm, tmp_path):
     assert "not valid JSON" in crm.fails(1, "import", "-", "-f", "json", input="{oops").stderr
 
 
+@pytest.mark.usefixtures("checked_where")
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"contacts": [{"name": "A B"}], "accounts": [{"name": "X"}]}',
+         "the backup lists accounts after contacts"),
+        ('{"contacts": [{"name": "A B"}], "contacts": []}', "lists contacts after contacts"),
+        ('{"contacts": {"name": "A B"}}', "contacts must be a list of records"),
+        ('{"contacts": [{"name": "A B"}, 7]}', "contacts #2 is not a record"),
+        ('{"contacts": [{"name": "A B"}, {"name": "C D"' + " " * 2_000_000 + "]}",
+         "not valid JSON: Expecting"),
+        ('[{"name": "A B"}] [', "expected the end of the file: line 1 column 19"),
+        ('{"crmcli": 1}', "holds no accounts, contacts"),
+        ('[{"name": "A B"}', "not valid JSON: expected ']'"),
+    ],
+)  # fmt: skip
+def test_json_read_a_record_at_a_time_still_refuses_bad_files_whole(crm, text, error):
+    """JSON backups are decoded a record at a time; a fault anywhere, even after
+    records were written, still rejects the whole file."""
+    assert error in crm.fails(1, "import", "-", "-f", "json", input=text).stderr
+    assert crm.json("list") == []
+
+
+def test_json_header_keys_and_a_plain_list(crm):
+    backup = '{"crmcli": 1, "note": {"x": [1, 2]}, "accounts": [{"name": "X"}], "tasks": []}\n'
+    assert "imported 1 account" in crm.ok("import", "-", "-f", "json", input=backup).stderr
+    people = ' [ {"name": "A B", "account": "X"} ,\n{"name": "C D"} ] \n'
+    result = crm.ok("import", "-", "-f", "json", "--kind", "contacts", input=people)
+    assert "imported 2 contacts" in result.stderr
+    assert crm.json("contact", "show", "A B")["account"] == "X"
+
+
 VCARDS = (
     "BEGIN:VCARD\r\nVERSION:2.1\r\n"
     "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;\r\n"

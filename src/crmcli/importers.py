@@ -7,7 +7,9 @@ Each reader turns a file's text into (where, kind, data) items for
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from typing import NoReturn
 
 from crmcli.errors import InvalidValue, Refused
 
@@ -34,26 +36,111 @@ def decode(data: bytes, encoding: str | None) -> str:
 
 
 def read_json(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
-    """Our backup ({"accounts": [...], ...}) or a plain list of one kind."""
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise Refused(f"not valid JSON: {exc}") from None
-    if isinstance(document, list):
-        groups = [(kind, document)]
-    elif isinstance(document, dict):
-        groups = [(name, document[name]) for name in KINDS if name in document]
-        if not groups:
-            raise Refused("the JSON holds no accounts, contacts, deals, activities or tasks")
+    """Our backup ({"accounts": [...], ...}) or a plain list of one kind, decoded a
+    record at a time: as one document, a million-contact backup takes gigabytes.
+
+    A backup's kinds must come in the order `crm export` writes them (accounts,
+    contacts, deals, activities, tasks), since links name records read before.
+    """
+    document = _Json(text)
+    opening = document.peek()
+    if opening == "[":
+        yield from _records(document.elements(), kind)
+    elif opening == "{":
+        yield from _backup(document)
     else:
+        document.value()  # not JSON: says where; a bare value: refused below
         raise Refused("the JSON must be a crm export or a list of records")
-    for name, records in groups:
-        if not isinstance(records, list):
+    document.end()
+
+
+def _backup(document: _Json) -> Iterator[tuple[str, str, dict]]:
+    document.expect("{")
+    read: list[str] = []
+    more = not document.take("}")
+    while more:
+        if document.peek() != '"':
+            document.fail("a name in double quotes")
+        name = document.value()
+        document.expect(":")
+        if name not in KINDS:
+            document.value()  # the header (crmcli, version, exported_at) or another key
+        elif read and KINDS.index(name) <= KINDS.index(read[-1]):
+            raise Refused(
+                f"the backup lists {name} after {read[-1]}: crm reads accounts, contacts,"
+                " deals, activities and tasks in that order, each once"
+            )
+        elif document.peek() != "[":
             raise Refused(f"{name} must be a list of records")
-        for index, record in enumerate(records, start=1):
-            if not isinstance(record, dict):
-                raise Refused(f"{name} #{index} is not a record (an object)")
-            yield f"{name} #{index}", name, record
+        else:
+            read.append(name)
+            yield from _records(document.elements(), name)
+        more = document.take(",")
+        if not more:
+            document.expect("}")
+    if not read:
+        raise Refused("the JSON holds no accounts, contacts, deals, activities or tasks")
+
+
+def _records(elements: Iterator, name: str) -> Iterator[tuple[str, str, dict]]:
+    for index, record in enumerate(elements, start=1):
+        if not isinstance(record, dict):
+            raise Refused(f"{name} #{index} is not a record (an object)")
+        yield f"{name} #{index}", name, record
+
+
+class _Json:
+    """A place in JSON text, whose values are decoded one at a time (the standard
+    decoder does each; this only walks the outer object and arrays)."""
+
+    _SPACE = re.compile(r"[ \t\n\r]*")
+    _DECODER = json.JSONDecoder()
+
+    def __init__(self, text: str):
+        self.text, self.at = text, 0
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end)."""
+        self.at = self._SPACE.match(self.text, self.at).end()
+        return self.text[self.at : self.at + 1]
+
+    def take(self, char: str) -> bool:
+        if self.peek() != char:
+            return False
+        self.at += 1
+        return True
+
+    def expect(self, char: str) -> None:
+        if not self.take(char):
+            self.fail(repr(char))
+
+    def value(self):
+        self.peek()
+        try:
+            value, self.at = self._DECODER.raw_decode(self.text, self.at)
+        except json.JSONDecodeError as exc:
+            raise Refused(f"not valid JSON: {exc}") from None
+        return value
+
+    def elements(self) -> Iterator:
+        """The values of the array that starts here, one by one."""
+        self.expect("[")
+        if self.take("]"):
+            return
+        while True:
+            yield self.value()
+            if not self.take(","):
+                self.expect("]")
+                return
+
+    def end(self) -> None:
+        if self.peek():
+            self.fail("the end of the file")
+
+    def fail(self, expected: str) -> NoReturn:
+        line = self.text.count("\n", 0, self.at) + 1
+        column = self.at - self.text.rfind("\n", 0, self.at)
+        raise Refused(f"not valid JSON: expected {expected}: line {line} column {column}")
 
 
 def read_jsonl(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
