@@ -464,6 +464,31 @@ def test_repeated_addresses_across_batches_are_conflicts(crm, tmp_path):
     assert crm.ok("db", "check").stderr == "database ok\n"
 
 
+@pytest.mark.usefixtures("checked_where")
+@pytest.mark.parametrize("batch", [2, 5000])
+def test_ids_taken_before_or_during_the_import_are_conflicts(crm, monkeypatch, batch):
+    """A record's id is taken when it was stored, made earlier in the same file
+    (given or handed out), written since or still waiting in the batch."""
+    from crmcli.store import bulk
+
+    monkeypatch.setattr(bulk, "DEFAULT_SIZE", batch)
+    crm.ok("contact", "add", "Kept Here")  # id 1
+    people = [{"name": f"P {i}", "id": 10 + i} for i in range(1200)]
+    people[5] = {"name": "No Id"}  # handed out 15, after the largest id given before it
+    people += [{"name": "Again 1", "id": 1}, {"name": "Again 10", "id": 10},
+               {"name": "Again 1100", "id": 1100}, {"name": "Again 15", "id": 15}]  # fmt: skip
+    text = json.dumps(people)
+    refused = crm.fails(1, "import", "-", "-f", "json", "--kind", "contacts", input=text)
+    assert "4 problem(s)" in refused.stderr
+    for line, taken in ((1201, 1), (1202, 10), (1203, 1100), (1204, 15)):
+        assert f"contacts #{line}: conflicts with contact {taken} already stored" in refused.stderr
+    skipped = crm.ok("import", "-", "-f", "json", "--kind", "contacts", "--on-conflict", "skip",
+                     input=text)  # fmt: skip
+    assert "imported 1,200 contacts, skipped 4" in skipped.stderr
+    assert crm.json("contact", "show", "15")["name"] == "No Id"
+    assert crm.ok("db", "check").stderr == "database ok\n"
+
+
 @settings(derandomize=True, max_examples=200)
 @given(st.text(alphabet='a,"\r\n\u2028é', max_size=40))
 def test_csv_lines_split_where_stringio_splits_them(text):

@@ -219,10 +219,13 @@ class _Importer:
         return self.report
 
     def _look_up(self, chunk: list[tuple]) -> None:
-        """What the chunk's records name that may be stored, in two queries rather
-        than two a record.  A contact none of whose e-mails are stored, nor added
-        since (`fresh_emails`), can conflict with no stored contact; a company
-        column naming no stored account (`no_company`) makes one."""
+        """What the chunk's records name that may be stored, a query per kind of
+        thing rather than one a record.  A record's id is taken if it was stored
+        (`stored_ids`), has been made since (`fresh_ids`) or waits in the batch;
+        a contact none of whose e-mails are stored, nor added since
+        (`fresh_emails`), nor wait in the batch, can conflict with no stored
+        contact; a company column naming no stored account (`no_company`) makes
+        one."""
         items = [item for _, _, item in chunk if not isinstance(item, str)]
         keys = [key for item in items for key in item.email_keys]
         found = self.conn.execute(
@@ -232,6 +235,18 @@ class _Importer:
         )
         self.stored_emails = {row[0] for row in found}
         self.fresh_emails: set[str] = set()
+        ids: dict[str, list[int]] = {kind: [] for kind in KINDS}
+        for _, kind, item in chunk:
+            if not isinstance(item, str) and item.file_id is not None:
+                ids[kind].append(item.file_id)
+        self.stored_ids = {
+            kind: {row[0] for row in self.conn.execute(
+                f"SELECT id FROM {kind} WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            )} if wanted else set()
+            for kind, wanted in ids.items()
+        }  # fmt: skip
+        self.fresh_ids: dict[str, set[int]] = {kind: set() for kind in KINDS}
         names = {item.account[1] for item in items
                  if item.account is not None and item.account[1] not in self.companies}  # fmt: skip
         found = self.conn.execute(
@@ -294,14 +309,17 @@ class _Importer:
         self, table: str, item: Checked, keys: list[str] = (), sql: str | None = None, *params
     ) -> int | None:
         """The stored record this one conflicts with: same id, or same natural key
-        (`keys`, folded, found by `sql`).  Rows waiting in the batch are written
-        first, so that they are found as well."""
-        if self.batch.holds(table, item.file_id, keys):
+        (`keys`, folded, found by `sql`; rows waiting in the batch with one of
+        them are written first, so that they are found as well)."""
+        file_id = item.file_id
+        if file_id is not None and (
+            file_id in self.stored_ids[table]
+            or file_id in self.fresh_ids[table]
+            or self.batch.holds(table, file_id)
+        ):
+            return file_id  # see _look_up
+        if keys and self.batch.holds(table, None, keys):
             self.batch.flush()
-        if item.file_id is not None:
-            found = self.conn.execute(f"SELECT id FROM {table} WHERE id = ?", (item.file_id,))
-            if row := found.fetchone():
-                return row[0]
         if sql is not None:
             row = self.conn.execute(sql, params).fetchone()
             if row:
@@ -309,11 +327,10 @@ class _Importer:
         return None
 
     def _existing_contact(self, item: Checked) -> int | None:
-        keys = item.email_keys
-        pending = self.batch.keys["contacts"]
-        if item.file_id is None and not any(
-            key in self.stored_emails or key in self.fresh_emails or key in pending for key in keys
-        ):
+        stored, fresh, pending = self.stored_emails, self.fresh_emails, self.batch.keys["contacts"]
+        keys = [key for key in item.email_keys
+                if key in stored or key in fresh or key in pending]  # fmt: skip
+        if item.file_id is None and not keys:
             return None  # see _look_up
         found = self._existing("contacts", item, keys)
         for key in keys:
@@ -351,6 +368,7 @@ class _Importer:
 
     def _created(self, table: str, item: Checked, new_id: int) -> None:
         self.report.created[table] += 1
+        self.fresh_ids[table].add(new_id)
         if item.file_id is not None:
             self.ids[table][item.file_id] = new_id
 
@@ -420,6 +438,7 @@ class _Importer:
 
     def _new_account(self, row: dict, file_id: int | None = None) -> int:
         account_id = self.batch.add_account(row, file_id)
+        self.fresh_ids["accounts"].add(account_id)
         self.companies[row["name_key"]] = account_id
         self.account_names[account_id] = row["name"]
         return account_id
