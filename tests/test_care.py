@@ -27,12 +27,13 @@ def test_check_passes_and_finds_broken_invariants(crm, db_path):
     raw = sqlite3.connect(db_path)
     raw.execute("DELETE FROM search WHERE rowid = 1 * 4 + 1")  # Jane leaves the index
     raw.execute("UPDATE contacts SET email = 'wrong@x.example' WHERE id = 2")
+    raw.execute("UPDATE contacts SET last_contacted = '1999-01-01T00:00:00Z' WHERE id = 3")
     raw.execute("PRAGMA foreign_keys = OFF")
     raw.execute("UPDATE deals SET account_id = 999 WHERE id = 1")
     raw.commit()
     result = crm.fails(1, "db", "check")
     assert "search index: 1 contacts missing" in result.stderr
-    assert "1 with summary columns out of step" in result.stderr
+    assert "2 with summary columns out of step" in result.stderr
     assert "foreign key: deals row 1 points to a missing accounts row" in result.stderr
 
 

@@ -489,6 +489,46 @@ def test_ids_taken_before_or_during_the_import_are_conflicts(crm, monkeypatch, b
     assert crm.ok("db", "check").stderr == "database ok\n"
 
 
+@pytest.mark.usefixtures("checked_where")
+def test_imported_timeline_keeps_last_contacted_and_undo_puts_it_back(crm, monkeypatch):
+    """Deals, activities and tasks are written many to a statement; a contact's
+    last_contacted is brought up to date once a batch, and logged for undo."""
+    from crmcli.store import bulk
+
+    monkeypatch.setattr(bulk, "DEFAULT_SIZE", 3)
+    crm.ok("contact", "add", "Ann Old")  # 1
+    crm.ok("contact", "add", "Bob Old")  # 2
+    call = {"kind": "call", "subject": "Rang", "contact_id": 1, "at": "2026-03-01T10:00:00Z"}
+    crm.ok("import", "-", "-f", "json", "--kind", "activities", input=json.dumps([call]))
+    timeline = [
+        {"record": "contact", "id": 7, "name": "Cy New"},
+        {"record": "deal", "id": 4, "name": "Big one", "contact_id": 7, "amount": "10"},
+        {"record": "activity", "kind": "note", "body": "later, but a note", "contact_id": 1,
+         "at": "2026-05-01T10:00:00Z"},
+        {"record": "activity", "kind": "meeting", "subject": "earlier", "contact_id": 1,
+         "at": "2026-02-01T10:00:00Z"},
+        {"record": "activity", "kind": "email", "subject": "Hello", "contact_id": 2,
+         "at": "2026-04-01T10:00:00Z"},
+        {"record": "activity", "kind": "call", "subject": "About the deal", "contact_id": 7,
+         "deal_id": 4, "at": "2026-04-02T10:00:00Z"},
+        {"record": "task", "title": "Send terms", "contact_id": 7, "deal_id": 4},
+    ]  # fmt: skip
+    text = "\n".join(json.dumps(record) for record in timeline)
+    result = crm.ok("import", "-", "-f", "jsonl", input=text)
+    assert "imported 1 contact, 1 deal, 4 activities, 1 task" in result.stderr
+    seen = {c["name"]: c["last_contacted"] for c in crm.json("contact", "list")}
+    assert seen == {"Ann Old": "2026-03-01T10:00:00Z", "Bob Old": "2026-04-01T10:00:00Z",
+                    "Cy New": "2026-04-02T10:00:00Z"}  # fmt: skip
+    assert [hit["name"] for hit in crm.json("search", "about deal")] == ["About the deal"]
+    assert crm.json("task", "list")[0]["deal_id"] == 4
+    assert crm.ok("db", "check").stderr == "database ok\n"
+    crm.ok("undo")
+    seen = {c["name"]: c["last_contacted"] for c in crm.json("contact", "list")}
+    assert seen == {"Ann Old": "2026-03-01T10:00:00Z", "Bob Old": None}
+    assert crm.json("search", "about") == [] and crm.json("deal", "list") == []
+    assert crm.ok("db", "check").stderr == "database ok\n"
+
+
 @settings(derandomize=True, max_examples=200)
 @given(st.text(alphabet='a,"\r\n\u2028é', max_size=40))
 def test_csv_lines_split_where_stringio_splits_them(text):

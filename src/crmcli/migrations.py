@@ -159,7 +159,7 @@ def _summary(table: str, column: str) -> str:
     )
 
 
-_SUMMARIES = {
+SUMMARIES = {
     "contact_emails": _summary("contact_emails", "email"),
     "contact_phones": _summary("contact_phones", "phone"),
     "activities": (
@@ -192,7 +192,7 @@ def m003_contact_summary(conn: sqlite3.Connection) -> None:
         "CREATE TRIGGER summary_accounts_name AFTER UPDATE OF name ON accounts"
         " BEGIN UPDATE contacts SET account = new.name WHERE account_id = new.id; END"
     )
-    for table, assignments in _SUMMARIES.items():
+    for table, assignments in SUMMARIES.items():
         conn.execute(f"UPDATE contacts SET {assignments}")
         for event, rows in (("INSERT", ["new"]), ("UPDATE", ["old", "new"]), ("DELETE", ["old"])):
             owners = ", ".join(f"{row}.contact_id" for row in rows)

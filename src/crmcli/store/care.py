@@ -59,7 +59,7 @@ def check(conn: sqlite3.Connection) -> list[str]:
 
 
 # A contact's summary columns (kept by triggers, or written by an import) against
-# what its addresses and account say.
+# what its addresses, account and activities say.
 def _listed(table: str) -> str:
     rows = f"SELECT label, value FROM {table} WHERE contact_id = c.id ORDER BY position"
     return f"(SELECT group_concat(coalesce(label || ':', '') || value, ';') FROM ({rows}))"
@@ -73,6 +73,8 @@ _STALE = (
     f"c.email IS NOT {_first('contact_emails')} OR c.emails IS NOT {_listed('contact_emails')}"
     f" OR c.phone IS NOT {_first('contact_phones')} OR c.phones IS NOT {_listed('contact_phones')}"
     " OR c.account IS NOT (SELECT name FROM accounts WHERE id = c.account_id)"
+    " OR c.last_contacted IS NOT (SELECT max(at) FROM activities"
+    " WHERE contact_id = c.id AND kind IN ('call', 'meeting', 'email'))"
 )
 
 

@@ -348,10 +348,7 @@ class _Importer:
             if table == "accounts":
                 new_id = self._new_account(row, item.file_id)
             else:
-                if item.file_id is not None:
-                    row = {"id": item.file_id, **row}
-                self.batch.flush()  # what this row links to may wait there
-                new_id = common.insert(self.conn, table, row)
+                new_id = self.batch.add_row(table, row, item.file_id)
             self._created(table, item, new_id)
             return new_id
         if self.on_conflict == "error":
@@ -395,7 +392,9 @@ class _Importer:
             return None
         if file_id in self.ids[table]:
             return self.ids[table][file_id]
-        if self.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (file_id,)).fetchone():
+        if self.batch.holds(table, file_id) or self.conn.execute(
+            f"SELECT 1 FROM {table} WHERE id = ?", (file_id,)
+        ).fetchone():
             return file_id
         raise InvalidValue(f"{key} {file_id} matches no {table[:-1]}")
 
