@@ -47,6 +47,7 @@ TRIGGER_JOBS = ("search_", "summary_", "history_")
 DEFAULT_SIZE = 5_000  # rows written together (larger gains nothing)
 PLAIN = ("deals", "activities", "tasks")  # written with their triggers, in this order
 _TOUCHED_CONTACT = "summary_activities_insert"  # see Batch._write_plain
+_REINDEX_CONTACT = "search_contacts_update"
 _PER_STATEMENT = 500  # plain rows a statement inserts
 
 
@@ -179,27 +180,22 @@ class Batch:
     def _write_plain(self) -> None:
         """Deals, activities and tasks, their triggers on, but for the one that
         sets an activity's contact's `last_contacted`: done row by row, that
-        updates (and so indexes and logs) the contact once for each of its
+        updates (and so logs and indexes) the contact once for each of its
         activities, rather than once a batch."""
         conn, stamp = self.conn, common.now()
         contact_ids = {row.get("contact_id") for row, _ in self.rows["activities"]} - {None}
-        lifted = None
+        with _without(conn, _TOUCHED_CONTACT if contact_ids else None):
+            for table in PLAIN:
+                _insert_rows(conn, table, self.rows[table], stamp, _PER_STATEMENT)
         if contact_ids:
-            lifted = conn.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-                (_TOUCHED_CONTACT,),
-            ).fetchone()
-        if lifted:
-            conn.execute(f'DROP TRIGGER "{_TOUCHED_CONTACT}"')
-        for table in PLAIN:
-            _insert_rows(conn, table, self.rows[table], stamp, _PER_STATEMENT)
-        if lifted:
-            conn.execute(lifted[0])
-            conn.execute(
-                f"UPDATE contacts SET {migrations.SUMMARIES['activities']}"
-                " WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(contact_ids)),),
-            )
+            # last_contacted is no part of a contact's search text (db check would
+            # find the entries out of step if it were): they need no new one.
+            with _without(conn, _REINDEX_CONTACT):
+                conn.execute(
+                    f"UPDATE contacts SET {migrations.SUMMARIES['activities']}"
+                    " WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(sorted(contact_ids)),),
+                )
 
     def _put_back(self) -> None:
         if self._lifted is not None:
@@ -262,6 +258,25 @@ def _runs(ids: list[int]) -> Iterator[tuple[int, int]]:
         if index == len(ids) or ids[index] != ids[index - 1] + 1:
             yield ids[start], ids[index - 1]
             start = index
+
+
+@contextlib.contextmanager
+def _without(conn: sqlite3.Connection, trigger: str | None) -> Iterator[None]:
+    """The block runs without this trigger (if there is one of that name)."""
+    found = trigger and conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (trigger,)
+    ).fetchone()
+    if not found:
+        yield
+        return
+    conn.execute(f'DROP TRIGGER "{trigger}"')
+    try:
+        yield
+    except BaseException:  # the caller's rollback brings it back; this keeps conn usable
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute(found[0])
+        raise
+    conn.execute(found[0])
 
 
 def _lift(conn: sqlite3.Connection) -> list[str]:
