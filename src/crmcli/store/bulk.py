@@ -1,4 +1,4 @@
-"""New accounts and contacts written many at a time (imports).
+"""New records written many at a time (imports).
 
 Written one statement at a time, every new contact costs three trigger passes
 per table it touches: its search entry, its summary columns (`email`,
@@ -161,7 +161,7 @@ class Batch:
             if self.rows["accounts"] or self.rows["contacts"]:
                 if self._lifted is None:
                     self._lifted = _lift(self.conn)
-                self._write()
+                self._write_lifted()
             if any(self.rows[table] for table in PLAIN):
                 self._put_back()
                 self._write_plain()
@@ -202,7 +202,8 @@ class Batch:
             triggers, self._lifted = self._lifted, None
             _restore(self.conn, triggers)
 
-    def _write(self) -> None:
+    def _write_lifted(self) -> None:
+        """The new accounts and contacts, and their triggers' work."""
         conn = self.conn
         operation = conn.execute("SELECT id FROM current_operation").fetchone()[0]
         # Address rows take ids after the largest: those above it are this batch's.
