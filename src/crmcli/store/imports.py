@@ -192,8 +192,8 @@ class _Importer:
         self.report = Report()
         self.ids: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}  # file id -> ours
         self.parents: list[tuple[str, int, Checked]] = []  # (where, account id, its item)
-        # New accounts and contacts wait in the batch; anything else is written at
-        # once, after the batch (it may link to what waits there).
+        # New records wait in the batch (store.bulk); updates are written at once,
+        # after what waits there (they may link to it).
         self.batch = bulk.Batch(conn)
         self.companies: dict[str, int] = {}  # folded account name -> id, as found
         self.no_company: set[str] = set()  # folded names of no stored account (see _look_up)
