@@ -113,3 +113,14 @@ def test_names_in_error_messages_cannot_drive_the_terminal(crm):
     result = crm.fails(3, "account", "show", "Evil Corp\x07")
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "Evil\\x1b[2J Corp" in result.stderr  # offered as the closest name, escaped
+
+
+def test_bytes_that_are_not_utf8_on_the_command_line_are_a_clear_error(crm):
+    """The shell hands Python undecodable bytes as lone surrogates (\\udc85): they are
+    refused as values, and the history still records the command line."""
+    for args in (["contact", "add", "a\udc85b"], ["account", "new", "Acme", "--city", "\udc85"]):
+        assert "not valid UTF-8 text" in crm.fails(2, *args).stderr
+    crm.ok("contact", "add", "Ann Lee", "--title", "CTO")
+    result = crm.fails(1, "import", "\udc85.csv")
+    assert "cannot read" in result.stderr
+    assert crm.json("history")[0]["summary"] == "contact add 'Ann Lee' --title CTO"

@@ -74,6 +74,15 @@ def test_small_batches_between_other_writes_keep_everything_in_step(crm, other_d
     assert crm.ok("db", "check", env=other_db).stderr == "database ok\n"
 
 
+def test_jsonl_lines_end_at_newlines_only(crm):
+    """Raw U+2028, NEL and \x1c are text inside a JSON string, not line ends."""
+    rows = [{"name": "Ann Lee", "description": "a\u2028b\x85c\x1cd"}, {"name": "Bo Ng"}]
+    text = "\r\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\r\n\n{oops\n"
+    assert "line 4: not valid JSON" in crm.fails(1, "import", "-", "-f", "jsonl", input=text).stderr
+    crm.ok("import", "-", "-f", "jsonl", input=text.removesuffix("{oops\n"))
+    assert crm.json("contact", "show", "Ann Lee")["description"] == "a\u2028b\x85c\x1cd"
+
+
 def test_jsonl_round_trip(crm, other_db):
     crm.ok("demo")
     lines = export(crm, "--format", "jsonl")

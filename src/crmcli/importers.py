@@ -144,8 +144,13 @@ class _Json:
 
 
 def read_jsonl(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
-    """One object a line; `record` (account, contact ...) names its kind, else --kind."""
-    for number, line in enumerate(text.splitlines(), start=1):
+    """One object a line; `record` (account, contact ...) names its kind, else --kind.
+
+    Lines end at \n only (JSON may hold a raw U+2028 or \x85, which splitlines()
+    would cut at), and are taken one at a time, not copied all at once.
+    """
+    for number, match in enumerate(re.finditer(r"[^\n]*\n|[^\n]+\Z", text), start=1):
+        line = match.group()
         if not line.strip():
             continue
         try:
@@ -274,8 +279,6 @@ def _lines(text: str) -> Iterator[str]:
     io.StringIO would do, but it keeps a copy of the text four bytes a character:
     300 MB for a million contacts.
     """
-    import re
-
     for match in re.finditer(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z", text):
         yield match.group()
 

@@ -82,7 +82,8 @@ class CrmGroup(TyperGroup):
 
 
 def _summary(args: list[str]) -> str:
-    """The command line as history shows it: global options dropped, 200 characters."""
+    """The command line as history shows it: global options dropped, 200 characters,
+    bytes that were not UTF-8 (a file name, a bad argument) shown as U+FFFD."""
     import shlex
 
     words = list(args)
@@ -90,7 +91,8 @@ def _summary(args: list[str]) -> str:
         option = words.pop(0)
         if option == "--db" and words:
             words.pop(0)
-    return shlex.join(words)[:200]
+    line = shlex.join(words).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return line[:200]
 
 
 def _error(message: str) -> None:
