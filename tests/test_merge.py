@@ -28,6 +28,18 @@ def test_dupes_groups_with_reasons(book):
     assert "group" in book.ok("contact", "dupes").stdout
 
 
+def test_the_same_name_is_a_duplicate_only_at_the_same_account_or_at_none(crm):
+    crm.ok("account", "new", "Acme")
+    crm.ok("account", "new", "Globex")
+    for account in ("Acme", "Acme", "Globex"):  # 1, 2, 3
+        crm.ok("contact", "add", "Sam Lee", "--account", account)
+    crm.ok("contact", "add", "Ana Ruiz")  # 4
+    crm.ok("contact", "add", "ana ruiz")  # 5: no account either
+    crm.ok("contact", "add", "Ana Ruiz", "--account", "Globex")  # 6
+    groups = [(g["reason"], [c["id"] for c in g["contacts"]]) for g in crm.json("contact", "dupes")]
+    assert groups == [("same name", [1, 2]), ("same name", [4, 5])]
+
+
 def test_no_dupes(crm):
     crm.ok("contact", "add", "Only One")
     assert crm.json("contact", "dupes") == []

@@ -281,8 +281,9 @@ def delete(
 def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
     """Groups of contacts that are likely the same person, with the reason.
 
-    Same e-mail (ignoring +tags), same phone (the last 10 digits), the same name, or a
-    very similar name at the same account. JSON: [{"reason", "contacts": [...]}].
+    Same e-mail (ignoring +tags), same phone (the last 10 digits), or the same or a
+    very similar name at the same account (the same name also counts between contacts
+    of no account). JSON: [{"reason", "contacts": [...]}].
     """
     from crmcli.store import merge
 

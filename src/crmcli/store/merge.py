@@ -7,6 +7,7 @@ import json
 import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterator
 
 from crmcli import models
 from crmcli.errors import InvalidValue
@@ -28,38 +29,71 @@ def _email_key(address: str) -> str:
 
 
 def dupes(conn: sqlite3.Connection) -> list[dict]:
-    """Groups of contacts that are likely the same person, each with its reason."""
-    by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
+    """Groups of contacts that are likely the same person, each with its reason:
+    the same e-mail or phone, or the same or a very similar name at the same
+    account (or, for the same name, both at none)."""
+    groups = _Groups()
     for contact_id, value in conn.execute("SELECT contact_id, value FROM contact_emails"):
-        by_key[("same e-mail", _email_key(value))].add(contact_id)
+        groups.add("same e-mail", _email_key(value), contact_id)
     for contact_id, value in conn.execute("SELECT contact_id, value FROM contact_phones"):
         if key := _phone_key(value):
-            by_key[("same phone", key)].add(contact_id)
-    names: dict[object, list[tuple[int, str]]] = defaultdict(list)
+            groups.add("same phone", key, contact_id)
+    names: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for contact_id, key, account_id in conn.execute(
         "SELECT id, name_key, account_id FROM contacts"
     ):
-        by_key[("same name", key)].add(contact_id)
+        groups.add("same name", (account_id, key), contact_id)
         if account_id is not None:
             names[account_id].append((contact_id, key))
-    for people in names.values():  # similar spellings, only among colleagues
-        for index, (first_id, first) in enumerate(people):
-            for second_id, second in people[index + 1 :]:
-                if (
-                    first != second
-                    and difflib.SequenceMatcher(None, first, second).ratio() >= _SIMILAR
-                ):
-                    by_key[("similar name at the same account", f"{first_id}")].update(
-                        {first_id, second_id}
-                    )
-    groups, seen = [], set()
-    for (reason, _), ids in sorted(by_key.items(), key=lambda item: min(item[1])):
-        members = tuple(sorted(ids))
-        if len(members) > 1 and (reason, members) not in seen:
-            seen.add((reason, members))
-            people = [contacts.get_contact(conn, contact_id) for contact_id in members]
-            groups.append({"reason": reason, "contacts": people})
-    return groups
+    for people in names.values():
+        for first_id, second_id in _similar(people):
+            groups.add("similar name at the same account", first_id, first_id)
+            groups.add("similar name at the same account", first_id, second_id)
+    return [
+        {"reason": reason, "contacts": [contacts.get_contact(conn, i) for i in members]}
+        for reason, members in groups.found()
+    ]
+
+
+class _Groups:
+    """Ids by (reason, key); a key seen once keeps a bare id, not a set: most are
+    seen once, and a million contacts have three million keys."""
+
+    def __init__(self):
+        self.ids: dict[tuple, int | set[int]] = {}
+
+    def add(self, reason: str, key: object, contact_id: int) -> None:
+        found = self.ids.setdefault((reason, key), contact_id)
+        if isinstance(found, set):
+            found.add(contact_id)
+        elif found != contact_id:
+            self.ids[(reason, key)] = {found, contact_id}
+
+    def found(self) -> list[tuple[str, tuple[int, ...]]]:
+        """(reason, ids) of every group of two or more, once each, by their first id
+        (then in the order the reasons are looked for)."""
+        groups: dict[tuple, None] = {}
+        for (reason, _), ids in self.ids.items():
+            if isinstance(ids, set):
+                groups[(reason, tuple(sorted(ids)))] = None
+        return sorted(groups, key=lambda group: group[1][0])
+
+
+def _similar(people: list[tuple[int, str]]) -> Iterator[tuple[int, int]]:
+    """Pairs of colleagues with different but very similar names.  The matcher's
+    cheap upper bounds rule out most pairs before its ratio is worked out."""
+    matcher = difflib.SequenceMatcher(None)
+    for index, (first_id, first) in enumerate(people):
+        matcher.set_seq2(first)  # the sequence difflib does its costly set-up for
+        for second_id, second in people[index + 1 :]:
+            matcher.set_seq1(second)
+            if (
+                first != second
+                and matcher.real_quick_ratio() >= _SIMILAR
+                and matcher.quick_ratio() >= _SIMILAR
+                and matcher.ratio() >= _SIMILAR
+            ):
+                yield first_id, second_id
 
 
 def plan(conn: sqlite3.Connection, noun: str, keep: int, others: list[int]) -> dict[str, int]:
