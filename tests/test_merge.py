@@ -36,6 +36,7 @@ def test_the_same_name_is_a_duplicate_only_at_the_same_account_or_at_none(crm):
     crm.ok("contact", "add", "Ana Ruiz")  # 4
     crm.ok("contact", "add", "ana ruiz")  # 5: no account either
     crm.ok("contact", "add", "Ana Ruiz", "--account", "Globex")  # 6
+    crm.ok("contact", "add", "Bo Ng")  # 7: no account, another name
     groups = [(g["reason"], [c["id"] for c in g["contacts"]]) for g in crm.json("contact", "dupes")]
     assert groups == [("same name", [1, 2]), ("same name", [4, 5])]
 

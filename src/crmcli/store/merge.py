@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import re
 import sqlite3
@@ -28,55 +29,45 @@ def _email_key(address: str) -> str:
     return f"{local.split('+')[0]}@{domain}"
 
 
+# Exact keys are grouped by SQLite, whose sorter spills to disk, rather than in a
+# dict: a million contacts have three million keys (5 GB once, as Python sets).
+_SAME = {
+    "same e-mail": "SELECT DISTINCT crm_email_key(value) AS k, contact_id AS id"
+    " FROM contact_emails",
+    "same phone": "SELECT DISTINCT crm_phone_key(value) AS k, contact_id AS id"
+    " FROM contact_phones",
+    # Contacts of no account count as colleagues here.
+    "same name": "SELECT coalesce(account_id, '') || ' ' || name_key AS k, id FROM contacts",
+}
+
+
 def dupes(conn: sqlite3.Connection) -> list[dict]:
     """Groups of contacts that are likely the same person, each with its reason:
     the same e-mail or phone, or the same or a very similar name at the same
     account (or, for the same name, both at none)."""
-    groups = _Groups()
-    for contact_id, value in conn.execute("SELECT contact_id, value FROM contact_emails"):
-        groups.add("same e-mail", _email_key(value), contact_id)
-    for contact_id, value in conn.execute("SELECT contact_id, value FROM contact_phones"):
-        if key := _phone_key(value):
-            groups.add("same phone", key, contact_id)
-    names: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for contact_id, key, account_id in conn.execute(
-        "SELECT id, name_key, account_id FROM contacts"
-    ):
-        groups.add("same name", (account_id, key), contact_id)
-        if account_id is not None:
-            names[account_id].append((contact_id, key))
-    for people in names.values():
-        for first_id, second_id in _similar(people):
-            groups.add("similar name at the same account", first_id, first_id)
-            groups.add("similar name at the same account", first_id, second_id)
+    conn.create_function("crm_email_key", 1, _email_key, deterministic=True)
+    conn.create_function("crm_phone_key", 1, _phone_key, deterministic=True)
+    groups: dict[tuple[str, tuple[int, ...]], None] = {}  # in order, once each
+    for reason, keyed in _SAME.items():
+        for (ids,) in conn.execute(
+            f"SELECT group_concat(id) FROM ({keyed}) WHERE k IS NOT NULL"
+            " GROUP BY k HAVING count(*) > 1"
+        ):
+            groups[(reason, tuple(sorted(map(int, ids.split(",")))))] = None
+    similar: dict[int, set[int]] = defaultdict(set)
+    colleagues = conn.execute(
+        "SELECT account_id, id, name_key FROM contacts WHERE account_id IS NOT NULL"
+        " ORDER BY account_id"
+    )
+    for _, people in itertools.groupby(colleagues, key=lambda row: row[0]):
+        for first_id, second_id in _similar([(i, name) for _, i, name in people]):
+            similar[first_id].update((first_id, second_id))
+    for ids in similar.values():
+        groups[("similar name at the same account", tuple(sorted(ids)))] = None
     return [
         {"reason": reason, "contacts": [contacts.get_contact(conn, i) for i in members]}
-        for reason, members in groups.found()
+        for reason, members in sorted(groups, key=lambda group: group[1][0])
     ]
-
-
-class _Groups:
-    """Ids by (reason, key); a key seen once keeps a bare id, not a set: most are
-    seen once, and a million contacts have three million keys."""
-
-    def __init__(self):
-        self.ids: dict[tuple, int | set[int]] = {}
-
-    def add(self, reason: str, key: object, contact_id: int) -> None:
-        found = self.ids.setdefault((reason, key), contact_id)
-        if isinstance(found, set):
-            found.add(contact_id)
-        elif found != contact_id:
-            self.ids[(reason, key)] = {found, contact_id}
-
-    def found(self) -> list[tuple[str, tuple[int, ...]]]:
-        """(reason, ids) of every group of two or more, once each, by their first id
-        (then in the order the reasons are looked for)."""
-        groups: dict[tuple, None] = {}
-        for (reason, _), ids in self.ids.items():
-            if isinstance(ids, set):
-                groups[(reason, tuple(sorted(ids)))] = None
-        return sorted(groups, key=lambda group: group[1][0])
 
 
 def _similar(people: list[tuple[int, str]]) -> Iterator[tuple[int, int]]:
