@@ -80,7 +80,7 @@ def crm() -> Crm:
 def installed_crm() -> str:
     """The console script of the environment running the tests.
 
-    The suite starts it ~450 times. crmcli is compiled once first: an editable
+    The suite starts it a few dozen times. crmcli is compiled once first: an editable
     install under PYTHONDONTWRITEBYTECODE (set on this machine) would otherwise
     compile it from source in every process.
     """
