@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,21 @@ def isolated(tmp_path, monkeypatch):
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "crm.db"
+
+
+@pytest.fixture
+def newer_db(tmp_path) -> Path:
+    """A crm database written by a newer crm (schema version one past ours)."""
+    from crmcli.migrations import SCHEMA_VERSION
+
+    path = tmp_path / "newer.db"
+    newer = sqlite3.connect(path)
+    newer.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
+    newer.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    newer.execute("CREATE TABLE future (x)")
+    newer.commit()
+    newer.close()
+    return path
 
 
 @pytest.fixture

@@ -83,19 +83,12 @@ def test_non_database_file_is_refused_unchanged(tmp_path):
     assert digest(path) == before
 
 
-def test_newer_schema_is_refused_unchanged(tmp_path):
-    path = tmp_path / "newer.db"
-    newer = sqlite3.connect(path)
-    newer.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
-    newer.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    newer.execute("CREATE TABLE future (x)")
-    newer.commit()
-    newer.close()
-    before = digest(path)
+def test_newer_schema_is_refused_unchanged(newer_db):
+    before = digest(newer_db)
     with pytest.raises(DatabaseRefused, match="newer crm"):
-        with db.session(path, write=True):
+        with db.session(newer_db, write=True):
             pass
-    assert digest(path) == before
+    assert digest(newer_db) == before
 
 
 def test_failed_command_writes_nothing(db_path):

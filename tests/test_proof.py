@@ -157,18 +157,9 @@ def test_ctrl_c_mid_import_is_exit_130_and_rolls_back(run, big_import):
     assert "database ok" in run("db", "check").stderr
 
 
-def test_files_crm_must_not_touch_are_refused_byte_for_byte(run, tmp_path):
+def test_files_crm_must_not_touch_are_refused_byte_for_byte(run, tmp_path, newer_db):
     import hashlib
 
-    from crmcli.migrations import SCHEMA_VERSION
-
-    newer = tmp_path / "newer.db"
-    conn = sqlite3.connect(newer)
-    conn.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.execute("CREATE TABLE future (x)")
-    conn.commit()
-    conn.close()
     foreign = tmp_path / "foreign.db"
     conn = sqlite3.connect(foreign)
     conn.execute("CREATE TABLE photos (name)")
@@ -181,7 +172,7 @@ def test_files_crm_must_not_touch_are_refused_byte_for_byte(run, tmp_path):
         for i in range(200):
             contacts.add_contact(session, full_name=f"P {i}", emails=[f"p{i}@x.example"])
     truncated.write_bytes(truncated.read_bytes()[:8192])
-    for path, reason in ((newer, "newer crm"), (foreign, "not a crm database"),
+    for path, reason in ((newer_db, "newer crm"), (foreign, "not a crm database"),
                          (text, "not a crm database"), (truncated, "truncated")):  # fmt: skip
         before = hashlib.sha256(path.read_bytes()).hexdigest()
         for args in (["list"], ["account", "new", "X"], ["db", "check"]):
