@@ -64,8 +64,8 @@ _ADDED = {
 
 
 class Batch:
-    def __init__(self, conn: sqlite3.Connection, size: int | None = None):
-        self.conn, self.size = conn, size or DEFAULT_SIZE
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn, self.size = conn, DEFAULT_SIZE
         # (row, the values of _ADDED's columns) for each new record
         self.rows: dict[str, list[tuple[dict, tuple]]] = {table: [] for table in _ADDED}
         self.addresses: dict[str, list[tuple]] = {"contact_emails": [], "contact_phones": []}
@@ -76,9 +76,6 @@ class Batch:
         self._next: dict[str, int] = {}
         self._count = 0
         self._lifted: list[str] | None = None  # the SQL that puts the triggers back
-
-    def __len__(self) -> int:
-        return self._count
 
     def holds(self, table: str, row_id: int | None, keys=()) -> bool:
         """Whether a row with this id or one of these keys waits to be written."""
@@ -264,36 +261,38 @@ def _runs(ids: list[int]) -> Iterator[tuple[int, int]]:
 @contextlib.contextmanager
 def _without(conn: sqlite3.Connection, trigger: str | None) -> Iterator[None]:
     """The block runs without this trigger (if there is one of that name)."""
-    found = trigger and conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (trigger,)
-    ).fetchone()
-    if not found:
-        yield
-        return
-    conn.execute(f'DROP TRIGGER "{trigger}"')
+    lifted = _drop(conn, _triggers(conn, "name = ?", [trigger])) if trigger else []
     try:
         yield
     except BaseException:  # the caller's rollback brings it back; this keeps conn usable
         with contextlib.suppress(sqlite3.Error):
-            conn.execute(found[0])
+            _restore(conn, lifted)
         raise
-    conn.execute(found[0])
+    _restore(conn, lifted)
 
 
 def _lift(conn: sqlite3.Connection) -> list[str]:
     """Drop the triggers on TABLES; returns the SQL that creates them again."""
-    marks = ", ".join("?" for _ in TABLES)
-    found = conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})"
-        " ORDER BY name",
-        TABLES,
-    ).fetchall()
+    found = _triggers(conn, f"tbl_name IN ({', '.join('?' for _ in TABLES)})", TABLES)
     for name, _ in found:
         if not name.startswith(TRIGGER_JOBS):
             raise UnknownTrigger(f"bulk writes do not know what trigger {name} does")
-    for name, _ in found:
+    return _drop(conn, found)
+
+
+def _triggers(conn: sqlite3.Connection, where: str, params) -> list[tuple[str, str]]:
+    """(name, sql) of the triggers `where` picks."""
+    return conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND {where} ORDER BY name",
+        params,
+    ).fetchall()
+
+
+def _drop(conn: sqlite3.Connection, triggers: list[tuple[str, str]]) -> list[str]:
+    """Drop these triggers; returns the SQL that creates them again."""
+    for name, _ in triggers:
         conn.execute(f'DROP TRIGGER "{name}"')
-    return [sql for _, sql in found]
+    return [sql for _, sql in triggers]
 
 
 def _restore(conn: sqlite3.Connection, triggers: list[str]) -> None:

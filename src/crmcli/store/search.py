@@ -12,6 +12,7 @@ import re
 import sqlite3
 import unicodedata
 
+from crmcli import models
 from crmcli.errors import InvalidValue
 from crmcli.migrations import SEARCH_KINDS
 
@@ -87,7 +88,7 @@ def _joined(*parts: str | None) -> str:
 def _address_and_more(row: dict) -> tuple:
     tags, fields = row.get("tags", "[]"), row.get("fields", "{}")
     return (
-        *(row.get(column) for column in ("street", "city", "region", "postal_code", "country")),
+        *(row.get(column) for column in models.ADDRESS_FIELDS),
         row.get("description"),
         tags if tags != "[]" else None,
         fields if fields != "{}" else None,
