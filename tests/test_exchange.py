@@ -389,7 +389,7 @@ def test_killing_an_import_leaves_the_database_as_it_was(run, tmp_path, installe
     run("account", "new", "Before")
     big = tmp_path / "big.jsonl"
     with big.open("w") as file:
-        for i in range(200_000):
+        for i in range(100_000):
             file.write(json.dumps({"record": "contact", "name": f"P {i}",
                                    "emails": [f"p{i}@x.example"]}) + "\n")  # fmt: skip
     proc = subprocess.Popen([installed_crm, "import", str(big)], env=run.env,
