@@ -1,15 +1,38 @@
 """--where, --tag, --sort, --limit, --offset, --columns on every listing."""
 
+import shutil
 import sqlite3
 
 import pytest
 
 
+@pytest.fixture(scope="module")
+def book_file(tmp_path_factory):
+    """The book below, made once for the module (each test gets a copy of the file)."""
+    from conftest import Crm
+    from crmcli import config
+
+    folder = tmp_path_factory.mktemp("book")
+    env = {"CRM_DB": str(folder / "book.db"), "CRM_CONFIG": str(folder / "none.toml"),
+           **dict.fromkeys(("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"), str(folder))}  # fmt: skip
+    config.load.cache_clear()
+    _fill(Crm(), env)
+    config.load.cache_clear()
+    return folder / "book.db"
+
+
 @pytest.fixture
-def book(crm):
-    crm.ok("account", "new", "Acme", "--city", "Springfield", "--tag", "key", "--set", "tier=gold")
-    crm.ok("account", "new", "Globex", "--city", "Cypress Creek", "--set", "tier=silver")
-    crm.ok("account", "new", "Initech", "--city", "Austin", "--tag", "key", "--tag", "b2b")
+def book(crm, book_file, db_path):
+    shutil.copyfile(book_file, db_path)
+    return crm
+
+
+def _fill(crm, env):
+    crm.ok("account", "new", "Acme", "--city", "Springfield", "--tag", "key", "--set", "tier=gold",
+           env=env)
+    crm.ok("account", "new", "Globex", "--city", "Cypress Creek", "--set", "tier=silver", env=env)
+    crm.ok("account", "new", "Initech", "--city", "Austin", "--tag", "key", "--tag", "b2b",
+           env=env)
     for name, account, email, birthday in (
         ("Jane Doe", "Acme", "jane@acme.example", "1990-04-23"),
         ("bob roe", "Acme", "bob@acme.example", "1985-12-01"),
@@ -17,15 +40,16 @@ def book(crm):
         ("Al 100%_sure", "Initech", "al@initech.example", "2000-02-29"),
     ):
         args = ["contact", "add", name, "--account", account, "--email", email]
-        crm.ok(*args, *(["--birthday", birthday] if birthday else []))
-    crm.ok("contact", "edit", "Jane Doe", "--email", "home:jane@home.example", "--tag", "vip")
+        crm.ok(*args, *(["--birthday", birthday] if birthday else []), env=env)
+    crm.ok("contact", "edit", "Jane Doe", "--email", "home:jane@home.example", "--tag", "vip",
+           env=env)
     for name, account, amount, stage in (
         ("Skates", "Acme", "12500", "proposal"),
         ("Anvils", "Acme", "900.50", "won"),
         ("Reactor", "Globex", "48000", "qualified"),
     ):
-        crm.ok("deal", "new", name, "--account", account, "--amount", amount, "--stage", stage)
-    return crm
+        crm.ok("deal", "new", name, "--account", account, "--amount", amount, "--stage", stage,
+               env=env)
 
 
 def names(crm, *args):
