@@ -151,5 +151,9 @@ def test_csv_and_tsv_quote_what_needs_quoting(crm, fmt):
     dialect = "excel" if fmt == "csv" else "excel-tab"
     header, row = list(csv.reader(io.StringIO(text, newline=""), dialect=dialect))
     cells = dict(zip(header, row, strict=True))
+    if fmt == "tsv":  # one record a line: tab, CR, LF and backslash written as \t \r \n \\
+        assert len(text.split("\n")) == 3 and "\r" not in text
+        assert cells["description"] == 'He said "hi", then\\nleft\\r\\tx;y \x00 =1+2'
+        cells["description"] = nasty
     assert cells["name"] == "Acme, Inc." and cells["description"] == nasty
     assert cells["tags"] == 'a"b;c,d' and cells["id"] == "1" and cells["fields"] == "{}"

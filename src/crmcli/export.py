@@ -7,9 +7,7 @@ contacts) to any text file object: stdout, or the temporary file that
 
 from __future__ import annotations
 
-import csv
 import sqlite3
-from collections.abc import Iterator
 from typing import TextIO
 
 from crmcli import __version__, models, render
@@ -27,7 +25,6 @@ FIELDS = {
     "tasks": models.TASK_FIELDS,
 }
 FORMAT_VERSION = 1  # of the JSON backup; bumped only if its shape changes
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell
 
 
 def rows(conn: sqlite3.Connection, kind: str) -> query.Rows:
@@ -72,21 +69,11 @@ def write_jsonl(conn: sqlite3.Connection, out: TextIO, kinds: tuple[str, ...]) -
 
 
 def write_csv(conn: sqlite3.Connection, out: TextIO, kind: str, delimiter: str) -> int:
-    """One kind, with the field names import reads back; formulas defused."""
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(FIELDS[kind])
-    count = 0
+    """One kind, with the field names import reads back, through the CSV/TSV writer
+    every command uses (formulas defused, CR quoted, TSV escaped: see render)."""
+    fmt = "csv" if delimiter == "," else "tsv"
     cursor = rows(conn, kind).flat(FIELDS[kind])
-    while batch := cursor.fetchmany(1000):
-        writer.writerows(_defused(row) for row in batch)
-        count += len(batch)
-    return count
-
-
-def _defused(row: tuple) -> Iterator:
-    """A spreadsheet runs `=1+2` as a formula: such cells get a leading '."""
-    for cell in row:
-        yield f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA) else cell
+    return render.write_cells(out.write, fmt, FIELDS[kind], render.batches(cursor))
 
 
 def write_vcf(conn: sqlite3.Connection, out: TextIO, version: str) -> int:

@@ -201,7 +201,9 @@ _PHONE_COLUMNS = {
 }  # fmt: skip
 _KNOWN = {alias: field for field, aliases in _CONTACT_COLUMNS.items() for alias in aliases}
 _GOOGLE = r"(e mail|phone) (\d+) (value|type|label)\Z"  # Google's numbered columns
-_FORMULA = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+# The ' that crm's CSV/TSV writer puts before a formula cell or a cell starting with '
+# (crmcli.render): taken off again, and only that one.
+_FORMULA = ("'=", "'+", "'-", "'@", "'\t", "'\r", "''")
 
 
 def _key(header: str) -> str:
@@ -238,7 +240,7 @@ def read_csv(
     custom fields, several e-mail/phone columns to labelled lists."""
     import csv
 
-    from crmcli.models import FIELDS_BY_KIND
+    from crmcli.models import FIELDS_BY_KIND, TEXT_MAX_BYTES
 
     maps = {}
     for pair in mapping:
@@ -246,7 +248,11 @@ def read_csv(
         if not sep or not column.strip() or not target.strip():
             raise InvalidValue(f"--map takes COLUMN=FIELD (got {pair!r})")
         maps[column.strip()] = target.strip()
+    # A description may be 1 MB, twice that in TSV with every character escaped.
+    csv.field_size_limit(max(csv.field_size_limit(), 2 * TEXT_MAX_BYTES + 2))
     reader = csv.reader(_lines(text), delimiter=delimiter)
+    if delimiter == "\t":
+        reader = _Unescaped(reader)
     try:
         header = next(reader)
     except StopIteration:
@@ -271,6 +277,33 @@ def read_csv(
         if not any(cell.strip() for cell in row):
             continue
         yield f"line {reader.line_num}", kind, _record(row, targets, known)
+
+
+_TSV_ESCAPE = re.compile(r"\\([\\tnr])")
+_TSV_CHARS = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+class _Unescaped:
+    """TSV rows with crm's escapes undone: \\\\, \\t, \\n, \\r (any other backslash is
+    kept as it is)."""
+
+    def __init__(self, reader):
+        self._reader = reader
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        return [self._unescape(cell) for cell in next(self._reader)]
+
+    def _unescape(self, cell: str) -> str:
+        if "\\" not in cell:
+            return cell
+        return _TSV_ESCAPE.sub(lambda match: _TSV_CHARS[match.group(1)], cell)
 
 
 def _lines(text: str) -> Iterator[str]:

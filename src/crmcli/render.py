@@ -2,9 +2,25 @@
 
 Formats: table, json, jsonl, csv, tsv, ids.  JSON/CSV/TSV go straight to
 stdout, whole and uncoloured.  Listings are drawn here in Rich's table style;
-a single record's card goes through a Rich console that never interprets
-markup or emoji codes.  Either way, control characters in user text are made
-visible first (`\\x1b`).  Rich is imported only when something is drawn.
+a single record's card is drawn by a Rich console that never interprets
+markup or emoji codes, into a string written like any other output.  Either
+way, control characters in user text are made visible first (`\\x1b`).  Rich
+is imported only when something is drawn.
+
+The terminal rule, decided here only: when stdout is a terminal, every format
+(csv, tsv, vcf and json too) shows control characters escaped, never sends
+them; to a pipe or a file, data formats are written exactly.  A closed pipe
+becomes OutputClosed (exit 0, quietly).
+
+The CSV/TSV rule, one writer for every command (`write_cells`):
+- CSV: a cell holding a quote, comma, CR or LF is quoted (RFC 4180), rows end
+  in LF.  TSV: each record is one line; backslash, tab, LF and CR in a value
+  are written `\\\\`, `\\t`, `\\n`, `\\r` (import reads them back); a cell holding
+  a double quote is quoted as in CSV.
+- A text cell a spreadsheet would run as a formula (starting with = + - @,
+  tab or CR), or starting with ' itself, gets one more ' in front, in every
+  CSV and TSV crm writes; import takes off exactly one ' when what follows
+  starts with one of those, so `'=x` comes back as `'=x` and `'hello` as typed.
 """
 
 from __future__ import annotations
@@ -63,10 +79,41 @@ def to_json(value: object, *, indent: int | None = None) -> str:
 
 
 def _write(text: str) -> None:
+    """Write to stdout as it is: crm's own drawing, or data already made safe."""
     try:
         sys.stdout.write(text)
     except BrokenPipeError:
         raise OutputClosed from None
+
+
+def on_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed (tests)
+        return False
+
+
+def visible(text: str) -> str:
+    """Data for a terminal: control characters escaped, tab and line breaks kept
+    (a vCard's CRLF shown as a plain line break)."""
+    return text.replace("\r\n", "\n").translate(_VISIBLE_MULTILINE)
+
+
+def _write_visible(text: str) -> None:
+    _write(visible(text))
+
+
+def data_writer():
+    """How data reaches stdout, decided once per command: exact to a pipe or a
+    file, with control characters made visible on a terminal."""
+    return _write_visible if on_terminal() else _write
+
+
+class Stdout:
+    """stdout as a file for the writers (export, CSV): see data_writer."""
+
+    def __init__(self) -> None:
+        self.write = data_writer()
 
 
 def _flat(value: object) -> str:
@@ -124,37 +171,121 @@ def records(
         if count == 0:
             print(empty, file=sys.stderr)
         return count
+    write = data_writer()
     if fmt in ("csv", "tsv"):
-        dialect = "excel" if fmt == "csv" else "excel-tab"
-        writer = csv.writer(_Stdout(), dialect=dialect, lineterminator="\n")
-        writer.writerow(list(fields))
         if hasattr(rows, "flat"):  # a store listing: SQLite makes the cells itself
-            return _flat_rows(writer, rows.flat(fields))
-    elif fmt == "json":
-        _write("[")
+            return write_cells(write, fmt, fields, batches(rows.flat(fields)))
+        flat = ([_flat(row.get(field)) for field in fields] for row in rows)
+        return write_cells(write, fmt, fields, _chunks(flat))
+    if fmt == "json":
+        write("[")
     for row in rows:
         if fmt == "json":
             # One compact record a line: json's C encoder, 5x faster than indent=2.
-            _write(("," if count else "") + "\n" + to_json(row))
+            write(("," if count else "") + "\n" + to_json(row))
         elif fmt == "jsonl":
-            _write(to_json(row) + "\n")
-        elif fmt == "ids":
-            _write(f"{row['id']}\n")
+            write(to_json(row) + "\n")
         else:
-            writer.writerow([_flat(row.get(field)) for field in fields])
+            write(f"{row['id']}\n")
         count += 1
     if fmt == "json":
-        _write("\n]\n" if count else "]\n")
+        write("\n]\n" if count else "]\n")
     return count
 
 
-def _flat_rows(writer, cursor) -> int:
-    """Stream ready-made CSV cells in batches: the fast path for big listings."""
+BATCH = 1000  # rows fetched, checked and written at a time
+
+# What a spreadsheet runs as a formula; a cell starting with one of these, or
+# with the ' that defuses them, gets a ' in front (see the module's rule).
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_DEFUSED = (*FORMULA, "'")
+# Every character above sorts before "A": a column whose least cell does not
+# holds no such cell.  `\x00` stands between cells when a column is searched.
+_DEFUSED_AFTER = "\x00[-=+@\t\r']"  # re's cache compiles it once, when first used
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def batches(cursor) -> Iterable[list]:
+    """A cursor's rows, BATCH at a time."""
+    return iter(lambda: cursor.fetchmany(BATCH), [])
+
+
+def _chunks(rows: Iterable) -> Iterable[list]:
+    from itertools import islice
+
+    rows = iter(rows)
+    return iter(lambda: list(islice(rows, BATCH)), [])
+
+
+def write_cells(write, fmt: str, header: Sequence[str], row_batches: Iterable[list]) -> int:
+    """The one CSV/TSV writer (rules in the module's docstring): `header`, then
+    each batch of rows (sequences of cells: str, numbers or None), each batch
+    handed to `write` as one string.  Returns the number of rows."""
+    lines: list[str] = []
+    sink = _Lines(lines)
+    if fmt == "csv":
+        writer = csv.writer(sink, lineterminator="\n")
+    else:
+        writer = csv.writer(sink, dialect="excel-tab", lineterminator="\n")
+    writer.writerow(list(header))
+    write(lines.pop())
     count = 0
-    while batch := cursor.fetchmany(1000):
-        writer.writerows(batch)
+    for batch in row_batches:
+        rows = _defused(batch)
+        if fmt == "tsv":
+            rows = [[_tsv_cell(cell) for cell in row] for row in rows]
+        writer.writerows(rows)
+        text = "".join(lines)
+        lines.clear()
+        if "\r" in text:  # csv quotes only what the line ending holds: quote CR too
+            _cr_writer(sink).writerows(rows)
+            text = "".join(line[:-2] + "\n" for line in lines)
+            lines.clear()
+        write(text)
         count += len(batch)
     return count
+
+
+class _Lines:
+    """A file for csv.writer that keeps each row it writes (list.append: no
+    Python call per row)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
+
+
+def _cr_writer(sink: _Lines):
+    # CRLF ends the row, so a cell holding CR or LF is quoted; rows then end in LF.
+    return csv.writer(sink, lineterminator="\r\n")
+
+
+def _defused(batch: list) -> list:
+    """The batch with formula cells defused.  Checked a column at a time, with
+    min() and one search over the column's text: a Python test of every cell
+    would slow a big CSV listing by a third."""
+    columns = list(zip(*batch, strict=True))
+    changed = False
+    for index, column in enumerate(columns):
+        try:
+            least = min(filter(None, column), default="A")
+            if least.__class__ is not str or least >= "A":
+                continue  # numbers, or text that cannot start with a formula character
+            if not re.search(_DEFUSED_AFTER, "\x00" + "\x00".join(filter(None, column))):
+                continue
+        except TypeError:  # text and numbers in one column: test each cell
+            pass
+        columns[index] = [
+            f"'{cell}" if cell.__class__ is str and cell.startswith(_DEFUSED) else cell
+            for cell in column
+        ]
+        changed = True
+    return list(zip(*columns, strict=True)) if changed else batch
+
+
+def _tsv_cell(cell: object) -> object:
+    if cell.__class__ is str and ("\\" in cell or "\t" in cell or "\n" in cell or "\r" in cell):
+        return cell.translate(_TSV_ESCAPES)
+    return cell
 
 
 def record(
@@ -172,7 +303,7 @@ def record(
     sections = sections or {}
     if fmt in ("json", "jsonl"):
         full = {**row, **{name: rows for name, (rows, _) in sections.items()}}
-        _write(to_json(full, indent=2 if fmt == "json" else None) + "\n")
+        data_writer()(to_json(full, indent=2 if fmt == "json" else None) + "\n")
     elif fmt == "table":
         _card(row, fields, sections)
     else:
@@ -182,11 +313,12 @@ def record(
 def document(value: object, fmt: str) -> None:
     """A whole JSON value (`crm due`, `crm contact dupes`): indented, or for jsonl one
     line, a list's items one a line."""
+    write = data_writer()
     if fmt == "jsonl" and isinstance(value, list):
         for item in value:
-            _write(to_json(item) + "\n")
+            write(to_json(item) + "\n")
     else:
-        _write(to_json(value, indent=2 if fmt == "json" else None) + "\n")
+        write(to_json(value, indent=2 if fmt == "json" else None) + "\n")
 
 
 def line(text: str) -> None:
@@ -198,17 +330,10 @@ def new_id(row_id: int) -> None:
     _write(f"{row_id}\n")
 
 
-class _Stdout:
-    """A file-like object for csv.writer that reports a closed pipe our way."""
-
-    def write(self, text: str) -> None:
-        _write(text)
-
-
-def _console():
-    from rich.console import Console
-
-    return Console(markup=False, highlight=False, emoji=False, soft_wrap=False)
+def quoted(text: str) -> str:
+    """A name in a message, quoted and escaped once: `'Acme'`, `"O'Brien"`."""
+    mark = '"' if "'" in text and '"' not in text else "'"
+    return f"{mark}{escape(text)}{mark}"
 
 
 def _table(
@@ -319,7 +444,20 @@ def _card(row: dict, fields: Sequence[str], sections: dict) -> None:
 
 
 def _print(renderable) -> None:
-    try:
-        _console().print(renderable)
-    except BrokenPipeError:
-        raise OutputClosed from None
+    """Draw with Rich into a string, then write it ourselves: Rich's own writing
+    turns a closed pipe into exit 1.  Colour only on a terminal, as before."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=True if on_terminal() else None,
+        markup=False,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    console.print(renderable)
+    _write(buffer.getvalue())

@@ -105,10 +105,11 @@ def _error(message: str) -> None:
 def _run(command, *, debug: bool) -> int:
     try:
         result = command()
+        sys.stdout.flush()  # here, so a reader that left is seen now, not at exit
     except errors.CrmError as exc:
         _error(exc.message)
         return int(exc.exit_code)
-    except errors.OutputClosed:
+    except (errors.OutputClosed, BrokenPipeError):  # the reader left (`| head -1`)
         _silence_stdout()
         return 0
     except KeyboardInterrupt:

@@ -54,4 +54,4 @@ def backup(
 
     with o.session(ctx, write=False) as conn:
         size = care.backup(conn, target)
-    print(f"backed up to {target} ({size:,} bytes)", file=sys.stderr)
+    print(f"backed up to {render.escape(str(target))} ({size:,} bytes)", file=sys.stderr)

@@ -43,10 +43,13 @@ def _prefixed(ctx: typer.Context, sql: str, incomplete: str) -> list[str]:
 
 def _as_typed(value: str, incomplete: str) -> str:
     """`acme` + Tab -> `acme Corporation`: the shell only offers words that begin as typed,
-    and references ignore case anyway."""
+    and references ignore case anyway.  The shell prints candidates on the terminal:
+    control characters come escaped, as everywhere else."""
+    from crmcli.render import escape
+
     if value.casefold().startswith(incomplete.casefold()):
-        return incomplete + value[len(incomplete) :]
-    return value
+        value = incomplete + value[len(incomplete) :]
+    return escape(value)
 
 
 def accounts(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -86,8 +89,10 @@ def deals(ctx: typer.Context, incomplete: str) -> list[str]:
 def stages(incomplete: str) -> list[str]:
     try:
         from crmcli import config
+        from crmcli.render import escape
 
-        return [stage for stage in config.load().stages if stage.startswith(incomplete.lower())]
+        stages = config.load().stages
+        return [escape(stage) for stage in stages if stage.startswith(incomplete.lower())]
     except Exception:
         return []
 

@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 import typer
 
 from crmcli.cli import options as o
-from crmcli.errors import InvalidValue, OutputClosed, Refused
+from crmcli.errors import InvalidValue, Refused
+from crmcli.render import Stdout as _Stdout  # exact to a pipe, escaped on a terminal
 
 export_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
 import_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
@@ -41,7 +42,10 @@ def export(
     """Export records: JSON is a full backup of every kind that `crm import` restores.
 
     CSV/TSV hold one kind with the field names import reads; cells a spreadsheet
-    would run as a formula (=, +, -, @) start with '. vcf writes contacts as vCards.
+    would run as a formula (=, +, -, @, tab, CR) or starting with ' get a ' in
+    front, which import takes off again. TSV writes backslash, tab, LF and CR in
+    values as \\, \t, \n, \r, so each record is one line. vcf writes contacts
+    as vCards. On a terminal, control characters are shown escaped.
     """
     from crmcli import export as writers
     from crmcli.store import common
@@ -58,7 +62,9 @@ def export(
             count = writers.write_vcf(conn, out, vcard_version)
         else:
             count = writers.write_csv(conn, out, kind or "contacts", "," if fmt == "csv" else "\t")
-    where = f" to {output}" if output else ""
+    from crmcli.render import escape
+
+    where = f" to {escape(str(output))}" if output else ""
     print(f"exported {count:,} record(s){where}", file=sys.stderr)
 
 
@@ -83,16 +89,6 @@ def _target(path: Path | None) -> Iterator:
     except BaseException:
         os.unlink(temporary)
         raise
-
-
-class _Stdout:
-    """stdout for the writers, with a closed pipe reported our way."""
-
-    def write(self, text: str) -> None:
-        try:
-            sys.stdout.write(text)
-        except BrokenPipeError:
-            raise OutputClosed from None
 
 
 @import_app.command("import")

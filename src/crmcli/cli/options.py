@@ -211,7 +211,7 @@ def describe(noun: str, record: dict) -> str:
     from crmcli import render
 
     name = record.get("name") or record.get("title") or record.get("summary") or ""
-    return f"{noun} {render.escape(name[:60])!r} (id {record['id']})"
+    return f"{noun} {render.quoted(name[:60])} (id {record['id']})"
 
 
 def filters(where, tag, sort, limit, offset):
