@@ -231,14 +231,14 @@ def write_cells(write, fmt: str, header: Sequence[str], row_batches: Iterable[li
     write(lines.pop())
     count = 0
     for batch in row_batches:
-        rows = _defused(batch)
         if fmt == "tsv":
-            rows = [[_tsv_cell(cell) for cell in row] for row in rows]
-        writer.writerows(rows)
+            writer.writerows([[_tsv_cell(cell) for cell in row] for row in _defused(batch)])
+        else:
+            writer.writerows(_defused(batch))
         text = "".join(lines)
         lines.clear()
         if "\r" in text:  # csv quotes only what the line ending holds: quote CR too
-            _cr_writer(sink).writerows(rows)
+            _cr_writer(sink).writerows(_defused(batch))
             text = "".join(line[:-2] + "\n" for line in lines)
             lines.clear()
         write(text)
@@ -259,13 +259,18 @@ def _cr_writer(sink: _Lines):
     return csv.writer(sink, lineterminator="\r\n")
 
 
-def _defused(batch: list) -> list:
-    """The batch with formula cells defused.  Checked a column at a time, with
-    min() and one search over the column's text: a Python test of every cell
-    would slow a big CSV listing by a third."""
-    columns = list(zip(*batch, strict=True))
+def _defused(batch: list) -> Iterable:
+    """The batch's rows with formula cells defused.  Checked a column at a time
+    (a stride of the batch's cells), with min() and one search over the
+    column's text: a Python test of every cell would slow a big CSV listing by
+    a third."""
+    from itertools import chain
+
+    width = len(batch[0]) if batch else 0
+    cells = list(chain.from_iterable(batch))
     changed = False
-    for index, column in enumerate(columns):
+    for index in range(width):
+        column = cells[index::width]
         try:
             least = min(filter(None, column), default="A")
             if least.__class__ is not str or least >= "A":
@@ -274,12 +279,12 @@ def _defused(batch: list) -> list:
                 continue
         except TypeError:  # text and numbers in one column: test each cell
             pass
-        columns[index] = [
+        cells[index::width] = [
             f"'{cell}" if cell.__class__ is str and cell.startswith(_DEFUSED) else cell
             for cell in column
         ]
         changed = True
-    return list(zip(*columns, strict=True)) if changed else batch
+    return zip(*[iter(cells)] * width, strict=True) if changed else batch
 
 
 def _tsv_cell(cell: object) -> object:
