@@ -124,7 +124,9 @@ def import_(
 
     Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Apple, Salesforce,
     HubSpot and LinkedIn column names are recognised; --map for others) and vCards.
-    A company column creates or reuses the account.
+    A company column creates or reuses the account. CSV/TSV: the ' that crm's export
+    puts before a formula cell is taken off; in TSV, \\t, \\n, \\r and \\\\ are read
+    as tab, LF, CR and backslash.
     """
     from crmcli import config, importers, workers
     from crmcli.store import history, imports
