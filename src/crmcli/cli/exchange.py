@@ -44,7 +44,7 @@ def export(
     CSV/TSV hold one kind with the field names import reads; cells a spreadsheet
     would run as a formula (=, +, -, @, tab, CR) or starting with ' get a ' in
     front, which import takes off again. TSV writes backslash, tab, LF and CR in
-    values as \\, \t, \n, \r, so each record is one line. vcf writes contacts
+    values as \\\\, \\t, \\n, \\r, so each record is one line. vcf writes contacts
     as vCards. On a terminal, control characters are shown escaped.
     """
     from crmcli import export as writers
