@@ -105,11 +105,11 @@ def _error(message: str) -> None:
 def _run(command, *, debug: bool) -> int:
     try:
         result = command()
-        sys.stdout.flush()  # here, so a reader that left is seen now, not at exit
+        _flush_stdout()  # here, so a reader that left is seen now, not at exit
     except errors.CrmError as exc:
         _error(exc.message)
         return int(exc.exit_code)
-    except (errors.OutputClosed, BrokenPipeError):  # the reader left (`| head -1`)
+    except errors.OutputClosed:  # the reader of stdout left (`| head -1`)
         _silence_stdout()
         return 0
     except KeyboardInterrupt:
@@ -134,6 +134,13 @@ def _run(command, *, debug: bool) -> int:
     if result == errors.ExitCode.INTERRUPTED:
         _error("interrupted; nothing was written")
     return result if isinstance(result, int) else errors.ExitCode.SUCCESS
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise errors.OutputClosed from None
 
 
 def _silence_stdout() -> None:
