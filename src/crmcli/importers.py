@@ -120,6 +120,10 @@ class _Json:
             value, self.at = self._DECODER.raw_decode(self.text, self.at)
         except json.JSONDecodeError as exc:
             raise Refused(f"not valid JSON: {exc}") from None
+        except RecursionError:
+            raise Refused(f"not valid JSON: {_TOO_DEEP} ({self.where()})") from None
+        except ValueError as exc:  # a number of over 4,300 digits
+            raise Refused(f"not valid JSON: {exc} ({self.where()})") from None
         return value
 
     def elements(self) -> Iterator:
@@ -137,10 +141,18 @@ class _Json:
         if self.peek():
             self.fail("the end of the file")
 
-    def fail(self, expected: str) -> NoReturn:
+    def where(self) -> str:
         line = self.text.count("\n", 0, self.at) + 1
         column = self.at - self.text.rfind("\n", 0, self.at)
-        raise Refused(f"not valid JSON: expected {expected}: line {line} column {column}")
+        return f"line {line} column {column}"
+
+    def fail(self, expected: str) -> NoReturn:
+        raise Refused(f"not valid JSON: expected {expected}: {self.where()}")
+
+
+# The decoder recurses for each array or object inside another: Python allows
+# some 1,000 levels, far beyond any record of ours.
+_TOO_DEEP = "arrays or objects nested too deeply (over some 900 levels)"
 
 
 def read_jsonl(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
@@ -157,6 +169,8 @@ def read_jsonl(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
             record = json.loads(line)
         except ValueError as exc:
             raise Refused(f"line {number}: not valid JSON: {exc}") from None
+        except RecursionError:
+            raise Refused(f"line {number}: not valid JSON: {_TOO_DEEP}") from None
         if not isinstance(record, dict):
             raise Refused(f"line {number}: not a record (an object)")
         name = PLURAL.get(record.pop("record", None) or "", kind)
