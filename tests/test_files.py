@@ -4,6 +4,7 @@ import os
 import sqlite3
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +140,91 @@ def test_create_makes_an_empty_database_once(tmp_path):
     assert conn.execute("PRAGMA application_id").fetchone()[0] == db.APPLICATION_ID
     with pytest.raises(DatabaseRefused, match="is a folder"):
         db.create(tmp_path / "a")
+
+
+@pytest.fixture
+def as_nobody(installed_crm, tmp_path_factory):
+    """Run crm as user nobody (root ignores permissions) in a folder nobody may enter."""
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run crm as another user")
+    shared = Path(tempfile.mkdtemp(prefix="crm-ro-"))
+    shared.chmod(0o755)
+    out = shared / "out"
+    out.mkdir(mode=0o777)
+    out.chmod(0o777)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRM_", "XDG_"))}
+    env.update(HOME=str(out), CRM_CONFIG=str(out / "config.toml"))
+
+    def run(*args):
+        command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        return subprocess.run(
+            [*command, installed_crm, *args], capture_output=True, text=True, env=env, timeout=60
+        )
+
+    run.shared, run.out = shared, out
+    yield run
+    shutil.rmtree(shared)
+
+
+def _sides(path):
+    return [side for side in ("-wal", "-shm") if os.path.lexists(f"{path}{side}")]
+
+
+def test_a_read_only_database_can_be_read_but_not_written(as_nobody, run):
+    folder = as_nobody.shared / "db"
+    folder.mkdir()
+    path = folder / "crm.db"
+    run("--db", str(path), "demo")
+    path.chmod(0o644)
+    folder.chmod(0o755)  # neither the file nor its folder writable by nobody
+    expected = run("--db", str(path), "list", "accounts", "--json").stdout
+    writable_folder = as_nobody.shared / "open"  # the file read-only, its folder open to all
+    writable_folder.mkdir(mode=0o777)
+    writable_folder.chmod(0o777)
+    (writable_folder / "crm.db").write_bytes(path.read_bytes())
+    (writable_folder / "crm.db").chmod(0o444)
+    for where in (path, writable_folder / "crm.db"):
+        for args in (
+            ["list", "accounts", "--json"],
+            ["search", "acme"],
+            ["export"],
+            ["db", "check"],
+            ["db", "info"],
+            ["history"],
+            ["db", "backup", str(as_nobody.out / f"copy-{where.parent.name}.db")],
+        ):
+            result = as_nobody("--db", str(where), *args)
+            assert result.returncode == 0, (where, args, result.stderr)
+            assert _sides(where) == [], (where, args)
+        assert as_nobody("--db", str(where), "list", "accounts", "--json").stdout == expected
+        for args in (["account", "new", "X"], ["undo"], ["import", "-", "-f", "json"]):
+            result = as_nobody("--db", str(where), *args)
+            assert result.returncode == 1 and "read-only" in result.stderr, (args, result.stderr)
+            assert result.stdout == "" and _sides(where) == []
+    run("--db", str(writable_folder / "crm.db"), "account", "new", "Later")  # the owner still can
+
+
+def test_a_read_only_database_in_use_is_read_through_its_wal(as_nobody):
+    folder = as_nobody.shared / "db"
+    folder.mkdir()
+    path = folder / "crm.db"
+    db.create(path)
+    path.chmod(0o644)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")  # the change stays in the -wal
+    writer.execute(
+        "INSERT INTO accounts (name, name_key, created_at, updated_at)"
+        " VALUES ('Acme', 'acme', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+    )
+    try:
+        assert os.path.getsize(f"{path}-wal") > 0
+        os.chmod(f"{path}-shm", 0o644)
+        folder.chmod(0o755)
+        result = as_nobody("--db", str(path), "list", "accounts", "--format", "csv")
+        assert result.returncode == 0, result.stderr
+        assert "Acme" in result.stdout
+    finally:
+        writer.close()
