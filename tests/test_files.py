@@ -228,3 +228,126 @@ def test_a_read_only_database_in_use_is_read_through_its_wal(as_nobody):
         assert "Acme" in result.stdout
     finally:
         writer.close()
+
+
+# -- export -o and db backup: never over the database, through links, into FIFOs -------
+def test_export_and_backup_refuse_the_database_under_any_name(crm, db_path, tmp_path):
+    crm.ok("account", "new", "Acme")
+    (tmp_path / "hard.db").hardlink_to(db_path)
+    (tmp_path / "sym.db").symlink_to(db_path)
+    (tmp_path / "sub").mkdir()
+    before = db_path.read_bytes()
+    names = ["crm.db", "hard.db", "sym.db", "sub/../crm.db", "crm.db-wal", "crm.db-shm"]
+    for name in names:
+        for args in (["export", "-o"], ["export", "-f", "csv", "-o"], ["db", "backup"]):
+            result = crm.fails(1, *args, str(tmp_path / name))
+            assert "is the database itself" in result.stderr, (name, args)
+    assert db_path.read_bytes() == before and (tmp_path / "sym.db").is_symlink()
+    assert not (tmp_path / "crm.db-wal").exists() or (tmp_path / "crm.db-wal").stat().st_size
+    assert [a["name"] for a in crm.json("list", "accounts")] == ["Acme"]
+    other = tmp_path / "other.db"  # and the database named through a link is found too
+    other.symlink_to(db_path)
+    assert "is the database itself" in crm.fails(1, "--db", str(other), "export", "-o",
+                                                 str(db_path)).stderr  # fmt: skip
+
+
+def _other_file_system(tmp_path):
+    """A folder on another file system than tmp_path (a tmpfs at /dev/shm), if any."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and os.stat(shm).st_dev != tmp_path.stat().st_dev:
+        import tempfile
+
+        return Path(tempfile.mkdtemp(dir=shm, prefix="crm-test-"))
+    folder = tmp_path / "same-fs"
+    folder.mkdir()
+    return folder
+
+
+def test_export_through_a_symlink_replaces_its_target_on_any_file_system(crm, tmp_path):
+    import json
+    import shutil
+
+    crm.ok("account", "new", "Acme")
+    elsewhere = _other_file_system(tmp_path)
+    try:
+        target = elsewhere / "backup.json"
+        target.write_text("old\n")
+        link = tmp_path / "backup.json"
+        link.symlink_to(target)
+        assert "exported 1 record(s)" in crm.ok("export", "-o", str(link)).stderr
+        assert link.is_symlink() and os.readlink(link) == str(target)
+        assert json.loads(target.read_text())["accounts"][0]["name"] == "Acme"
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        dangling = tmp_path / "new.json"  # a link to a file not there yet makes it
+        dangling.symlink_to(elsewhere / "new.json")
+        crm.ok("export", "-o", str(dangling))
+        assert dangling.is_symlink() and (elsewhere / "new.json").stat().st_size > 0
+        assert not [p for p in (*elsewhere.iterdir(), *tmp_path.iterdir()) if p.suffix == ".part"]
+    finally:
+        shutil.rmtree(elsewhere)
+
+
+def test_export_writes_straight_into_a_fifo_and_a_device(crm, tmp_path):
+    import threading
+
+    crm.ok("account", "new", "Acme")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    crm.ok("export", "-f", "csv", "--kind", "accounts", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert received and received[0].splitlines()[1].startswith("1,Acme,")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    if os.geteuid() == 0:  # our own null device (never the system's)
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        crm.ok("export", "-o", str(device))
+        assert stat.S_ISCHR(device.lstat().st_mode)
+    (tmp_path / "folder").mkdir()
+    assert "is a folder" in crm.fails(1, "export", "-o", str(tmp_path / "folder")).stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.fixture(scope="module")
+def big_book(tmp_path_factory, installed_crm):
+    """20,000 contacts: an export of them takes long enough to be stopped mid-way."""
+    import json
+
+    folder = tmp_path_factory.mktemp("big")
+    people = [{"name": f"Person {i}", "email": f"p{i}@x.example"} for i in range(20_000)]
+    (folder / "people.json").write_text(json.dumps(people))
+    path = folder / "crm.db"
+    subprocess.run(
+        [installed_crm, "--db", str(path), "import", str(folder / "people.json"), "-k", "contacts"],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+@pytest.mark.parametrize("signum, code", [("SIGTERM", -15), ("SIGINT", 130), ("SIGHUP", -1)])
+def test_a_signal_during_export_removes_the_temporary_file(big_book, installed_crm, tmp_path,
+                                                           signum, code):  # fmt: skip
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "backup.json").write_text("the previous backup\n")
+    proc = subprocess.Popen(
+        [installed_crm, "--db", str(big_book), "export", "-o", str(out / "backup.json")],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not any(p.suffix == ".part" for p in out.iterdir()):
+        assert proc.poll() is None and time.monotonic() < deadline, "no .part file seen"
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGSTOP)  # hold it mid-export, then signal it
+    proc.send_signal(getattr(signal, signum))
+    proc.send_signal(signal.SIGCONT)
+    assert proc.wait(timeout=30) == code, proc.stderr.read()
+    assert sorted(p.name for p in out.iterdir()) == ["backup.json"]
+    assert (out / "backup.json").read_text() == "the previous backup\n"

@@ -97,6 +97,7 @@ def _transaction(conn: sqlite3.Connection, write: bool, outcome: dict | None = N
         else:
             conn.execute("BEGIN")
         operation = _start_operation(conn) if write else None
+        changes = conn.total_changes
         try:
             yield conn
         except BaseException:
@@ -106,7 +107,8 @@ def _transaction(conn: sqlite3.Connection, write: bool, outcome: dict | None = N
             _finish_operation(conn, operation)
         if outcome is not None:
             outcome["kept"] = _holds_anything(conn)
-        conn.execute("COMMIT")
+        # A read has nothing to commit (and after reading a damaged page, COMMIT fails).
+        conn.execute("COMMIT" if write or conn.total_changes != changes else "ROLLBACK")
     finally:
         conn.close()
 
