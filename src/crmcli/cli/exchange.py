@@ -33,7 +33,12 @@ def export(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Write FILE (0600), all or nothing."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write FILE (0600), all or nothing; a symlink's target, a FIFO or device as is.",
+        ),
     ] = None,
     vcard_version: Annotated[
         Literal["4.0", "3.0"], typer.Option("--vcard-version", help="vCard 4.0 or 3.0.")
