@@ -363,28 +363,26 @@ def _creating(real: Path) -> Iterator[_NewFile | None]:
     while True:
         made = _make_folders(folder)
         try:
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
             continue  # removed by a crm that gave up creating it: make it again
         except OSError as exc:
             raise DatabaseRefused(f"cannot use the folder {folder}: {exc.strerror}") from None
         try:
-            _lock_folder(fd)
-            if _same_file(fd, folder):
+            _lock_folder(lock)
+            if _same_file(lock, folder):
                 break
         except BaseException:
-            os.close(fd)
+            os.close(lock)
             raise
-        os.close(fd)  # the folder was removed and made again while this crm waited
+        os.close(lock)  # the folder was removed and made again while this crm waited
     try:
         if os.path.lexists(real):
             yield None
             return
-        new = _NewFile(real)
-        try:
-            yield new
-        finally:
-            new.discard()
+        with files.temporary_beside(real, ".new") as (handle, temporary):
+            os.close(handle)
+            yield _NewFile(real, temporary)
     finally:
         if not os.path.lexists(real):
             for made_folder in reversed(made):
@@ -392,7 +390,7 @@ def _creating(real: Path) -> Iterator[_NewFile | None]:
                     made_folder.rmdir()
                 except OSError:
                     break  # not empty: something else is using it
-        os.close(fd)
+        os.close(lock)
 
 
 def _make_folders(folder: Path) -> list[Path]:
@@ -445,16 +443,9 @@ class _NewFile:
     """A new database being built beside the file it will become (mode 0600, which
     SQLite's -wal and -shm files copy)."""
 
-    def __init__(self, real: Path):
-        import tempfile
-
+    def __init__(self, real: Path, path: Path):
         self.real = real
-        try:
-            fd, name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".new")
-        except OSError as exc:
-            raise DatabaseRefused(f"cannot create the database {real}: {exc.strerror}") from None
-        os.close(fd)
-        self.path = Path(name)
+        self.path = path
 
     def publish(self) -> None:
         """Put the complete file (its connection closed) in place, whole, under its name."""
@@ -474,11 +465,6 @@ class _NewFile:
         except OSError:
             os.rename(self.path, self.real)  # no hard links here; the folder lock guards
         _sync_folder(self.real.parent)
-
-    def discard(self) -> None:
-        for side in ("", "-wal", "-shm", "-journal"):
-            with suppress(OSError):
-                os.unlink(f"{self.path}{side}")
 
 
 def _sync_folder(folder: Path) -> None:

@@ -7,7 +7,10 @@ import signal
 import stat
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from crmcli.errors import Refused
 
 
 def kind(mode: int) -> str:
@@ -50,19 +53,44 @@ def removed_on_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {}
-    for signum in _SIGNALS:
-        if signal.getsignal(signum) is signal.SIG_DFL:
-            previous[signum] = signal.signal(signum, _raise)
+    mine = []  # installed here (an outer removed_on_signals may have done it already)
     try:
+        for signum in _SIGNALS:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                mine.append(signum)  # before installing: no moment where it is not known
+                signal.signal(signum, _raise)
         yield
     except Terminated as stop:
-        if stop.signum not in previous:
-            raise  # an outer removed_on_signals installed the handler: it ends the process
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        os.kill(os.getpid(), stop.signum)  # default action again: the process ends here
+        if stop.signum not in mine:
+            raise  # the outer removed_on_signals ends the process
+        for signum in mine:
+            signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), stop.signum)  # the default action: the process ends here
         raise SystemExit(128 + stop.signum) from None
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for signum in mine:
+            signal.signal(signum, signal.SIG_DFL)
+
+
+@contextmanager
+def temporary_beside(path: Path, suffix: str) -> Iterator[tuple[int, Path]]:
+    """A new hidden file `.NAME.xxxxxxxx<suffix>` (0600) beside `path`, open for
+    writing; it (and any SQLite -wal/-shm/-journal of it) is removed on the way out,
+    however that is: rename or link it into place inside. Its name is chosen before
+    it is made, so an interruption at any moment leaves nothing behind."""
+    import secrets
+
+    while True:
+        name = path.parent / f".{path.name}.{secrets.token_hex(4)}{suffix}"
+        if not os.path.lexists(name):
+            break
+    try:
+        try:
+            fd = os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise Refused(f"cannot create {path}: {exc.strerror}") from None
+        yield fd, name
+    finally:
+        for side in ("", "-wal", "-shm", "-journal"):
+            with suppress(OSError):
+                os.unlink(f"{name}{side}")

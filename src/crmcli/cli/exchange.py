@@ -3,7 +3,6 @@
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -97,22 +96,12 @@ def _target(path: Path | None, ctx: typer.Context) -> Iterator:
         return
     if not stat.S_ISREG(mode):
         raise Refused(f"{path} is a {files.kind(mode)}; export writes a file, a FIFO or a device")
-    folder = real.parent
-    with files.removed_on_signals():
-        try:
-            fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{real.name}.", suffix=".part")
-        except OSError as exc:
-            raise Refused(f"cannot write in {folder}: {exc.strerror}") from None
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
-                yield file
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, real)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+    with files.removed_on_signals(), files.temporary_beside(real, ".part") as (fd, temporary):
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, real)
 
 
 def _straight_into(real: Path) -> Iterator:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from contextlib import suppress
 from pathlib import Path
 
@@ -137,26 +136,15 @@ def backup(conn: sqlite3.Connection, target: Path, database: Path) -> tuple[int,
     db.refuse_overwriting(database, target)
     if os.path.lexists(target):
         raise Refused(f"{target} already exists; choose a new file")
-    with files.removed_on_signals():
-        try:
-            fd, name = tempfile.mkstemp(
-                dir=target.parent, prefix=f".{target.name}.", suffix=".part"
-            )
-        except OSError as exc:
-            raise Refused(f"cannot create {target}: {exc.strerror}") from None
+    with files.removed_on_signals(), files.temporary_beside(target, ".part") as (fd, temporary):
         os.close(fd)
-        temporary = Path(name)
+        copy = sqlite3.connect(temporary, isolation_level=None)
         try:
-            copy = sqlite3.connect(temporary, isolation_level=None)
-            try:
-                conn.backup(copy)
-                problems = _integrity(copy)
-            finally:
-                copy.close()
-            _link(temporary, target)
+            conn.backup(copy)
+            problems = _integrity(copy)
         finally:
-            for side in ("", "-wal", "-shm", "-journal"):
-                Path(f"{temporary}{side}").unlink(missing_ok=True)
+            copy.close()
+        _link(temporary, target)
     return target.stat().st_size, problems
 
 
