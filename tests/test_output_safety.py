@@ -128,6 +128,19 @@ def test_no_format_sends_control_characters_to_a_terminal(hostile):
     assert "[bold]x[/]" in CRM_SGR.sub("", ran["account show 1 -f table -> 0"])
 
 
+def test_export_to_a_terminal_named_by_o_escapes_too(hostile, crm):
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    try:
+        crm.ok("export", "-f", "csv", "--kind", "accounts", "-o", os.ttyname(slave))
+        shown = os.read(master, 65536).decode()
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert "Evil \\x1b]52;c;SGVsbG8=\\x07" in shown
+    assert not any(char in shown for char in UNSAFE if char not in "\n\t")
+
+
 def test_to_a_pipe_data_formats_are_exact(hostile, crm):
     account = crm.json("account", "show", "1")
     assert account["city"] == HOSTILE and account["fields"] == {"tier": HOSTILE}
