@@ -198,7 +198,7 @@ BATCH = 1000  # rows fetched, checked and written at a time
 # What a spreadsheet runs as a formula; a cell starting with one of these, or
 # with the ' that defuses them, gets a ' in front (see the module's rule).
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_DEFUSED = (*FORMULA, "'")
+_DEFUSED = frozenset((*FORMULA, "'"))
 # Every character above sorts before "A": a column whose least cell does not
 # holds no such cell.  `\x00` stands between cells when a column is searched.
 _DEFUSED_AFTER = "\x00[-=+@\t\r']"  # re's cache compiles it once, when first used
@@ -280,7 +280,7 @@ def _defused(batch: list) -> Iterable:
         except TypeError:  # text and numbers in one column: test each cell
             pass
         cells[index::width] = [
-            f"'{cell}" if cell.__class__ is str and cell.startswith(_DEFUSED) else cell
+            "'" + cell if cell and cell.__class__ is str and cell[0] in _DEFUSED else cell
             for cell in column
         ]
         changed = True
