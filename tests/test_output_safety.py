@@ -264,7 +264,7 @@ def test_a_closed_pipe_ends_every_command_quietly(tmp_path, run, installed_crm):
     for i in $(seq 6); do
       {crm} contact show 1 | head -1 >/dev/null; echo "show ${{PIPESTATUS[0]}}"
     done
-    for i in 1 2; do
+    for i in 1; do
       {crm} list --limit 2000 | head -1 >/dev/null; echo "list ${{PIPESTATUS[0]}}"
       {crm} export | head -c 10 >/dev/null; echo "export ${{PIPESTATUS[0]}}"
       {crm} list -f csv | head -1 >/dev/null; echo "csv ${{PIPESTATUS[0]}}"
@@ -274,4 +274,4 @@ def test_a_closed_pipe_ends_every_command_quietly(tmp_path, run, installed_crm):
                             env=run.env, timeout=120)  # fmt: skip
     assert result.stderr == ""
     codes = result.stdout.split("\n")[:-1]
-    assert len(codes) == 12 and all(code.endswith(" 0") for code in codes), codes
+    assert len(codes) == 9 and all(code.endswith(" 0") for code in codes), codes
