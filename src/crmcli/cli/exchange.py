@@ -12,7 +12,6 @@ import typer
 
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue, OutputClosed, Refused
-from crmcli.render import Stdout as _Stdout  # exact to a pipe, escaped on a terminal
 
 export_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
 import_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
@@ -125,6 +124,13 @@ def _straight_into(real: Path) -> Iterator:
     finally:
         with suppress(BrokenPipeError):  # the reader left: the rest has nowhere to go
             file.close()
+
+
+def _Stdout():
+    """stdout for the writers: exact to a pipe, escaped on a terminal (render decides)."""
+    from crmcli.render import Stdout
+
+    return Stdout()
 
 
 class _Visible:
