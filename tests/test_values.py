@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmcli import db, migrations, models
 from crmcli.errors import InvalidValue
@@ -125,7 +127,23 @@ def test_import_matches_contacts_by_the_same_address_key(crm, tmp_path):
 )  # fmt: skip
 def test_every_address_gets_a_key(address):
     assert isinstance(models.email_key(address), str)
-    assert models.email_key("a@xn--example-.com") != "a@example.com"  # not an IDNA label
+
+
+def test_only_real_idna_labels_are_read_as_unicode():
+    assert models.email_key("a@xn--example-.com") != "a@example.com"  # encodes nothing
+    assert models.email_key("x@xn--fa-hia.de") == models.email_key("x@faß.de")
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(local=TEXT, domain=TEXT)
+def test_keys_are_their_own_keys(local, domain):
+    """What m008 relies on to keep unique keys unique: a key folds to itself."""
+    assert models.fold(models.fold(local)) == models.fold(local)
+    key = models.email_key(f"{local}@{domain}")
+    assert models.email_key(key) == key
 
 
 # -- the migration ----------------------------------------------------------------
