@@ -53,6 +53,7 @@ def newer_db(tmp_path) -> Path:
 @pytest.fixture
 def conn(db_path):
     """A write session on a fresh database, committed when the test ends."""
+    db.create(db_path)  # on disk from the start, for tests that open it beside the session
     with db.session(db_path, write=True) as connection:
         yield connection
 

@@ -1,7 +1,10 @@
 """crm db info, check and backup."""
 
+import json
 import sqlite3
 import stat
+
+import pytest
 
 from crmcli.migrations import SCHEMA_VERSION
 
@@ -46,3 +49,71 @@ def test_backup_is_a_private_consistent_copy(crm, db_path, tmp_path):
     assert crm.json("list", "deals", env=copy) == crm.json("list", "deals")
     assert "database ok" in crm.ok("db", "check", env=copy).stderr
     assert "already exists" in crm.fails(1, "db", "backup", str(target)).stderr
+
+
+# -- damaged files: pages of a small database overwritten ------------------------------
+def _page_size_and_roots(path):
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = raw.execute("PRAGMA page_size").fetchone()[0]
+    roots = dict(raw.execute("SELECT name, rootpage FROM sqlite_master WHERE rootpage > 0"))
+    raw.close()
+    return page_size, roots
+
+
+def _middle_child(data, page_size, page):
+    """The page number of the middle child of interior b-tree page `page`."""
+    start = (page - 1) * page_size
+    assert data[start] in (2, 5), "not an interior page: make the book bigger"
+    cells = int.from_bytes(data[start + 3 : start + 5], "big")
+    pointer = start + 12 + 2 * (cells // 2)
+    cell = start + int.from_bytes(data[pointer : pointer + 2], "big")
+    return int.from_bytes(data[cell : cell + 4], "big")
+
+
+@pytest.fixture
+def book(crm, db_path, tmp_path):
+    people = [{"name": f"Person {i}", "email": f"p{i}@x.example"} for i in range(400)]
+    (tmp_path / "people.json").write_text(json.dumps(people))
+    crm.ok("import", str(tmp_path / "people.json"), "--kind", "contacts")
+    return db_path
+
+
+def _overwrite(path, page_size, page, change):
+    data = bytearray(path.read_bytes())
+    start = (page - 1) * page_size
+    data[start : start + page_size] = change(bytes(data[start : start + page_size]))
+    path.write_bytes(bytes(data))
+
+
+def test_check_and_backup_of_a_damaged_index_list_each_problem(crm, book, tmp_path):
+    page_size, roots = _page_size_and_roots(book)
+    data = book.read_bytes()
+    leaf = _middle_child(data, page_size, roots["contacts_name_key"])
+    # Keys changed in place: the page stays well-formed, its entries no longer match rows.
+    _overwrite(book, page_size, leaf, lambda page: page.replace(b"person 1", b"xerson 1"))
+    lines = crm.fails(1, "db", "check").stderr.splitlines()
+    missing = [line for line in lines if "missing from index contacts_name_key" in line]
+    assert len(missing) >= 10 and len(set(missing)) == len(missing)
+    assert lines[0] == f"Error: {len(lines) - 1} problem(s):"
+    result = crm.fails(1, "db", "backup", str(tmp_path / "copy.db"))
+    assert "damaged" in result.stderr and "missing from index" in result.stderr
+    assert "backed up" not in result.stderr
+    copy = (tmp_path / "copy.db").read_bytes()  # the copy is kept, as damaged
+    assert copy[leaf * page_size - page_size :][:page_size].count(b"xerson 1") > 10
+    assert stat.S_IMODE((tmp_path / "copy.db").stat().st_mode) == 0o600
+
+
+def test_check_of_zeroed_pages_names_each_damaged_table(crm, book, tmp_path):
+    page_size, roots = _page_size_and_roots(book)
+    data = book.read_bytes()
+    leaf = _middle_child(data, page_size, roots["contacts"])
+    _overwrite(book, page_size, leaf, lambda page: bytes(len(page)))  # a table's leaf
+    _overwrite(book, page_size, roots["contact_emails_contact"], lambda page: bytes(len(page)))
+    result = crm.fails(1, "db", "check")
+    assert "table contacts (or one of its indexes) cannot be read" in result.stderr
+    assert "table contact_emails (or one of its indexes) cannot be read" in result.stderr
+    assert "foreign key: could not be checked" in result.stderr  # the later checks still ran
+    assert "table accounts" not in result.stderr
+    result = crm.fails(1, "db", "backup", str(tmp_path / "copy.db"))
+    assert "damaged" in result.stderr and "backed up" not in result.stderr

@@ -99,8 +99,6 @@ def test_markup_in_error_messages_is_not_interpreted(crm):
 
 
 def test_sqlite_errors_map_to_exit_codes(db_path):
-    with db.session(db_path, write=True):
-        pass
     db_path.write_bytes(b"garbage" * 1000)
     from crmcli.errors import DatabaseRefused
 

@@ -28,8 +28,8 @@ def test_path_from_option_then_env_then_user_data(monkeypatch, tmp_path):
 
 def test_new_file_is_private_and_marked(tmp_path):
     path = tmp_path / "new" / "deeper" / "crm.db"
-    with db.session(path, write=True):
-        pass
+    with db.session(path, write=True) as conn:
+        accounts.add_account(conn, {"name": "Acme"})
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700

@@ -36,12 +36,14 @@ def test_ids_use_autoincrement(conn):
 
 def test_sqlite_utils_helpers_stay_inside_the_command_transaction(db_path):
     """sqlite-utils nests its writes as savepoints: our rollback undoes them too."""
+    with db.session(db_path, write=True) as conn:
+        accounts.add_account(conn, {"name": "Globex"})
     with pytest.raises(RuntimeError), db.session(db_path, write=True) as conn:
         accounts.add_account(conn, {"name": "Acme"})
         sqlite_utils.Database(conn)["scratch"].insert({"x": 1})
         raise RuntimeError("the command fails after the helper wrote")
     check = sqlite3.connect(db_path)
-    assert check.execute("SELECT count(*) FROM accounts").fetchone()[0] == 0
+    assert check.execute("SELECT name FROM accounts").fetchall() == [("Globex",)]
     assert "scratch" not in sqlite_utils.Database(check).table_names()
 
 

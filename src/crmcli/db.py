@@ -17,10 +17,11 @@ import sqlite3
 import stat
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from crmcli.errors import DatabaseRefused, Locked
+from crmcli import files
+from crmcli.errors import DatabaseRefused, Locked, Refused
 
 APPLICATION_ID = 0x43524D01  # "CRM\x01": marks a file as ours
 DEFAULT_LOCK_TIMEOUT = 15.0  # seconds; SPEC asks for at least 10
@@ -52,25 +53,94 @@ def lock_timeout() -> float:
 
 @contextmanager
 def session(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
-    """One command's connection and transaction: committed whole, or rolled back."""
+    """One command's connection and transaction: committed whole, or rolled back.
+
+    A missing database is created only by a write that leaves something in it: it
+    is built under a hidden name beside `path` and linked into place when complete,
+    so a command that fails or writes nothing (an undo with no history, a dry run,
+    a reference that matches nothing) leaves neither a file nor a folder behind.
+    """
     with translated_errors(path):
-        conn = _open(path, write=write)
+        real = _locate(path)
+        if write and not real.exists():
+            with files.removed_on_signals(), _creating(real) as new:
+                if new is not None:
+                    outcome: dict = {}
+                    with _transaction(_open(new.path, write=True), True, outcome) as conn:
+                        yield conn
+                    if outcome["kept"]:
+                        new.publish()
+                    return
+            # another crm created the file while this one waited: use it
+        with _transaction(_open(real, write=write), write) as conn:
+            yield conn
+
+
+def create(path: Path) -> None:
+    """Create an empty crm database at `path` unless there is one (for use from
+    Python: commands create theirs when they first write something)."""
+    with translated_errors(path):
+        real = _locate(path)
+        with files.removed_on_signals(), _creating(real) as new:
+            if new is not None:
+                _open(new.path, write=True).close()
+                new.publish()
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, write: bool, outcome: dict | None = None):
+    """Run the caller's block in one transaction on `conn`, then close it; if asked,
+    outcome["kept"] says whether the database now holds anything worth a file."""
+    try:
+        if write:
+            _begin_immediate(conn)
+        else:
+            conn.execute("BEGIN")
+        operation = _start_operation(conn) if write else None
+        changes = conn.total_changes
         try:
-            if write:
-                _begin_immediate(conn)
-            else:
-                conn.execute("BEGIN")
-            operation = _start_operation(conn) if write else None
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        if operation is not None:
+            _finish_operation(conn, operation)
+        if outcome is not None:
+            outcome["kept"] = _holds_anything(conn)
+        # A read has nothing to commit (and after reading a damaged page, COMMIT fails).
+        conn.execute("COMMIT" if write or conn.total_changes != changes else "ROLLBACK")
+    finally:
+        conn.close()
+
+
+def _holds_anything(conn: sqlite3.Connection) -> bool:
+    """Whether a database holds records or history (a new one is worth keeping)."""
+    tables = ("accounts", "contacts", "deals", "activities", "tasks", "operations")
+    return any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in tables)
+
+
+def refuse_overwriting(database: Path, target: Path) -> None:
+    """Refuse to write `target` if it is the database file or one of its -wal/-shm
+    files: by name (any spelling, through symlinks) or by identity (a hard link)."""
+    real = os.path.realpath(database)
+    names = [real, f"{real}-wal", f"{real}-shm"]
+    same = os.path.realpath(target) in names
+    if not same:
+        try:
+            mine = os.stat(target)
+        except OSError:
+            mine = None
+        for name in names:
             try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            if operation is not None:
-                _finish_operation(conn, operation)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+                theirs = os.stat(name)
+            except OSError:
+                continue
+            if mine is not None and os.path.samestat(mine, theirs):
+                same = True
+    if same:
+        raise Refused(
+            f"{target} is the database itself (or its -wal/-shm file); choose another file"
+        )
 
 
 @contextmanager
@@ -153,29 +223,91 @@ def _while_busy(attempt, pause: float = 0.0) -> None:
             time.sleep(pause)
 
 
+def _locate(path: Path) -> Path:
+    """The database file itself, symlinks followed: a regular file or a missing path.
+
+    Anything else is refused at once, before anything opens it: opening a FIFO
+    would wait forever, and a folder or a device is no database.
+    """
+    real = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return real
+    except OSError as exc:
+        raise DatabaseRefused(f"cannot use the database path {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise DatabaseRefused(
+            f"the database path {path} is a {files.kind(mode)}, not a database file"
+        )
+    return real
+
+
 def _open(path: Path, *, write: bool) -> sqlite3.Connection:
+    """Connect to the regular file `path` (or, to read a missing one, an empty database)."""
     if not path.exists():
-        if not write:
-            # A read on a missing database shows an empty one and creates nothing.
-            return _memory()
-        _create_file(path)
-    elif path.is_dir():
-        raise DatabaseRefused(f"the database path {path} is a folder")
-    else:
+        # A read on a missing database shows an empty one and creates nothing.
+        return _memory()
+    try:
         _refuse_truncated(path)
-    conn = sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None)
+    except OSError as exc:
+        raise DatabaseRefused(f"cannot read the database {path}: {exc.strerror}") from None
+    read_only = not _writable(path)
+    if read_only and write:
+        raise DatabaseRefused(
+            f"the database {path} is read-only (no write permission on it or its folder);"
+            " nothing was written"
+        )
+    if read_only:
+        conn = sqlite3.connect(
+            _read_only_uri(path), uri=True, timeout=lock_timeout(), isolation_level=None
+        )
+    else:
+        conn = sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None)
     # 16 MB of page cache (SQLite's default is 2 MB): a full listing's account
     # look-ups then mostly hit memory, 20% faster at a million contacts.
     conn.execute("PRAGMA cache_size = -16384")
     _add_functions(conn)
     try:
-        if _prepare(conn, path, write=write):
+        if _prepare(conn, path, write=write, read_only=read_only):
             return conn
     except BaseException:
         conn.close()
         raise
     conn.close()
     return _memory()
+
+
+def _access(path: Path | str, mode: int) -> bool:
+    if os.access in os.supports_effective_ids:
+        return os.access(path, mode, effective_ids=True)
+    return os.access(path, mode)
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the database: the file, and the folder where
+    SQLite makes its -wal and -shm files (or those files, when they exist)."""
+    if not _access(path, os.W_OK):
+        return False
+    if _access(path.parent, os.W_OK):
+        return True
+    return all(_access(f"{path}{side}", os.W_OK) for side in ("-wal", "-shm"))
+
+
+def _read_only_uri(path: Path) -> str:
+    """How to read a file this process cannot write without leaving files behind.
+
+    A plain open would create -wal/-shm files owned by this user (which the owner's
+    next write then cannot use) or, in a read-only folder, fail. With neither file
+    present no other connection has the database open and every committed change is
+    in the file itself: it is read as immutable, creating nothing. When they exist (a
+    writer is at work, or one crashed), read-only mode reads the -wal through them.
+    """
+    from urllib.parse import quote
+
+    in_use = any(os.path.lexists(f"{path}{side}") for side in ("-wal", "-shm"))
+    query = "mode=ro" if in_use else "mode=ro&immutable=1"
+    return f"file:{quote(str(path))}?{query}"
 
 
 def _add_functions(conn: sqlite3.Connection) -> None:
@@ -218,32 +350,133 @@ def _memory() -> sqlite3.Connection:
     return conn
 
 
-def _create_file(path: Path) -> None:
-    """Create the file 0600, and any missing folders 0700, before SQLite opens it."""
+@contextmanager
+def _creating(real: Path) -> Iterator[_NewFile | None]:
+    """A new database for the missing file `real`, under a hidden name beside it;
+    None if another crm created `real` meanwhile.
+
+    The folder is locked (flock) while the new file is built, so two crms creating the
+    same database queue like writers do instead of one losing its work. Folders made
+    for it (0700) are removed again if no database came of it.
+    """
+    folder = real.parent
+    while True:
+        made = _make_folders(folder)
+        try:
+            lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            continue  # removed by a crm that gave up creating it: make it again
+        except OSError as exc:
+            raise DatabaseRefused(f"cannot use the folder {folder}: {exc.strerror}") from None
+        try:
+            _lock_folder(lock)
+            if _same_file(lock, folder):
+                break
+        except BaseException:
+            os.close(lock)
+            raise
+        os.close(lock)  # the folder was removed and made again while this crm waited
+    try:
+        if os.path.lexists(real):
+            yield None
+            return
+        with files.temporary_beside(real, ".new") as (handle, temporary):
+            os.close(handle)
+            yield _NewFile(real, temporary)
+    finally:
+        if not os.path.lexists(real):
+            for made_folder in reversed(made):
+                try:
+                    made_folder.rmdir()
+                except OSError:
+                    break  # not empty: something else is using it
+        os.close(lock)
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Make the missing folders down to `folder`, 0700; returns those it made."""
     missing = []
-    parent = path.parent
+    parent = folder
     while not parent.exists():
         missing.append(parent)
         parent = parent.parent
-    for folder in reversed(missing):
+    made = []
+    for each in reversed(missing):
         try:
-            folder.mkdir(mode=0o700)
-            folder.chmod(0o700)  # mkdir's mode is filtered by the umask
+            each.mkdir(mode=0o700)
+            each.chmod(0o700)  # mkdir's mode is filtered by the umask
+            made.append(each)
         except FileExistsError:
             pass
         except OSError as exc:
-            raise DatabaseRefused(f"cannot create the folder {folder}: {exc.strerror}") from None
+            raise DatabaseRefused(f"cannot create the folder {each}: {exc.strerror}") from None
+    return made
+
+
+def _lock_folder(fd: int) -> None:
+    """Take the folder's creation lock, waiting up to lock_timeout() (interruptibly)."""
+    import fcntl
+
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise Locked(
+                    f"another crm kept creating the database for {lock_timeout():g} s; retry later"
+                ) from None
+            time.sleep(_SLICE_MS / 2000)
+        except OSError:
+            return  # a file system without flock: go on unguarded, as SQLite would
+
+
+def _same_file(fd: int, path: Path) -> bool:
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
-    except FileExistsError:
-        return  # another process created it a moment ago: fine
-    except OSError as exc:
-        raise DatabaseRefused(f"cannot create the database {path}: {exc.strerror}") from None
-    os.close(fd)
-    os.chmod(path, 0o600)
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
 
 
-def _prepare(conn: sqlite3.Connection, path: Path, *, write: bool) -> bool:
+class _NewFile:
+    """A new database being built beside the file it will become (mode 0600, which
+    SQLite's -wal and -shm files copy)."""
+
+    def __init__(self, real: Path, path: Path):
+        self.real = real
+        self.path = path
+
+    def publish(self) -> None:
+        """Put the complete file (its connection closed) in place, whole, under its name."""
+        if any(os.path.lexists(f"{self.path}{side}") for side in ("-wal", "-journal")):
+            raise DatabaseRefused(f"the new database {self.real} was not written completely")
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(self.path, self.real)  # never over a file that appeared meanwhile
+        except FileExistsError:
+            raise DatabaseRefused(
+                f"{self.real} appeared while crm was creating it; nothing was written"
+            ) from None
+        except OSError:
+            os.rename(self.path, self.real)  # no hard links here; the folder lock guards
+        _sync_folder(self.real.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, *, write: bool, read_only: bool) -> bool:
     """Check the file is ours and current; False means 'empty file, nothing to read'.
 
     Only reads happen before the checks pass, so a foreign or newer file is left
@@ -269,6 +502,11 @@ def _prepare(conn: sqlite3.Connection, path: Path, *, write: bool) -> bool:
         )
     conn.execute("PRAGMA foreign_keys = ON")
     if version < SCHEMA_VERSION:
+        if read_only:
+            raise DatabaseRefused(
+                f"{path} was written by an older crm and needs an upgrade, but it is"
+                " read-only: run crm once with write access to it"
+            )
         _migrate(conn)
     return True
 

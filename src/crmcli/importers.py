@@ -120,6 +120,10 @@ class _Json:
             value, self.at = self._DECODER.raw_decode(self.text, self.at)
         except json.JSONDecodeError as exc:
             raise Refused(f"not valid JSON: {exc}") from None
+        except RecursionError:
+            raise Refused(f"not valid JSON: {_TOO_DEEP} ({self.where()})") from None
+        except ValueError as exc:  # a number of over 4,300 digits
+            raise Refused(f"not valid JSON: {exc} ({self.where()})") from None
         return value
 
     def elements(self) -> Iterator:
@@ -137,10 +141,18 @@ class _Json:
         if self.peek():
             self.fail("the end of the file")
 
-    def fail(self, expected: str) -> NoReturn:
+    def where(self) -> str:
         line = self.text.count("\n", 0, self.at) + 1
         column = self.at - self.text.rfind("\n", 0, self.at)
-        raise Refused(f"not valid JSON: expected {expected}: line {line} column {column}")
+        return f"line {line} column {column}"
+
+    def fail(self, expected: str) -> NoReturn:
+        raise Refused(f"not valid JSON: expected {expected}: {self.where()}")
+
+
+# The decoder recurses for each array or object inside another: Python allows
+# some 1,000 levels, far beyond any record of ours.
+_TOO_DEEP = "arrays or objects nested too deeply (over some 900 levels)"
 
 
 def read_jsonl(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
@@ -157,6 +169,8 @@ def read_jsonl(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
             record = json.loads(line)
         except ValueError as exc:
             raise Refused(f"line {number}: not valid JSON: {exc}") from None
+        except RecursionError:
+            raise Refused(f"line {number}: not valid JSON: {_TOO_DEEP}") from None
         if not isinstance(record, dict):
             raise Refused(f"line {number}: not a record (an object)")
         name = PLURAL.get(record.pop("record", None) or "", kind)
@@ -343,27 +357,162 @@ _TYPE_SKIP = {"internet", "pref", "x400", "voice"}
 
 
 def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
-    """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts, parsed by vobject.
+    """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts.
 
     ROLE, URL, UID and properties crm has no field for are kept as custom fields
-    (`role`, `url`, `uid`, `vcard.X-NAME`), so an export writes them back.
-    """
-    import vobject
+    (`role`, `url`, `uid`, `vcard.X-NAME`), so an export writes them back; binary
+    data (a base64 PHOTO, LOGO, SOUND or KEY) is not kept.
 
-    # A card at a time: parsed, a card takes some 10 kB (a gigabyte for 100,000).
-    cards = vobject.readComponents(text, validate=False, ignoreUnreadable=False)
-    number = 0
-    while True:
+    crm finds the lines and cards itself and has vobject parse one card's lines:
+    vobject's own reader takes some 100 times a long line's size in memory, and
+    a card inside a card makes it fail.  Memory follows the biggest card.
+    """
+    number, lines, begun = 0, None, 0
+    for at, line in _logical_lines(text):
+        head, _, value = line.partition(":")
+        name = head.partition(";")[0].rpartition(".")[2].strip().upper()
+        value = value.strip().upper()
+        if lines is None and name == "BEGIN":
+            number += 1
+            if value != "VCARD":
+                raise Refused(f"card {number}: a {_kind(value)} is not a vCard")
+            lines, begun = [], at
+        elif lines is None:
+            raise _broken(at, f"a card begins with BEGIN:VCARD, not {_shown(line)}")
+        elif name == "BEGIN":
+            raise _broken(at, f"BEGIN:{_kind(value)} inside the card begun on line {begun}:"
+                          " crm reads cards one after another, not one inside another")  # fmt: skip
+        elif name == "END":
+            if value != "VCARD":
+                raise _broken(at, f"END:{_kind(value)} ends the card begun on line {begun}")
+            yield f"card {number}", "contacts", _from_card(_parsed(lines, begun))
+            lines = None
+        else:
+            lines.append((at, line))
+    if lines is not None:
+        raise _broken(begun, "the card begun here has no END:VCARD")
+
+
+_PHYSICAL = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) for each property: folded lines (the next begins with a
+    space or tab) unfolded, vCard 2.1's quoted-printable soft breaks (a line ending
+    in =) joined; blank lines left out."""
+    pieces: list[str] = []
+    begun = 0
+    soft_break = False
+    for number, match in enumerate(_PHYSICAL.finditer(text), start=1):
+        line = match.group().rstrip("\r\n")
+        if soft_break:
+            pieces.append(line)
+        elif pieces and line[:1] in (" ", "\t"):
+            pieces.append(line[1:])
+        else:
+            if pieces and any(piece.strip() for piece in pieces):
+                yield begun, "".join(pieces)
+            pieces, begun = [line], number
+        soft_break = line.endswith("=") and _quoted_printable(pieces[0])
+        if soft_break:
+            pieces[-1] = pieces[-1][:-1]
+    if pieces and any(piece.strip() for piece in pieces):
+        yield begun, "".join(pieces)
+
+
+def _quoted_printable(line: str) -> bool:
+    """Whether a property says ENCODING=QUOTED-PRINTABLE (or, as 2.1 may, just
+    QUOTED-PRINTABLE) among its parameters."""
+    params = line.partition(":")[0].upper().split(";")[1:]
+    return any(
+        param.strip() in ("QUOTED-PRINTABLE", "ENCODING=QUOTED-PRINTABLE") for param in params
+    )
+
+
+# Left to vobject: values with parts (N, ADR, ORG) or a list (CATEGORIES).
+_STRUCTURED = {"N", "ADR", "ORG", "CATEGORIES"}
+_ESCAPED = re.compile(r"\\([\\;,Nn\"])")
+
+
+def _parsed(lines: list[tuple[int, str]], begun: int):
+    """One card's lines as a vobject component.
+
+    Text values are unescaped here, whole: vobject keeps only what comes before
+    the first unescaped comma (`NOTE:Call him, he is nice` -> `Call him`).
+    """
+    from vobject import base
+
+    card = base.Component("VCARD")
+    for at, line in lines:
+        if _value_at(line) < 0 and len(line) > _HEAD_MOST:
+            raise _broken(at, f"no value within {_HEAD_MOST:,} characters: {_shown(line)}")
         try:
-            card = next(cards, None)
-        except Exception as exc:  # vobject raises several kinds for a broken card
-            raise Refused(f"not a valid vCard file: {exc}") from None
-        if card is None:
-            return
-        number += 1
-        if card.name.upper() != "VCARD":
-            raise Refused(f"card {number}: a {card.name} is not a vCard")
-        yield f"card {number}", "contacts", _from_card(card)
+            prop = base.textLineToContentLine(line, at)
+        except base.ParseError:
+            raise _broken(at, f"not a property (NAME:VALUE): {_shown(line)}") from None
+        except Exception as exc:  # quoted-printable text in an unknown or wrong charset
+            raise _broken(at, f"cannot read {_shown(line)}: {str(exc)[:200]}") from None
+        if _binary(prop):
+            continue
+        if prop.name not in _STRUCTURED:
+            prop.value = _ESCAPED.sub(_unescaped, prop.value)
+            prop.encoded = False
+        card.add(prop)
+    try:
+        card.setBehavior(base.getBehavior("VCARD"))
+        card.transformChildrenToNative()
+    except Exception as exc:  # vobject raises several kinds for a value it cannot take
+        at = getattr(exc, "lineNumber", None) or begun
+        raise _broken(at, f"cannot read the card: {str(exc)[:200]}") from None
+    return card
+
+
+# A property's name and parameters: vobject's expression for them takes some 200
+# bytes a character, so a megabyte of `;X=a;X=a...` would take gigabytes.
+_HEAD_MOST = 10_000
+
+
+def _value_at(line: str) -> int:
+    """Where a property's value begins (after the first : outside double quotes), if
+    within _HEAD_MOST characters; else -1."""
+    quoted = False
+    for index, char in enumerate(line[:_HEAD_MOST]):
+        if char == '"':
+            quoted = not quoted
+        elif char == ":" and not quoted:
+            return index + 1
+    return -1
+
+
+def _unescaped(match: re.Match) -> str:
+    return "\n" if match.group(1) in "nN" else match.group(1)
+
+
+_MEDIA = {"PHOTO", "LOGO", "SOUND", "KEY"}
+
+
+def _binary(prop) -> bool:
+    """Base64 data: 2.1's ENCODING=BASE64, 3.0's ENCODING=b, 4.0's data: URIs."""
+    encoding = {value.upper() for value in prop.params.get("ENCODING", [])}
+    return (
+        bool(encoding & {"B", "BASE64"})
+        or "BASE64" in (param.upper() for param in prop.singletonparams)
+        or (prop.name in _MEDIA and prop.value[:5].lower() == "data:")
+    )
+
+
+def _broken(line: int, what: str) -> Refused:
+    return Refused(f"not a valid vCard file: line {line}: {what}")
+
+
+def _shown(text: str, most: int = 40) -> str:
+    """Text of the file in a message: quoted, and cut short."""
+    return repr(text if len(text) <= most else text[:most] + "...")
+
+
+def _kind(value: str) -> str:
+    """What BEGIN: or END: names (VCARD), as given if it is a name."""
+    return value if re.match(r"[A-Z0-9-]{1,40}\Z", value) else _shown(value)
 
 
 def _from_card(card) -> dict:
@@ -390,6 +539,8 @@ def _from_card(card) -> dict:
             data["account"] = (value[0] if isinstance(value, list) else str(value)) or None
         elif name == "title":
             data["title"] = str(value)
+        elif name == "x-department":  # crm's own export writes it
+            data["department"] = str(value)
         elif name == "email":
             emails.append(_with_label(prop, str(value), group_labels))
         elif name == "tel":
@@ -434,12 +585,13 @@ def _with_label(prop, value: str, group_labels: dict) -> str:
     return f"{label}:{value.strip()}" if label else value.strip()
 
 
+_BDAY = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(T[\dZ:+-]*)?\Z")
+
+
 def _birthday(value: str, data: dict, fields: dict) -> None:
-    """BDAY as YYYY-MM-DD; 19900423 too; a date without a year is kept as a field."""
-    text = value.strip()[:10]
-    if len(text) == 8 and text.isdigit():
-        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    if len(text) == 10 and text[4] == "-" and text[:4].isdigit():
-        data["birthday"] = text
-    else:
-        fields["birthday"] = value.strip()
+    """BDAY as YYYY-MM-DD (19900423 and a time after it too); anything else, a date
+    without a year (--0415) or text, is kept as it is as a field."""
+    if match := _BDAY.match(value.strip()):
+        data["birthday"] = "-".join(match.group(1, 2, 3))
+    elif value.strip():
+        fields["birthday"] = value

@@ -1,16 +1,29 @@
 """vCards (RFC 6350 for 4.0, RFC 2426 for 3.0) written from contact records.
 
-Writing is plain text work, done here; reading (import) uses vobject.  Every
-value is escaped, so a `;`, `,` or line break in a name or note can never end a
-property or start a new one, and long lines are folded at 75 octets.
+Writing is plain text work, done here; reading (import) is in importers.py.
+Every line is made by `_line`: a property name that can be nothing but a
+name, parameters that can be nothing but parameters, and a value escaped as
+text (backslash, comma, semicolon, line breaks), so no stored value, however
+it came in, can end a property, start a new one or add a parameter.  Long
+lines are folded at 75 octets.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 
 _NAMESPACE = uuid.UUID("5d1e3c2a-6a9b-4f0e-9a44-0c2b8f1e7d11")  # crmcli's, fixed forever
 _TEL_TYPES = {"mobile": "cell", "cell": "cell", "work": "work", "home": "home", "fax": "fax"}
+_NAME = re.compile(r"[A-Za-z0-9-]+\Z")  # a property name, no group
+# What crm writes itself (or reads into a field of its own): a custom field
+# `vcard.EMAIL` or `vcard.END` must not add an e-mail or end the card.
+_OWN = {"BEGIN", "END", "VERSION", "PRODID", "UID", "FN", "N", "ORG", "TITLE", "X-DEPARTMENT",
+        "EMAIL", "TEL", "ADR", "LABEL", "BDAY", "ROLE", "URL", "NOTE", "CATEGORIES", "REV",
+        "X-ABLABEL"}  # fmt: skip
+# The forms of a date crm writes as BDAY's value; anything else is text.
+_DATE = re.compile(r"(\d{4}(-?\d{2}(-?\d{2})?)?|--\d{2}-?\d{2}|---\d{2})\Z")
+_UNSAFE_PARAM = re.compile(r'["\x00-\x1f\x7f]')  # not even inside quotes
 
 
 def uid(contact: dict) -> str:
@@ -33,10 +46,19 @@ def escape(value: str) -> str:
     )
 
 
-def _param(value: str) -> str:
-    """A parameter value, quoted when it holds anything but letters, digits and -."""
-    clean = value.replace('"', "'").replace("\r", " ").replace("\n", " ")
-    return clean if clean.replace("-", "").isalnum() else f'"{clean}"'
+def _param(name: str, value: str) -> str:
+    """NAME=VALUE, the value quoted when it holds anything but letters, digits and -;
+    a double quote or a control character, which no quoting can hold, is a space."""
+    clean = _UNSAFE_PARAM.sub(" ", value)
+    return f"{name}={clean}" if _NAME.match(clean) else f'{name}="{clean}"'
+
+
+def _line(name: str, *parts: str, params: tuple[str, ...] = (), sep: str = ";") -> str:
+    """One property, folded: its parts escaped as text and joined by `sep` (N and
+    ADR have parts; CATEGORIES is a list)."""
+    if not _NAME.match(name):
+        raise ValueError(f"not a vCard property name: {name!r}")
+    return fold(";".join([name, *params]) + ":" + sep.join(escape(part) for part in parts))
 
 
 def fold(line: str) -> str:
@@ -56,16 +78,16 @@ def fold(line: str) -> str:
 
 def card(contact: dict, version: str = "4.0") -> str:
     """One contact as a vCard."""
-    lines = ["BEGIN:VCARD", f"VERSION:{version}", f"UID:{uid(contact)}"]
-    lines.append(f"FN:{escape(contact['name'])}")
+    lines = ["BEGIN:VCARD\r\n", _line("VERSION", version), _line("UID", uid(contact))]
+    lines.append(_line("FN", contact["name"]))
     lines.append(
-        "N:" + ";".join(escape(contact[key] or "") for key in ("last_name", "first_name")) + ";;;"
+        _line("N", *(contact[key] or "" for key in ("last_name", "first_name")), "", "", "")
     )
     if contact.get("account"):
-        lines.append(f"ORG:{escape(contact['account'])}")
+        lines.append(_line("ORG", contact["account"]))
     for key, prop in (("title", "TITLE"), ("department", "X-DEPARTMENT")):
         if contact.get(key):
-            lines.append(f"{prop}:{escape(contact[key])}")
+            lines.append(_line(prop, contact[key]))
     for position, item in enumerate(contact["emails"]):
         lines.append(_typed("EMAIL", item, position, version))
     for position, item in enumerate(contact["phones"]):
@@ -75,32 +97,33 @@ def card(contact: dict, version: str = "4.0") -> str:
     address = [contact.get(key) or "" for key in ("street", "city", "region", "postal_code",
                                                     "country")]  # fmt: skip
     if any(address):
-        lines.append("ADR:;;" + ";".join(escape(part) for part in address))
+        lines.append(_line("ADR", "", "", *address))
     fields = contact.get("fields") or {}
     birthday = contact.get("birthday") or fields.get("birthday")  # --0415: no year
     if birthday:
-        lines.append(f"BDAY:{birthday}")
+        # A date as it is; other text (a stored field may hold anything) as text.
+        text = () if _DATE.match(birthday) or version != "4.0" else ("VALUE=text",)
+        lines.append(_line("BDAY", birthday, params=text))
     for key, prop in (("role", "ROLE"), ("url", "URL")):
         if fields.get(key):
-            lines.append(f"{prop}:{escape(fields[key]) if key == 'role' else fields[key]}")
+            lines.append(_line(prop, fields[key]))
     if contact.get("description"):
-        lines.append(f"NOTE:{escape(contact['description'])}")
+        lines.append(_line("NOTE", contact["description"]))
     if contact.get("tags"):
-        lines.append("CATEGORIES:" + ",".join(escape(tag) for tag in contact["tags"]))
+        lines.append(_line("CATEGORIES", *contact["tags"], sep=","))
     for key, value in fields.items():  # properties crm has no field for, as imported
         name = key.removeprefix("vcard.")
-        if key.startswith("vcard.") and name.replace("-", "").isalnum():
-            lines.append(f"{name}:{escape(value)}")
-    lines.append(f"REV:{contact['updated_at'].replace('-', '').replace(':', '')}")
-    lines.append("END:VCARD")
-    return "".join(fold(line) for line in lines)
+        if key.startswith("vcard.") and _NAME.match(name) and name.upper() not in _OWN:
+            lines.append(_line(name, value))
+    lines.append(_line("REV", contact["updated_at"].replace("-", "").replace(":", "")))
+    lines.append("END:VCARD\r\n")
+    return "".join(lines)
 
 
 def _typed(prop: str, item: dict, position: int, version: str) -> str:
     params = []
     if item["label"]:
-        params.append(f"TYPE={_param(item['label'])}")
+        params.append(_param("TYPE", item["label"]))
     if position == 0:  # the primary one
         params.append("PREF=1" if version == "4.0" else "TYPE=pref")
-    head = ";".join([prop, *params])
-    return f"{head}:{escape(item['value'])}"
+    return _line(prop, item["value"], params=tuple(params))

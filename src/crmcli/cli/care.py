@@ -8,7 +8,7 @@ import typer
 
 from crmcli import render
 from crmcli.cli import options as o
-from crmcli.errors import Refused
+from crmcli.errors import DatabaseRefused, Refused
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=o.CONTEXT)
 
@@ -49,9 +49,21 @@ def backup(
     ctx: typer.Context,
     target: Annotated[Path, typer.Argument(metavar="FILE", help="A new file for the copy.")],
 ) -> None:
-    """Copy the database to FILE (mode 0600), consistent even while others write."""
+    """Copy the database to FILE (mode 0600), consistent even while others write.
+
+    FILE must be new (never the database itself). The copy is checked: a damaged
+    database is still copied, but the command says so and exits 1.
+    """
+    from crmcli import db
     from crmcli.store import care
 
     with o.session(ctx, write=False) as conn:
-        size = care.backup(conn, target)
+        size, problems = care.backup(conn, target, db.resolve_path(o.settings(ctx).db))
+    if problems:
+        raise DatabaseRefused(
+            f"the database is damaged; its copy in {target} ({size:,} bytes) is too."
+            f" {len(problems)} problem(s):\n  "
+            + "\n  ".join(problems[:20])
+            + "\nrun 'crm db check' for the whole list"
+        )
     print(f"backed up to {target} ({size:,} bytes)", file=sys.stderr)

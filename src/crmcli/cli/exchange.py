@@ -1,10 +1,10 @@
 """crm export and crm import: everything out, to stdout or atomically to a file; and in."""
 
 import os
+import stat
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -32,7 +32,12 @@ def export(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Write FILE (0600), all or nothing."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write FILE (0600), all or nothing; a symlink's target, a FIFO or device as is.",
+        ),
     ] = None,
     vcard_version: Annotated[
         Literal["4.0", "3.0"], typer.Option("--vcard-version", help="vCard 4.0 or 3.0.")
@@ -49,7 +54,7 @@ def export(
     if fmt == "vcf" and kind not in (None, "contacts"):
         raise InvalidValue("vCards hold contacts only")
     kinds = (kind,) if kind else writers.KINDS
-    with o.session(ctx, write=False) as conn, _target(output) as out:
+    with o.session(ctx, write=False) as conn, _target(output, ctx) as out:
         if fmt == "json":
             count = writers.write_json(conn, out, kinds, common.now())
         elif fmt == "jsonl":
@@ -63,26 +68,57 @@ def export(
 
 
 @contextmanager
-def _target(path: Path | None) -> Iterator:
-    """stdout, or a temporary file beside `path` renamed over it only when complete."""
+def _target(path: Path | None, ctx: typer.Context) -> Iterator:
+    """stdout, or FILE: never the database itself or its -wal/-shm files.
+
+    A regular file (or a new one) is written as a temporary file beside it, renamed
+    over it only when complete; a symlink is followed and its target replaced that
+    way (beside the target, so on the target's file system); a FIFO or a character
+    device is written straight into. SIGTERM, SIGHUP and Ctrl-C remove the
+    temporary file.
+    """
     if path is None:
         yield _Stdout()
         return
-    folder = path.expanduser().resolve().parent
+    from crmcli import db, files
+
+    path = path.expanduser()
+    db.refuse_overwriting(db.resolve_path(o.settings(ctx).db), path)
+    real = Path(os.path.realpath(path))
     try:
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
     except OSError as exc:
-        raise Refused(f"cannot write in {folder}: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, 0o600)
+        raise Refused(f"cannot write {path}: {exc.strerror}") from None
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        yield from _straight_into(real)
+        return
+    if not stat.S_ISREG(mode):
+        raise Refused(f"{path} is a {files.kind(mode)}; export writes a file, a FIFO or a device")
+    with files.removed_on_signals(), files.temporary_beside(real, ".part") as (fd, temporary):
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
             yield file
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+        os.replace(temporary, real)
+
+
+def _straight_into(real: Path) -> Iterator:
+    """A FIFO or a device, opened as it is (no temporary file, nothing replaced)."""
+    try:
+        fd = os.open(real, os.O_WRONLY)  # a FIFO waits here for its reader, as `>` does
+    except OSError as exc:
+        raise Refused(f"cannot write {real}: {exc.strerror}") from None
+    file = os.fdopen(fd, "w", encoding="utf-8", newline="")
+    try:
+        yield file
+        file.flush()
+    except BrokenPipeError:
+        raise OutputClosed from None
+    finally:
+        with suppress(BrokenPipeError):  # the reader left: the rest has nowhere to go
+            file.close()
 
 
 class _Stdout:

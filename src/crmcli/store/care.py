@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import suppress
 from pathlib import Path
 
 from crmcli.errors import Refused
@@ -28,14 +29,58 @@ def info(conn: sqlite3.Connection, path: Path) -> dict:
 
 
 def check(conn: sqlite3.Connection) -> list[str]:
-    """Every problem found: SQLite's own checks, then crm's invariants."""
-    problems = [
-        f"integrity: {row[0]}" for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"
-    ]
-    problems += [
-        f"foreign key: {table} row {rowid} points to a missing {parent} row"
+    """Every problem found, one a line: SQLite's own checks, then crm's invariants.
+
+    A damaged file can make a check itself fail; that is listed as a problem too,
+    and the checks after it still run.
+    """
+    problems = _checked("integrity", lambda: _integrity(conn))
+    problems += _checked("foreign key", lambda: [
+        f"{table} row {rowid} points to a missing {parent} row"
         for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")
-    ]
+    ])  # fmt: skip
+    problems += _checked("search index", lambda: _search_problems(conn))
+    problems += _checked("contacts", lambda: _contact_problems(conn))
+    problems += _checked("keys", lambda: _key_problems(conn))
+    return problems
+
+
+def _checked(what: str, find) -> list[str]:
+    try:
+        return [f"{what}: {problem}" for problem in find()]
+    except sqlite3.DatabaseError as exc:
+        return [f"{what}: could not be checked: {exc}"]
+
+
+def _integrity(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's integrity check, one problem a line. A damaged page can stop the
+    whole check with "malformed": then each table (with its indexes) is checked
+    alone, so the list still says which are damaged and which are fine."""
+    try:
+        return _problem_lines(conn.execute("PRAGMA integrity_check(200)"))
+    except sqlite3.DatabaseError:
+        pass
+    problems = []
+    with suppress(sqlite3.DatabaseError):  # the pages themselves, without reading rows
+        problems += _problem_lines(conn.execute("PRAGMA quick_check(200)"))
+    tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    for (table,) in tables:
+        quoted = '"' + table.replace('"', '""') + '"'
+        try:
+            lines = _problem_lines(conn.execute(f"PRAGMA integrity_check({quoted})"))
+        except sqlite3.DatabaseError as exc:
+            lines = [f"table {table} (or one of its indexes) cannot be read: {exc}"]
+        problems += [line for line in lines if line not in problems]
+    return problems or ["the check stopped on a damaged page it could not place"]
+
+
+def _problem_lines(rows) -> list[str]:
+    lines = [line for (row,) in rows for line in str(row).splitlines()]
+    return [line for line in lines if line != "ok" and not line.startswith("*** in database")]
+
+
+def _search_problems(conn: sqlite3.Connection) -> list[str]:
+    problems = []
     for table, code in _CODES.items():
         missing = conn.execute(
             f"SELECT count(*) FROM {table} WHERE id * 4 + {code} NOT IN (SELECT rowid FROM search)"
@@ -45,20 +90,22 @@ def check(conn: sqlite3.Connection) -> list[str]:
             f" AND rowid / 4 NOT IN (SELECT id FROM {table})"
         ).fetchone()[0]
         if missing or stale:
-            problems.append(f"search index: {missing} {table} missing, {stale} stale")
+            problems.append(f"{missing} {table} missing, {stale} stale")
         outdated = conn.execute(
             f"SELECT count(*) FROM search_{table} v JOIN search s ON s.rowid = v.rowid"
             " WHERE s.name IS NOT v.name OR s.body IS NOT v.body"
         ).fetchone()[0]
         if outdated:
-            problems.append(f"search index: {outdated} {table} out of date")
+            problems.append(f"{outdated} {table} out of date")
+    return problems
+
+
+def _contact_problems(conn: sqlite3.Connection) -> list[str]:
     stale = conn.execute(f"SELECT count(*) FROM contacts c WHERE {_STALE}").fetchone()[0]
-    if stale:
-        problems.append(f"contacts: {stale} with summary columns out of step")
-    return problems + _keys(conn)
+    return [f"{stale} with summary columns out of step"] if stale else []
 
 
-def _keys(conn: sqlite3.Connection) -> list[str]:
+def _key_problems(conn: sqlite3.Connection) -> list[str]:
     """Key columns that are not what crm makes of their text: names and e-mails that
     became one when keys began to ignore invisible characters and to read IDNA
     domains (migration m008 kept both rows), or keys written by another program."""
@@ -111,23 +158,37 @@ _STALE = (
 )
 
 
-def backup(conn: sqlite3.Connection, target: Path) -> int:
-    """A consistent copy, even while others write (SQLite's backup API); mode 0600."""
+def backup(conn: sqlite3.Connection, target: Path, database: Path) -> tuple[int, list[str]]:
+    """A consistent copy in the new file `target` (mode 0600), even while others write
+    (SQLite's backup API): built beside it under a hidden name and linked into place
+    complete, so an interrupted backup leaves nothing. Returns its size and the
+    problems the integrity check finds in the copy (a damaged database copies as is).
+    """
+    from crmcli import db, files
+
     target = target.expanduser()
-    if target.exists():
+    db.refuse_overwriting(database, target)
+    if os.path.lexists(target):
         raise Refused(f"{target} already exists; choose a new file")
+    with files.removed_on_signals(), files.temporary_beside(target, ".part") as (fd, temporary):
+        os.close(fd)
+        copy = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            conn.backup(copy)
+            problems = _integrity(copy)
+        finally:
+            copy.close()
+        _link(temporary, target)
+    return target.stat().st_size, problems
+
+
+def _link(temporary: Path, target: Path) -> None:
+    """`temporary` under the name `target`, never over a file that appeared meanwhile."""
     try:
-        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except OSError as exc:
-        raise Refused(f"cannot create {target}: {exc.strerror}") from None
-    os.close(fd)
-    copy = sqlite3.connect(target)
-    try:
-        conn.backup(copy)
-    except BaseException:
-        copy.close()
-        target.unlink(missing_ok=True)
-        raise
-    copy.close()
-    os.chmod(target, 0o600)
-    return target.stat().st_size
+        os.link(temporary, target)
+    except FileExistsError:
+        raise Refused(f"{target} already exists; choose a new file") from None
+    except OSError:
+        if os.path.lexists(target):  # no hard links on this file system
+            raise Refused(f"{target} already exists; choose a new file") from None
+        os.rename(temporary, target)

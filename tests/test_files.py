@@ -1,0 +1,376 @@
+"""The files around the database: what --db may name, what crm creates, and when."""
+
+import os
+import sqlite3
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crmcli import db
+from crmcli.errors import DatabaseRefused
+
+# Write commands with input that cannot write anything (a reference to nothing, a rejected
+# or dry-run import, nothing to undo or prune): on a missing database none may create it.
+NOTHING_WRITTEN = [
+    ("account", "new", "Acme", "--parent", "nope"),
+    ("account", "edit", "nope", "--city", "x"),
+    ("account", "delete", "nope", "--yes"),
+    ("account", "merge", "a", "b", "--yes"),
+    ("contact", "add", "Jane", "--account", "nope"),
+    ("contact", "edit", "nope", "--title", "x"),
+    ("contact", "delete", "nope", "--yes"),
+    ("contact", "merge", "a", "b", "--yes"),
+    ("deal", "new", "D", "--account", "nope"),
+    ("deal", "edit", "nope", "--amount", "5"),
+    ("deal", "move", "nope", "won"),
+    ("deal", "delete", "nope", "--yes"),
+    ("log", "x", "--contact", "nope"),
+    ("note", "x", "--deal", "nope"),
+    ("activity", "edit", "1", "--subject", "x"),
+    ("activity", "delete", "1", "--yes"),
+    ("task", "add", "T", "--deal", "nope"),
+    ("task", "done", "1"),
+    ("task", "reopen", "1"),
+    ("task", "edit", "1", "--title", "x"),
+    ("task", "delete", "1", "--yes"),
+    ("import", "{bad}"),
+    ("import", "{good}", "--dry-run"),
+    ("undo",),
+    ("undo", "5"),
+    ("history", "prune", "--before", "2020-01-01"),
+]
+
+
+def test_commands_that_write_nothing_create_no_file_and_no_folder(crm, tmp_path):
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("name,email\nJane Doe,jane@acme.example\n")
+    bad.write_text("name,email\nJane Doe,not-an-address\n")
+    folder = tmp_path / "new" / "deeper"
+    for args in NOTHING_WRITTEN:
+        args = [arg.format(good=good, bad=bad) for arg in args]
+        result = crm("--db", str(folder / "crm.db"), *args)
+        assert result.exit_code != 0 or args[-1] in ("--dry-run", "2020-01-01"), args
+        assert "Traceback" not in result.stderr and "unexpected" not in result.stderr, args
+        assert not (tmp_path / "new").exists(), args
+    crm.ok("--db", str(folder / "crm.db"), "import", str(good))  # one that writes: it is made
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "crm.db").stat().st_mode) == 0o600
+    assert sorted(os.listdir(folder)) == ["crm.db"]  # no temporary file left beside it
+
+
+def test_two_crms_creating_the_same_database_both_succeed(crm, installed_crm, tmp_path):
+    path = tmp_path / "fresh" / "crm.db"
+    procs = [
+        subprocess.Popen(
+            [installed_crm, "--db", str(path), "account", "new", f"Account {i}"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
+    assert all(code == 0 for code, _ in results), results
+    listed = crm.ok("--db", str(path), "list", "accounts", "--format", "ids").stdout.split()
+    assert sorted(listed) == ["1", "2", "3"]
+
+
+def test_a_dangling_symlink_as_db_creates_its_target_private(crm, tmp_path):
+    link = tmp_path / "crm.db"
+    link.unlink(missing_ok=True)
+    target = tmp_path / "elsewhere" / "real.db"
+    link.symlink_to(target)
+    old = os.umask(0o022)
+    try:
+        crm.ok("--db", str(link), "account", "new", "Acme")
+        crm.ok("--db", str(link), "account", "new", "Globex")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        assert link.is_symlink() and os.path.samefile(link, target)
+        with db.session(link, write=True):  # its -wal and -shm while in use
+            for side in ("-wal", "-shm"):
+                assert stat.S_IMODE(os.stat(f"{target}{side}").st_mode) == 0o600, side
+    finally:
+        os.umask(old)
+    assert [a["name"] for a in crm.json("--db", str(target), "list", "accounts")] == [
+        "Acme",
+        "Globex",
+    ]
+
+
+@pytest.mark.parametrize("what", ["folder", "FIFO", "character device", "socket"])
+def test_anything_but_a_file_as_db_is_refused_at_once(crm, run, tmp_path, what):
+    import socket
+
+    path = tmp_path / "odd"
+    if what == "folder":
+        path.mkdir()
+    elif what == "FIFO":
+        os.mkfifo(path)
+    elif what == "character device":
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # our own /dev/null
+        except PermissionError:
+            pytest.skip("making a device node needs root")
+    else:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+    link = tmp_path / "link.db"
+    link.symlink_to(path)
+    if what == "FIFO":  # opening it would wait forever: in a subprocess, with a timeout
+        result = run("--db", str(path), "list", check=False)
+        assert result.returncode == 1 and "is a FIFO" in result.stderr, result
+    for name in (path, link):
+        for args in (["list"], ["account", "new", "X"], ["db", "backup", str(tmp_path / "b")]):
+            assert f"is a {what}" in crm.fails(1, "--db", str(name), *args).stderr
+    assert stat.S_IFMT(path.lstat().st_mode) == stat.S_IFMT(os.stat(path).st_mode)
+
+
+def test_a_path_under_a_file_is_refused(crm, tmp_path):
+    (tmp_path / "plain").write_text("x")
+    result = crm.fails(1, "--db", str(tmp_path / "plain" / "crm.db"), "account", "new", "X")
+    assert "cannot use the database path" in result.stderr
+
+
+def test_create_makes_an_empty_database_once(tmp_path):
+    path = tmp_path / "a" / "crm.db"
+    db.create(path)
+    db.create(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == db.APPLICATION_ID
+    with pytest.raises(DatabaseRefused, match="is a folder"):
+        db.create(tmp_path / "a")
+
+
+@pytest.fixture
+def as_nobody(installed_crm, tmp_path_factory):
+    """Run crm as user nobody (root ignores permissions) in a folder nobody may enter."""
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run crm as another user")
+    shared = Path(tempfile.mkdtemp(prefix="crm-ro-"))
+    shared.chmod(0o755)
+    out = shared / "out"
+    out.mkdir(mode=0o777)
+    out.chmod(0o777)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRM_", "XDG_"))}
+    env.update(HOME=str(out), CRM_CONFIG=str(out / "config.toml"))
+
+    def run(*args):
+        command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        return subprocess.run(
+            [*command, installed_crm, *args], capture_output=True, text=True, env=env, timeout=60
+        )
+
+    run.shared, run.out = shared, out
+    yield run
+    shutil.rmtree(shared)
+
+
+def _sides(path):
+    return [side for side in ("-wal", "-shm") if os.path.lexists(f"{path}{side}")]
+
+
+def test_a_read_only_database_can_be_read_but_not_written(as_nobody, crm):
+    folder = as_nobody.shared / "db"
+    folder.mkdir()
+    path = folder / "crm.db"
+    crm.ok("--db", str(path), "demo")
+    path.chmod(0o644)
+    folder.chmod(0o755)  # neither the file nor its folder writable by nobody
+    expected = crm.ok("--db", str(path), "list", "accounts", "--json").stdout
+    open_folder = as_nobody.shared / "open"  # the file read-only, its folder open to all
+    open_folder.mkdir(mode=0o777)
+    open_folder.chmod(0o777)
+    (open_folder / "crm.db").write_bytes(path.read_bytes())
+    (open_folder / "crm.db").chmod(0o444)
+    reads = [
+        ["search", "acme"],
+        ["export"],
+        ["db", "check"],
+        ["db", "info"],
+        ["history"],
+        ["db", "backup", str(as_nobody.out / "copy.db")],
+    ]
+    for where, commands, writes in (
+        (path, reads, [["account", "new", "X"], ["undo"]]),
+        (open_folder / "crm.db", reads[:2], [["import", "-", "-f", "json"]]),
+    ):
+        for args in commands:
+            result = as_nobody("--db", str(where), *args)
+            assert result.returncode == 0, (where, args, result.stderr)
+            assert _sides(where) == [], (where, args)
+        assert as_nobody("--db", str(where), "list", "accounts", "--json").stdout == expected
+        for args in writes:
+            result = as_nobody("--db", str(where), *args)
+            assert result.returncode == 1 and "read-only" in result.stderr, (args, result.stderr)
+            assert result.stdout == "" and _sides(where) == []
+    crm.ok("--db", str(open_folder / "crm.db"), "account", "new", "Later")  # the owner still can
+
+
+def test_a_read_only_database_in_use_is_read_through_its_wal(as_nobody):
+    folder = as_nobody.shared / "db"
+    folder.mkdir()
+    path = folder / "crm.db"
+    db.create(path)
+    path.chmod(0o644)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")  # the change stays in the -wal
+    writer.execute(
+        "INSERT INTO accounts (name, name_key, created_at, updated_at)"
+        " VALUES ('Acme', 'acme', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+    )
+    try:
+        assert os.path.getsize(f"{path}-wal") > 0
+        os.chmod(f"{path}-shm", 0o644)
+        folder.chmod(0o755)
+        result = as_nobody("--db", str(path), "list", "accounts", "--format", "csv")
+        assert result.returncode == 0, result.stderr
+        assert "Acme" in result.stdout
+    finally:
+        writer.close()
+
+
+# -- export -o and db backup: never over the database, through links, into FIFOs -------
+def test_export_and_backup_refuse_the_database_under_any_name(crm, db_path, tmp_path):
+    crm.ok("account", "new", "Acme")
+    (tmp_path / "hard.db").hardlink_to(db_path)
+    (tmp_path / "sym.db").symlink_to(db_path)
+    (tmp_path / "sub").mkdir()
+    before = db_path.read_bytes()
+    names = ["crm.db", "hard.db", "sym.db", "sub/../crm.db", "crm.db-wal", "crm.db-shm"]
+    for name in names:
+        for args in (["export", "-o"], ["export", "-f", "csv", "-o"], ["db", "backup"]):
+            result = crm.fails(1, *args, str(tmp_path / name))
+            assert "is the database itself" in result.stderr, (name, args)
+    assert db_path.read_bytes() == before and (tmp_path / "sym.db").is_symlink()
+    assert not (tmp_path / "crm.db-wal").exists() or (tmp_path / "crm.db-wal").stat().st_size
+    assert [a["name"] for a in crm.json("list", "accounts")] == ["Acme"]
+    other = tmp_path / "other.db"  # and the database named through a link is found too
+    other.symlink_to(db_path)
+    assert "is the database itself" in crm.fails(1, "--db", str(other), "export", "-o",
+                                                 str(db_path)).stderr  # fmt: skip
+
+
+def _other_file_system(tmp_path):
+    """A folder on another file system than tmp_path (a tmpfs at /dev/shm), if any."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and os.stat(shm).st_dev != tmp_path.stat().st_dev:
+        import tempfile
+
+        return Path(tempfile.mkdtemp(dir=shm, prefix="crm-test-"))
+    folder = tmp_path / "same-fs"
+    folder.mkdir()
+    return folder
+
+
+def test_export_through_a_symlink_replaces_its_target_on_any_file_system(crm, tmp_path):
+    import json
+    import shutil
+
+    crm.ok("account", "new", "Acme")
+    elsewhere = _other_file_system(tmp_path)
+    try:
+        target = elsewhere / "backup.json"
+        target.write_text("old\n")
+        link = tmp_path / "backup.json"
+        link.symlink_to(target)
+        assert "exported 1 record(s)" in crm.ok("export", "-o", str(link)).stderr
+        assert link.is_symlink() and os.readlink(link) == str(target)
+        assert json.loads(target.read_text())["accounts"][0]["name"] == "Acme"
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        dangling = tmp_path / "new.json"  # a link to a file not there yet makes it
+        dangling.symlink_to(elsewhere / "new.json")
+        crm.ok("export", "-o", str(dangling))
+        assert dangling.is_symlink() and (elsewhere / "new.json").stat().st_size > 0
+        assert not [p for p in (*elsewhere.iterdir(), *tmp_path.iterdir()) if p.suffix == ".part"]
+    finally:
+        shutil.rmtree(elsewhere)
+
+
+def test_export_writes_straight_into_a_fifo_and_a_device(crm, tmp_path):
+    import threading
+
+    crm.ok("account", "new", "Acme")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    crm.ok("export", "-f", "csv", "--kind", "accounts", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert received and received[0].splitlines()[1].startswith("1,Acme,")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    if os.geteuid() == 0:  # our own null device (never the system's)
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        crm.ok("export", "-o", str(device))
+        assert stat.S_ISCHR(device.lstat().st_mode)
+    (tmp_path / "folder").mkdir()
+    assert "is a folder" in crm.fails(1, "export", "-o", str(tmp_path / "folder")).stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.fixture(scope="module")
+def big_book(tmp_path_factory, installed_crm):
+    """10,000 contacts: an export of them takes long enough to be stopped mid-way."""
+    import json
+
+    folder = tmp_path_factory.mktemp("big")
+    people = [{"name": f"Person {i}", "email": f"p{i}@x.example"} for i in range(10_000)]
+    (folder / "people.json").write_text(json.dumps(people))
+    path = folder / "crm.db"
+    subprocess.run(
+        [installed_crm, "--db", str(path), "import", str(folder / "people.json"), "-k", "contacts"],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+@pytest.mark.parametrize("signum, code", [("SIGTERM", -15), ("SIGINT", 130), ("SIGHUP", -1)])
+def test_a_signal_during_export_removes_the_temporary_file(big_book, installed_crm, tmp_path,
+                                                           signum, code):  # fmt: skip
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "backup.json").write_text("the previous backup\n")
+    proc = subprocess.Popen(
+        [installed_crm, "--db", str(big_book), "export", "-o", str(out / "backup.json")],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not any(p.suffix == ".part" for p in out.iterdir()):
+        assert proc.poll() is None and time.monotonic() < deadline, "no .part file seen"
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGSTOP)  # hold it mid-export, then signal it
+    proc.send_signal(getattr(signal, signum))
+    proc.send_signal(signal.SIGCONT)
+    assert proc.wait(timeout=30) == code, proc.stderr.read()
+    assert sorted(p.name for p in out.iterdir()) == ["backup.json"]
+    assert (out / "backup.json").read_text() == "the previous backup\n"
+
+
+def test_sigterm_during_a_first_import_leaves_no_file(big_book, tmp_path, installed_crm):
+    import signal
+    import time
+
+    folder = tmp_path / "new"
+    proc = subprocess.Popen(
+        [installed_crm, "--db", str(folder / "crm.db"), "import",
+         str(big_book.parent / "people.json"), "-k", "contacts"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not (folder.exists() and any(p.suffix == ".new" for p in folder.iterdir())):
+        assert proc.poll() is None and time.monotonic() < deadline, "no .new file seen"
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == -signal.SIGTERM, proc.stderr.read()
+    assert not folder.exists()
