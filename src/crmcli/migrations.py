@@ -390,6 +390,68 @@ def m007_change_ranges(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX changes_runs ON changes(operation_id) WHERE last_id IS NOT NULL")
 
 
+# The key columns, each with the column it is made from and the function that
+# makes it (crmcli.models); `unique` if the database refuses two equal keys.
+KEYS = (
+    ("accounts", "name_key", "name", "fold", True),
+    ("contacts", "name_key", "name", "fold", False),
+    ("deals", "name_key", "name", "fold", False),
+    ("contact_emails", "value_key", "value", "email_key", True),
+)
+
+
+def m008_visible_keys(conn: sqlite3.Connection) -> None:
+    """Keys ignore invisible characters (U+200B, U+2060, U+FEFF...), and e-mail keys
+    read IDNA domains and full-width letters as people do (models.fold, email_key).
+
+    Two rows of a unique key can now be one name (`Acme` and `Ac<U+200B>me`, or
+    `jane@bücher.example` and `jane@xn--bcher-kva.example`).  Both are kept:
+    the row that already had the new key, else the oldest, takes it; the others
+    keep their old key (unique, since the old keys were), and `crm db check`
+    names them until they are renamed or merged.  Opening never fails on them.
+    Row images kept for undo get the new keys too, so an undo puts back a row
+    whose key is current."""
+    from crmcli import models
+
+    for table, column, source, how, unique in KEYS:
+        make = getattr(models, how)
+        rows = conn.execute(f"SELECT id, {column}, {source} FROM {table}")
+        changed = {row_id: (old, new) for row_id, old, text in rows if (new := make(text)) != old}
+        final = {row_id: new for row_id, (_, new) in changed.items()}
+        if unique:
+            final, taken = {}, set()
+            for row_id, (_, new) in changed.items():  # in id order: the oldest first
+                held = conn.execute(f"SELECT id FROM {table} WHERE {column} = ?", (new,))
+                holder = held.fetchone()
+                if new not in taken and (holder is None or holder[0] in changed):
+                    final[row_id] = new
+                    taken.add(new)
+            # Out of the way first, so that no key is held twice on the way.
+            for row_id in final:
+                moving = f"\x00moving {row_id}"
+                conn.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", (moving, row_id))
+        for row_id, key in final.items():
+            old = changed[row_id][0]
+            # The old key, or failing that one no text folds to, if a key is still
+            # held: never for these folds, but opening must not fail on it.
+            for choice in (key, old, f"{old}\x00{row_id}"):
+                try:
+                    conn.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", (choice, row_id))
+                    break
+                except sqlite3.IntegrityError:
+                    continue
+        images = conn.execute(
+            f"SELECT id, before ->> '$.{source}', before ->> '$.{column}' FROM changes"
+            f" WHERE tbl = '{table}' AND before IS NOT NULL"
+        ).fetchall()
+        for change_id, text, old in images:
+            if isinstance(text, str) and make(text) != old:
+                conn.execute(
+                    f"UPDATE changes SET before = json_set(before, '$.{column}', ?) WHERE id = ?",
+                    (make(text), change_id),
+                )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -398,5 +460,6 @@ MIGRATIONS = [
     m005_history,
     m006_search_digits_once,
     m007_change_ranges,
+    m008_visible_keys,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,13 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from crmcli.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 LINE_MAX = 500  # names, titles and other single-line fields
 EMAIL_MAX = 254
 TEXT_MAX_BYTES = 1_000_000  # descriptions and bodies
 KEY_MAX = 64  # custom field keys
+MAX_INT = 2**63 - 1  # SQLite's largest integer: ids, --limit, --offset
 
 ACCOUNT_KINDS = ("business", "person")
 ACCOUNT_TYPES = ("customer", "prospect", "partner", "vendor", "competitor", "other")
@@ -151,11 +156,67 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, unchanged
+# since Unicode 14): characters that render as nothing unless a font chooses
+# otherwise (U+200B zero width space, U+2060 word joiner, U+FEFF, soft hyphen,
+# bidi controls, variation selectors, Hangul fillers, tags ...).
+IGNORABLE = (
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+
+
 def fold(text: str) -> str:
-    """The key two names are compared by: case and composition ignored."""
+    """The key two names are compared by: case, composition and invisible
+    characters (IGNORABLE) ignored.  Stored in name_key columns: changing it
+    needs a migration that recomputes them (see migrations.m008_visible_keys)."""
     if text.isascii():
         return text.lower()  # the same as below for ASCII, five times faster
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
+    visible = re.sub(IGNORABLE, "", text)
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", visible).casefold())
+
+
+def email_key(address: str) -> str:
+    """The key two e-mail addresses are compared by (the one-contact-per-address
+    rule, references, --where email=): folded as names are, after NFKC (so that
+    full-width `ｊａｎｅ@ａｃｍｅ.example` is jane@acme.example), with the domain's
+    IDNA labels (`xn--bcher-kva`) read as the Unicode they stand for (`bücher`),
+    so that both spellings of a domain give one key.  Never fails."""
+    lowered = address.lower()
+    if address.isascii() and "xn--" not in lowered:
+        return lowered  # nearly every address: what fold() gives, at once
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return fold(unicodedata.normalize("NFKC", address))
+    domain = re.sub("[\u3002\uff0e\uff61]", ".", domain)  # IDNA's other dots
+    labels = domain.split(".")
+    if len(domain) <= 253:  # longer is no domain (and may be any text a reference holds)
+        labels = [_idna_label(label) for label in labels]
+    return _nfkc_fold(local) + "@" + ".".join(_nfkc_fold(label) for label in labels)
+
+
+def _nfkc_fold(text: str) -> str:
+    return fold(unicodedata.normalize("NFKC", text)) if not text.isascii() else text.lower()
+
+
+def _idna_label(label: str) -> str:
+    """An `xn--` label as the Unicode label it encodes; any other label as it is.
+
+    The standard library's punycode codec does the decoding; a label that does
+    not decode, or is not the encoding of its decoding (IDNA's own test), is
+    kept as typed.  Labels longer than DNS allows are not decoded: punycode is
+    quadratic, and a reference may be any text."""
+    if not (label[:4].lower() == "xn--" and label.isascii() and len(label) <= 63):
+        return label
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+        again = decoded.encode("punycode").decode("ascii")
+    except (UnicodeError, ValueError, OverflowError):
+        return label
+    if decoded.isascii() or again.lower() != label[4:].lower():
+        return label
+    return decoded
 
 
 def _check_length(field: str, value: str, limit: int) -> str:
@@ -179,6 +240,8 @@ def name(field: str, value: str | None) -> str:
     value = nfc(value or "").strip()
     if not value:
         raise InvalidValue(f"{field} must not be empty")
+    if not fold(value).strip():
+        raise InvalidValue(f"{field} must not be empty (it holds only invisible characters)")
     return _check_length(field, value, LINE_MAX)
 
 
@@ -316,6 +379,36 @@ def labelled(raw: str) -> tuple[str | None, str]:
     if match and "@" not in match.group(1):
         return match.group(1).strip().lower() or None, match.group(2).strip()
     return None, raw.strip()
+
+
+NUMBER_FORMS = "1200, 1200.50, 1,200.50 or 1.5e3 (a comma only between groups of three digits)"
+_GROUPED = r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?\Z"
+
+
+def number(field: str, value: str) -> Decimal:
+    """A finite decimal number as a person writes it, exactly.
+
+    The point is the decimal point; a comma is a thousands separator only where
+    it separates well-formed groups (1,000.50 or 12,345,678).  Any other comma
+    (1,5 or 1.000,50 or 1,2,3) could be read two ways and is refused rather than
+    guessed; so are NaN and infinities.  The one parser of amounts, CSV cells
+    and --where comparisons."""
+    from decimal import Decimal, InvalidOperation  # 1 ms: only where a number is read
+
+    text = value.strip()
+    if "," in text:
+        if not re.match(_GROUPED, text):
+            raise InvalidValue(f"invalid {field} {value!r}: use a number such as {NUMBER_FORMS}")
+        text = text.replace(",", "")
+    try:
+        parsed = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise InvalidValue(
+            f"invalid {field} {value!r}: use a number such as {NUMBER_FORMS}"
+        ) from None
+    if not parsed.is_finite():
+        raise InvalidValue(f"invalid {field} {value!r}: use a finite number such as 1200.50")
+    return parsed
 
 
 def date(field: str, value: str | None) -> str | None:

@@ -37,7 +37,9 @@ def now() -> dt.datetime:
 
 
 def stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: %Y writes the year 1 as `1`, not `0001`.
+    utc = moment.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return utc.isoformat(timespec="seconds") + "Z"
 
 
 def _bad(text: str, what: str = "date") -> InvalidValue:
@@ -72,7 +74,7 @@ def parse(text: str, *, base: dt.date | None = None) -> tuple[dt.date, dt.time |
         try:
             return add(base, int(count) * (-1 if sign == "-" else 1), unit), None
         except OverflowError:
-            raise InvalidValue("that date is out of range") from None
+            raise InvalidValue(f"{text.strip()!r} is out of range (years 1 to 9999)") from None
     if value in _WEEKDAYS or value in _FULL_WEEKDAYS:
         weekday = _WEEKDAYS.index(value) if value in _WEEKDAYS else _FULL_WEEKDAYS.index(value)
         ahead = (weekday - base.weekday() - 1) % 7 + 1  # 1..7: strictly after today
@@ -102,7 +104,26 @@ def moment(text: str | None, *, start_of_day: bool = False) -> str | None:
     date, clock = parse(text)
     if clock is None:
         clock = dt.time(0, 0) if start_of_day else dt.time(12, 0)
-    return stamp(dt.datetime.combine(date, clock).astimezone())
+    return stamp(_local(dt.datetime.combine(date, clock), text))
+
+
+def _local(wall: dt.datetime, text: str) -> dt.datetime:
+    """A local wall-clock time as an aware moment, up to the calendar's very ends.
+
+    Python's own conversion fails within a day of year 1 or 9999; there, the
+    zone's offset on the same day of a year just inside (years 4 and 9996 are
+    leap years too) stands in for it."""
+    try:
+        return wall.astimezone()
+    except (OverflowError, ValueError):
+        pass
+    try:
+        near = wall.replace(year=4 if wall.year < 5000 else 9996).astimezone()
+        return (wall - near.utcoffset()).replace(tzinfo=dt.UTC)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00 east of UTC is in year 0
+        raise InvalidValue(
+            f"{text.strip()!r} is out of range: a moment must fall in the years 1 to 9999 in UTC"
+        ) from None
 
 
 def every(text: str | None) -> str | None:
@@ -119,6 +140,10 @@ def every(text: str | None) -> str | None:
 
 
 def after(date: str, interval: str) -> str:
-    """The date `interval` (as stored by every()) after `date`."""
+    """The date `interval` (as stored by every()) after `date`; past the year
+    9999, the last day there is (9999y after today is a listing, not an error)."""
     count, unit = int(interval[:-1]), interval[-1]
-    return add(dt.date.fromisoformat(date[:10]), count, unit).isoformat()
+    try:
+        return add(dt.date.fromisoformat(date[:10]), count, unit).isoformat()
+    except (InvalidValue, OverflowError):
+        return dt.date.max.isoformat()

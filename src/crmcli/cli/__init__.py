@@ -91,8 +91,12 @@ def _summary(args: list[str]) -> str:
         option = words.pop(0)
         if option == "--db" and words:
             words.pop(0)
-    line = shlex.join(words).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return line[:200]
+    line = shlex.join(words)
+    try:
+        raw = line.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate no command line can carry (a caller's str)
+        raw = line.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")[:200]
 
 
 def _error(message: str) -> None:

@@ -21,7 +21,11 @@ Ref = Annotated[
 AccountOpt = o.AccountRefOpt
 ContactOpt = o.ContactRefOpt
 AmountOpt = Annotated[
-    str | None, typer.Option("--amount", help="Amount, an exact decimal such as 1200.50.")
+    str | None,
+    typer.Option(
+        "--amount",
+        help="Amount, an exact decimal: 1200.50 or 1,200.50 (a comma only between thousands).",
+    ),
 ]
 CurrencyOpt = Annotated[
     str | None,

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli import render
+from crmcli import models, render
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 
@@ -29,8 +29,8 @@ def history(
         return
     from crmcli.store import history as store
 
-    if limit is not None and limit < 1:
-        raise InvalidValue("--limit must be 1 or more")
+    if limit is not None and not 1 <= limit <= models.MAX_INT:
+        raise InvalidValue(f"--limit takes a number from 1 to {models.MAX_INT:,}")
     with o.session(ctx, write=False) as conn:
         operations = store.list_operations(conn, limit)
     columns = ("id", "at", "summary", "changes", "undone_by")

@@ -41,6 +41,7 @@ def check(conn: sqlite3.Connection) -> list[str]:
     ])  # fmt: skip
     problems += _checked("search index", lambda: _search_problems(conn))
     problems += _checked("contacts", lambda: _contact_problems(conn))
+    problems += _checked("keys", lambda: _key_problems(conn))
     return problems
 
 
@@ -102,6 +103,39 @@ def _search_problems(conn: sqlite3.Connection) -> list[str]:
 def _contact_problems(conn: sqlite3.Connection) -> list[str]:
     stale = conn.execute(f"SELECT count(*) FROM contacts c WHERE {_STALE}").fetchone()[0]
     return [f"{stale} with summary columns out of step"] if stale else []
+
+
+def _key_problems(conn: sqlite3.Connection) -> list[str]:
+    """Key columns that are not what crm makes of their text: names and e-mails that
+    became one when keys began to ignore invisible characters and to read IDNA
+    domains (migration m008 kept both rows), or keys written by another program."""
+    from crmcli import migrations, models
+
+    problems = []
+    for table, column, source, how, unique in migrations.KEYS:
+        make = getattr(models, how)
+        owner = "contact_id" if table == "contact_emails" else "id"
+        rows = conn.execute(f"SELECT {owner}, {source}, {column} FROM {table}")
+        stale = [(at, text, new) for at, text, stored in rows if (new := make(text)) != stored]
+        noun = "the e-mail of contact" if table == "contact_emails" else table[:-1]
+        for at, text, key in stale[:_SHOWN]:
+            other = unique and conn.execute(
+                f"SELECT {owner}, {source} FROM {table} WHERE {column} = ?", (key,)
+            ).fetchone()
+            if other:
+                problems.append(
+                    f"{table}: {text!r} ({noun} {at}) is the same as {other[1]!r} ({noun}"
+                    f" {other[0]}) once invisible characters and IDNA spellings are ignored:"
+                    " rename or merge one of them"
+                )
+            else:
+                problems.append(f"{table}: the {column} of {text!r} ({noun} {at}) is out of step")
+        if len(stale) > _SHOWN:
+            problems.append(f"{table}: {len(stale) - _SHOWN:,} more keys out of step")
+    return problems
+
+
+_SHOWN = 10  # problems of one kind listed
 
 
 # A contact's summary columns (kept by triggers, or written by an import) against

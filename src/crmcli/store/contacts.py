@@ -32,6 +32,8 @@ def names(full: str | None, first: str | None, last: str | None) -> dict:
         raise InvalidValue("a contact needs a name: give NAME, --first or --last")
     first, last = (part.strip() if part else None for part in (first, last))
     full_name = models.full_name(first, last)
+    if not models.fold(full_name).strip():
+        raise InvalidValue("a contact needs a name: this one holds only invisible characters")
     return {
         "first_name": first,
         "last_name": last,
@@ -55,7 +57,7 @@ def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:
         address = models.email(value)
         if address is None:
             raise InvalidValue(f"empty e-mail address in {item!r}")
-        key = models.fold(address)
+        key = models.email_key(address)
         if key not in seen:
             seen.add(key)
             result.append((label, address))
@@ -104,7 +106,7 @@ def _owner(conn: sqlite3.Connection, address: str) -> tuple[int, str] | None:
     return conn.execute(
         "SELECT e.contact_id, c.name FROM contact_emails e"
         " JOIN contacts c ON c.id = e.contact_id WHERE e.value_key = ?",
-        (models.fold(address),),
+        (models.email_key(address),),
     ).fetchone()
 
 
@@ -121,7 +123,7 @@ def check_emails_free(conn: sqlite3.Connection, pairs: list, contact_id: int | N
 def add_emails(conn: sqlite3.Connection, contact_id: int, pairs: list) -> None:
     """Append addresses; one already on this contact gets the new label instead."""
     for label, address in pairs:
-        key = models.fold(address)
+        key = models.email_key(address)
         owner = _owner(conn, address)
         if owner and owner[0] == contact_id:
             if label:
@@ -171,10 +173,18 @@ def _next_position(conn: sqlite3.Connection, table: str, contact_id: int) -> int
 
 def _remove(conn: sqlite3.Connection, contact_id: int, table: str, raw: list[str]) -> None:
     for item in raw:
+        value = models.nfc(item.strip())
         if table == "contact_emails":
-            where, value = "value_key = ?", models.fold(models.nfc(item.strip()))
+            # Compared by key, the contact's own addresses (a few) one by one: a row
+            # that kept an old key (see migrations.m008_visible_keys) goes too.
+            key = models.email_key(value)
+            rows = conn.execute(
+                "SELECT id, value FROM contact_emails WHERE contact_id = ?", (contact_id,)
+            ).fetchall()
+            gone = [row_id for row_id, address in rows if models.email_key(address) == key]
+            where, value = "id IN (SELECT value FROM json_each(?))", common.dump(gone)
         else:
-            where, value = "value = ?", models.nfc(item.strip())
+            where = "value = ?"
         cursor = conn.execute(
             f"DELETE FROM {table} WHERE contact_id = ? AND {where}", (contact_id, value)
         )
@@ -241,6 +251,7 @@ SCHEMA = query.schema(
         "updated_at": "date",
     },
     equal={"name": "c.name_key = ?", "email": _HAS_EMAIL, "emails": _HAS_EMAIL},
+    keys={"email": models.email_key, "emails": models.email_key},
     lists={
         "email": "contact_emails WHERE contact_id = c.id",
         "emails": "contact_emails WHERE contact_id = c.id",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal
 
 from crmcli import models, when
 from crmcli.config import Config
@@ -14,26 +14,24 @@ _MAX_DIGITS = 15  # so every amount is also exact as a JSON (double) number
 
 
 def amount(value: str | None) -> str | None:
-    """An exact, non-negative decimal amount, kept as canonical text."""
+    """An exact, non-negative decimal amount (models.number's forms), kept as canonical text."""
     if value is None or not value.strip():
         return None
-    try:
-        number = Decimal(value.strip().replace("_", "").replace(",", ""))
-    except InvalidOperation:
-        raise InvalidValue(
-            f"invalid amount {value!r}: use a number such as 1200 or 99.95"
-        ) from None
-    if not number.is_finite() or number < 0:
+    number = models.number("amount", value)
+    if number < 0:
         raise InvalidValue(f"invalid amount {value!r}: must be a number, zero or more")
-    text = format(number.normalize(), "f") if number else "0"
-    if (
-        number.normalize().as_tuple().exponent < -4
-        or len(text.replace(".", "").lstrip("0")) > _MAX_DIGITS
-    ):
+    if number == 0:
+        return "0"
+    # Bounds first, so that 1e999999999 is refused without writing it out; then
+    # trailing zeros dropped with a context wide enough never to round.
+    exact = -4 <= number.adjusted() < _MAX_DIGITS and number.normalize(
+        Context(prec=len(number.as_tuple().digits))
+    )
+    if not exact or exact.as_tuple().exponent < -4 or len(exact.as_tuple().digits) > _MAX_DIGITS:
         raise InvalidValue(
             f"invalid amount {value!r}: at most {_MAX_DIGITS} digits and 4 decimal places"
         )
-    return text
+    return format(exact, "f")
 
 
 def currency(value: str) -> str:

@@ -13,9 +13,10 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from crmcli import when
+from crmcli import models, when
 from crmcli.errors import InvalidValue, NotFound, Refused
 from crmcli.migrations import HISTORY_TABLES
+from crmcli.store import refs
 
 FIELDS = ("id", "at", "summary", "changes", "undoes", "undone_by")
 
@@ -98,11 +99,11 @@ def _target(conn: sqlite3.Connection, ref: str | None) -> dict:
             raise Refused("nothing to undo")
         wanted = row[0]
     else:
-        if not ref.strip().isdigit():
+        wanted = refs.number(ref)
+        if wanted is None:
             raise InvalidValue(f"an operation is named by its id (see crm history), not {ref!r}")
-        wanted = int(ref)
-    row = conn.execute(_SELECT + " WHERE o.id = ?", (wanted,)).fetchone()
-    if row is None:
+    row = conn.execute(_SELECT + " WHERE o.id = ?", (min(wanted, models.MAX_INT),)).fetchone()
+    if row is None or row[0] != wanted:
         raise NotFound(f"no operation {wanted} (see crm history)")
     operation = dict(zip(FIELDS, row, strict=True))
     if operation["undone_by"] is not None:

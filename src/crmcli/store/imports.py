@@ -121,7 +121,7 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         _company(data),
         emails=emails,
         phones=phones,
-        email_keys=[models.fold(address) for _, address in emails],
+        email_keys=[models.email_key(address) for _, address in emails],
         text=search.contact_text(row, emails, phones),
         summary=contacts.summary(emails, phones),
     )
@@ -529,8 +529,8 @@ def _id(value: object) -> int | None:
         number = int(str(value))
     except ValueError:
         raise InvalidValue(f"an id is a whole number (got {value!r})") from None
-    if number < 1:
-        raise InvalidValue(f"an id is 1 or more (got {number})")
+    if not 1 <= number <= models.MAX_INT:
+        raise InvalidValue(f"an id is a whole number from 1 to {models.MAX_INT:,} (got {value})")
     return number
 
 

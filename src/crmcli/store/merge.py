@@ -25,7 +25,7 @@ def _phone_key(number: str) -> str | None:
 
 def _email_key(address: str) -> str:
     """jane+crm@acme.example is jane@acme.example."""
-    local, _, domain = models.fold(address).rpartition("@")
+    local, _, domain = models.email_key(address).rpartition("@")
     return f"{local.split('+')[0]}@{domain}"
 
 

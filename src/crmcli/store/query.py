@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from crmcli import models, when
 from crmcli.errors import InvalidValue
@@ -37,7 +37,8 @@ class Schema:
     `tables`; `flat` gives, for fields that hold lists or flags, the expression
     for a CSV cell (tags -> `a;b`), so a CSV listing is SQLite's work alone.
     `kinds` says how values compare ("number", "date", "bool"; text otherwise);
-    `equal` gives an indexed test for = (name -> name_key = ?); `lists` the
+    `equal` gives an indexed test for = (name -> name_key = ?), and `keys` the
+    function that makes its value a key (models.fold unless named); `lists` the
     fields holding several values, as FROM ... WHERE yielding a column `value`;
     `sort_keys` indexed sort orders.  `source` is the main table, `alias` its
     alias in `tables`.
@@ -50,6 +51,7 @@ class Schema:
     flat: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     equal: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, Callable[[str], str]] = field(default_factory=dict)
     lists: dict[str, str] = field(default_factory=dict)
     sort_keys: dict[str, str] = field(default_factory=dict)
 
@@ -146,8 +148,9 @@ def equals(*pairs: tuple[str, object]) -> tuple[tuple[str, ...], tuple]:
 
 def compile_query(conn: sqlite3.Connection, schema: Schema, query: Query | None) -> Compiled:
     query = query or Query()
-    if (query.limit is not None and query.limit < 0) or query.offset < 0:
-        raise InvalidValue("--limit and --offset take a number, 0 or more")
+    for value in (query.limit, query.offset):
+        if value is not None and not 0 <= value <= models.MAX_INT:
+            raise InvalidValue(f"--limit and --offset take a number from 0 to {models.MAX_INT:,}")
     where: list[str] = []
     params: list = []
     for text in query.where:
@@ -174,7 +177,8 @@ def _condition(conn: sqlite3.Connection, schema: Schema, text: str) -> tuple[str
     value = models.nfc(raw.strip())
     if operator in ("=", "!=") and name in schema.equal and value:
         test = schema.equal[name]
-        return (test if operator == "=" else f"NOT ({test})"), [models.fold(value)]
+        key = schema.keys.get(name, models.fold)(value)
+        return (test if operator == "=" else f"NOT ({test})"), [key]
     if name in schema.lists:
         return _list_condition(schema.lists[name], name, operator, value)
     expression, kind = _field(conn, schema, name, value)
@@ -249,18 +253,25 @@ def _order(schema: Schema, key: str) -> str:
 
 def _is_number(value: str) -> bool:
     try:
-        Decimal(value)
-    except InvalidOperation:
+        models.number("number", value)
+    except InvalidValue:
         return False
     return True
 
 
-def _number(name: str, value: str):
+def _number(name: str, value: str) -> int | float:
+    """A number to compare with: an int where SQLite's integers hold it exactly,
+    else a float (1e19 and 1e999999 compare as they should, never overflow)."""
     try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise InvalidValue(f"{name} compares with numbers (got {value!r})") from None
-    return int(number) if number == number.to_integral_value() else float(number)
+        number = models.number(name, value)
+    except InvalidValue:
+        raise InvalidValue(
+            f"{name} compares with numbers such as {models.NUMBER_FORMS} (got {value!r})"
+        ) from None
+    whole = number.adjusted() < 19 and number == number.to_integral_value()
+    if whole and abs(number) <= models.MAX_INT:
+        return int(number)
+    return float(number)
 
 
 def _bool(name: str, value: str) -> int:

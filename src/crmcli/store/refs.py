@@ -28,22 +28,38 @@ def deal_id(conn: sqlite3.Connection, ref: str) -> int:
     return _resolve(conn, "deal", "deals", ref)
 
 
+def number(ref: str) -> int | None:
+    """`42` as 42: ASCII digits only (not `²` or `٤٢`), else None.  Past SQLite's
+    integers all numbers are one: MAX_INT + 1, which no record has (see by_id)."""
+    text = ref.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0")
+    return int(digits or "0") if len(digits) <= 19 else models.MAX_INT + 1
+
+
+def by_id(conn: sqlite3.Connection, table: str, ref: str) -> int | None:
+    """The id of the row of `table` that a number names, or None."""
+    wanted = number(ref)
+    if wanted is None or wanted > models.MAX_INT:
+        return None
+    row = conn.execute(f"SELECT id FROM {table} WHERE id = ?", (wanted,)).fetchone()
+    return row[0] if row else None
+
+
 def id_only(conn: sqlite3.Connection, table: str, noun: str, ref: str, listing: str) -> int:
     """Records without names (activities, tasks) are named by id alone."""
-    text = ref.strip()
-    if text.isascii() and text.isdigit():
-        row = conn.execute(f"SELECT id FROM {table} WHERE id = ?", (int(text),)).fetchone()
-        if row:
-            return row[0]
-    raise NotFound(f"no {noun} has the id {ref!r} (see {listing})")
+    found = by_id(conn, table, ref)
+    if found is None:
+        raise NotFound(f"no {noun} has the id {ref!r} (see {listing})")
+    return found
 
 
 def _resolve(conn: sqlite3.Connection, noun: str, table: str, ref: str) -> int:
+    found = by_id(conn, table, ref)
+    if found is not None:
+        return found
     text = ref.strip()
-    if text.isdigit() and text.isascii():
-        row = conn.execute(f"SELECT id FROM {table} WHERE id = ?", (int(text),)).fetchone()
-        if row:
-            return row[0]
     key = models.fold(models.nfc(text))
     matches = conn.execute(
         f"SELECT id, name FROM {table} WHERE name_key = ? ORDER BY id LIMIT ?", (key, _SHOWN + 1)
@@ -52,7 +68,7 @@ def _resolve(conn: sqlite3.Connection, noun: str, table: str, ref: str) -> int:
         matches = conn.execute(
             "SELECT c.id, c.name FROM contact_emails e JOIN contacts c ON c.id = e.contact_id"
             " WHERE e.value_key = ?",
-            (key,),
+            (models.email_key(models.nfc(text)),),
         ).fetchall()
     if len(matches) == 1:
         return matches[0][0]

@@ -30,8 +30,8 @@ def search(
     conn: sqlite3.Connection, query: str, *, kind: str | None = None, limit: int = 20
 ) -> list[dict]:
     """Ranked hits: kind, id, name, snippet (matches marked), rank (1 = best)."""
-    if limit < 1:
-        raise InvalidValue("--limit must be 1 or more")
+    if not 1 <= limit <= models.MAX_INT:
+        raise InvalidValue(f"--limit takes a number from 1 to {models.MAX_INT:,}")
     expression = match_expression(query)
     if expression is None:
         raise InvalidValue("give at least one word to search for")
@@ -121,7 +121,7 @@ def contact_text(row: dict, emails: list, phones: list) -> str:
 
 def _words(text: str) -> list[str]:
     """Words as the index sees them: case and accents dropped (unicode61, diacritics 2)."""
-    plain = unicodedata.normalize("NFD", text.casefold())
+    plain = unicodedata.normalize("NFD", re.sub(models.IGNORABLE, "", text).casefold())
     plain = "".join(char for char in plain if not unicodedata.combining(char))
     return re.findall(r"[^\W_]+", plain)
 
