@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from crmcli import when
 from crmcli.errors import InvalidValue, NotFound, Refused
-from crmcli.migrations import HISTORY_TABLES
+from crmcli.migrations import DERIVED, HISTORY_TABLES
 
 FIELDS = ("id", "at", "summary", "changes", "undoes", "undone_by")
 
@@ -51,12 +51,14 @@ def undo(conn: sqlite3.Connection, ref: str | None = None) -> dict:
         "SELECT tbl, row_id, last_id, before FROM changes WHERE operation_id = ? ORDER BY id DESC",
         (target["id"],),
     )
+    reverter = _Reverter(conn)
     try:
-        _Reverter(conn).run(changes)
+        reverter.run(changes)
     except sqlite3.IntegrityError as exc:
         raise Refused(f"cannot undo operation {target['id']}: {exc}") from None
     current = conn.execute("SELECT id FROM current_operation").fetchone()[0]
     if current is not None:
+        _check_contained(conn, target["id"], current, reverter.written)
         conn.execute(
             "UPDATE operations SET summary = ?, undoes = ? WHERE id = ?",
             (f"undo {target['id']}: {target['summary']}"[:200], target["id"], current),
@@ -86,6 +88,79 @@ _BLOCKER = f"""
     AND NOT (o.undone_by IS NOT NULL AND o.undone_by > :target)
     AND NOT (o.undoes IS NOT NULL AND o.undoes > :target)
     ORDER BY o.id LIMIT 1"""
+
+
+def _check_contained(conn: sqlite3.Connection, target: int, undo: int, written: set) -> None:
+    """Refuse an undo that reached past the target's rows (the blocker sees only
+    rows both changed): one that changed another's row through a link (ON DELETE
+    SET NULL or CASCADE: a later note on a contact the target added), removed a
+    row another still links to, or put back a link to a row since deleted."""
+    row = conn.execute(_OUTSIDE, {"target": target, "undo": undo}).fetchone()
+    if row is not None:
+        _refuse(conn, target, undo, *row)
+    for child, column, parent, on_delete in _links(conn):
+        if child in written:  # rows put back, linking to a row that is gone
+            row = conn.execute(
+                f"SELECT c.{column} FROM {child} c WHERE c.id IN (SELECT row_id FROM changes"
+                f" WHERE operation_id = ? AND tbl = ?) AND c.{column} IS NOT NULL"
+                f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = c.{column}) LIMIT 1",
+                (undo, child),
+            ).fetchone()
+            if row is not None:
+                _refuse(conn, target, undo, parent, row[0])
+        if on_delete == "NO ACTION":  # rows removed that others still link to
+            row = conn.execute(
+                f"SELECT c.id FROM {child} c WHERE c.{column} IN (SELECT row_id FROM changes"
+                " WHERE operation_id = ? AND tbl = ?)"
+                f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = c.{column}) LIMIT 1",
+                (undo, parent),
+            ).fetchone()
+            if row is not None:
+                _refuse(conn, target, undo, child, row[0])
+
+
+# A row the undo changed that the target did not: neither one of its single
+# changes nor inside the run starting nearest below it (through changes_runs;
+# left to itself, SQLite walks all the table's changes below the row).
+_OUTSIDE = """
+    SELECT u.tbl, u.row_id FROM changes u WHERE u.operation_id = :undo
+    AND u.row_id > coalesce((SELECT t.last_id FROM changes t INDEXED BY changes_runs
+        WHERE t.operation_id = :target AND t.last_id IS NOT NULL AND t.tbl = u.tbl
+        AND t.row_id <= u.row_id ORDER BY t.row_id DESC LIMIT 1), 0)
+    AND NOT EXISTS (SELECT 1 FROM changes t
+        WHERE t.tbl = u.tbl AND t.row_id = u.row_id AND t.operation_id = :target)
+    LIMIT 1"""
+
+
+def _links(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
+    """(child table, its column, parent table, ON DELETE) of every link between
+    the history's tables."""
+    return [
+        (child, row[3], row[2], row[6].upper())
+        for child in HISTORY_TABLES
+        for row in conn.execute(f"PRAGMA foreign_key_list({child})")
+    ]
+
+
+def _refuse(conn: sqlite3.Connection, target: int, undo: int, table: str, row_id: int):
+    """The latest operation (not undone) that changed the row in the way, named."""
+    found = conn.execute(
+        "SELECT o.id, o.summary FROM operations o WHERE o.id IN ("
+        " SELECT operation_id FROM changes WHERE tbl = :tbl AND row_id = :row"
+        " UNION ALL SELECT operation_id FROM changes"
+        " WHERE last_id IS NOT NULL AND tbl = :tbl AND :row BETWEEN row_id AND last_id)"
+        " AND o.undone_by IS NULL AND o.id NOT IN (:target, :undo) ORDER BY o.id DESC LIMIT 1",
+        {"tbl": table, "row": row_id, "target": target, "undo": undo},
+    ).fetchone()
+    if found is None:
+        raise Refused(
+            f"cannot undo operation {target}: {table} row {row_id}, written outside crm,"
+            " links to its records"
+        )
+    raise Refused(
+        f"operation {found[0]} ({found[1]}) changed or linked to the same records since;"
+        " undo it first"
+    )
 
 
 def _target(conn: sqlite3.Connection, ref: str | None) -> dict:
@@ -123,6 +198,7 @@ class _Reverter:
         self.columns: dict[str, set[str]] = {}  # each table's, asked once
         self.kind: tuple | None = None  # (table, the image's keys or None: deleted)
         self.rows: list[tuple[int, dict | None]] = []
+        self.written: set[str] = set()  # tables rows were put back in
 
     def run(self, changes: Iterable[tuple]) -> None:
         runs: list[tuple[str, int, int]] = []
@@ -175,6 +251,26 @@ class _Reverter:
             f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([one] * len(rows))}"
             f" ON CONFLICT(id) DO UPDATE SET {updates}",
             [image[name] for _, image in rows for name in names],
+        )
+        self.written.add(table)
+        self._derive(table, [row_id for row_id, _ in rows])
+
+    def _derive(self, table: str, ids: list[int]) -> None:
+        """Derived columns worked out again where an image may have brought back
+        old ones: the contacts put back (a later note may have moved their
+        last_contacted, which the history does not log), and those linking to an
+        account put back (its name).  Rows written since keep theirs in step."""
+        if table == "contacts":
+            where, derived = "id", DERIVED["contacts"]
+        elif table == "accounts":
+            where, derived = "account_id", {"account": DERIVED["contacts"]["account"]}
+        else:
+            return
+        stale = " OR ".join(f"{column} IS NOT {value}" for column, value in derived.items())
+        self.conn.execute(
+            f"UPDATE contacts SET {', '.join(f'{c} = {v}' for c, v in derived.items())}"
+            f" WHERE {where} IN (SELECT value FROM json_each(?)) AND ({stale})",
+            (json.dumps(ids),),
         )
 
 
