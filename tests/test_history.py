@@ -232,3 +232,18 @@ def test_undo_refuses_to_take_away_what_later_operations_link_to(crm):
     crm.ok("undo", "6")
     assert crm.json("contact", "show", "Jane Doe")["account"] == "Acme"
     assert "database ok" in crm.ok("db", "check").stderr
+
+
+def test_a_redo_blocks_undoing_what_came_before_it(crm):
+    """An undo and its undo (a redo) are not a pair that cancels out: the edit is in
+    effect again, and undoing the older edit under it would silently lose it."""
+    crm.ok("contact", "add", "Jane Doe")  # 1
+    crm.ok("contact", "edit", "Jane Doe", "--title", "A")  # 2
+    crm.ok("contact", "edit", "Jane Doe", "--title", "B")  # 3
+    crm.ok("undo")  # 4: undoes 3
+    crm.ok("undo")  # 5: undoes 4, so B is back
+    assert "operation 5 (undo 4: undo 3" in crm.fails(1, "undo", "2").stderr
+    assert crm.json("contact", "show", "Jane Doe")["title"] == "B"
+    crm.ok("undo")  # 6: undoes 5
+    crm.ok("undo", "2")  # 3 and its redo are both undone: 2 can go
+    assert crm.json("contact", "show", "Jane Doe")["title"] is None

@@ -39,7 +39,7 @@ def undo(conn: sqlite3.Connection, ref: str | None = None) -> dict:
     """Revert an operation (default: the latest not yet undone) inside this command's own
     operation; refuse if a later one touched the same records."""
     target = _target(conn, ref)
-    blocker = conn.execute(_BLOCKER, {"target": target["id"]}).fetchone()
+    blocker = _blocker(conn, target["id"])
     if blocker:
         raise Refused(
             f"operation {blocker[0]} ({blocker[1]}) changed the same records since; undo it first"
@@ -67,15 +67,14 @@ def undo(conn: sqlite3.Connection, ref: str | None = None) -> dict:
     return target
 
 
-# The first later operation, not itself undone since, that changed a row the
-# target changed.  Rows are single (last_id NULL) or runs (row_id..last_id):
-# later changes within the target's rows, found through changes_row, and later
-# runs (few, through changes_runs: CROSS JOIN makes SQLite start from them) that
-# cover one of the target's rows.
+# The later operations that changed a row the target changed.  Rows are single
+# (last_id NULL) or runs (row_id..last_id): later changes within the target's
+# rows, found through changes_row, and later runs (few, through changes_runs:
+# CROSS JOIN makes SQLite start from them) that cover one of the target's rows.
 _LATER = """later.operation_id > :target
     AND later.operation_id != coalesce((SELECT id FROM current_operation), 0)"""
-_BLOCKER = f"""
-    SELECT o.id, o.summary FROM operations o WHERE o.id IN (
+_TOUCHED_SINCE = f"""
+    SELECT DISTINCT operation_id FROM (
         SELECT later.operation_id FROM changes mine
         JOIN changes later ON later.tbl = mine.tbl
             AND later.row_id BETWEEN mine.row_id AND coalesce(mine.last_id, mine.row_id)
@@ -85,9 +84,34 @@ _BLOCKER = f"""
         CROSS JOIN changes mine ON mine.tbl = later.tbl
             AND mine.row_id BETWEEN later.row_id AND later.last_id
         WHERE later.last_id IS NOT NULL AND mine.operation_id = :target AND {_LATER})
-    AND NOT (o.undone_by IS NOT NULL AND o.undone_by > :target)
-    AND NOT (o.undoes IS NOT NULL AND o.undoes > :target)
-    ORDER BY o.id LIMIT 1"""
+    ORDER BY operation_id"""
+
+
+def _blocker(conn: sqlite3.Connection, target: int) -> tuple[int, str] | None:
+    """(id, summary) of the first later operation that changed the target's rows
+    and is still in effect.  An operation and its undo since the target cancel
+    out; an undo of that undo (a redo) puts the operation back in effect, so the
+    chain blocks when it has an odd number of links after the target, and the
+    one to undo first is its last."""
+
+    def operation(op_id: int | None) -> tuple | None:
+        if op_id is None:
+            return None
+        return conn.execute(
+            "SELECT id, summary, undoes, undone_by FROM operations WHERE id = ?", (op_id,)
+        ).fetchone()
+
+    for (candidate,) in conn.execute(_TOUCHED_SINCE, {"target": target}).fetchall():
+        last = operation(candidate)
+        while last is not None and (following := operation(last[3])) is not None:
+            last = following
+        links, link = 0, last
+        while link is not None and link[0] > target:
+            links += 1
+            link = operation(link[2])
+        if last is not None and links % 2:
+            return last[0], last[1]
+    return None
 
 
 def _check_contained(conn: sqlite3.Connection, target: int, undo: int, written: set) -> None:
