@@ -318,6 +318,14 @@ def fast_commits(monkeypatch):
     monkeypatch.setattr(db, "_add_functions", add_and_skip_sync)
 
 
+_START = (  # something of every kind to work on
+    ["account", "new", "Start Co", "--tag", "vip"],
+    ["contact", "add", "Zed Ott", "--account", "1", "--email", "zed@x.example",
+     "--phone", PHONES[0]],
+    ["deal", "new", "Start deal", "--account", "1", "--contact", "1", "--amount", "10"],
+    ["log", "called", "--kind", "call", "--contact", "1", "--at", "2026-01-02"],
+    ["task", "add", "start", "--deal", "1"],
+)  # fmt: skip
 _EXAMPLES = int(os.environ.get("CRM_UNDO_EXAMPLES", "30"))
 
 
@@ -331,14 +339,7 @@ _EXAMPLES = int(os.environ.get("CRM_UNDO_EXAMPLES", "30"))
 @given(steps=STEPS)
 def test_every_sequence_undoes_back_to_each_earlier_state(tmp_path_factory, monkeypatch, steps):
     book = Book(tmp_path_factory.mktemp("undo") / "crm.db", monkeypatch)
-    for args in (  # something of every kind to work on
-        ["account", "new", "Start Co", "--tag", "vip"],
-        ["contact", "add", "Zed Ott", "--account", "1", "--email", "zed@x.example",
-         "--phone", PHONES[0]],
-        ["deal", "new", "Start deal", "--account", "1", "--contact", "1", "--amount", "10"],
-        ["log", "called", "--kind", "call", "--contact", "1", "--at", "2026-01-02"],
-        ["task", "add", "start", "--deal", "1"],
-    ):  # fmt: skip
+    for args in _START:
         assert book(*args).exit_code == 0, args
     done = []  # (operation, command, state before it, state after it)
     for step in steps:
@@ -357,3 +358,41 @@ def test_every_sequence_undoes_back_to_each_earlier_state(tmp_path_factory, monk
         assert book.state() == after, ("redo", args)
         book.undo(redo, args)
         assert book.state() == before, ("undo of the redo", args)
+
+
+@pytest.mark.usefixtures("fast_commits")
+@settings(
+    max_examples=max(10, _EXAMPLES // 3),
+    deadline=None,
+    derandomize=_EXAMPLES <= 30,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=STEPS, picks=st.lists(st.integers(0, 30), min_size=1, max_size=6))
+def test_any_undo_is_refused_untouched_or_can_itself_be_undone(
+    tmp_path_factory, monkeypatch, steps, picks
+):
+    """Operations undone in any order: each undo is refused with nothing changed, or
+    leaves a sound database (db check) and can be undone back to byte for byte."""
+    book = Book(tmp_path_factory.mktemp("undo") / "crm.db", monkeypatch)
+    for args in _START:
+        assert book(*args).exit_code == 0, args
+    for step in steps:
+        book.run(step, _records(book.state()[0]))
+    for pick in picks:
+        with sqlite3.connect(book.path) as conn:
+            live = [row[0] for row in conn.execute(
+                "SELECT id FROM operations WHERE undone_by IS NULL ORDER BY id")]  # fmt: skip
+        operation = live[pick % len(live)]
+        before, last = book.state(), book.last_operation()
+        result = book("undo", str(operation))
+        assert "unexpected" not in result.stderr, result.stderr
+        if result.exit_code != 0:
+            assert result.exit_code == 1, result.stderr
+            assert (book.state(), book.last_operation()) == (before, last)
+            continue
+        event("undone")
+        after = book.state()  # checks the database too
+        redo = book.undo(book.last_operation(), "redo")
+        assert book.state() == before
+        book.undo(redo, "undo of the redo")
+        assert book.state() == after

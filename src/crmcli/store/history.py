@@ -1,10 +1,12 @@
 """History and undo: every write command is an operation with the rows it changed.
 
-Triggers (migration m005) log the image before of every row a command
-inserts, updates or deletes (an insert has none); bulk imports log the rows they
-insert as runs of ids (m007: row_id to last_id).  Undo writes the images back,
-newest change first, and deletes what was inserted; it is itself an operation,
-so it can be undone in turn.
+Triggers (migrations m005, m008) log the image before of every row a command
+inserts, updates or deletes (an insert has none), in the order the rows
+changed; bulk imports log the rows they insert as runs of ids (m007: row_id to
+last_id).  Undo writes the images back, newest change first, deletes what was
+inserted and works the contacts' derived columns out again; it is itself an
+operation, so it can be undone in turn.  It is refused when a later operation
+still in effect changed, or links to, the same records.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def list_operations(conn: sqlite3.Connection, limit: int | None = None) -> list[
 
 def undo(conn: sqlite3.Connection, ref: str | None = None) -> dict:
     """Revert an operation (default: the latest not yet undone) inside this command's own
-    operation; refuse if a later one touched the same records."""
+    operation; refuse if a later one still in effect changed or links to the same records."""
     target = _target(conn, ref)
     blocker = _blocker(conn, target["id"])
     if blocker:
@@ -246,7 +248,7 @@ class _Reverter:
     def _delete(self, runs: list[tuple[str, int, int]]) -> None:
         """Runs of inserted rows (an import's), one after another, deleted: contacts
         first, whose e-mails and phones go with them.  Deleted on their own, each of
-        those would first update (log and index) its contact."""
+        those would first update (and index) its contact."""
         runs.sort(key=lambda run: run[0] != "contacts")  # stable: the rest keep their order
         for table, first, last in runs:
             self.conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (first, last))
