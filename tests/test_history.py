@@ -247,3 +247,16 @@ def test_a_redo_blocks_undoing_what_came_before_it(crm):
     crm.ok("undo")  # 6: undoes 5
     crm.ok("undo", "2")  # 3 and its redo are both undone: 2 can go
     assert crm.json("contact", "show", "Jane Doe")["title"] is None
+
+
+def test_undoing_an_edit_keeps_what_later_notes_made_of_the_contact(crm):
+    """A later call on Jane moved only her derived last_contacted (not logged as a
+    change of hers): undoing the older edit puts her title back, and her
+    last_contacted is worked out again rather than taken from the old image."""
+    crm.ok("contact", "add", "Jane Doe", "--email", "jane@acme.example")  # 1
+    crm.ok("contact", "edit", "Jane Doe", "--title", "CTO")  # 2
+    crm.ok("log", "called", "--kind", "call", "--contact", "Jane Doe", "--at", "2026-03-01")
+    crm.ok("undo", "2")
+    jane = crm.json("contact", "show", "Jane Doe")
+    assert (jane["title"], jane["last_contacted"]) == (None, crm.json("activity", "list")[0]["at"])
+    assert "database ok" in crm.ok("db", "check").stderr
