@@ -279,23 +279,21 @@ class _Reverter:
             [image[name] for _, image in rows for name in names],
         )
         self.written.add(table)
-        self._derive(table, [row_id for row_id, _ in rows])
+        if table in DERIVED:
+            self._derive(table, [row_id for row_id, _ in rows])
 
     def _derive(self, table: str, ids: list[int]) -> None:
-        """Derived columns worked out again where an image may have brought back
-        old ones: the contacts put back (a later note may have moved their
-        last_contacted, which the history does not log), and those linking to an
-        account put back (its name).  Rows written since keep theirs in step."""
-        if table == "contacts":
-            where, derived = "id", DERIVED["contacts"]
-        elif table == "accounts":
-            where, derived = "account_id", {"account": DERIVED["contacts"]["account"]}
-        else:
-            return
+        """The derived columns of rows put back, worked out again where the image
+        brought back old ones (a later note may have moved a contact's
+        last_contacted, which the history does not log as a change of hers).
+        What is written after them keeps them in step through the triggers; the
+        rows they follow from (an account) come back before them, as links must
+        have been removed before what they linked to."""
+        derived = DERIVED[table]
         stale = " OR ".join(f"{column} IS NOT {value}" for column, value in derived.items())
         self.conn.execute(
-            f"UPDATE contacts SET {', '.join(f'{c} = {v}' for c, v in derived.items())}"
-            f" WHERE {where} IN (SELECT value FROM json_each(?)) AND ({stale})",
+            f"UPDATE {table} SET {', '.join(f'{c} = {v}' for c, v in derived.items())}"
+            f" WHERE id IN (SELECT value FROM json_each(?)) AND ({stale})",
             (json.dumps(ids),),
         )
 
