@@ -151,3 +151,112 @@ def test_undo_puts_back_the_oldest_image_when_a_row_changed_twice(conn):
     assert conn.execute("SELECT name FROM contacts WHERE id = ?", (contact_id,)).fetchone() == (
         "First Name",
     )
+
+
+def backup(crm) -> str:
+    """The export without its first line (the time it was made)."""
+    return crm.ok("export").stdout.split("\n", 1)[1]
+
+
+def test_undo_puts_back_links_of_records_an_import_made(crm, tmp_path):
+    """Issue 11: after a batched import (which drops and recreates the triggers),
+    undoing `account delete --detach` left the contact unlinked, and the undo of
+    that undo failed on a foreign key."""
+    path = tmp_path / "one.csv"
+    path.write_text("name,company\nNew Person,Acme\n")
+    crm.ok("import", str(path))
+    imported = backup(crm)
+    crm.ok("account", "delete", "Acme", "--detach", "--yes")
+    deleted = backup(crm)
+    crm.ok("undo")
+    assert crm.json("contact", "show", "New Person")["account"] == "Acme"
+    assert backup(crm) == imported
+    crm.ok("undo")  # the undo
+    assert backup(crm) == deleted
+    crm.ok("undo")
+    assert backup(crm) == imported
+    assert "database ok" in crm.ok("db", "check").stderr
+
+
+def test_undo_of_a_contact_merge_is_exact(crm, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("name,company,email\nNew Person,,a@x.example\nOther P,Beta,b@x.example\n")
+    crm.ok("import", str(path))
+    before = backup(crm)
+    crm.ok("contact", "merge", "New Person", "Other P", "--yes")  # fills in the account
+    crm.ok("undo")
+    assert backup(crm) == before
+
+
+def test_undo_of_an_account_merge_is_exact(crm, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("name,company\nNew Person,Acme\nOther P,Beta\n")
+    crm.ok("import", str(path))
+    before = backup(crm)
+    crm.ok("account", "merge", "Acme", "Beta", "--yes")  # moves Other P to Acme
+    crm.ok("undo")
+    assert backup(crm) == before
+    assert crm.json("contact", "show", "Other P")["account"] == "Beta"
+
+
+def test_undo_of_an_import_that_updates_is_exact(crm, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("name,company,email\nNew Person,Acme,a@x.example\n")
+    crm.ok("import", str(path))
+    before = backup(crm)
+    path.write_text("name,company,email,title\nNew Person,Beta,a@x.example,Boss\n")
+    crm.ok("import", str(path), "--on-conflict", "update")
+    crm.ok("undo")
+    assert backup(crm) == before
+    assert crm.json("contact", "show", "New Person")["title"] is None
+
+
+def test_undo_refuses_to_take_away_what_later_operations_link_to(crm):
+    """The records an operation made may have gained links since (a deal, a note)
+    without being changed themselves: undoing it would break or silently drop
+    those links, so it is refused, naming the operation to undo first."""
+    crm.ok("account", "new", "Acme")  # 1
+    crm.ok("deal", "new", "Skates", "--account", "Acme")  # 2: deals.account_id, no action
+    assert "operation 2 (deal new Skates" in crm.fails(1, "undo", "1").stderr
+    crm.ok("contact", "add", "Jane Doe")  # 3
+    crm.ok("note", "met Jane", "--contact", "Jane Doe")  # 4: set null when Jane goes
+    assert "operation 4 (note 'met Jane'" in crm.fails(1, "undo", "3").stderr
+    assert crm.json("activity", "list")[0]["contact"] == "Jane Doe"
+    # A record put back must not link to one deleted since.
+    crm.ok("contact", "edit", "Jane Doe", "--account", "Acme")  # 5
+    crm.ok("contact", "delete", "Jane Doe", "--yes")  # 6
+    crm.ok("deal", "delete", "Skates", "--yes")  # 7
+    crm.ok("account", "delete", "Acme", "--yes")  # 8
+    assert "operation 8 (account delete Acme" in crm.fails(1, "undo", "6").stderr
+    crm.ok("undo")  # 8
+    crm.ok("undo", "6")
+    assert crm.json("contact", "show", "Jane Doe")["account"] == "Acme"
+    assert "database ok" in crm.ok("db", "check").stderr
+
+
+def test_a_redo_blocks_undoing_what_came_before_it(crm):
+    """An undo and its undo (a redo) are not a pair that cancels out: the edit is in
+    effect again, and undoing the older edit under it would silently lose it."""
+    crm.ok("contact", "add", "Jane Doe")  # 1
+    crm.ok("contact", "edit", "Jane Doe", "--title", "A")  # 2
+    crm.ok("contact", "edit", "Jane Doe", "--title", "B")  # 3
+    crm.ok("undo")  # 4: undoes 3
+    crm.ok("undo")  # 5: undoes 4, so B is back
+    assert "operation 5 (undo 4: undo 3" in crm.fails(1, "undo", "2").stderr
+    assert crm.json("contact", "show", "Jane Doe")["title"] == "B"
+    crm.ok("undo")  # 6: undoes 5
+    crm.ok("undo", "2")  # 3 and its redo are both undone: 2 can go
+    assert crm.json("contact", "show", "Jane Doe")["title"] is None
+
+
+def test_undoing_an_edit_keeps_what_later_notes_made_of_the_contact(crm):
+    """A later call on Jane moved only her derived last_contacted (not logged as a
+    change of hers): undoing the older edit puts her title back, and her
+    last_contacted is worked out again rather than taken from the old image."""
+    crm.ok("contact", "add", "Jane Doe", "--email", "jane@acme.example")  # 1
+    crm.ok("contact", "edit", "Jane Doe", "--title", "CTO")  # 2
+    crm.ok("log", "called", "--kind", "call", "--contact", "Jane Doe", "--at", "2026-03-01")
+    crm.ok("undo", "2")
+    jane = crm.json("contact", "show", "Jane Doe")
+    assert (jane["title"], jane["last_contacted"]) == (None, crm.json("activity", "list")[0]["at"])
+    assert "database ok" in crm.ok("db", "check").stderr

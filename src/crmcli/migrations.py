@@ -148,28 +148,45 @@ def m002_keep_in_touch(conn: sqlite3.Connection) -> None:
 # A contact's primary and listed addresses and when it was last in touch are
 # kept on its row by triggers, so a listing reads one row per contact instead
 # of five look-ups (a million contacts list in seconds, not half a minute).
-def _summary(table: str, column: str) -> str:
+def _summary_values(table: str, column: str) -> dict[str, str]:
     """`email` (the first address) and `emails` (all, as `label:value;value`: labels hold
     no `:` and addresses or numbers no `;`), from one of the address tables."""
     rows = f"SELECT label, value FROM {table} WHERE contact_id = contacts.id ORDER BY position"
-    return (
-        f"{column} = (SELECT value FROM ({rows}) LIMIT 1),"
-        f" {column}s = (SELECT group_concat(coalesce(label || ':', '') || value, ';')"
-        f" FROM ({rows}))"
-    )
+    return {
+        column: f"(SELECT value FROM ({rows}) LIMIT 1)",
+        f"{column}s": f"(SELECT group_concat(coalesce(label || ':', '') || value, ';')"
+        f" FROM ({rows}))",
+    }
 
 
+def _summary(table: str, column: str) -> str:
+    return ", ".join(f"{name} = {value}" for name, value in _summary_values(table, column).items())
+
+
+_LAST_CONTACTED = (
+    "(SELECT max(at) FROM activities WHERE contact_id = contacts.id"
+    " AND kind IN ('call', 'meeting', 'email'))"
+)
 SUMMARIES = {
     "contact_emails": _summary("contact_emails", "email"),
     "contact_phones": _summary("contact_phones", "phone"),
-    "activities": (
-        "last_contacted = (SELECT max(at) FROM activities WHERE contact_id = contacts.id"
-        " AND kind IN ('call', 'meeting', 'email'))"
-    ),
+    "activities": f"last_contacted = {_LAST_CONTACTED}",
 }
 
 
-_ACCOUNT_NAME = "account = (SELECT name FROM accounts WHERE id = contacts.account_id)"
+_ACCOUNT = "(SELECT name FROM accounts WHERE id = contacts.account_id)"
+_ACCOUNT_NAME = f"account = {_ACCOUNT}"
+
+# The columns of a table that triggers work out from other rows, each with the
+# expression that gives it (the triggers above assign exactly these).
+DERIVED = {
+    "contacts": {
+        **_summary_values("contact_emails", "email"),
+        **_summary_values("contact_phones", "phone"),
+        "last_contacted": _LAST_CONTACTED,
+        "account": _ACCOUNT,
+    }
+}
 
 
 def m003_contact_summary(conn: sqlite3.Connection) -> None:
@@ -305,7 +322,41 @@ HISTORY_TABLES = (
 
 def history_triggers(conn: sqlite3.Connection) -> None:
     """(Re)create the triggers that log row images; a later step that changes a
-    table's columns must call this again."""
+    table's columns must call this again.
+
+    Undo writes a row's images back newest first, so the row ends as its oldest
+    image: the log must keep each row's changes in the order they happened,
+    whatever else fires.  SQLite runs a statement's AFTER triggers in an order it
+    does not promise (newest trigger first, so dropping and creating triggers, as
+    store.bulk does, reorders them), and the summary triggers change the same
+    contact inside its own statement: logged after, the outer change came out of
+    order and undo ended on the state in between.  So images are taken BEFORE a
+    row changes, and an update is logged only when one of the row's own columns
+    changes: the DERIVED ones follow from other rows (undo works them out again),
+    which leaves no change of a row nested inside another of the same row."""
+    for table in HISTORY_TABLES:
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        own = [column for column in columns if column not in DERIVED.get(table, {})]
+        changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in own)
+        image = "json_object(" + ", ".join(f"'{c}', old.{c}" for c in columns) + ")"
+        for event, timing, row, before, when in (
+            ("INSERT", "AFTER", "new", "NULL", ""),  # new.id is only known after
+            ("UPDATE", "BEFORE", "old", image, f" AND ({changed})"),
+            ("DELETE", "BEFORE", "old", image, ""),
+        ):
+            name = f"history_{table}_{event.lower()}"
+            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            conn.execute(
+                f"CREATE TRIGGER {name} {timing} {event} ON {table}"
+                f" WHEN (SELECT id FROM current_operation) IS NOT NULL{when} BEGIN"
+                " INSERT INTO changes (operation_id, tbl, row_id, before)"
+                f" SELECT id, '{table}', {row}.id, {before} FROM current_operation;"
+                " END"
+            )
+
+
+def _history_triggers_m005(conn: sqlite3.Connection) -> None:
+    """The triggers m005 made (AFTER each change; replaced by m009)."""
     for table in HISTORY_TABLES:
         columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
@@ -355,7 +406,7 @@ def m005_history(conn: sqlite3.Connection) -> None:
         "INSERT INTO current_operation VALUES (NULL)",
     ):
         conn.execute(statement)
-    history_triggers(conn)
+    _history_triggers_m005(conn)
 
 
 def m006_search_digits_once(conn: sqlite3.Connection) -> None:
@@ -452,6 +503,20 @@ def m008_visible_keys(conn: sqlite3.Connection) -> None:
                 )
 
 
+def m009_history_in_order(conn: sqlite3.Connection) -> None:
+    """History images are taken before each change, and updates of nothing but
+    derived columns are not logged (see history_triggers): undo then puts back
+    exactly what was, on a database a batched import has written to as well.
+    The runs' index also orders them by table and first id, so that an undo
+    finds the run a row falls in (store.history checks it changed only its
+    operation's rows) without walking them all."""
+    history_triggers(conn)
+    conn.execute("DROP INDEX changes_runs")
+    conn.execute(
+        "CREATE INDEX changes_runs ON changes(operation_id, tbl, row_id) WHERE last_id IS NOT NULL"
+    )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -461,5 +526,6 @@ MIGRATIONS = [
     m006_search_digits_once,
     m007_change_ranges,
     m008_visible_keys,
+    m009_history_in_order,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -61,7 +61,10 @@ def undo(
     ] = None,
 ) -> None:
     """Revert an operation exactly: deleted records come back with their ids and links,
-    edits get their old values, an import disappears whole. Undo can be undone."""
+    edits get their old values, an import disappears whole. Undo can be undone.
+
+    An older operation is refused while a later one changed or links to the same
+    records (a note on a contact it added, say): the message names the one to undo first."""
     from crmcli.store import history as store
 
     with o.session(ctx, write=True) as conn:

@@ -177,7 +177,7 @@ class Batch:
     def _write_plain(self) -> None:
         """Deals, activities and tasks, their triggers on, but for the one that
         sets an activity's contact's `last_contacted`: done row by row, that
-        updates (and so logs and indexes) the contact once for each of its
+        updates (and so indexes) the contact once for each of its
         activities, rather than once a batch."""
         conn, stamp = self.conn, common.now()
         contact_ids = {row.get("contact_id") for row, _ in self.rows["activities"]} - {None}

@@ -1,10 +1,12 @@
 """History and undo: every write command is an operation with the rows it changed.
 
-Triggers (migration m005) log the image before of every row a command
-inserts, updates or deletes (an insert has none); bulk imports log the rows they
-insert as runs of ids (m007: row_id to last_id).  Undo writes the images back,
-newest change first, and deletes what was inserted; it is itself an operation,
-so it can be undone in turn.
+Triggers (migrations m005, m009) log the image before of every row a command
+inserts, updates or deletes (an insert has none), in the order the rows
+changed; bulk imports log the rows they insert as runs of ids (m007: row_id to
+last_id).  Undo writes the images back, newest change first, deletes what was
+inserted and works the contacts' derived columns out again; it is itself an
+operation, so it can be undone in turn.  It is refused when a later operation
+still in effect changed, or links to, the same records.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 
 from crmcli import models, when
 from crmcli.errors import InvalidValue, NotFound, Refused
-from crmcli.migrations import HISTORY_TABLES
+from crmcli.migrations import DERIVED, HISTORY_TABLES
 from crmcli.store import refs
 
 FIELDS = ("id", "at", "summary", "changes", "undoes", "undone_by")
@@ -38,9 +40,9 @@ def list_operations(conn: sqlite3.Connection, limit: int | None = None) -> list[
 
 def undo(conn: sqlite3.Connection, ref: str | None = None) -> dict:
     """Revert an operation (default: the latest not yet undone) inside this command's own
-    operation; refuse if a later one touched the same records."""
+    operation; refuse if a later one still in effect changed or links to the same records."""
     target = _target(conn, ref)
-    blocker = conn.execute(_BLOCKER, {"target": target["id"]}).fetchone()
+    blocker = _blocker(conn, target["id"])
     if blocker:
         raise Refused(
             f"operation {blocker[0]} ({blocker[1]}) changed the same records since; undo it first"
@@ -52,12 +54,14 @@ def undo(conn: sqlite3.Connection, ref: str | None = None) -> dict:
         "SELECT tbl, row_id, last_id, before FROM changes WHERE operation_id = ? ORDER BY id DESC",
         (target["id"],),
     )
+    reverter = _Reverter(conn)
     try:
-        _Reverter(conn).run(changes)
+        reverter.run(changes)
     except sqlite3.IntegrityError as exc:
         raise Refused(f"cannot undo operation {target['id']}: {exc}") from None
     current = conn.execute("SELECT id FROM current_operation").fetchone()[0]
     if current is not None:
+        _check_contained(conn, target["id"], current, reverter.written)
         conn.execute(
             "UPDATE operations SET summary = ?, undoes = ? WHERE id = ?",
             (f"undo {target['id']}: {target['summary']}"[:200], target["id"], current),
@@ -66,15 +70,14 @@ def undo(conn: sqlite3.Connection, ref: str | None = None) -> dict:
     return target
 
 
-# The first later operation, not itself undone since, that changed a row the
-# target changed.  Rows are single (last_id NULL) or runs (row_id..last_id):
-# later changes within the target's rows, found through changes_row, and later
-# runs (few, through changes_runs: CROSS JOIN makes SQLite start from them) that
-# cover one of the target's rows.
+# The later operations that changed a row the target changed.  Rows are single
+# (last_id NULL) or runs (row_id..last_id): later changes within the target's
+# rows, found through changes_row, and later runs (few, through changes_runs:
+# CROSS JOIN makes SQLite start from them) that cover one of the target's rows.
 _LATER = """later.operation_id > :target
     AND later.operation_id != coalesce((SELECT id FROM current_operation), 0)"""
-_BLOCKER = f"""
-    SELECT o.id, o.summary FROM operations o WHERE o.id IN (
+_TOUCHED_SINCE = f"""
+    SELECT DISTINCT operation_id FROM (
         SELECT later.operation_id FROM changes mine
         JOIN changes later ON later.tbl = mine.tbl
             AND later.row_id BETWEEN mine.row_id AND coalesce(mine.last_id, mine.row_id)
@@ -84,9 +87,107 @@ _BLOCKER = f"""
         CROSS JOIN changes mine ON mine.tbl = later.tbl
             AND mine.row_id BETWEEN later.row_id AND later.last_id
         WHERE later.last_id IS NOT NULL AND mine.operation_id = :target AND {_LATER})
-    AND NOT (o.undone_by IS NOT NULL AND o.undone_by > :target)
-    AND NOT (o.undoes IS NOT NULL AND o.undoes > :target)
-    ORDER BY o.id LIMIT 1"""
+    ORDER BY operation_id"""
+
+
+def _blocker(conn: sqlite3.Connection, target: int) -> tuple[int, str] | None:
+    """(id, summary) of the first later operation that changed the target's rows
+    and is still in effect.  An operation and its undo since the target cancel
+    out; an undo of that undo (a redo) puts the operation back in effect, so the
+    chain blocks when it has an odd number of links after the target, and the
+    one to undo first is its last."""
+
+    def operation(op_id: int | None) -> tuple | None:
+        if op_id is None:
+            return None
+        return conn.execute(
+            "SELECT id, summary, undoes, undone_by FROM operations WHERE id = ?", (op_id,)
+        ).fetchone()
+
+    for (candidate,) in conn.execute(_TOUCHED_SINCE, {"target": target}).fetchall():
+        last = operation(candidate)
+        while last is not None and (following := operation(last[3])) is not None:
+            last = following
+        links, link = 0, last
+        while link is not None and link[0] > target:
+            links += 1
+            link = operation(link[2])
+        if last is not None and links % 2:
+            return last[0], last[1]
+    return None
+
+
+def _check_contained(conn: sqlite3.Connection, target: int, undo: int, written: set) -> None:
+    """Refuse an undo that reached past the target's rows (the blocker sees only
+    rows both changed): one that changed another's row through a link (ON DELETE
+    SET NULL or CASCADE: a later note on a contact the target added), removed a
+    row another still links to, or put back a link to a row since deleted."""
+    row = conn.execute(_OUTSIDE, {"target": target, "undo": undo}).fetchone()
+    if row is not None:
+        _refuse(conn, target, undo, *row)
+    for child, column, parent, on_delete in _links(conn):
+        if child in written:  # rows put back, linking to a row that is gone
+            row = conn.execute(
+                f"SELECT c.{column} FROM {child} c WHERE c.id IN (SELECT row_id FROM changes"
+                f" WHERE operation_id = ? AND tbl = ?) AND c.{column} IS NOT NULL"
+                f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = c.{column}) LIMIT 1",
+                (undo, child),
+            ).fetchone()
+            if row is not None:
+                _refuse(conn, target, undo, parent, row[0])
+        if on_delete == "NO ACTION":  # rows removed that others still link to
+            row = conn.execute(
+                f"SELECT c.id FROM {child} c WHERE c.{column} IN (SELECT row_id FROM changes"
+                " WHERE operation_id = ? AND tbl = ?)"
+                f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = c.{column}) LIMIT 1",
+                (undo, parent),
+            ).fetchone()
+            if row is not None:
+                _refuse(conn, target, undo, child, row[0])
+
+
+# A row the undo changed that the target did not: neither one of its single
+# changes nor inside the run starting nearest below it (through changes_runs;
+# left to itself, SQLite walks all the table's changes below the row).
+_OUTSIDE = """
+    SELECT u.tbl, u.row_id FROM changes u WHERE u.operation_id = :undo
+    AND u.row_id > coalesce((SELECT t.last_id FROM changes t INDEXED BY changes_runs
+        WHERE t.operation_id = :target AND t.last_id IS NOT NULL AND t.tbl = u.tbl
+        AND t.row_id <= u.row_id ORDER BY t.row_id DESC LIMIT 1), 0)
+    AND NOT EXISTS (SELECT 1 FROM changes t
+        WHERE t.tbl = u.tbl AND t.row_id = u.row_id AND t.operation_id = :target)
+    LIMIT 1"""
+
+
+def _links(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
+    """(child table, its column, parent table, ON DELETE) of every link between
+    the history's tables."""
+    return [
+        (child, row[3], row[2], row[6].upper())
+        for child in HISTORY_TABLES
+        for row in conn.execute(f"PRAGMA foreign_key_list({child})")
+    ]
+
+
+def _refuse(conn: sqlite3.Connection, target: int, undo: int, table: str, row_id: int):
+    """The latest operation (not undone) that changed the row in the way, named."""
+    found = conn.execute(
+        "SELECT o.id, o.summary FROM operations o WHERE o.id IN ("
+        " SELECT operation_id FROM changes WHERE tbl = :tbl AND row_id = :row"
+        " UNION ALL SELECT operation_id FROM changes"
+        " WHERE last_id IS NOT NULL AND tbl = :tbl AND :row BETWEEN row_id AND last_id)"
+        " AND o.undone_by IS NULL AND o.id NOT IN (:target, :undo) ORDER BY o.id DESC LIMIT 1",
+        {"tbl": table, "row": row_id, "target": target, "undo": undo},
+    ).fetchone()
+    if found is None:
+        raise Refused(
+            f"cannot undo operation {target}: {table} row {row_id}, written outside crm,"
+            " links to its records"
+        )
+    raise Refused(
+        f"operation {found[0]} ({found[1]}) changed or linked to the same records since;"
+        " undo it first"
+    )
 
 
 def _target(conn: sqlite3.Connection, ref: str | None) -> dict:
@@ -124,6 +225,7 @@ class _Reverter:
         self.columns: dict[str, set[str]] = {}  # each table's, asked once
         self.kind: tuple | None = None  # (table, the image's keys or None: deleted)
         self.rows: list[tuple[int, dict | None]] = []
+        self.written: set[str] = set()  # tables rows were put back in
 
     def run(self, changes: Iterable[tuple]) -> None:
         runs: list[tuple[str, int, int]] = []
@@ -147,7 +249,7 @@ class _Reverter:
     def _delete(self, runs: list[tuple[str, int, int]]) -> None:
         """Runs of inserted rows (an import's), one after another, deleted: contacts
         first, whose e-mails and phones go with them.  Deleted on their own, each of
-        those would first update (log and index) its contact."""
+        those would first update (and index) its contact."""
         runs.sort(key=lambda run: run[0] != "contacts")  # stable: the rest keep their order
         for table, first, last in runs:
             self.conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (first, last))
@@ -176,6 +278,24 @@ class _Reverter:
             f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([one] * len(rows))}"
             f" ON CONFLICT(id) DO UPDATE SET {updates}",
             [image[name] for _, image in rows for name in names],
+        )
+        self.written.add(table)
+        if table in DERIVED:
+            self._derive(table, [row_id for row_id, _ in rows])
+
+    def _derive(self, table: str, ids: list[int]) -> None:
+        """The derived columns of rows put back, worked out again where the image
+        brought back old ones (a later note may have moved a contact's
+        last_contacted, which the history does not log as a change of hers).
+        What is written after them keeps them in step through the triggers; the
+        rows they follow from (an account) come back before them, as links must
+        have been removed before what they linked to."""
+        derived = DERIVED[table]
+        stale = " OR ".join(f"{column} IS NOT {value}" for column, value in derived.items())
+        self.conn.execute(
+            f"UPDATE {table} SET {', '.join(f'{c} = {v}' for c, v in derived.items())}"
+            f" WHERE id IN (SELECT value FROM json_each(?)) AND ({stale})",
+            (json.dumps(ids),),
         )
 
 
