@@ -63,6 +63,7 @@ def baseline(path: Path, folder: Path) -> float:
     from crmcli import db
 
     target = folder / "baseline.db"
+    db.create(target)  # a session that only drops things would not keep a new file
     with db.session(target, write=True) as conn:
         for kind, name in conn.execute(
             "SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger')"
