@@ -112,6 +112,17 @@ def test_an_address_in_idna_or_full_width_spelling_is_the_same_address(crm):
     assert crm.json("contact", "show", "Jane")["emails"] == []
 
 
+def test_addresses_that_casefold_alike_but_differ_stay_two(crm):
+    """ß is not ss, ς is not σ: faß.example and fass.example are two domains (IDNA 2008)."""
+    pairs = [("a@faß.example", "a@fass.example"), ("straße@x.example", "strasse@x.example"),
+             ("a@ς.example", "a@σ.example")]  # fmt: skip
+    for one, other in pairs:
+        first = crm.new_id("contact", "add", f"One {one}", "--email", one)
+        second = crm.new_id("contact", "add", f"Other {other}", "--email", other)
+        assert crm.json("contact", "show", other)["id"] == second
+        assert crm.json("contact", "show", one)["id"] == first
+
+
 def test_import_matches_contacts_by_the_same_address_key(crm, tmp_path):
     crm.ok("contact", "add", "Jane", "--email", "user@bücher.example")
     path = tmp_path / "in.csv"

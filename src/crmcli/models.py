@@ -179,7 +179,7 @@ def fold(text: str) -> str:
 
 def email_key(address: str) -> str:
     """The key two e-mail addresses are compared by (the one-contact-per-address
-    rule, references, --where email=): folded as names are, after NFKC (so that
+    rule, references, --where email=): lower case, after NFKC (so that
     full-width `ｊａｎｅ@ａｃｍｅ.example` is jane@acme.example), with the domain's
     IDNA labels (`xn--bcher-kva`) read as the Unicode they stand for (`bücher`),
     so that both spellings of a domain give one key.  Never fails."""
@@ -188,7 +188,7 @@ def email_key(address: str) -> str:
         return lowered  # nearly every address: what fold() gives, at once
     local, at, domain = address.rpartition("@")
     if not at:
-        return fold(unicodedata.normalize("NFKC", address))
+        return _nfkc_fold(address)
     domain = re.sub("[\u3002\uff0e\uff61]", ".", domain)  # IDNA's other dots
     labels = domain.split(".")
     if len(domain) <= 253:  # longer is no domain (and may be any text a reference holds)
@@ -197,7 +197,13 @@ def email_key(address: str) -> str:
 
 
 def _nfkc_fold(text: str) -> str:
-    return fold(unicodedata.normalize("NFKC", text)) if not text.isascii() else text.lower()
+    """Case, width and invisible characters ignored; but lower(), not casefold():
+    casefold's ß -> ss and ς -> σ would make two different addresses one
+    (`faß.example` and `fass.example` are two domains under IDNA 2008)."""
+    if text.isascii():
+        return text.lower()
+    visible = re.sub(IGNORABLE, "", unicodedata.normalize("NFKC", text))
+    return unicodedata.normalize("NFC", visible.lower())
 
 
 def _idna_label(label: str) -> str:
