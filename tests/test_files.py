@@ -507,6 +507,35 @@ def test_a_file_that_cannot_grow_is_a_clear_error_and_leaves_nothing(big_book, i
     assert (out / "backup.json").read_text() == "the previous backup\n"
 
 
+def test_a_full_disk_is_named_as_the_disk_of_the_file_written(big_book, installed_crm,
+                                                               tmp_path):  # fmt: skip
+    """A 64 kB tmpfs, mounted in a mount namespace of its own (gone with the process)."""
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare to mount a small file system")
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a mount namespace here")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = 'mount -t tmpfs -o size=64k tmpfs "$1" || exit 99; d=$1; shift; "$@"; c=$?;'
+    script += ' ls -A "$d"; exit $c'
+    for args, message in (
+        (["db", "backup", str(disk / "copy.db")], f"the disk holding {disk / 'copy.db'} is full"),
+        (["export", "-o", str(disk / "out.json")], f"cannot write {disk / 'out.json'}: No space"),
+    ):
+        result = subprocess.run(
+            ["unshare", "-m", "sh", "-c", script, "sh", str(disk), installed_crm,
+             "--db", str(big_book), *args],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if result.returncode == 99:
+            pytest.skip(f"cannot mount a tmpfs: {result.stderr}")
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("Error: " + message), result.stderr
+        assert result.stdout == "", result.stdout  # nothing left on the full disk
+
+
 def test_replacing_a_file_this_user_may_not_rename_over_is_a_clear_error(as_nobody, crm):
     folder = as_nobody.shared / "db"
     folder.mkdir()

@@ -417,7 +417,7 @@ def _creating(real: Path) -> Iterator[_NewFile | None]:
         except FileNotFoundError:
             continue  # removed by a crm that gave up creating it: make it again
         except OSError as exc:
-            raise DatabaseRefused(f"cannot create {lock_path}: {exc.strerror}") from None
+            raise DatabaseRefused(f"cannot create {real}: {exc.strerror}") from None
         try:
             _lock(lock)
             if _same_file(lock, lock_path):
