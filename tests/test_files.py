@@ -240,14 +240,30 @@ def test_export_and_backup_refuse_the_database_under_any_name(crm, db_path, tmp_
     (tmp_path / "sym.db").symlink_to(db_path)
     (tmp_path / "sub").mkdir()
     before = db_path.read_bytes()
-    names = ["crm.db", "hard.db", "sym.db", "sub/../crm.db", "crm.db-wal", "crm.db-shm"]
-    for name in names:
-        for args in (["export", "-o"], ["export", "-f", "csv", "-o"], ["db", "backup"]):
-            result = crm.fails(1, *args, str(tmp_path / name))
-            assert "is the database itself" in result.stderr, (name, args)
-    assert db_path.read_bytes() == before and (tmp_path / "sym.db").is_symlink()
-    assert not (tmp_path / "crm.db-wal").exists() or (tmp_path / "crm.db-wal").stat().st_size
-    assert [a["name"] for a in crm.json("list", "accounts")] == ["Acme"]
+    names = ["crm.db", "hard.db", "sym.db", "sub/../crm.db"]
+    names += ["crm.db-wal", "crm.db-shm", "crm.db-journal"]  # SQLite's files beside it
+    holder = sqlite3.connect(db_path, isolation_level=None)  # keeps a -wal and -shm in use
+    holder.execute("PRAGMA wal_autocheckpoint = 0")
+    holder.execute("UPDATE accounts SET city = 'Springfield'")
+    sides = {side: os.stat(tmp_path / f"crm.db{side}") for side in ("-wal", "-shm")}
+    wal = (tmp_path / "crm.db-wal").read_bytes()
+    assert wal
+    try:
+        for name in names:
+            for args in (["export", "-o"], ["export", "-f", "csv", "-o"], ["db", "backup"]):
+                result = crm.fails(1, *args, str(tmp_path / name))
+                assert "is the database itself" in result.stderr, (name, args)
+        for side, was in sides.items():  # the same files, the -wal's change still in it
+            assert os.path.samestat(os.stat(tmp_path / f"crm.db{side}"), was), side
+        assert (tmp_path / "crm.db-wal").read_bytes() == wal and db_path.read_bytes() == before
+        assert not (tmp_path / "crm.db-journal").exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    finally:
+        holder.close()
+    assert (tmp_path / "sym.db").is_symlink()
+    assert [(a["name"], a["city"]) for a in crm.json("list", "accounts")] == [
+        ("Acme", "Springfield")
+    ]
     other = tmp_path / "other.db"  # and the database named through a link is found too
     other.symlink_to(db_path)
     assert "is the database itself" in crm.fails(1, "--db", str(other), "export", "-o",
@@ -374,3 +390,248 @@ def test_sigterm_during_a_first_import_leaves_no_file(big_book, tmp_path, instal
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == -signal.SIGTERM, proc.stderr.read()
     assert not folder.exists()
+
+
+# -- what --db may be -------------------------------------------------------------------
+def test_an_empty_db_option_is_a_usage_error(crm, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for args in (["list"], ["account", "new", "X"], ["demo"], ["db", "info"]):
+        assert "--db needs a path" in crm.fails(2, "--db", "", *args).stderr, args
+    assert list(tmp_path.iterdir()) == []  # no crm-demo.db, no CRM_DB database
+    # An empty CRM_DB is unset, as shells mean it: the default database is used.
+    monkeypatch.setenv("CRM_DB", "")
+    default = tmp_path / "home" / "data" / "crmcli" / "crm.db"
+    assert crm.json("db", "info")["path"] == str(default)
+
+
+def test_commands_on_an_existing_database_do_not_import_the_file_helpers(crm, db_path):
+    """crmcli.files (signals, temporary files) is for making files: not start-up's cost."""
+    import sys
+
+    crm.ok("account", "new", "Acme")
+    code = (
+        "import sys\nfrom crmcli.cli import main\n"
+        "for args in (['list', 'accounts'], ['account', 'new', 'Globex']):\n"
+        f"    sys.argv = ['crm', '--db', {str(db_path)!r}, *args]\n"
+        "    assert main() == 0\n"
+        "print('crmcli.files' in sys.modules, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr.splitlines()[-1] == "False", result.stderr
+
+
+# -- creating: one database at a time, not one folder -----------------------------------
+def test_creating_a_database_waits_only_for_crms_creating_the_same_one(crm, tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    quick = {"CRM_LOCK_TIMEOUT": "0.2"}
+    with db._creating(folder / "a.db") as new:  # another crm is creating a.db
+        assert new is not None
+        crm.ok("--db", str(folder / "b.db"), "account", "new", "B", env=quick)
+        result = crm.fails(75, "--db", str(folder / "a.db"), "account", "new", "A", env=quick)
+        assert "kept creating the database" in result.stderr
+    crm.ok("--db", str(folder / "a.db"), "account", "new", "A", env=quick)
+    assert sorted(os.listdir(folder)) == ["a.db", "b.db"]  # no lock file left behind
+
+
+# -- export -o: /dev/stdout and /dev/fd/N are pipes; nothing fails 'unexpected' ---------
+def test_export_into_dev_stdout_and_dev_fd_of_a_pipe(installed_crm, crm, db_path):
+    crm.ok("account", "new", "Acme")
+    env = {**os.environ, "CRM_DB": str(db_path)}
+    args = [installed_crm, "export", "-f", "csv", "-k", "accounts", "-o"]
+    piped = subprocess.run([*args, "/dev/stdout"], capture_output=True, text=True, env=env)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.splitlines()[1].startswith("1,Acme,")
+    read, write = os.pipe()
+    with open(read, encoding="utf-8") as reader:
+        proc = subprocess.Popen([*args, f"/dev/fd/{write}"], pass_fds=[write], env=env,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        os.close(write)
+        received = reader.read()
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+    assert received.splitlines()[1].startswith("1,Acme,")
+
+
+def _full_device(tmp_path):
+    """A device every write to fails with ENOSPC: our own node of /dev/full as root."""
+    if os.geteuid() == 0:
+        path = tmp_path / "full"
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+        return path
+    return Path("/dev/full")
+
+
+def test_a_full_stdout_or_device_is_a_clear_error(installed_crm, crm, db_path, tmp_path):
+    crm.ok("demo")
+    env = {**os.environ, "CRM_DB": str(db_path)}
+    device = _full_device(tmp_path)
+    for args in (["list"], ["list", "-f", "json"], ["export"], ["contact", "show", "1"]):
+        with open(device, "w") as full:
+            result = subprocess.run([installed_crm, *args], stdout=full, stderr=subprocess.PIPE,
+                                    text=True, env=env, timeout=60)  # fmt: skip
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr == "Error: cannot write the output: No space left on device\n", args
+    result = crm.fails(1, "export", "-o", str(device))
+    assert f"cannot write {device}: No space left on device" in result.stderr
+    assert stat.S_ISCHR(device.lstat().st_mode)
+
+
+def _small_files(limit):
+    """For a subprocess: files it writes may not grow past `limit` bytes (EFBIG)."""
+    import resource
+    import signal
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limited
+
+
+def test_a_file_that_cannot_grow_is_a_clear_error_and_leaves_nothing(big_book, installed_crm,
+                                                                      tmp_path):  # fmt: skip
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "backup.json").write_text("the previous backup\n")
+    env = {**os.environ, "CRM_DB": str(big_book)}
+    for args, message in (
+        (["export", "-o", str(out / "backup.json")], f"cannot write {out / 'backup.json'}: "),
+        (["db", "backup", str(out / "copy.db")], f"cannot write {out / 'copy.db'}: "),
+    ):
+        result = subprocess.run([installed_crm, *args], capture_output=True, text=True, env=env,
+                                preexec_fn=_small_files(64 * 1024), timeout=60)  # fmt: skip
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("Error: " + message), result.stderr
+        assert "unexpected" not in result.stderr and str(big_book) not in result.stderr
+        assert sorted(p.name for p in out.iterdir()) == ["backup.json"]
+    assert (out / "backup.json").read_text() == "the previous backup\n"
+
+
+def test_a_full_disk_is_named_as_the_disk_of_the_file_written(big_book, installed_crm,
+                                                               tmp_path):  # fmt: skip
+    """A 64 kB tmpfs, mounted in a mount namespace of its own (gone with the process)."""
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare to mount a small file system")
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a mount namespace here")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = 'mount -t tmpfs -o size=64k tmpfs "$1" || exit 99; d=$1; shift; "$@"; c=$?;'
+    script += ' ls -A "$d"; exit $c'
+    for args, message in (
+        (["db", "backup", str(disk / "copy.db")], f"the disk holding {disk / 'copy.db'} is full"),
+        (["export", "-o", str(disk / "out.json")], f"cannot write {disk / 'out.json'}: No space"),
+    ):
+        result = subprocess.run(
+            ["unshare", "-m", "sh", "-c", script, "sh", str(disk), installed_crm,
+             "--db", str(big_book), *args],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if result.returncode == 99:
+            pytest.skip(f"cannot mount a tmpfs: {result.stderr}")
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("Error: " + message), result.stderr
+        assert result.stdout == "", result.stdout  # nothing left on the full disk
+
+
+def test_replacing_a_file_this_user_may_not_rename_over_is_a_clear_error(as_nobody, crm):
+    folder = as_nobody.shared / "db"
+    folder.mkdir()
+    crm.ok("--db", str(folder / "crm.db"), "account", "new", "Acme")
+    (folder / "crm.db").chmod(0o644)
+    sticky = as_nobody.out / "sticky"  # like /tmp: anyone may add files, not replace others'
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    theirs = sticky / "export.json"
+    theirs.write_text("root's file\n")
+    theirs.chmod(0o666)
+    result = as_nobody("--db", str(folder / "crm.db"), "export", "-o", str(theirs))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == f"Error: cannot replace {theirs}: Operation not permitted;" \
+                            " it was left as it was\n"  # fmt: skip
+    assert theirs.read_text() == "root's file\n" and os.listdir(sticky) == ["export.json"]
+
+
+# -- a reader that cannot lock the database (immutable) and a writer at the same time --
+@pytest.fixture
+def locked_out(monkeypatch, tmp_path):
+    """A database of 3,000 accounts that this process reads as a user who may not write
+    it (and so reads it as immutable, taking no locks); `write` changes it meanwhile."""
+    path = tmp_path / "crm.db"
+    db.create(path)
+    with db.session(path, write=True) as conn:
+        conn.executemany(
+            "INSERT INTO accounts (name, name_key, created_at, updated_at)"
+            " VALUES (?, ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            [(f"Account {i} {'x' * 100}", f"account {i}") for i in range(3000)],
+        )
+    monkeypatch.setattr(db, "_writable", lambda path: False)
+
+    def write(sql="DELETE FROM accounts WHERE id % 2 = 0", vacuum=True):
+        other = sqlite3.connect(path)  # the owner, taking SQLite's locks
+        other.execute(sql)
+        other.commit()
+        if vacuum:
+            other.execute("VACUUM")
+        other.close()
+        assert _sides(path) == []  # nothing left that tells a later reader it changed
+
+    write.path = path
+    return write
+
+
+def test_a_change_under_an_immutable_read_is_refused_not_taken_as_corrupt(locked_out):
+    from crmcli.errors import Locked
+
+    with db.session(locked_out.path, write=False) as conn:  # nothing changes: fine
+        assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 3000
+    with pytest.raises(Locked, match="changed while it was read") as caught:
+        with db.session(locked_out.path, write=False) as conn:
+            rows = conn.execute("SELECT name FROM accounts ORDER BY id")
+            rows.fetchmany(10)
+            locked_out()  # half the rows deleted, the file rewritten: pages moved
+            rows.fetchall()  # SQLite: "database disk image is malformed"
+    assert isinstance(caught.value.__context__, sqlite3.DatabaseError)
+    with pytest.raises(Locked, match="run the command again"):  # a read that looks fine
+        with db.session(locked_out.path, write=False) as conn:
+            conn.execute("SELECT count(*) FROM accounts").fetchone()
+            locked_out("UPDATE accounts SET city = 'x' WHERE id = 1", vacuum=False)
+            conn.execute("SELECT count(*) FROM accounts").fetchone()
+
+
+def test_export_of_a_database_changed_while_read_keeps_the_old_file(locked_out, crm, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    from crmcli import export
+
+    original = export.write_json
+
+    def meanwhile(*args):
+        count = original(*args)
+        locked_out("UPDATE accounts SET city = 'x' WHERE id = 1", vacuum=False)
+        return count
+
+    monkeypatch.setattr(export, "write_json", meanwhile)
+    out = tmp_path / "backup.json"
+    out.write_text("the previous backup\n")
+    result = crm.fails(75, "--db", str(locked_out.path), "export", "-o", str(out))
+    assert "changed while it was read" in result.stderr
+    assert out.read_text() == "the previous backup\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_backup_of_a_database_changed_while_read_is_not_made(locked_out, crm, tmp_path,
+                                                               monkeypatch):  # fmt: skip
+    from crmcli.store import care
+
+    original = care._integrity
+
+    def meanwhile(copy):  # the copy is made; the database changes before it is checked
+        locked_out("UPDATE accounts SET city = 'x' WHERE id = 1", vacuum=False)
+        return original(copy)
+
+    monkeypatch.setattr(care, "_integrity", meanwhile)
+    result = crm.fails(75, "--db", str(locked_out.path), "db", "backup", str(tmp_path / "b.db"))
+    assert "changed while it was read" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db"]

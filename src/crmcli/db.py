@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from crmcli import files
-from crmcli.errors import DatabaseRefused, Locked, Refused
+from crmcli.errors import DatabaseRefused, InvalidValue, Locked
 
 APPLICATION_ID = 0x43524D01  # "CRM\x01": marks a file as ours
 DEFAULT_LOCK_TIMEOUT = 15.0  # seconds; SPEC asks for at least 10
@@ -29,11 +28,23 @@ _SLICE_MS = 100  # one slice of the wait for the write lock
 
 # Primary result codes (sqlite3.h); extended codes keep them in the low byte.
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _CANTOPEN, _FULL, _NOTADB = 5, 6, 8, 10, 11, 14, 13, 26
+READONLY, IOERR, CANTOPEN, FULL = _READONLY, _IOERR, _CANTOPEN, _FULL  # for result_code()
+
+
+def result_code(exc: sqlite3.Error) -> int:
+    """SQLite's primary result code of an error (0 if it carries none)."""
+    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
 
 
 def resolve_path(option: str | None) -> Path:
-    """--db, else $CRM_DB, else the per-user data folder."""
-    if option:
+    """--db, else $CRM_DB, else the per-user data folder.
+
+    An explicit empty --db is a mistake (exit 2), never a silent fall-back; an empty
+    CRM_DB counts as unset, as shells commonly mean it (`CRM_DB= crm ...`).
+    """
+    if option is not None:
+        if not option:
+            raise InvalidValue("--db needs a path")
         return Path(option).expanduser()
     if os.environ.get("CRM_DB"):
         return Path(os.environ["CRM_DB"]).expanduser()
@@ -63,6 +74,8 @@ def session(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
     with translated_errors(path):
         real = _locate(path)
         if write and not real.exists():
+            from crmcli import files  # only when a file is made (start-up time)
+
             with files.removed_on_signals(), _creating(real) as new:
                 if new is not None:
                     outcome: dict = {}
@@ -81,6 +94,8 @@ def create(path: Path) -> None:
     Python: commands create theirs when they first write something)."""
     with translated_errors(path):
         real = _locate(path)
+        from crmcli import files
+
         with files.removed_on_signals(), _creating(real) as new:
             if new is not None:
                 _open(new.path, write=True).close()
@@ -100,13 +115,16 @@ def _transaction(conn: sqlite3.Connection, write: bool, outcome: dict | None = N
         changes = conn.total_changes
         try:
             yield conn
-        except BaseException:
+        except BaseException as exc:
             conn.rollback()
+            if isinstance(exc, sqlite3.DatabaseError):
+                unchanged(conn)  # "malformed" from a file changed under an immutable read
             raise
         if operation is not None:
             _finish_operation(conn, operation)
         if outcome is not None:
             outcome["kept"] = _holds_anything(conn)
+        unchanged(conn)
         # A read has nothing to commit (and after reading a damaged page, COMMIT fails).
         conn.execute("COMMIT" if write or conn.total_changes != changes else "ROLLBACK")
     finally:
@@ -117,30 +135,6 @@ def _holds_anything(conn: sqlite3.Connection) -> bool:
     """Whether a database holds records or history (a new one is worth keeping)."""
     tables = ("accounts", "contacts", "deals", "activities", "tasks", "operations")
     return any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in tables)
-
-
-def refuse_overwriting(database: Path, target: Path) -> None:
-    """Refuse to write `target` if it is the database file or one of its -wal/-shm
-    files: by name (any spelling, through symlinks) or by identity (a hard link)."""
-    real = os.path.realpath(database)
-    names = [real, f"{real}-wal", f"{real}-shm"]
-    same = os.path.realpath(target) in names
-    if not same:
-        try:
-            mine = os.stat(target)
-        except OSError:
-            mine = None
-        for name in names:
-            try:
-                theirs = os.stat(name)
-            except OSError:
-                continue
-            if mine is not None and os.path.samestat(mine, theirs):
-                same = True
-    if same:
-        raise Refused(
-            f"{target} is the database itself (or its -wal/-shm file); choose another file"
-        )
 
 
 @contextmanager
@@ -156,7 +150,7 @@ def translated_errors(path: Path) -> Iterator[None]:
 
 
 def _translate(exc: sqlite3.DatabaseError, path: Path) -> Exception | None:
-    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    code = result_code(exc)
     if code in (_BUSY, _LOCKED):
         return Locked(
             f"the database stayed locked by another process for {lock_timeout():g} s; retry later"
@@ -237,6 +231,8 @@ def _locate(path: Path) -> Path:
     except OSError as exc:
         raise DatabaseRefused(f"cannot use the database path {path}: {exc.strerror}") from None
     if not stat.S_ISREG(mode):
+        from crmcli import files
+
         raise DatabaseRefused(
             f"the database path {path} is a {files.kind(mode)}, not a database file"
         )
@@ -259,9 +255,17 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
             " nothing was written"
         )
     if read_only:
+        before = _stamp(path)
+        immutable = not any(before[-2:])  # no -wal, no -shm: see _read_only_uri
         conn = sqlite3.connect(
-            _read_only_uri(path), uri=True, timeout=lock_timeout(), isolation_level=None
+            _read_only_uri(path, immutable),
+            uri=True,
+            timeout=lock_timeout(),
+            isolation_level=None,
+            factory=_Connection,
         )
+        if immutable:
+            conn.stamp = (path, before)
     else:
         conn = sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None)
     # 16 MB of page cache (SQLite's default is 2 MB): a full listing's account
@@ -271,8 +275,10 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
     try:
         if _prepare(conn, path, write=write, read_only=read_only):
             return conn
-    except BaseException:
+    except BaseException as exc:
         conn.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            unchanged(conn)
         raise
     conn.close()
     return _memory()
@@ -294,20 +300,59 @@ def _writable(path: Path) -> bool:
     return all(_access(f"{path}{side}", os.W_OK) for side in ("-wal", "-shm"))
 
 
-def _read_only_uri(path: Path) -> str:
+def _read_only_uri(path: Path, immutable: bool) -> str:
     """How to read a file this process cannot write without leaving files behind.
 
-    A plain open would create -wal/-shm files owned by this user (which the owner's
-    next write then cannot use) or, in a read-only folder, fail. With neither file
-    present no other connection has the database open and every committed change is
-    in the file itself: it is read as immutable, creating nothing. When they exist (a
-    writer is at work, or one crashed), read-only mode reads the -wal through them.
+    A plain open (or mode=ro in a folder this user may write) would create -wal/-shm
+    files owned by this user, which the owner's next write then cannot use; in a
+    read-only folder it fails. With neither file present no other connection has the
+    database open and every committed change is in the file itself: it is read as
+    immutable, creating nothing. Immutable takes no locks, so a write that starts
+    meanwhile is not waited for: `unchanged` then refuses what was read (exit 75).
+    When they exist (a writer is at work, or one crashed), read-only mode reads the
+    -wal through them, under SQLite's locks.
     """
     from urllib.parse import quote
 
-    in_use = any(os.path.lexists(f"{path}{side}") for side in ("-wal", "-shm"))
-    query = "mode=ro" if in_use else "mode=ro&immutable=1"
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
     return f"file:{quote(str(path))}?{query}"
+
+
+class _Connection(sqlite3.Connection):
+    """sqlite3's connection; `stamp` is (path, _stamp(path)) on one that reads its
+    file as immutable, taken before it was opened."""
+
+    stamp: tuple[Path, tuple] | None = None
+
+
+def _stamp(path: Path) -> tuple:
+    """What changes when anyone writes the file: its identity, size and times, and
+    whether its -wal and -shm exist (the last two items)."""
+    st = os.stat(path)
+    sides = (os.path.lexists(f"{path}{side}") for side in ("-wal", "-shm"))
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, *sides)
+
+
+CHANGED = (
+    "the database changed while it was read (another program wrote to it, and this"
+    " user cannot share its lock files); nothing was changed: run the command again"
+)
+
+
+def unchanged(conn: sqlite3.Connection) -> None:
+    """Refuse (Locked, exit 75) what a connection read as immutable if its file
+    changed since it was opened: the read may mix two states, or look corrupt.
+    Nothing to do for any other connection, which SQLite's locks keep consistent."""
+    stamp = getattr(conn, "stamp", None)
+    if stamp is None:
+        return
+    path, before = stamp
+    try:
+        now = _stamp(path)
+    except OSError:
+        now = None
+    if now != before:
+        raise Locked(CHANGED)
 
 
 def _add_functions(conn: sqlite3.Connection) -> None:
@@ -355,27 +400,33 @@ def _creating(real: Path) -> Iterator[_NewFile | None]:
     """A new database for the missing file `real`, under a hidden name beside it;
     None if another crm created `real` meanwhile.
 
-    The folder is locked (flock) while the new file is built, so two crms creating the
-    same database queue like writers do instead of one losing its work. Folders made
-    for it (0700) are removed again if no database came of it.
+    The database's own lock file `.NAME.lock` beside it is locked (flock) while the
+    new file is built, so two crms creating the same database queue like writers do
+    instead of one losing its work, while other databases in that folder are created
+    without waiting. Folders made for it (0700) are removed again if no database came
+    of it, and so is the lock file.
     """
+    from crmcli import files
+
     folder = real.parent
+    lock_path = folder / f".{real.name}.lock"
     while True:
         made = _make_folders(folder)
         try:
-            lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            lock = os.open(lock_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except FileNotFoundError:
             continue  # removed by a crm that gave up creating it: make it again
         except OSError as exc:
-            raise DatabaseRefused(f"cannot use the folder {folder}: {exc.strerror}") from None
+            raise DatabaseRefused(f"cannot create {real}: {exc.strerror}") from None
         try:
-            _lock_folder(lock)
-            if _same_file(lock, folder):
+            _lock(lock)
+            if _same_file(lock, lock_path):
                 break
         except BaseException:
             os.close(lock)
             raise
-        os.close(lock)  # the folder was removed and made again while this crm waited
+        # The crm that held it removed the lock file meanwhile: lock the live one.
+        os.close(lock)
     try:
         if os.path.lexists(real):
             yield None
@@ -384,6 +435,9 @@ def _creating(real: Path) -> Iterator[_NewFile | None]:
             os.close(handle)
             yield _NewFile(real, temporary)
     finally:
+        # Removed while still held: a crm waiting on it then sees a dead file and retries.
+        with suppress(OSError):
+            os.unlink(lock_path)
         if not os.path.lexists(real):
             for made_folder in reversed(made):
                 try:
@@ -413,8 +467,8 @@ def _make_folders(folder: Path) -> list[Path]:
     return made
 
 
-def _lock_folder(fd: int) -> None:
-    """Take the folder's creation lock, waiting up to lock_timeout() (interruptibly)."""
+def _lock(fd: int) -> None:
+    """Take a database's creation lock, waiting up to lock_timeout() (interruptibly)."""
     import fcntl
 
     deadline = time.monotonic() + lock_timeout()
@@ -463,7 +517,7 @@ class _NewFile:
                 f"{self.real} appeared while crm was creating it; nothing was written"
             ) from None
         except OSError:
-            os.rename(self.path, self.real)  # no hard links here; the folder lock guards
+            os.rename(self.path, self.real)  # no hard links here; the creation lock guards
         _sync_folder(self.real.parent)
 
 

@@ -64,3 +64,10 @@ class Locked(CrmError):
 
 class OutputClosed(Exception):
     """The reader of stdout went away (`crm list | head -1`): stop quietly, exit 0."""
+
+
+class OutputFailed(Refused):
+    """stdout could not be written (a full disk): exit 1, the rest of it dropped."""
+
+    def __init__(self, exc: OSError):
+        super().__init__(f"cannot write the output: {exc.strerror or exc}")

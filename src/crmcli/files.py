@@ -94,3 +94,83 @@ def temporary_beside(path: Path, suffix: str) -> Iterator[tuple[int, Path]]:
         for side in ("", "-wal", "-shm", "-journal"):
             with suppress(OSError):
                 os.unlink(f"{name}{side}")
+
+
+SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's files beside a database
+
+
+def refuse_overwriting(database: Path, target: Path) -> None:
+    """Refuse to write `target` if it is the database file or one of SQLite's files
+    beside it (-wal, -shm, -journal: SQLite would take a file of that name as its own):
+    by name (any spelling, through symlinks) or by identity (a hard link)."""
+    real = os.path.realpath(database)
+    names = [real, *(f"{real}{side}" for side in SIDE_FILES)]
+    same = os.path.realpath(target) in names
+    if not same:
+        try:
+            mine = os.stat(target)
+        except OSError:
+            mine = None
+        for name in names:
+            try:
+                theirs = os.stat(name)
+            except OSError:
+                continue
+            if mine is not None and os.path.samestat(mine, theirs):
+                same = True
+    if same:
+        raise Refused(
+            f"{target} is the database itself (or its -wal/-shm/-journal file); choose another file"
+        )
+
+
+@contextmanager
+def created(target: Path) -> Iterator[Path]:
+    """A new file `target`, made whole: yields a hidden temporary file beside it (0600)
+    to fill, linked into place afterwards, never over a file that appeared meanwhile.
+    Any failure, Ctrl-C, SIGTERM or SIGHUP removes it and leaves nothing."""
+    if os.path.lexists(target):
+        raise Refused(f"{target} already exists; choose a new file")
+    with removed_on_signals(), temporary_beside(target, ".part") as (fd, temporary):
+        os.close(fd)
+        yield temporary
+        _link(temporary, target)
+
+
+def _link(temporary: Path, target: Path) -> None:
+    """`temporary` under the name `target`, never over a file that appeared meanwhile."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise Refused(f"{target} already exists; choose a new file") from None
+    except OSError as exc:
+        if os.path.lexists(target):  # no hard links on this file system
+            raise Refused(f"{target} already exists; choose a new file") from None
+        try:
+            os.rename(temporary, target)
+        except OSError:
+            raise Refused(f"cannot create {target}: {exc.strerror}") from None
+
+
+@contextmanager
+def replacing(real: Path, shown: Path, before=None) -> Iterator:
+    """A text file that replaces the regular (or missing) file `real` whole: written
+    as a hidden temporary file beside it (0600), renamed over it only when complete
+    (and `before()`, if given, has not raised).
+    A failure to write (a full disk) or to rename (a sticky folder) is a Refused
+    naming `shown`, and removes the temporary file, as a signal does."""
+    with removed_on_signals(), temporary_beside(real, ".part") as (fd, temporary):
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+                yield file
+                file.flush()
+                os.fsync(file.fileno())
+        except OSError as exc:
+            raise Refused(f"cannot write {shown}: {exc.strerror}") from None
+        if before is not None:
+            before()
+        try:
+            os.replace(temporary, real)
+        except OSError as exc:
+            message = f"cannot replace {shown}: {exc.strerror}; it was left as it was"
+            raise Refused(message) from None

@@ -33,7 +33,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from crmcli.errors import OutputClosed
+from crmcli.errors import OutputClosed, OutputFailed
 
 # C0/C1 controls, DEL, bidi marks/embeddings/overrides/isolates, line and
 # paragraph separators: never written raw to a terminal.  str.translate tables
@@ -84,6 +84,8 @@ def _write(text: str) -> None:
         sys.stdout.write(text)
     except BrokenPipeError:
         raise OutputClosed from None
+    except OSError as exc:  # a full disk, /dev/full
+        raise OutputFailed(exc) from None
 
 
 def on_terminal() -> bool:

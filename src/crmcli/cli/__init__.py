@@ -112,6 +112,8 @@ def _run(command, *, debug: bool) -> int:
         _flush_stdout()  # here, so a reader that left is seen now, not at exit
     except errors.CrmError as exc:
         _error(exc.message)
+        if isinstance(exc, errors.OutputFailed):
+            _silence_stdout()  # what is still buffered cannot be written either
         return int(exc.exit_code)
     except errors.OutputClosed:  # the reader of stdout left (`| head -1`)
         _silence_stdout()
@@ -145,6 +147,8 @@ def _flush_stdout() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         raise errors.OutputClosed from None
+    except OSError as exc:
+        raise errors.OutputFailed(exc) from None
 
 
 def _silence_stdout() -> None:
@@ -180,7 +184,8 @@ def root(
         typer.Option(
             "--db",
             metavar="PATH",
-            help="Database file (default: $CRM_DB, else crmcli/crm.db in your data folder).",
+            help="Database file (default: $CRM_DB if not empty, else crmcli/crm.db in your"
+            " data folder).",
         ),
     ] = None,
     debug: Annotated[

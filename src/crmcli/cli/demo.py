@@ -14,7 +14,9 @@ from crmcli.store import accounts, demo
 
 def run(ctx: typer.Context) -> None:
     # Never the user's real database: only an explicit --db/CRM_DB, else ./crm-demo.db.
-    chosen = o.settings(ctx).db or os.environ.get("CRM_DB") or "crm-demo.db"
+    chosen = o.settings(ctx).db  # an empty --db is refused by resolve_path
+    if chosen is None:
+        chosen = os.environ.get("CRM_DB") or "crm-demo.db"
     path = db.resolve_path(chosen)
     with db.session(path, write=True) as conn:
         counts = demo.fill_demo(conn)

@@ -57,7 +57,7 @@ def export(
     if fmt == "vcf" and kind not in (None, "contacts"):
         raise InvalidValue("vCards hold contacts only")
     kinds = (kind,) if kind else writers.KINDS
-    with o.session(ctx, write=False) as conn, _target(output, ctx) as out:
+    with o.session(ctx, write=False) as conn, _target(output, ctx, conn) as out:
         if fmt == "json":
             count = writers.write_json(conn, out, kinds, common.now())
         elif fmt == "jsonl":
@@ -73,14 +73,15 @@ def export(
 
 
 @contextmanager
-def _target(path: Path | None, ctx: typer.Context) -> Iterator:
-    """stdout, or FILE: never the database itself or its -wal/-shm files.
+def _target(path: Path | None, ctx: typer.Context, conn) -> Iterator:
+    """stdout, or FILE: never the database itself or SQLite's files beside it.
 
     A regular file (or a new one) is written as a temporary file beside it, renamed
-    over it only when complete; a symlink is followed and its target replaced that
-    way (beside the target, so on the target's file system); a FIFO or a character
-    device is written straight into. SIGTERM, SIGHUP and Ctrl-C remove the
-    temporary file.
+    over it only when complete (and only if what was read is consistent); a symlink
+    is followed and its target replaced that way (beside the target, so on the
+    target's file system); a FIFO or a character device (`/dev/stdout` to a pipe,
+    `/dev/fd/N`) is written straight into. SIGTERM, SIGHUP and Ctrl-C remove the
+    temporary file. Failing to write is a plain error, exit 1.
     """
     if path is None:
         yield _Stdout()
@@ -88,25 +89,23 @@ def _target(path: Path | None, ctx: typer.Context) -> Iterator:
     from crmcli import db, files
 
     path = path.expanduser()
-    db.refuse_overwriting(db.resolve_path(o.settings(ctx).db), path)
-    real = Path(os.path.realpath(path))
+    files.refuse_overwriting(db.resolve_path(o.settings(ctx).db), path)
     try:
-        mode = os.stat(real).st_mode
+        # The path as given: /dev/stdout and /dev/fd/N lead to a pipe that realpath
+        # would turn into a name like /proc/PID/fd/pipe:[N], which cannot be opened.
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         mode = stat.S_IFREG
     except OSError as exc:
         raise Refused(f"cannot write {path}: {exc.strerror}") from None
     if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
-        yield from _straight_into(real)
+        yield from _straight_into(path)
         return
     if not stat.S_ISREG(mode):
         raise Refused(f"{path} is a {files.kind(mode)}; export writes a file, a FIFO or a device")
-    with files.removed_on_signals(), files.temporary_beside(real, ".part") as (fd, temporary):
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, real)
+    real = Path(os.path.realpath(path))
+    with files.replacing(real, path, before=lambda: db.unchanged(conn)) as file:
+        yield file
 
 
 def _straight_into(real: Path) -> Iterator:
@@ -121,8 +120,10 @@ def _straight_into(real: Path) -> Iterator:
         file.flush()
     except BrokenPipeError:
         raise OutputClosed from None
+    except OSError as exc:  # a full disk or device (/dev/full)
+        raise Refused(f"cannot write {real}: {exc.strerror}") from None
     finally:
-        with suppress(BrokenPipeError):  # the reader left: the rest has nowhere to go
+        with suppress(OSError):  # the reader left, or the device is full: nowhere to go
             file.close()
 
 

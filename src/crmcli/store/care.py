@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
@@ -160,35 +159,38 @@ _STALE = (
 
 def backup(conn: sqlite3.Connection, target: Path, database: Path) -> tuple[int, list[str]]:
     """A consistent copy in the new file `target` (mode 0600), even while others write
-    (SQLite's backup API): built beside it under a hidden name and linked into place
-    complete, so an interrupted backup leaves nothing. Returns its size and the
-    problems the integrity check finds in the copy (a damaged database copies as is).
+    (SQLite's backup API), made whole (files.created): an interrupted backup leaves
+    nothing. Returns its size and the problems the integrity check finds in the copy
+    (a damaged database copies as is).
     """
     from crmcli import db, files
 
     target = target.expanduser()
-    db.refuse_overwriting(database, target)
-    if os.path.lexists(target):
-        raise Refused(f"{target} already exists; choose a new file")
-    with files.removed_on_signals(), files.temporary_beside(target, ".part") as (fd, temporary):
-        os.close(fd)
+    files.refuse_overwriting(database, target)
+    with files.created(target) as temporary:
         copy = sqlite3.connect(temporary, isolation_level=None)
         try:
             conn.backup(copy)
             problems = _integrity(copy)
+        except sqlite3.OperationalError as exc:
+            db.unchanged(conn)  # a database changed under a reader that cannot lock it
+            error = _copy_failed(exc, target)
+            if error is None:
+                raise
+            raise error from None
         finally:
             copy.close()
-        _link(temporary, target)
+        db.unchanged(conn)
     return target.stat().st_size, problems
 
 
-def _link(temporary: Path, target: Path) -> None:
-    """`temporary` under the name `target`, never over a file that appeared meanwhile."""
-    try:
-        os.link(temporary, target)
-    except FileExistsError:
-        raise Refused(f"{target} already exists; choose a new file") from None
-    except OSError:
-        if os.path.lexists(target):  # no hard links on this file system
-            raise Refused(f"{target} already exists; choose a new file") from None
-        os.rename(temporary, target)
+def _copy_failed(exc: sqlite3.OperationalError, target: Path) -> Exception | None:
+    """Writing the copy failed: say so about the copy's disk, not the database's."""
+    from crmcli import db
+
+    code = db.result_code(exc)
+    if code == db.FULL:
+        return Refused(f"the disk holding {target} is full; no copy was made")
+    if code in (db.IOERR, db.CANTOPEN, db.READONLY):
+        return Refused(f"cannot write {target}: {exc}; no copy was made")
+    return None
