@@ -61,7 +61,8 @@ def _commands() -> list[list[str]]:
             commands.append(["list", kind, "-f", fmt])
         for noun in ("account", "contact", "deal", "activity", "task"):
             commands.append([noun, "show", "1", "-f", fmt])
-        commands += [["search", "evil", "-f", fmt], ["history", "-f", fmt]]
+        kind = ["--kind", "accounts"] if fmt == "ids" else []  # ids of one kind only
+        commands += [["search", "evil", "-f", fmt, *kind], ["history", "-f", fmt]]
         if fmt != "ids":  # neither has ids
             commands += [["due", "-f", fmt], ["db", "info", "-f", fmt]]
     for fmt in ("json", "jsonl", "csv", "tsv", "vcf"):
