@@ -117,7 +117,9 @@ def _straight_into(real: Path) -> Iterator:
         raise Refused(f"cannot write {real}: {exc.strerror}") from None
     file = os.fdopen(fd, "w", encoding="utf-8", newline="")
     try:
-        yield _Visible(file) if file.isatty() else file  # -o /dev/tty is a terminal too
+        from crmcli.render import data_file
+
+        yield data_file(file)  # -o /dev/tty is a terminal too: render decides
         file.flush()
     except BrokenPipeError:
         raise OutputClosed from None
@@ -131,15 +133,6 @@ def _Stdout():
     from crmcli.render import Stdout
 
     return Stdout()
-
-
-class _Visible:
-    """A terminal named by -o: control characters shown escaped, as on stdout."""
-
-    def __init__(self, file) -> None:
-        from crmcli.render import visible
-
-        self.write = lambda text: file.write(visible(text))
 
 
 @import_app.command("import")
