@@ -248,10 +248,13 @@ def _field_for(header: str, kind: str, mapping: dict[str, str]):
 
 
 def read_csv(
-    text: str, kind: str, delimiter: str, mapping: list[str]
+    text: str, kind: str, delimiter: str, mapping: list[str], unescape: bool | None = None
 ) -> Iterator[tuple[str, str, dict]]:
     """Rows of a CSV/TSV file as records: known columns to fields, the rest to
-    custom fields, several e-mail/phone columns to labelled lists."""
+    custom fields, several e-mail/phone columns to labelled lists.
+
+    TSV: crm's escapes (\\t \\n \\r \\\\) are read back when `unescape` says so,
+    by default only in a file whose header is one crm writes (see crm_header)."""
     import csv
 
     from crmcli.models import FIELDS_BY_KIND, TEXT_MAX_BYTES
@@ -265,14 +268,14 @@ def read_csv(
     # A description may be 1 MB, twice that in TSV with every character escaped.
     csv.field_size_limit(max(csv.field_size_limit(), 2 * TEXT_MAX_BYTES + 2))
     reader = csv.reader(_lines(text), delimiter=delimiter)
-    if delimiter == "\t":
-        reader = _Unescaped(reader)
     try:
         header = next(reader)
     except StopIteration:
         return
     except csv.Error as exc:
         raise Refused(f"line 1: {exc}") from None
+    if delimiter == "\t" and (crm_header(header) if unescape is None else unescape):
+        reader = _Unescaped(reader)
     targets = [_field_for(column, kind, maps) for column in header]
     if kind == "contacts" and "job title" in map(_key, header):
         # Outlook's "Title" is Dr./Ms.; its job title is "Job Title".
@@ -291,6 +294,16 @@ def read_csv(
         if not any(cell.strip() for cell in row):
             continue
         yield f"line {reader.line_num}", kind, _record(row, targets, known)
+
+
+def crm_header(header: list[str]) -> bool:
+    """Whether a TSV's header is the one crm writes for a kind (`crm export -f tsv`,
+    `crm list KIND -f tsv`): only then are its backslashes crm's escapes.  Another
+    program's TSV keeps `C:\\temp\\new` as it is.  (A header an older crm wrote
+    would be listed here too, should the fields ever change.)"""
+    from crmcli.models import FIELDS_BY_KIND
+
+    return tuple(header) in FIELDS_BY_KIND.values()
 
 
 _TSV_ESCAPE = re.compile(r"\\([\\tnr])")
