@@ -184,6 +184,9 @@ def import_(
     one crm writes (crm export -f tsv, crm list KIND -f tsv) has crm's escapes, so
     \\t, \\n, \\r and \\\\ are read as tab, LF, CR and backslash; in any other TSV a
     backslash is kept as it is (C:\\temp\\new), unless --tsv-escapes says otherwise.
+    Timestamps (created_at, updated_at, done_at) are UTC as crm writes them,
+    YYYY-MM-DDTHH:MM:SSZ, an activity's at may also be a date or YYYY-MM-DD HH:MM,
+    and due and close_date are YYYY-MM-DD: anything else rejects the file.
     """
     from crmcli import config, importers, workers
     from crmcli.store import history, imports

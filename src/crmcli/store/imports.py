@@ -139,7 +139,7 @@ def _check_deals(data: dict, config: Config) -> Checked:
         "probability": deals.probability(
             _whole(chance, "probability") if chance not in (None, "") else config.stages[stage]
         ),
-        "close_date": when.day(_text(data.get("close_date"))),
+        "close_date": models.date("close_date", _text(data.get("close_date"))),
         "description": models.text("description", _text(data.get("description"))),
         **_common(data),
     }
@@ -154,7 +154,7 @@ def _check_activities(data: dict, config: Config) -> Checked:
         "kind": activities.kind(_text(data.get("kind")) or "note"),
         "subject": models.line("subject", _text(data.get("subject"))),
         "body": models.text("body", _text(data.get("body"))),
-        "at": at if at and re.match(_STAMP, at) else (when.moment(at) or common.now()),
+        "at": _stamp("at", at, or_when=True) or common.now(),
         **_common(data),
     }
     if row["subject"] is None and row["body"] is None:
@@ -167,11 +167,9 @@ def _check_tasks(data: dict, config: Config) -> Checked:
     done_at = _text(data.get("done_at"))
     row = {
         "title": models.name("title", _text(data.get("title"))),
-        "due": when.day(_text(data.get("due"))),
+        "due": models.date("due", _text(data.get("due"))),
         "done": int(done),
-        "done_at": (done_at if done_at and re.match(_STAMP, done_at) else common.now())
-        if done
-        else None,
+        "done_at": (_stamp("done_at", done_at) or common.now()) if done else None,
         **_common(data),
     }
     return Checked(row, _id(data.get("id")), _ids(data, "account_id", "contact_id", "deal_id"))
@@ -615,7 +613,26 @@ def _common(data: dict) -> dict:
         else "{}",
     }
     for key in ("created_at", "updated_at"):
-        stamp = _text(data.get(key))
-        if stamp and re.match(_STAMP, stamp):
+        if stamp := _stamp(key, _text(data.get(key))):
             row[key] = stamp
     return row
+
+
+def _stamp(field: str, value: str | None, *, or_when: bool = False) -> str | None:
+    """A timestamp from a file: UTC as crm writes it, YYYY-MM-DDTHH:MM:SSZ, and a real
+    moment (not 2020-13-45T99:99:99Z); for an activity's `at` also a date or
+    date-time as `crm log --at` takes it (or_when).  Empty: None."""
+    import datetime as dt
+
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if re.match(_STAMP, value):
+        try:
+            dt.datetime.fromisoformat(value[:-1])
+            return value
+        except ValueError:
+            pass
+    elif or_when:
+        return when.moment(value)
+    raise InvalidValue(f"invalid {field} {value!r}: use YYYY-MM-DDTHH:MM:SSZ (UTC), as crm writes")
