@@ -4,10 +4,12 @@ exactly."""
 
 import csv
 import io
+import json
+import sqlite3
 
 import pytest
 
-from crmcli import render
+from crmcli import db, render
 
 
 @pytest.mark.parametrize("value", ["a\tb", "a\nb", "a\rb", "a\\b", 'a"b', "C:\\temp\\new"])
@@ -63,3 +65,66 @@ def test_crm_own_tsv_round_trips_and_the_options_decide_either_way(crm, tmp_path
     crm.ok("--db", str(tmp_path / "d.db"), "import", str(some), "--tsv-escapes")
     assert crm.json("--db", str(tmp_path / "d.db"), "contact", "show", "A")["description"] == value
     assert "for TSV files" in crm.fails(2, "import", str(own), "-f", "csv", "--tsv-escapes").stderr
+
+
+@pytest.mark.parametrize(
+    "tag", ["a;b", ";", "\x1b]52;c;x\x07", "x\x00y", "bell\x07", "del\x7f", "c1\x9b"]
+)
+def test_a_tag_that_a_cell_cannot_carry_is_refused(crm, tmp_path, tag):
+    error = crm.fails(2, "account", "new", "A", "--tag", tag).stderr
+    assert "invalid tag" in error and "cannot hold ';'" in error
+    crm.ok("account", "new", "B")
+    crm.fails(2, "account", "edit", "B", "--add-tag", tag)
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps([{"name": "ok"}, {"name": "C", "tags": ["fine", tag]}]))
+    assert "accounts #2: invalid tag" in crm.fails(1, "import", str(path), "-k", "accounts").stderr
+    assert [account["name"] for account in crm.json("list", "accounts")] == ["B"]
+
+
+def test_a_tag_stored_before_the_rule_can_still_be_edited_around_and_removed(crm, db_path):
+    crm.ok("account", "new", "A", "--tag", "keep")
+    with sqlite3.connect(db_path) as conn:  # as an older crm could store it
+        conn.execute("""UPDATE accounts SET tags = '["keep","a;b"]'""")
+    assert crm.json("account", "edit", "A", "--add-tag", "new")["tags"] == ["keep", "a;b", "new"]
+    assert crm.json("account", "edit", "A", "--remove-tag", "a;b")["tags"] == ["keep", "new"]
+
+
+TAGS = ["vip", "Zoë", 'say "hi", then', "'=x", "C:\\temp\\new", "two words"]
+FIELDS = {"note": "a;b:c", "multi": "line\nbreak\ttab\r\\n", "nul": "x\x00y\x1b"}
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    """An account, a contact and a deal with tags, labelled e-mails and phones and
+    custom fields that a `;`, `:` or control character could break."""
+    from crmcli import config
+    from crmcli.store import accounts, contacts, deals
+
+    path = tmp_path_factory.mktemp("cells") / "book.db"
+    with db.session(path, write=True) as conn:
+        accounts.add_account(conn, {"name": "Acme; Inc"}, tags=TAGS, fields=FIELDS)
+        contacts.add_contact(conn, full_name="Jane Doe", account="1", tags=TAGS, fields=FIELDS,
+                             emails=["work:jane@acme.example", "jane@home.example",
+                                     "old mail:jane@[IPv6:2001:db8::1]"],
+                             phones=["mobile:+1 555 0100", "+1 555 0199 x12"])  # fmt: skip
+        deals.add_deal(conn, config.load(), "Deal: one; two", account="1", contact="1",
+                       amount_text="1,200.50", tags=TAGS, fields=FIELDS)  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_accounts_contacts_and_deals_round_trip_through_csv_and_tsv(book, tmp_path, crm, fmt):
+    copy = tmp_path / "copy.db"
+    for kind in ("accounts", "contacts", "deals"):
+        out = crm.ok("--db", str(book), "export", "-f", fmt, "--kind", kind).stdout
+        (tmp_path / f"{kind}.{fmt}").write_bytes(out.encode())
+        crm.ok("--db", str(copy), "import", str(tmp_path / f"{kind}.{fmt}"), "--kind", kind)
+    for kind in ("accounts", "contacts", "deals"):
+        again = crm.ok("--db", str(copy), "export", "-f", fmt, "--kind", kind).stdout
+        assert again.encode() == (tmp_path / f"{kind}.{fmt}").read_bytes()
+    contact = crm.json("--db", str(copy), "contact", "show", "1")
+    assert contact["tags"] == TAGS and contact["fields"] == FIELDS
+    assert [(e["label"], e["value"]) for e in contact["emails"]] == [
+        ("work", "jane@acme.example"), (None, "jane@home.example"),
+        ("old mail", "jane@[IPv6:2001:db8::1]")]  # fmt: skip
+    assert crm.json("--db", str(copy), "deal", "show", "1")["amount"] == 1200.5

@@ -469,14 +469,32 @@ def assignments(pairs: list[str] | None) -> dict[str, str]:
     return custom_fields(parsed)
 
 
-def tags(values: list[str] | None) -> list[str]:
-    """Clean tags: trimmed, non-empty, first spelling kept when two differ only in case."""
+# What a tag cannot hold: `;` joins tags in a CSV/TSV cell, and control characters
+# (C0 with NUL, DEL, C1) would not survive one (SQLite's group_concat stops at NUL).
+_TAG_UNSAFE = r"[;\x00-\x1f\x7f-\x9f]"
+
+
+def tags(values: list[str] | None, *, stored: list[str] | None = None) -> list[str]:
+    """Clean tags: trimmed, non-empty, first spelling kept when two differ only in case.
+
+    New tags (`values`) must not hold `;` or a control character.  `stored` are a
+    record's own tags, put first and taken as they are: one stored before that rule
+    stays until it is removed."""
     result: list[str] = []
     seen: set[str] = set()
+    for value in stored or []:
+        if fold(value) not in seen:
+            seen.add(fold(value))
+            result.append(value)
     for value in values or []:
         tag = _check_length("tag", nfc(value).strip(), LINE_MAX)
         if not tag:
             raise InvalidValue("a tag must not be empty")
+        if re.search(_TAG_UNSAFE, tag):
+            raise InvalidValue(
+                f"invalid tag {tag!r}: a tag cannot hold ';' (it joins tags in CSV and TSV)"
+                " or control characters"
+            )
         if fold(tag) not in seen:
             seen.add(fold(tag))
             result.append(tag)

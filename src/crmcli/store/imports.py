@@ -388,7 +388,8 @@ class _Importer:
             f"SELECT tags, fields FROM {table} WHERE id = ?", (existing,)
         ).fetchone()
         merged = dict(row)
-        merged["tags"] = common.dump(models.tags(json.loads(current[0]) + json.loads(row["tags"])))
+        tags = json.loads(current[0]) + json.loads(row["tags"])  # both checked before
+        merged["tags"] = common.dump(models.tags([], stored=tags))
         merged["fields"] = common.dump({**json.loads(current[1]), **json.loads(row["fields"])})
         merged = {key: value for key, value in merged.items()
                   if value is not None and key not in ("created_at",)}  # fmt: skip
