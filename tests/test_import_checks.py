@@ -77,6 +77,9 @@ def test_a_number_too_long_for_python_is_said_plainly(crm, tmp_path):
     for name, text in (("a.json", f'[{{"id": {number}}}]'), ("a.jsonl", f'{{"id": {number}}}')):
         error = _import(crm, tmp_path, name, text)
         assert "a number of more than 4,300 digits" in error and "sys." not in error
+    error = _import(crm, tmp_path, "a.csv", f"name,id\nA,{number}\n")
+    assert "line 2: an id is a whole number (got '99" in error and "(5,000 characters)" in error
+    assert len(error) < 200
 
 
 @pytest.mark.parametrize(

@@ -579,10 +579,21 @@ def _id(value: object) -> int | None:
     try:
         number = int(str(value))
     except ValueError:
-        raise InvalidValue(f"an id is a whole number (got {value!r})") from None
+        raise InvalidValue(f"an id is a whole number (got {_shown(value)})") from None
     if not 1 <= number <= models.MAX_INT:
-        raise InvalidValue(f"an id is a whole number from 1 to {models.MAX_INT:,} (got {value})")
+        raise InvalidValue(
+            f"an id is a whole number from 1 to {models.MAX_INT:,} (got {_shown(value)})"
+        )
     return number
+
+
+def _shown(value: object, most: int = 40) -> str:
+    """A value of the file in a message: quoted, a long one cut short (a 5,000-digit
+    id is not repeated whole)."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    if len(text) > most:
+        return f"{text[:most]!r}... ({len(text):,} characters)"
+    return repr(text) if isinstance(value, str) else text
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -609,7 +620,7 @@ def _whole(value: object, name: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise InvalidValue(f"{name} is a whole number (got {value!r})") from None
+        raise InvalidValue(f"{name} is a whole number (got {_shown(value)})") from None
 
 
 def _bool(value: object) -> bool:
@@ -620,7 +631,7 @@ def _bool(value: object) -> bool:
         return False
     if text in ("1", "true", "yes", "x"):
         return True
-    raise InvalidValue(f"done is true or false (got {value!r})")
+    raise InvalidValue(f"done is true or false (got {_shown(value)})")
 
 
 def _labelled(value: object) -> list[str]:
