@@ -434,14 +434,14 @@ def _width() -> int | None:
     """Terminal width on a terminal; $COLUMNS if set; else no limit (files, pipes)."""
     import shutil
 
-    if sys.stdout.isatty():
+    if on_terminal():
         return shutil.get_terminal_size().columns
     columns = os.environ.get("COLUMNS", "")
     return int(columns) if columns.isdigit() else None
 
 
 def _styled() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    return on_terminal() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def _card(row: dict, fields: Sequence[str], sections: dict) -> None:
