@@ -162,3 +162,11 @@ def test_config_renames_stages_and_sets_the_currency(acme, tmp_path):
     deal = acme.json("deal", "new", "Skates", "--account", "Acme")
     assert (deal["stage"], deal["currency"], deal["probability"]) == ("new", "EUR", 5)
     assert acme.json("deal", "move", "Skates", "signed")["status"] == "won"
+
+
+def test_formats_a_command_cannot_print_are_usage_errors(acme):
+    """pipeline rows are stages, search hits of several kinds share ids: no ids format."""
+    acme.ok("deal", "new", "Skates", "--account", "Acme")
+    assert "pipeline has no ids" in acme.fails(2, "pipeline", "-f", "ids").stderr
+    assert "add --kind" in acme.fails(2, "search", "acme", "-f", "ids").stderr
+    assert acme.ok("search", "skates", "-f", "ids", "--kind", "deals").stdout == "1\n"

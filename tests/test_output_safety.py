@@ -21,6 +21,7 @@ from crmcli.store import activities, contacts
 # right-to-left override, C1 CSI, Rich markup, DEL, an isolate.
 OSC52 = "\x1b]52;c;SGVsbG8=\x07"
 HOSTILE = f"{OSC52}|\x1b]0;pwned\x07|\x1b[2J|\u202e|\x9b31m|[bold]x[/]|\x7f|\u2066"
+TAG = "[bold]x[/]|\u202e|\u2066"  # a tag cannot hold ; or control characters
 UNSAFE = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), 0x202E, 0x2066, 0x2028)]
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "ids")
 CRM_SGR = re.compile(r"\x1b\[[0-9;]*m")  # the bold/colour codes crm itself draws with
@@ -38,7 +39,7 @@ def hostile_file(tmp_path_factory):
     config.load.cache_clear()
     crm = Crm()
     crm.ok("account", "new", f"Evil {HOSTILE}", "--city", HOSTILE, "--set", f"tier={HOSTILE}",
-           "--tag", HOSTILE, "--description", f"{HOSTILE}\nsecond line", env=env)  # fmt: skip
+           "--tag", TAG, "--description", f"{HOSTILE}\nsecond line", env=env)  # fmt: skip
     crm.ok("contact", "add", f"Eve {HOSTILE}", "--account", "1", "--title", HOSTILE, "--every",
            "1d", "--email", "eve@evil.example", "--set", f"k={HOSTILE}", env=env)  # fmt: skip
     crm.ok("deal", "new", f"Deal {HOSTILE}", "--account", "1", "--amount", "10", env=env)
@@ -61,7 +62,8 @@ def _commands() -> list[list[str]]:
             commands.append(["list", kind, "-f", fmt])
         for noun in ("account", "contact", "deal", "activity", "task"):
             commands.append([noun, "show", "1", "-f", fmt])
-        commands += [["search", "evil", "-f", fmt], ["history", "-f", fmt]]
+        kind = ["--kind", "accounts"] if fmt == "ids" else []  # ids of one kind only
+        commands += [["search", "evil", "-f", fmt, *kind], ["history", "-f", fmt]]
         if fmt != "ids":  # neither has ids
             commands += [["due", "-f", fmt], ["db", "info", "-f", fmt]]
     for fmt in ("json", "jsonl", "csv", "tsv", "vcf"):

@@ -122,8 +122,8 @@ class _Json:
             raise Refused(f"not valid JSON: {exc}") from None
         except RecursionError:
             raise Refused(f"not valid JSON: {_TOO_DEEP} ({self.where()})") from None
-        except ValueError as exc:  # a number of over 4,300 digits
-            raise Refused(f"not valid JSON: {exc} ({self.where()})") from None
+        except ValueError:  # a number of over 4,300 digits
+            raise Refused(f"not valid JSON: {_too_long()} ({self.where()})") from None
         return value
 
     def elements(self) -> Iterator:
@@ -155,6 +155,13 @@ class _Json:
 _TOO_DEEP = "arrays or objects nested too deeply (over some 900 levels)"
 
 
+def _too_long() -> str:
+    """What Python's int() refuses (its own message tells a programmer what to set)."""
+    import sys
+
+    return f"a number of more than {sys.get_int_max_str_digits():,} digits"
+
+
 def read_jsonl(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
     """One object a line; `record` (account, contact ...) names its kind, else --kind.
 
@@ -167,8 +174,10 @@ def read_jsonl(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
             continue
         try:
             record = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise Refused(f"line {number}: not valid JSON: {exc}") from None
+        except ValueError:
+            raise Refused(f"line {number}: not valid JSON: {_too_long()}") from None
         except RecursionError:
             raise Refused(f"line {number}: not valid JSON: {_TOO_DEEP}") from None
         if not isinstance(record, dict):
@@ -248,10 +257,13 @@ def _field_for(header: str, kind: str, mapping: dict[str, str]):
 
 
 def read_csv(
-    text: str, kind: str, delimiter: str, mapping: list[str]
+    text: str, kind: str, delimiter: str, mapping: list[str], unescape: bool | None = None
 ) -> Iterator[tuple[str, str, dict]]:
     """Rows of a CSV/TSV file as records: known columns to fields, the rest to
-    custom fields, several e-mail/phone columns to labelled lists."""
+    custom fields, several e-mail/phone columns to labelled lists.
+
+    TSV: crm's escapes (\\t \\n \\r \\\\) are read back when `unescape` says so,
+    by default only in a file whose header is one crm writes (see crm_header)."""
     import csv
 
     from crmcli.models import FIELDS_BY_KIND, TEXT_MAX_BYTES
@@ -264,15 +276,22 @@ def read_csv(
         maps[column.strip()] = target.strip()
     # A description may be 1 MB, twice that in TSV with every character escaped.
     csv.field_size_limit(max(csv.field_size_limit(), 2 * TEXT_MAX_BYTES + 2))
-    reader = csv.reader(_lines(text), delimiter=delimiter)
-    if delimiter == "\t":
-        reader = _Unescaped(reader)
+    # strict: an unterminated quote or text after a closing one is an error, not
+    # the rest of the file read into one cell.
+    reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         return
     except csv.Error as exc:
-        raise Refused(f"line 1: {exc}") from None
+        raise _not_csv(1, reader.line_num, exc) from None
+    seen: set[str] = set()
+    for column in filter(None, (column.strip() for column in header)):
+        if column in seen:
+            raise Refused(f"line 1: the column {column!r} comes twice: which one holds the value?")
+        seen.add(column)
+    if delimiter == "\t" and (crm_header(header) if unescape is None else unescape):
+        reader = _Unescaped(reader)
     targets = [_field_for(column, kind, maps) for column in header]
     if kind == "contacts" and "job title" in map(_key, header):
         # Outlook's "Title" is Dr./Ms.; its job title is "Job Title".
@@ -282,15 +301,38 @@ def read_csv(
         ]
     known = set(FIELDS_BY_KIND[kind])
     while True:
+        begun = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise Refused(f"line {reader.line_num}: {exc}") from None
+            raise _not_csv(begun, reader.line_num, exc) from None
         if not any(cell.strip() for cell in row):
             continue
         yield f"line {reader.line_num}", kind, _record(row, targets, known)
+
+
+def _not_csv(begun: int, line: int, exc: Exception) -> Refused:
+    """csv's error said for a person: where a cell's quote opened, or what is wrong."""
+    if "unexpected end of data" in str(exc):
+        return Refused(f"line {begun}: a quoted cell begins here and is never closed")
+    if "expected after" in str(exc):
+        return Refused(
+            f"line {line}: text after a quoted cell's closing quote (a quote inside a"
+            ' quoted cell is written "")'
+        )
+    return Refused(f"line {line}: not valid CSV: {exc}")
+
+
+def crm_header(header: list[str]) -> bool:
+    """Whether a TSV's header is the one crm writes for a kind (`crm export -f tsv`,
+    `crm list KIND -f tsv`): only then are its backslashes crm's escapes.  Another
+    program's TSV keeps `C:\\temp\\new` as it is.  (A header an older crm wrote
+    would be listed here too, should the fields ever change.)"""
+    from crmcli.models import FIELDS_BY_KIND
+
+    return tuple(header) in FIELDS_BY_KIND.values()
 
 
 _TSV_ESCAPE = re.compile(r"\\([\\tnr])")

@@ -141,7 +141,7 @@ FIELDS_BY_KIND = {
 # command pays only for the ones it needs.
 
 _KEY = r"[A-Za-z_][A-Za-z0-9_.-]*\Z"
-_LABELLED = r"(?s)([^\W\d][\w .-]{0,39}):(?!//)(.+)\Z"
+_LABELLED = r"(?s)([^\W\d][\w .-]{0,39}):(?!//)(.+)\Z"  # 1 + 39: LABEL_MAX
 _PHONE = r"(?i)[0-9+().\-/ ]+((ext\.?|x|#) ?[0-9]+)?\Z"
 
 
@@ -377,14 +377,30 @@ def phone(value: str | None, field: str = "phone") -> str | None:
     return value
 
 
+LABEL_MAX = 40
+
+
 def labelled(raw: str) -> tuple[str | None, str]:
-    """Split `[LABEL:]VALUE` as in `--email work:jane@acme.example`."""
+    """Split `[LABEL:]VALUE` as in `--email work:jane@acme.example`.
+
+    A label is a letter, then letters, digits, spaces, _ . - (at most LABEL_MAX
+    characters): never `:` or `;`, which CSV cells join labelled values with
+    (`work:a@x.example;b@y.example`).  Text before a `:` that holds no @ and is
+    no label is refused as a label; no address or number has a `:` there."""
     if ":" not in raw:
         return None, raw.strip()
     match = re.match(_LABELLED, raw.strip())
     if match and "@" not in match.group(1):
         return match.group(1).strip().lower() or None, match.group(2).strip()
-    return None, raw.strip()
+    head, _, rest = raw.strip().partition(":")
+    if "@" in head or rest.startswith("//") or not head.strip():
+        return None, raw.strip()  # an address such as a@[IPv6:...], or a URL: its own check
+    if len(head) > LABEL_MAX:
+        raise InvalidValue(f"label is too long: {len(head):,} characters (at most {LABEL_MAX})")
+    raise InvalidValue(
+        f"invalid label {head!r}: use a letter, then letters, digits, spaces, _ . -"
+        " (work:jane@acme.example)"
+    )
 
 
 NUMBER_FORMS = "1200, 1200.50, 1,200.50 or 1.5e3 (a comma only between groups of three digits)"
@@ -459,14 +475,32 @@ def assignments(pairs: list[str] | None) -> dict[str, str]:
     return custom_fields(parsed)
 
 
-def tags(values: list[str] | None) -> list[str]:
-    """Clean tags: trimmed, non-empty, first spelling kept when two differ only in case."""
+# What a tag cannot hold: `;` joins tags in a CSV/TSV cell, and control characters
+# (C0 with NUL, DEL, C1) would not survive one (SQLite's group_concat stops at NUL).
+_TAG_UNSAFE = r"[;\x00-\x1f\x7f-\x9f]"
+
+
+def tags(values: list[str] | None, *, stored: list[str] | None = None) -> list[str]:
+    """Clean tags: trimmed, non-empty, first spelling kept when two differ only in case.
+
+    New tags (`values`) must not hold `;` or a control character.  `stored` are a
+    record's own tags, put first and taken as they are: one stored before that rule
+    stays until it is removed."""
     result: list[str] = []
     seen: set[str] = set()
+    for value in stored or []:
+        if fold(value) not in seen:
+            seen.add(fold(value))
+            result.append(value)
     for value in values or []:
         tag = _check_length("tag", nfc(value).strip(), LINE_MAX)
         if not tag:
             raise InvalidValue("a tag must not be empty")
+        if re.search(_TAG_UNSAFE, tag):
+            raise InvalidValue(
+                f"invalid tag {tag!r}: a tag cannot hold ';' (it joins tags in CSV and TSV)"
+                " or control characters"
+            )
         if fold(tag) not in seen:
             seen.add(fold(tag))
             result.append(tag)

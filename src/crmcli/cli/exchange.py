@@ -48,8 +48,10 @@ def export(
     CSV/TSV hold one kind with the field names import reads; cells a spreadsheet
     would run as a formula (=, +, -, @, tab, CR) or starting with ' get a ' in
     front, which import takes off again. TSV writes backslash, tab, LF and CR in
-    values as \\\\, \\t, \\n, \\r, so each record is one line. vcf writes contacts
-    as vCards. On a terminal, control characters are shown escaped.
+    values as \\\\, \\t, \\n, \\r, so each record is one line; import reads them back
+    in a file with this header (another program's TSV keeps its backslashes; see
+    crm import -h). vcf writes contacts as vCards. On a terminal, control characters
+    are shown escaped.
     """
     from crmcli import export as writers
     from crmcli.store import common
@@ -116,7 +118,9 @@ def _straight_into(real: Path) -> Iterator:
         raise Refused(f"cannot write {real}: {exc.strerror}") from None
     file = os.fdopen(fd, "w", encoding="utf-8", newline="")
     try:
-        yield _Visible(file) if file.isatty() else file  # -o /dev/tty is a terminal too
+        from crmcli.render import data_file
+
+        yield data_file(file)  # -o /dev/tty is a terminal too: render decides
         file.flush()
     except BrokenPipeError:
         raise OutputClosed from None
@@ -132,15 +136,6 @@ def _Stdout():
     from crmcli.render import Stdout
 
     return Stdout()
-
-
-class _Visible:
-    """A terminal named by -o: control characters shown escaped, as on stdout."""
-
-    def __init__(self, file) -> None:
-        from crmcli.render import visible
-
-        self.write = lambda text: file.write(visible(text))
 
 
 @import_app.command("import")
@@ -171,14 +166,28 @@ def import_(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="The file's encoding (default UTF-8).")
     ] = None,
+    tsv_escapes: Annotated[
+        bool | None,
+        typer.Option(
+            "--tsv-escapes/--no-tsv-escapes",
+            help="Read \\t \\n \\r \\\\ in TSV cells as tab, LF, CR, backslash"
+            " (default: only if the header is crm's own).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Import records, all or nothing: one bad record rejects the file, listed by line.
 
     Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Apple, Salesforce,
     HubSpot and LinkedIn column names are recognised; --map for others) and vCards.
     A company column creates or reuses the account. CSV/TSV: the ' that crm's export
-    puts before a formula cell is taken off; in TSV, \\t, \\n, \\r and \\\\ are read
-    as tab, LF, CR and backslash.
+    puts before a formula cell is taken off. TSV: a file whose header is exactly the
+    one crm writes (crm export -f tsv, crm list KIND -f tsv) has crm's escapes, so
+    \\t, \\n, \\r and \\\\ are read as tab, LF, CR and backslash; in any other TSV a
+    backslash is kept as it is (C:\\temp\\new), unless --tsv-escapes says otherwise.
+    Timestamps (created_at, updated_at, done_at) are UTC as crm writes them,
+    YYYY-MM-DDTHH:MM:SSZ, an activity's at may also be a date or YYYY-MM-DD HH:MM,
+    and due and close_date are YYYY-MM-DD: anything else rejects the file.
     """
     from crmcli import config, importers, workers
     from crmcli.store import history, imports
@@ -186,6 +195,8 @@ def import_(
     fmt = fmt or importers.FORMATS.get(Path(file).suffix.lower())
     if fmt is None:
         raise InvalidValue(f"cannot tell the format of {file!r}: add --format")
+    if tsv_escapes is not None and fmt != "tsv":
+        raise InvalidValue("--tsv-escapes and --no-tsv-escapes are for TSV files")
     text = importers.decode(_read(file), encoding)
     if fmt == "json":
         items = importers.read_json(text, kind)
@@ -194,7 +205,8 @@ def import_(
     elif fmt == "vcf":
         items = importers.read_vcf(text)
     else:
-        items = importers.read_csv(text, kind, "," if fmt == "csv" else "\t", mapping or [])
+        delimiter = "," if fmt == "csv" else "\t"
+        items = importers.read_csv(text, kind, delimiter, mapping or [], tsv_escapes)
     settings = config.load()
     if sys.stderr.isatty():
         items = _progress(items, max(text.count("\n"), 1))

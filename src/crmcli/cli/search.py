@@ -6,6 +6,7 @@ import typer
 
 from crmcli import render
 from crmcli.cli import options as o
+from crmcli.errors import InvalidValue
 from crmcli.store import search as store
 
 app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
@@ -30,9 +31,13 @@ def search(
     Words match as prefixes (cyber finds Cyberdyne), accents do not matter (zoe
     finds Zoë), and all words must match. Quotes, AND, *, - are plain text.
     """
+    fmt = o.output(fmt, as_json)
+    if fmt == "ids" and kind is None:
+        raise InvalidValue(
+            "crm search mixes kinds, whose ids overlap: add --kind for ids, or use --format csv"
+        )
     with o.session(ctx, write=False) as conn:
         hits = store.search(conn, query, kind=kind, limit=limit)
-    fmt = o.output(fmt, as_json)
     if fmt != "table":
         for hit in hits:
             hit["snippet"] = hit["snippet"].replace(store.HIT_START, "").replace(store.HIT_END, "")

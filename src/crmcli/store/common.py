@@ -105,9 +105,10 @@ class TagEdit:
         """
         result = {}
         if self.add_tags or self.remove_tags:
-            dropped = {models.fold(tag) for tag in models.tags(self.remove_tags)}
+            # Any tag can be removed, even one no longer allowed (models.tags).
+            dropped = {models.fold(models.nfc(tag).strip()) for tag in self.remove_tags}
             kept = [tag for tag in current["tags"] if models.fold(tag) not in dropped]
-            result["tags"] = dump(models.tags(kept + models.tags(self.add_tags)))
+            result["tags"] = dump(models.tags(self.add_tags, stored=kept))
         if self.set_fields or self.unset_fields:
             fields = dict(current["fields"])
             for key in self.unset_fields:

@@ -19,10 +19,12 @@ rejects the whole import and lists them, `skip` keeps the stored record,
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import re
 import sqlite3
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -139,7 +141,7 @@ def _check_deals(data: dict, config: Config) -> Checked:
         "probability": deals.probability(
             _whole(chance, "probability") if chance not in (None, "") else config.stages[stage]
         ),
-        "close_date": when.day(_text(data.get("close_date"))),
+        "close_date": models.date("close_date", _text(data.get("close_date"))),
         "description": models.text("description", _text(data.get("description"))),
         **_common(data),
     }
@@ -154,7 +156,7 @@ def _check_activities(data: dict, config: Config) -> Checked:
         "kind": activities.kind(_text(data.get("kind")) or "note"),
         "subject": models.line("subject", _text(data.get("subject"))),
         "body": models.text("body", _text(data.get("body"))),
-        "at": at if at and re.match(_STAMP, at) else (when.moment(at) or common.now()),
+        "at": _stamp("at", at, or_when=True) or common.now(),
         **_common(data),
     }
     if row["subject"] is None and row["body"] is None:
@@ -167,11 +169,9 @@ def _check_tasks(data: dict, config: Config) -> Checked:
     done_at = _text(data.get("done_at"))
     row = {
         "title": models.name("title", _text(data.get("title"))),
-        "due": when.day(_text(data.get("due"))),
+        "due": models.date("due", _text(data.get("due"))),
         "done": int(done),
-        "done_at": (done_at if done_at and re.match(_STAMP, done_at) else common.now())
-        if done
-        else None,
+        "done_at": (_stamp("done_at", done_at) or common.now()) if done else None,
         **_common(data),
     }
     return Checked(row, _id(data.get("id")), _ids(data, "account_id", "contact_id", "deal_id"))
@@ -199,6 +199,8 @@ class _Importer:
         self.no_company: set[str] = set()  # folded names of no stored account (see _look_up)
         self.account_names: dict[int, str] = {}
         self.by_kind = {kind: getattr(self, f"_{kind}") for kind in KINDS}
+        self.where = ""  # the item being written
+        self.origins = {kind: _Origins() for kind in KINDS}  # what each new record came from
 
     # -- the driver ---------------------------------------------------------------
     def run(self, items: Iterable[tuple[str, str, Checked | str]]) -> Report:
@@ -208,6 +210,7 @@ class _Importer:
                 if isinstance(item, str):
                     self._problem(where, item)
                     continue
+                self.where = where
                 try:
                     self.by_kind[kind](item)
                 except CrmError as exc:
@@ -352,7 +355,7 @@ class _Importer:
             self._created(table, item, new_id)
             return new_id
         if self.on_conflict == "error":
-            raise Refused(f"conflicts with {table[:-1]} {existing} already stored")
+            raise Refused(self._conflict(table, item, existing))
         if self.on_conflict == "skip":
             self.report.skipped[table] += 1
         else:
@@ -363,8 +366,18 @@ class _Importer:
             self.ids[table][item.file_id] = existing
         return existing
 
+    def _conflict(self, table: str, item: Checked, existing: int) -> str:
+        """What a record clashes with: one stored before, or one of this file."""
+        origin = self.origins[table].get(existing) if len(self.report.problems) < _SHOWN else None
+        if origin is None:
+            return f"conflicts with {table[:-1]} {existing} already stored"
+        if item.file_id == existing:
+            return f"id {existing} is taken by {origin}"
+        return f"the same {'name' if table == 'accounts' else 'e-mail'} as {origin}"
+
     def _created(self, table: str, item: Checked, new_id: int) -> None:
         self.report.created[table] += 1
+        self.origins[table].add(new_id, self.where)
         self.fresh_ids[table].add(new_id)
         if item.file_id is not None:
             self.ids[table][item.file_id] = new_id
@@ -375,7 +388,8 @@ class _Importer:
             f"SELECT tags, fields FROM {table} WHERE id = ?", (existing,)
         ).fetchone()
         merged = dict(row)
-        merged["tags"] = common.dump(models.tags(json.loads(current[0]) + json.loads(row["tags"])))
+        tags = json.loads(current[0]) + json.loads(row["tags"])  # both checked before
+        merged["tags"] = common.dump(models.tags([], stored=tags))
         merged["fields"] = common.dump({**json.loads(current[1]), **json.loads(row["fields"])})
         merged = {key: value for key, value in merged.items()
                   if value is not None and key not in ("created_at",)}  # fmt: skip
@@ -467,6 +481,43 @@ class _Importer:
                 self._problem(where, exc.message)
 
 
+class _Origins:
+    """Where in the file each record an import made came from (`line 2`), for the
+    message of a later record that clashes with it.  Kept as two arrays, 16 bytes a
+    record: a dict would take some 150 MB for a million."""
+
+    def __init__(self) -> None:
+        self.prefix: str | None = None  # `line `, `contacts #`, `card `
+        self.ids, self.numbers = array("q"), array("q")
+        self.ordered = True  # ids in increasing order (new ids are): bisect finds them
+        self.others: dict[int, str] = {}
+
+    def add(self, row_id: int, where: str) -> None:
+        digits = where[where.rfind(" ") + 1 :].lstrip("#")
+        prefix = where[: len(where) - len(digits)]
+        if digits.isascii() and digits.isdigit() and len(digits) < 19 and (
+            self.prefix is None or prefix == self.prefix
+        ):
+            self.prefix = prefix
+            if self.ids and row_id < self.ids[-1]:
+                self.ordered = False
+            self.ids.append(row_id)
+            self.numbers.append(int(digits))
+        else:
+            self.others[row_id] = where
+
+    def get(self, row_id: int) -> str | None:
+        if row_id in self.others:
+            return self.others[row_id]
+        if self.ordered:
+            at = bisect.bisect_left(self.ids, row_id)
+        else:
+            at = self.ids.index(row_id) if row_id in self.ids else len(self.ids)
+        if at < len(self.ids) and self.ids[at] == row_id:
+            return f"{self.prefix}{self.numbers[at]}"
+        return None
+
+
 def import_records(
     conn: sqlite3.Connection,
     items: Iterable[tuple[str, str, Checked | str]],
@@ -528,10 +579,21 @@ def _id(value: object) -> int | None:
     try:
         number = int(str(value))
     except ValueError:
-        raise InvalidValue(f"an id is a whole number (got {value!r})") from None
+        raise InvalidValue(f"an id is a whole number (got {_shown(value)})") from None
     if not 1 <= number <= models.MAX_INT:
-        raise InvalidValue(f"an id is a whole number from 1 to {models.MAX_INT:,} (got {value})")
+        raise InvalidValue(
+            f"an id is a whole number from 1 to {models.MAX_INT:,} (got {_shown(value)})"
+        )
     return number
+
+
+def _shown(value: object, most: int = 40) -> str:
+    """A value of the file in a message: quoted, a long one cut short (a 5,000-digit
+    id is not repeated whole)."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    if len(text) > most:
+        return f"{text[:most]!r}... ({len(text):,} characters)"
+    return repr(text) if isinstance(value, str) else text
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -558,7 +620,7 @@ def _whole(value: object, name: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise InvalidValue(f"{name} is a whole number (got {value!r})") from None
+        raise InvalidValue(f"{name} is a whole number (got {_shown(value)})") from None
 
 
 def _bool(value: object) -> bool:
@@ -569,7 +631,7 @@ def _bool(value: object) -> bool:
         return False
     if text in ("1", "true", "yes", "x"):
         return True
-    raise InvalidValue(f"done is true or false (got {value!r})")
+    raise InvalidValue(f"done is true or false (got {_shown(value)})")
 
 
 def _labelled(value: object) -> list[str]:
@@ -615,7 +677,26 @@ def _common(data: dict) -> dict:
         else "{}",
     }
     for key in ("created_at", "updated_at"):
-        stamp = _text(data.get(key))
-        if stamp and re.match(_STAMP, stamp):
+        if stamp := _stamp(key, _text(data.get(key))):
             row[key] = stamp
     return row
+
+
+def _stamp(field: str, value: str | None, *, or_when: bool = False) -> str | None:
+    """A timestamp from a file: UTC as crm writes it, YYYY-MM-DDTHH:MM:SSZ, and a real
+    moment (not 2020-13-45T99:99:99Z); for an activity's `at` also a date or
+    date-time as `crm log --at` takes it (or_when).  Empty: None."""
+    import datetime as dt
+
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if re.match(_STAMP, value):
+        try:
+            dt.datetime.fromisoformat(value[:-1])
+            return value
+        except ValueError:
+            pass
+    elif or_when:
+        return when.moment(value)
+    raise InvalidValue(f"invalid {field} {value!r}: use YYYY-MM-DDTHH:MM:SSZ (UTC), as crm writes")

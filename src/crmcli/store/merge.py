@@ -170,7 +170,7 @@ def _fill(conn: sqlite3.Connection, table: str, keep: int, other: int, columns) 
     kept = conn.execute(f"SELECT {select} FROM {table} WHERE id = ?", (keep,)).fetchone()
     gone = conn.execute(f"SELECT {select} FROM {table} WHERE id = ?", (other,)).fetchone()
     row = {
-        "tags": common.dump(models.tags(json.loads(kept[0]) + json.loads(gone[0]))),
+        "tags": common.dump(models.tags([], stored=json.loads(kept[0]) + json.loads(gone[0]))),
         "fields": common.dump({**json.loads(gone[1]), **json.loads(kept[1])}),
     }
     for column, mine, theirs in zip(columns, kept[2:], gone[2:], strict=True):
