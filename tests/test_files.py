@@ -465,7 +465,8 @@ def test_a_full_stdout_or_device_is_a_clear_error(installed_crm, crm, db_path, t
     crm.ok("demo")
     env = {**os.environ, "CRM_DB": str(db_path)}
     device = _full_device(tmp_path)
-    for args in (["list"], ["list", "-f", "json"], ["export"], ["contact", "show", "1"]):
+    for args in (["list"], ["list", "-f", "json"], ["export"], ["contact", "show", "1"],
+                 ["--version"], ["-h"], ["account", "-h"]):  # click's own writes too
         with open(device, "w") as full:
             result = subprocess.run([installed_crm, *args], stdout=full, stderr=subprocess.PIPE,
                                     text=True, env=env, timeout=60)  # fmt: skip

@@ -4,6 +4,7 @@
 and an exit code, for the installed command and CliRunner alike.
 """
 
+import errno
 import importlib
 import os
 import sys
@@ -106,6 +107,9 @@ def _error(message: str) -> None:
     print(f"Error: {escape(message, multiline=True)}", file=sys.stderr)
 
 
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)  # a write that cannot be made
+
+
 def _run(command, *, debug: bool) -> int:
     try:
         result = command()
@@ -134,6 +138,12 @@ def _run(command, *, debug: bool) -> int:
     except Exception as exc:
         if debug:
             raise
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            # click's own writes (--help, --version) to a full disk or /dev/full; crm's
+            # own writes of data and files say so themselves (OutputFailed, files.py)
+            _error(f"cannot write the output: {exc.strerror}")
+            _silence_stdout()
+            return errors.ExitCode.FAILED
         _error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return errors.ExitCode.FAILED
     # Typer turns Ctrl-C into a plain exit code 130.
