@@ -47,3 +47,32 @@ def test_truncated_files_are_refused_untouched(crm, tmp_path):
         result = crm.fails(1, "--db", str(path), *args)
         assert "truncated" in result.stderr
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_an_older_crms_log_that_changed_a_record_twice_is_not_undone_inexactly(crm, tmp_path):
+    """Issue 11: the old triggers (before m009) could log one row's images out of order
+    (`account delete --detach` after a batched import left the contact unlinked on
+    undo).  Such operations are refused untouched; single-image ones still undo."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURES[-1], path)  # the schema before m009, with its triggers
+    conn = sqlite3.connect(path, isolation_level=None)
+    for summary, statements in [
+        ("account edit Acme --city Paris", ["UPDATE accounts SET city = 'Paris'"]),
+        ("two edits", ["UPDATE contacts SET title = 'VP'", "UPDATE contacts SET city = 'Rome'"]),
+    ]:
+        op = conn.execute("INSERT INTO operations (at, summary) VALUES ('2025-06-02T00:00:00Z',"
+                          " ?)", (summary,)).lastrowid  # fmt: skip
+        conn.execute("UPDATE current_operation SET id = ?", (op,))
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("UPDATE current_operation SET id = NULL")
+    conn.close()
+    env = {"CRM_DB": str(path)}
+    before = crm.ok("export", env=env).stdout.split("\n", 1)[1]
+    result = crm.fails(1, "undo", env=env)
+    assert "logged by an older crm" in result.stderr and "nothing was changed" in result.stderr
+    assert crm.ok("export", env=env).stdout.split("\n", 1)[1] == before
+    crm.ok("undo", "1", env=env)  # one image of the row: exact whatever the order
+    assert crm.json("account", "show", "Acme", env=env)["city"] == "Springfield"

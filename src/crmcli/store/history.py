@@ -42,6 +42,7 @@ def undo(conn: sqlite3.Connection, ref: str | None = None) -> dict:
     """Revert an operation (default: the latest not yet undone) inside this command's own
     operation; refuse if a later one still in effect changed or links to the same records."""
     target = _target(conn, ref)
+    _refuse_inexact(conn, target)
     blocker = _blocker(conn, target["id"])
     if blocker:
         raise Refused(
@@ -68,6 +69,27 @@ def undo(conn: sqlite3.Connection, ref: str | None = None) -> dict:
         )
         conn.execute("UPDATE operations SET undone_by = ? WHERE id = ?", (current, target["id"]))
     return target
+
+
+def _refuse_inexact(conn: sqlite3.Connection, target: dict) -> None:
+    """An operation an older crm logged (before m009) may hold one row's images in
+    the wrong order (its triggers ran after each change, newest trigger first): with
+    a single image per row the order does not matter; with more it cannot be told,
+    so such an undo is refused rather than put back a state that never was."""
+    since = conn.execute("SELECT since FROM history_exact").fetchone()[0]
+    if target["id"] >= since:
+        return
+    twice = conn.execute(
+        "SELECT 1 FROM changes WHERE operation_id = ? AND before IS NOT NULL"
+        " GROUP BY tbl, row_id HAVING count(*) > 1 LIMIT 1",
+        (target["id"],),
+    ).fetchone()
+    if twice:
+        raise Refused(
+            f"operation {target['id']} ({target['summary']}) was logged by an older crm in"
+            " a way that cannot be undone exactly (it changed a record twice); nothing was"
+            " changed"
+        )
 
 
 # The later operations that changed a row the target changed.  Rows are single
