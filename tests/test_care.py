@@ -41,6 +41,8 @@ def test_check_passes_and_finds_broken_invariants(crm, db_path):
 
 
 def test_backup_is_a_private_consistent_copy(crm, db_path, tmp_path):
+    missing = crm.fails(1, "db", "backup", str(tmp_path / "none.db"))  # no database yet
+    assert "no database at" in missing.stderr and not (tmp_path / "none.db").exists()
     crm.ok("demo")
     target = tmp_path / "copy.db"
     crm.ok("db", "backup", str(target))

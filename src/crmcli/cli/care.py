@@ -59,8 +59,11 @@ def backup(
     from crmcli import db
     from crmcli.store import care
 
+    source = db.resolve_path(o.settings(ctx).db)
+    if not source.exists():
+        raise DatabaseRefused(f"there is no database at {source}: nothing to back up")
     with o.session(ctx, write=False) as conn:
-        size, problems = care.backup(conn, target, db.resolve_path(o.settings(ctx).db))
+        size, problems = care.backup(conn, target, source)
     if problems:
         raise DatabaseRefused(
             f"the database is damaged; its copy in {target} ({size:,} bytes) is too."
