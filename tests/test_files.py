@@ -472,6 +472,11 @@ def test_a_full_stdout_or_device_is_a_clear_error(installed_crm, crm, db_path, t
                                     text=True, env=env, timeout=60)  # fmt: skip
         assert result.returncode == 1, (args, result.stderr)
         assert result.stderr == "Error: cannot write the output: No space left on device\n", args
+    with open(device, "w") as full:  # a write whose output is lost says it was saved
+        result = subprocess.run([installed_crm, "account", "new", "Zed", "-q"], stdout=full,
+                                stderr=subprocess.PIPE, text=True, env=env, timeout=60)  # fmt: skip
+    assert result.returncode == 1 and "the change itself was saved" in result.stderr
+    assert crm.json("account", "show", "Zed")["name"] == "Zed"
     result = crm.fails(1, "export", "-o", str(device))
     assert f"cannot write {device}: No space left on device" in result.stderr
     assert stat.S_ISCHR(device.lstat().st_mode)

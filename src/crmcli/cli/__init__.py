@@ -66,6 +66,7 @@ class CrmGroup(TyperGroup):
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args or bool(os.environ.get("CRM_DEBUG"))
         COMMAND.set(_summary(args))
+        o.COMMITTED.set(False)
 
         def run():
             return super(CrmGroup, self).main(
@@ -115,6 +116,8 @@ def _run(command, *, debug: bool) -> int:
         result = command()
         _flush_stdout()  # here, so a reader that left is seen now, not at exit
     except errors.CrmError as exc:
+        if isinstance(exc, errors.OutputFailed) and o.COMMITTED.get():
+            exc.message += "; the change itself was saved (see crm history)"
         _error(exc.message)
         if isinstance(exc, errors.OutputFailed):
             _silence_stdout()  # what is still buffered cannot be written either

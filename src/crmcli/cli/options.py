@@ -3,6 +3,7 @@
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -147,6 +148,12 @@ def session(ctx: typer.Context, *, write: bool) -> Iterator["sqlite3.Connection"
 
     with db.session(db.resolve_path(settings(ctx).db), write=write) as conn:
         yield conn
+    if write:
+        COMMITTED.set(True)
+
+
+# Whether this command's write was committed: an error after it (stdout full) says so.
+COMMITTED: ContextVar[bool] = ContextVar("crmcli_committed", default=False)
 
 
 def given(**values: str | None) -> dict[str, str | None]:
