@@ -222,3 +222,19 @@ def test_the_previous_schemas_fixture_upgrades_with_keys_in_step(crm, tmp_path):
     path = tmp_path / "old.db"
     shutil.copy(Path(__file__).parent / "fixtures" / "schema-7.db", path)
     assert "database ok" in crm.ok("db", "check", env={"CRM_DB": str(path)}).stderr
+
+
+def test_a_birthday_without_a_year(crm, tmp_path):
+    """SPEC: `--MM-DD` without a year; vCard's --0415 comes in and goes out as one."""
+    crm.ok("contact", "add", "Bee", "--birthday=--02-29")  # any year's Feb 29
+    assert "--MM-DD" in crm.fails(2, "contact", "add", "Bad", "--birthday=--02-30").stderr
+    assert crm.json("contact", "show", "Bee")["birthday"] == "--02-29"
+    card = crm.ok("export", "-f", "vcf").stdout
+    assert "\nBDAY:--0229\n" in card.replace("\r\n", "\n")
+    (tmp_path / "in.vcf").write_text("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann\r\nBDAY:--0415\r\n"
+                                     "END:VCARD\r\n")  # fmt: skip
+    (tmp_path / "in.csv").write_text("name,birthday\nCid,--12-31\n")
+    crm.ok("import", str(tmp_path / "in.vcf"))
+    crm.ok("import", str(tmp_path / "in.csv"))
+    assert crm.json("contact", "show", "Ann")["birthday"] == "--04-15"
+    assert crm.json("contact", "show", "Cid")["birthday"] == "--12-31"

@@ -660,12 +660,12 @@ def _with_label(prop, value: str, group_labels: dict) -> str:
     return f"{label}:{value.strip()}" if label else value.strip()
 
 
-_BDAY = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(T[\dZ:+-]*)?\Z")
+_BDAY = re.compile(r"(\d{4}|-)-?(\d{2})-?(\d{2})(T[\dZ:+-]*)?\Z")
 
 
 def _birthday(value: str, data: dict, fields: dict) -> None:
-    """BDAY as YYYY-MM-DD (19900423 and a time after it too); anything else, a date
-    without a year (--0415) or text, is kept as it is as a field."""
+    """BDAY as YYYY-MM-DD (19900423 and a time after it too) or, without a year
+    (--0415), --MM-DD; anything else, text, is kept as it is as a field."""
     if match := _BDAY.match(value.strip()):
         data["birthday"] = "-".join(match.group(1, 2, 3))
     elif value.strip():

@@ -446,6 +446,19 @@ def date(field: str, value: str | None) -> str | None:
         raise InvalidValue(f"invalid {field} {value!r}: use YYYY-MM-DD, e.g. 1990-04-23") from None
 
 
+def birthday(value: str | None) -> str | None:
+    """A birthday: YYYY-MM-DD, or --MM-DD when the year is not known (SPEC)."""
+    text = (value or "").strip()
+    if not (text.startswith("--") and len(text) == 7 and text[4] == "-"):
+        return date("birthday", value)
+    try:
+        return "--" + dt.date.fromisoformat(f"2000{text[1:]}").isoformat()[5:]  # 2000: Feb 29
+    except ValueError:
+        raise InvalidValue(
+            f"invalid birthday {text!r}: use YYYY-MM-DD, or --MM-DD without a year"
+        ) from None
+
+
 def field_key(key: str) -> str:
     key = key.strip()
     if not re.match(_KEY, key) or len(key) > KEY_MAX:

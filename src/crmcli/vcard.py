@@ -110,7 +110,10 @@ def card(contact: dict, version: str = "4.0") -> str:
     if any(address):
         lines.append(_line("ADR", "", "", *address))
     fields = contact.get("fields") or {}
-    birthday = contact.get("birthday") or fields.get("birthday")  # --0415: no year
+    birthday = contact.get("birthday")
+    if birthday and birthday.startswith("--"):  # no year: --04-15 is --0415 in vCard
+        birthday = f"--{birthday[2:4]}{birthday[5:]}"
+    birthday = birthday or fields.get("birthday")  # a BDAY crm could not read, as it came
     if birthday:
         # A date as it is; other text (a stored field may hold anything) as text.
         text = () if _DATE.match(birthday) or version != "4.0" else ("VALUE=text",)

@@ -12,7 +12,7 @@ _CHECKS = {
     "title": lambda v: models.line("title", v),
     "department": lambda v: models.line("department", v),
     **{f: (lambda v, f=f: models.line(f.replace("_", " "), v)) for f in models.ADDRESS_FIELDS},
-    "birthday": lambda v: models.date("birthday", v),
+    "birthday": models.birthday,
     "description": lambda v: models.text("description", v),
     "every": when.every,  # '0' clears
 }
