@@ -77,8 +77,9 @@ def test_a_tag_that_a_cell_cannot_carry_is_refused(crm, tmp_path, tag):
     crm.fails(2, "account", "edit", "B", "--add-tag", tag)
     path = tmp_path / "in.json"
     path.write_text(json.dumps([{"name": "ok"}, {"name": "C", "tags": ["fine", tag]}]))
-    assert "accounts #2: invalid tag" in crm.fails(1, "import", str(path), "-k", "accounts").stderr
-    assert [account["name"] for account in crm.json("list", "accounts")] == ["B"]
+    # JSON carries a list exactly (an older crm's backup may hold such a tag): kept.
+    crm.ok("import", str(path), "-k", "accounts")
+    assert crm.json("account", "show", "C")["tags"] == ["fine", tag]
 
 
 def test_a_tag_stored_before_the_rule_can_still_be_edited_around_and_removed(crm, db_path):

@@ -573,3 +573,21 @@ def test_an_account_updated_by_its_own_import_is_searchable_once(crm):
     assert [hit["name"] for hit in crm.json("search", "lyon")] == ["ACME"]
     assert crm.json("search", "austin") == []
     assert crm.ok("db", "check").stderr == "database ok\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_a_backup_restores_tags_stored_before_the_tag_rule(crm, tmp_path, db_path, other_db, fmt):
+    """A database upgraded from an older crm may hold tags a new tag cannot (`;`, control
+    characters): its JSON backup still restores them exactly."""
+    crm.ok("account", "add", "Acme")
+    crm.ok("contact", "add", "Jane", "--tag", "t")
+    with sqlite3.connect(db_path) as conn:
+        old = json.dumps(["k;v", "x\x1by"])
+        conn.execute("UPDATE accounts SET tags = ?", (old,))
+        conn.execute("UPDATE contacts SET tags = ?", (old,))
+    backup = tmp_path / f"e.{fmt}"
+    crm.ok("export", "-f", fmt, "-o", str(backup))
+    crm.ok("import", str(backup), env=other_db)
+    restored = crm.ok("export", env=other_db).stdout
+    assert without_stamp(restored) == without_stamp(export(crm))
+    assert crm.json("account", "show", "Acme", env=other_db)["tags"] == ["k;v", "x\x1by"]

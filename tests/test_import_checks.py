@@ -16,7 +16,7 @@ def _import(crm, tmp_path, name: str, text: str, *args: str):
     ("kind", "record", "message"),
     [
         ("contacts", {"name": "y", "created_at": "2020-13-45T99:99:99Z"}, "invalid created_at"),
-        ("contacts", {"name": "y", "updated_at": "2020-01-01 10:00"}, "invalid updated_at"),
+        ("contacts", {"name": "y", "updated_at": "2020-01-01 10:61"}, "invalid updated_at"),
         ("accounts", {"name": "y", "created_at": "yesterday"}, "invalid created_at"),
         (
             "tasks",
@@ -47,6 +47,28 @@ def test_valid_timestamps_are_kept_as_given(crm, tmp_path):
     assert activity["created_at"] == stamp and activity["at"].startswith("2021-03-0")
 
 
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2024-01-01T10:00:00.123Z", "2024-01-01T10:00:00Z"),
+        ("2024-01-01T10:00:00+00:00", "2024-01-01T10:00:00Z"),
+        ("2024-01-01T12:00:00+02:00", "2024-01-01T10:00:00Z"),
+        ("2024-01-01 10:00:00", "2024-01-01T10:00:00Z"),
+        ("2024-01-01T00:30:00-01:00", "2024-01-01T01:30:00Z"),
+    ],
+)
+def test_iso_timestamps_from_other_programs_are_stored_in_utc(crm, tmp_path, given, stored):
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps([{"name": "a", "created_at": given, "updated_at": given}]))
+    crm.ok("import", str(path), "--kind", "contacts")
+    (contact,) = crm.json("list", "contacts")
+    assert (contact["created_at"], contact["updated_at"]) == (stored, stored)
+    tasks = tmp_path / "t.json"
+    tasks.write_text(json.dumps([{"title": "t", "done": True, "done_at": given}]))
+    crm.ok("import", str(tasks), "--kind", "tasks")
+    assert crm.json("task", "list", "--all")[0]["done_at"] == stored
+
+
 def test_rows_of_one_file_that_clash_name_each_other(crm, tmp_path):
     same = "name,email\nA,jane@bücher.example\nB,JANE@xn--bcher-kva.example\n"
     assert "line 3: the same e-mail as line 2\n" in _import(crm, tmp_path, "a.csv", same)
@@ -70,6 +92,58 @@ def test_a_long_or_odd_label_is_reported_as_a_label(crm, tmp_path):
     odd = json.dumps([{"name": "x", "phones": [{"label": "a;b", "value": "+1 555"}]}])
     assert "contacts #1: invalid label 'a;b'" in _import(crm, tmp_path, "b.json", odd)
     assert "invalid label 'w;e'" in crm.fails(2, "contact", "add", "y", "--phone", "w;e:5").stderr
+
+
+def test_real_world_labels_are_kept(crm, tmp_path):
+    card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nitem1.EMAIL:a@b.example\r\n"
+    card += "item1.X-ABLabel:Home/Office\r\nitem2.EMAIL:b@b.example\r\n"
+    card += "item2.X-ABLabel:Büro (alt)\r\nitem3.TEL:555 0100\r\n"
+    card += "item3.X-ABLabel:a:b\\;c\r\nEND:VCARD\r\n"
+    (tmp_path / "a.vcf").write_text(card, encoding="utf-8")
+    crm.ok("import", str(tmp_path / "a.vcf"))
+    google = "Name,E-mail 1 - Type,E-mail 1 - Value\nG,Work (old),g@b.example\n"
+    (tmp_path / "g.csv").write_text(google, encoding="utf-8")
+    crm.ok("import", str(tmp_path / "g.csv"))
+    crm.ok("contact", "add", "C", "--email", "Home/Office:c@b.example")
+    labels = {c["name"]: [(e["label"], e["value"]) for e in c["emails"] + c["phones"]]
+              for c in crm.json("list", "contacts")}  # fmt: skip
+    # A label from a file: ':' and ';' (which a label:value cell cannot hold) become spaces.
+    assert labels == {
+        "A": [("home/office", "a@b.example"), ("büro (alt)", "b@b.example"),
+              ("a b c", "555 0100")],
+        "G": [("work (old)", "g@b.example")],
+        "C": [("home/office", "c@b.example")],
+    }  # fmt: skip
+    assert "invalid label 'w\\x1be'" in crm.fails(
+        2, "contact", "add", "y", "--phone", "w\x1be:5"
+    ).stderr
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("name,Name", "the columns 'name' and 'Name' fill one field"),
+        ("First Name,first_name", "the columns 'First Name' and 'first_name' fill one field"),
+        ("name,Full Name", "the columns 'name' and 'Full Name' fill one field"),
+        ("E-mail 1 - Value,e_mail_1_value", "the columns 'E-mail 1 - Value' and"),
+        ("name,Notes,description", "the columns 'Notes' and 'description' fill one field"),
+        ("name,x,X", "the columns 'x' and 'X' fill one field"),
+        ("name,name", "the column 'name' comes twice"),
+    ],
+)
+def test_two_columns_for_one_field_are_refused(crm, tmp_path, header, message):
+    cells = ",".join(f"v{n}@b.example" for n in range(header.count(",") + 1))
+    error = _import(crm, tmp_path, "a.csv", f"{header}\n{cells}\n")
+    assert f"line 1: {message}" in error, error
+    assert crm.json("list", "contacts") == []
+
+
+def test_columns_that_add_to_one_list_may_both_be_there(crm, tmp_path):
+    text = "name,Work Email,Email,E-mail 1 - Value\nA,a@b.example,b@b.example,c@b.example\n"
+    (tmp_path / "a.csv").write_text(text, encoding="utf-8")
+    crm.ok("import", str(tmp_path / "a.csv"))
+    (contact,) = crm.json("list", "contacts")
+    assert [e["value"] for e in contact["emails"]] == ["a@b.example", "b@b.example", "c@b.example"]
 
 
 def test_a_number_too_long_for_python_is_said_plainly(crm, tmp_path):

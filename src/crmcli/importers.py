@@ -285,11 +285,6 @@ def read_csv(
         return
     except csv.Error as exc:
         raise _not_csv(1, reader.line_num, exc) from None
-    seen: set[str] = set()
-    for column in filter(None, (column.strip() for column in header)):
-        if column in seen:
-            raise Refused(f"line 1: the column {column!r} comes twice: which one holds the value?")
-        seen.add(column)
     if delimiter == "\t" and (crm_header(header) if unescape is None else unescape):
         reader = _Unescaped(reader)
     targets = [_field_for(column, kind, maps) for column in header]
@@ -299,6 +294,7 @@ def read_csv(
             "honorific" if _key(column) == "title" and column not in maps else target
             for column, target in zip(header, targets, strict=True)
         ]
+    _one_column_each(header, targets)
     known = set(FIELDS_BY_KIND[kind])
     while True:
         begun = reader.line_num + 1
@@ -311,6 +307,27 @@ def read_csv(
         if not any(cell.strip() for cell in row):
             continue
         yield f"line {reader.line_num}", kind, _record(row, targets, known)
+
+
+def _one_column_each(header: list[str], targets: list) -> None:
+    """Two columns that fill one field (name and Name, First Name and first_name) are
+    refused: one value would be lost.  Columns that add to one list (Work Email and
+    Email) may both be there; empty header cells too."""
+    seen: dict = {}
+    for column, target in zip(header, targets, strict=True):
+        if not column.strip():
+            continue
+        for key in (("column", _key(column)), ("field", target)):
+            if isinstance(target, tuple) and len(target) == 2 and key[0] == "field":
+                continue  # an e-mail or phone column: its values join the list
+            if key in seen:
+                first = seen[key].strip()
+                if first == column.strip():
+                    what = f"the column {first!r} comes twice"
+                else:
+                    what = f"the columns {first!r} and {column.strip()!r} fill one field"
+                raise Refused(f"line 1: {what}: which one holds the value?")
+            seen.setdefault(key, column)
 
 
 def _not_csv(begun: int, line: int, exc: Exception) -> Refused:
@@ -397,7 +414,7 @@ def _record(row: list[str], targets: list, known: set[str]) -> dict:
         else:
             fields[target] = value
     for (what, _), parts in sorted(typed.items()):
-        label = (parts.get("type") or parts.get("label") or "").strip("* ").lower()
+        label = _label((parts.get("type") or parts.get("label") or "").strip("* ").lower())
         for item in (parts.get("value") or "").split(" ::: "):
             if item.strip():
                 lists[what].append(f"{label}:{item.strip()}" if label else item.strip())
@@ -656,8 +673,16 @@ def _with_label(prop, value: str, group_labels: dict) -> str:
     label = group_labels.get(getattr(prop, "group", None)) or next(
         (kind for kind in types if kind and kind not in _TYPE_SKIP), None
     )
-    label = {"cell": "mobile"}.get(label, label)
+    label = _label({"cell": "mobile"}.get(label, label))
     return f"{label}:{value.strip()}" if label else value.strip()
+
+
+def _label(label: str | None) -> str | None:
+    """Another program's label as crm keeps it: `:` and `;`, which a `label:value`
+    cell cannot hold, and control characters become spaces (models.clean_label)."""
+    from crmcli.models import clean_label
+
+    return clean_label(label) if label else label
 
 
 _BDAY = re.compile(r"(\d{4}|-)-?(\d{2})-?(\d{2})(T[\dZ:+-]*)?\Z")

@@ -141,7 +141,8 @@ FIELDS_BY_KIND = {
 # command pays only for the ones it needs.
 
 _KEY = r"[A-Za-z_][A-Za-z0-9_.-]*\Z"
-_LABELLED = r"(?s)([^\W\d][\w .-]{0,39}):(?!//)(.+)\Z"  # 1 + 39: LABEL_MAX
+# A label: anything up to the first `:` but `;` and control characters (LABEL_MAX).
+_LABELLED = r"(?s)([^\W\d_][^:;\x00-\x1f\x7f-\x9f]{0,39}):(?!//)(.+)\Z"
 _PHONE = r"(?i)[0-9+().\-/ ]+((ext\.?|x|#) ?[0-9]+)?\Z"
 
 
@@ -383,24 +384,33 @@ LABEL_MAX = 40
 def labelled(raw: str) -> tuple[str | None, str]:
     """Split `[LABEL:]VALUE` as in `--email work:jane@acme.example`.
 
-    A label is a letter, then letters, digits, spaces, _ . - (at most LABEL_MAX
-    characters): never `:` or `;`, which CSV cells join labelled values with
-    (`work:a@x.example;b@y.example`).  Text before a `:` that holds no @ and is
-    no label is refused as a label; no address or number has a `:` there."""
+    The label is the text before the first `:` (Home/Office, Büro (alt)), a letter
+    first (so `+1 555:0100` is no label but a bad number), at most
+    LABEL_MAX characters, never `;` or a control character: CSV cells join labelled
+    values with `;` (`work:a@x.example;b@y.example`).  Text before a `:` that holds an
+    @ is an address (a@[IPv6:...]), one before `://` a URL; anything else there that
+    is no label is refused as a label."""
     if ":" not in raw:
         return None, raw.strip()
     match = re.match(_LABELLED, raw.strip())
-    if match and "@" not in match.group(1):
-        return match.group(1).strip().lower() or None, match.group(2).strip()
+    if match and "@" not in match.group(1) and match.group(1).strip():
+        return match.group(1).strip().lower(), match.group(2).strip()
     head, _, rest = raw.strip().partition(":")
     if "@" in head or rest.startswith("//") or not head.strip():
         return None, raw.strip()  # an address such as a@[IPv6:...], or a URL: its own check
     if len(head) > LABEL_MAX:
         raise InvalidValue(f"label is too long: {len(head):,} characters (at most {LABEL_MAX})")
     raise InvalidValue(
-        f"invalid label {head!r}: use a letter, then letters, digits, spaces, _ . -"
+        f"invalid label {head!r}: a label begins with a letter and cannot hold ';' or"
+        " control characters"
         " (work:jane@acme.example)"
     )
+
+
+def clean_label(label: str) -> str:
+    """A label from another program's file (vCard, CSV) as crm can keep it: each `:`,
+    `;` or control character, which a `label:value` cell cannot hold, becomes a space."""
+    return " ".join(re.sub(r"[:;\x00-\x1f\x7f-\x9f]", " ", label).split())
 
 
 NUMBER_FORMS = "1200, 1200.50, 1,200.50 or 1.5e3 (a comma only between groups of three digits)"
@@ -493,12 +503,16 @@ def assignments(pairs: list[str] | None) -> dict[str, str]:
 _TAG_UNSAFE = r"[;\x00-\x1f\x7f-\x9f]"
 
 
-def tags(values: list[str] | None, *, stored: list[str] | None = None) -> list[str]:
+def tags(
+    values: list[str] | None, *, stored: list[str] | None = None, exact: bool = False
+) -> list[str]:
     """Clean tags: trimmed, non-empty, first spelling kept when two differ only in case.
 
     New tags (`values`) must not hold `;` or a control character.  `stored` are a
     record's own tags, put first and taken as they are: one stored before that rule
-    stays until it is removed."""
+    stays until it is removed.  `exact`: tags read as a list from a file (JSON, JSONL,
+    vCard), which carries them as they are, are spared that rule: crm's own backup
+    may hold such old tags."""
     result: list[str] = []
     seen: set[str] = set()
     for value in stored or []:
@@ -509,7 +523,7 @@ def tags(values: list[str] | None, *, stored: list[str] | None = None) -> list[s
         tag = _check_length("tag", nfc(value).strip(), LINE_MAX)
         if not tag:
             raise InvalidValue("a tag must not be empty")
-        if re.search(_TAG_UNSAFE, tag):
+        if not exact and re.search(_TAG_UNSAFE, tag):
             raise InvalidValue(
                 f"invalid tag {tag!r}: a tag cannot hold ';' (it joins tags in CSV and TSV)"
                 " or control characters"

@@ -185,9 +185,11 @@ def import_(
     one crm writes (crm export -f tsv, crm list KIND -f tsv) has crm's escapes, so
     \\t, \\n, \\r and \\\\ are read as tab, LF, CR and backslash; in any other TSV a
     backslash is kept as it is (C:\\temp\\new), unless --tsv-escapes says otherwise.
-    Timestamps (created_at, updated_at, done_at) are UTC as crm writes them,
-    YYYY-MM-DDTHH:MM:SSZ, an activity's at may also be a date or YYYY-MM-DD HH:MM,
-    and due and close_date are YYYY-MM-DD: anything else rejects the file.
+    Timestamps (created_at, updated_at, done_at) are ISO 8601 date-times
+    (2026-01-31T09:00:00Z, 2026-01-31 10:00:00+01:00, 2026-01-31T09:00:00.5Z),
+    stored in UTC to the second (one without an offset is taken as UTC); an
+    activity's at may also be a date or YYYY-MM-DD HH:MM in local time, and due and
+    close_date are YYYY-MM-DD: anything else rejects the file.
     """
     from crmcli import config, importers, workers
     from crmcli.store import history, imports

@@ -658,7 +658,10 @@ def _names(data: dict) -> dict:
 def _common(data: dict) -> dict:
     """tags, custom fields and timestamps, as columns."""
     tags = data.get("tags") or []
-    if isinstance(tags, str):
+    # A list (JSON, JSONL, vCard CATEGORIES) is carried exactly, as crm's backup holds it:
+    # only a `;`-joined cell needs the tag rule (models.tags).
+    exact = not isinstance(tags, str)
+    if not exact:
         tags = [tag for tag in tags.split(";") if tag.strip()]
     raw_fields = data.get("fields") or {}
     if isinstance(raw_fields, str):
@@ -669,7 +672,9 @@ def _common(data: dict) -> dict:
     if not isinstance(raw_fields, dict):
         raise InvalidValue("fields must be a JSON object")
     row = {
-        "tags": common.dump(models.tags([_text(tag) for tag in tags])) if tags else "[]",
+        "tags": common.dump(models.tags([_text(tag) for tag in tags], exact=exact))
+        if tags
+        else "[]",
         "fields": common.dump(
             models.custom_fields({key: _text(value) or "" for key, value in raw_fields.items()})
         )
@@ -683,20 +688,41 @@ def _common(data: dict) -> dict:
 
 
 def _stamp(field: str, value: str | None, *, or_when: bool = False) -> str | None:
-    """A timestamp from a file: UTC as crm writes it, YYYY-MM-DDTHH:MM:SSZ, and a real
-    moment (not 2020-13-45T99:99:99Z); for an activity's `at` also a date or
-    date-time as `crm log --at` takes it (or_when).  Empty: None."""
+    """A timestamp from a file as crm stores it, YYYY-MM-DDTHH:MM:SSZ (UTC).
+
+    Any ISO 8601 date-time Python reads is taken (2024-01-01T12:00:00+02:00,
+    2024-01-01T10:00:00.123Z, 2024-01-01 10:00:00): an offset is converted to UTC,
+    one without an offset is taken as UTC, fractions of a second are dropped.  It
+    must be a real moment (not 2020-13-45T99:99:99Z).  An activity's `at` (or_when)
+    may also be a date or date-time as `crm log --at` takes it, in local time when it
+    has no offset.  Empty: None."""
     import datetime as dt
 
     if value is None or not value.strip():
         return None
     value = value.strip()
-    if re.match(_STAMP, value):
+    if re.match(_STAMP, value):  # crm's own form: kept byte for byte
         try:
             dt.datetime.fromisoformat(value[:-1])
             return value
         except ValueError:
             pass
-    elif or_when:
-        return when.moment(value)
-    raise InvalidValue(f"invalid {field} {value!r}: use YYYY-MM-DDTHH:MM:SSZ (UTC), as crm writes")
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and len(value) > 10:  # a date-time, not a bare date
+            try:
+                if parsed.tzinfo is None and or_when:
+                    parsed = parsed.astimezone()  # local, as `crm log --at` reads it
+                utc = parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed
+            except (OverflowError, ValueError):
+                utc = None  # 0001-01-01T00:00:00+01:00 falls in year 0
+            if utc is not None:
+                return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+        elif or_when:
+            return when.moment(value)
+    raise InvalidValue(
+        f"invalid {field} {value!r}: use an ISO 8601 date-time such as 2026-01-31T09:00:00Z"
+    )
