@@ -636,3 +636,22 @@ def test_a_backup_of_a_database_changed_while_read_is_not_made(locked_out, crm, 
     result = crm.fails(75, "--db", str(locked_out.path), "db", "backup", str(tmp_path / "b.db"))
     assert "changed while it was read" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db"]
+
+
+def test_lock_files_appearing_under_an_immutable_read_are_no_change(locked_out):
+    # The owner's every connection makes -wal and -shm, a read too; an immutable read
+    # reads only the file itself, which neither a read nor a write still in the -wal
+    # changes: what it read is one state, and the session ends with them still there.
+    other = sqlite3.connect(locked_out.path, isolation_level=None)  # the owner
+    try:
+        with db.session(locked_out.path, write=False) as conn:
+            rows = conn.execute("SELECT id FROM accounts ORDER BY id")
+            rows.fetchmany(10)
+            assert other.execute("SELECT count(*) FROM accounts").fetchone()[0] == 3000
+            assert _sides(locked_out.path) == ["-wal", "-shm"]
+            other.execute("PRAGMA wal_autocheckpoint = 0")
+            other.execute("DELETE FROM accounts WHERE id % 2 = 0")  # kept in the -wal
+            assert len(rows.fetchall()) == 2990
+            assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 3000
+    finally:
+        other.close()

@@ -255,8 +255,9 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
             " nothing was written"
         )
     if read_only:
+        # Stamped first: a checkpoint under way then ends before the -wal is gone.
         before = _stamp(path)
-        immutable = not any(before[-2:])  # no -wal, no -shm: see _read_only_uri
+        immutable = not _in_use(path)  # no -wal, no -shm: see _read_only_uri
         conn = sqlite3.connect(
             _read_only_uri(path, immutable),
             uri=True,
@@ -326,11 +327,19 @@ class _Connection(sqlite3.Connection):
 
 
 def _stamp(path: Path) -> tuple:
-    """What changes when anyone writes the file: its identity, size and times, and
-    whether its -wal and -shm exist (the last two items)."""
+    """What changes when anyone writes the file itself: its identity, size and times.
+
+    Only the file: an immutable read reads nothing else. Its -wal and -shm come and
+    go with the owner's every connection, reads too, and a write still in the -wal
+    is not seen; what reaches the file, a checkpoint included, changes its times.
+    """
     st = os.stat(path)
-    sides = (os.path.lexists(f"{path}{side}") for side in ("-wal", "-shm"))
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, *sides)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _in_use(path: Path) -> bool:
+    """Whether the database's -wal or -shm exists (a connection has it open, or had)."""
+    return any(os.path.lexists(f"{path}{side}") for side in ("-wal", "-shm"))
 
 
 CHANGED = (
