@@ -434,6 +434,31 @@ def test_creating_a_database_waits_only_for_crms_creating_the_same_one(crm, tmp_
     assert sorted(os.listdir(folder)) == ["a.db", "b.db"]  # no lock file left behind
 
 
+@pytest.mark.parametrize("what", ["FIFO", "file with text", "symlink"])
+def test_a_lock_file_crm_did_not_make_is_refused_and_left_alone(installed_crm, tmp_path, what):
+    lock = tmp_path / ".a.db.lock"
+    target = tmp_path / "elsewhere" / "target"
+    if what == "FIFO":
+        os.mkfifo(lock)  # opening it to read would wait for a writer forever
+    elif what == "file with text":
+        lock.write_text("the user's own notes\n")
+    else:
+        target.parent.mkdir()
+        lock.symlink_to(target)
+    before = os.lstat(lock)
+    result = subprocess.run(  # in a subprocess: a crm that hangs is stopped
+        [installed_crm, "--db", str(tmp_path / "a.db"), "account", "new", "A"],
+        capture_output=True, text=True, timeout=10, env={**os.environ, "CRM_LOCK_TIMEOUT": "1"},
+    )  # fmt: skip
+    assert result.returncode == 1 and result.stdout == "", result
+    message = f"Error: {lock} is not crm's lock file; remove it or choose another --db\n"
+    assert result.stderr == message
+    assert os.path.samestat(os.lstat(lock), before) and not os.path.lexists(target)
+    if what == "file with text":
+        assert lock.read_text() == "the user's own notes\n"
+    assert not os.path.lexists(tmp_path / "a.db")
+
+
 # -- export -o: /dev/stdout and /dev/fd/N are pipes; nothing fails 'unexpected' ---------
 def test_export_into_dev_stdout_and_dev_fd_of_a_pipe(installed_crm, crm, db_path):
     crm.ok("account", "new", "Acme")

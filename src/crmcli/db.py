@@ -12,6 +12,7 @@ all, and concurrent writers queue on SQLite's lock instead of failing.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import stat
@@ -413,21 +414,27 @@ def _creating(real: Path) -> Iterator[_NewFile | None]:
     new file is built, so two crms creating the same database queue like writers do
     instead of one losing its work, while other databases in that folder are created
     without waiting. Folders made for it (0700) are removed again if no database came
-    of it, and so is the lock file.
+    of it, and so is the lock file. Anything else under that name (a FIFO, a symlink,
+    a file with something in it or of another user) is refused and left alone.
     """
     from crmcli import files
 
     folder = real.parent
     lock_path = folder / f".{real.name}.lock"
+    flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     while True:
         made = _make_folders(folder)
         try:
-            lock = os.open(lock_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            lock = os.open(lock_path, flags, 0o600)
         except FileNotFoundError:
             continue  # removed by a crm that gave up creating it: make it again
         except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):  # symlink, folder, socket
+                raise DatabaseRefused(_not_our_lock(lock_path)) from None
             raise DatabaseRefused(f"cannot create {real}: {exc.strerror}") from None
         try:
+            if not _is_our_lock(lock):
+                raise DatabaseRefused(_not_our_lock(lock_path))
             _lock(lock)
             if _same_file(lock, lock_path):
                 break
@@ -445,8 +452,9 @@ def _creating(real: Path) -> Iterator[_NewFile | None]:
             yield _NewFile(real, temporary)
     finally:
         # Removed while still held: a crm waiting on it then sees a dead file and retries.
-        with suppress(OSError):
-            os.unlink(lock_path)
+        if _same_file(lock, lock_path):
+            with suppress(OSError):
+                os.unlink(lock_path)
         if not os.path.lexists(real):
             for made_folder in reversed(made):
                 try:
@@ -493,6 +501,16 @@ def _lock(fd: int) -> None:
             time.sleep(_SLICE_MS / 2000)
         except OSError:
             return  # a file system without flock: go on unguarded, as SQLite would
+
+
+def _is_our_lock(fd: int) -> bool:
+    """Whether an open lock file is one crm makes: regular, empty, this user's."""
+    st = os.fstat(fd)
+    return stat.S_ISREG(st.st_mode) and st.st_size == 0 and st.st_uid == os.geteuid()
+
+
+def _not_our_lock(path: Path) -> str:
+    return f"{path} is not crm's lock file; remove it or choose another --db"
 
 
 def _same_file(fd: int, path: Path) -> bool:
