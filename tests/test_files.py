@@ -233,6 +233,39 @@ def test_a_read_only_database_in_use_is_read_through_its_wal(as_nobody):
         writer.close()
 
 
+# The owner's last connection removes its -wal and -shm right after this reader saw them.
+VANISHING_SIDES = """
+import os.path, sys
+from pathlib import Path
+from crmcli import db
+real, seen = os.path.lexists, []
+def lexists(path):
+    seen.append(path)
+    return len(seen) == 1 and str(path).endswith("-wal") or real(path)
+os.path.lexists = lexists
+with db.session(Path(sys.argv[1]), write=False) as conn:
+    print(conn.execute("SELECT count(*) FROM accounts").fetchone()[0])
+"""
+
+
+def test_lock_files_gone_before_a_read_only_reader_opens_them_are_looked_for_again(as_nobody):
+    import sys
+
+    folder = as_nobody.shared / "db"
+    folder.mkdir()
+    path = folder / "crm.db"
+    db.create(path)
+    path.chmod(0o644)
+    folder.chmod(0o755)  # SQLite cannot make a -shm here as nobody
+    command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    result = subprocess.run(
+        [*command, sys.executable, "-c", VANISHING_SIDES, str(path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (0, "0\n"), result.stderr
+    assert _sides(path) == []
+
+
 # -- export -o and db backup: never over the database, through links, into FIFOs -------
 def test_export_and_backup_refuse_the_database_under_any_name(crm, db_path, tmp_path):
     crm.ok("account", "new", "Acme")

@@ -30,6 +30,7 @@ _SLICE_MS = 100  # one slice of the wait for the write lock
 # Primary result codes (sqlite3.h); extended codes keep them in the low byte.
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _CANTOPEN, _FULL, _NOTADB = 5, 6, 8, 10, 11, 14, 13, 26
 READONLY, IOERR, CANTOPEN, FULL = _READONLY, _IOERR, _CANTOPEN, _FULL  # for result_code()
+_READONLY_DIRECTORY = _READONLY | (6 << 8)  # no -shm, and the folder cannot take one
 
 
 def result_code(exc: sqlite3.Error) -> int:
@@ -240,8 +241,12 @@ def _locate(path: Path) -> Path:
     return real
 
 
-def _open(path: Path, *, write: bool) -> sqlite3.Connection:
-    """Connect to the regular file `path` (or, to read a missing one, an empty database)."""
+def _open(path: Path, *, write: bool, attempts: int = 3) -> sqlite3.Connection:
+    """Connect to the regular file `path` (or, to read a missing one, an empty database).
+
+    A reader that may not write the folder, finding -wal/-shm that the owner's last
+    connection then removes before SQLite reads them, looks again (`attempts` times).
+    """
     if not path.exists():
         # A read on a missing database shows an empty one and creates nothing.
         return _memory()
@@ -270,17 +275,20 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
             conn.stamp = (path, before)
     else:
         conn = sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None)
-    # 16 MB of page cache (SQLite's default is 2 MB): a full listing's account
-    # look-ups then mostly hit memory, 20% faster at a million contacts.
-    conn.execute("PRAGMA cache_size = -16384")
-    _add_functions(conn)
     try:
+        # 16 MB of page cache (SQLite's default is 2 MB): a full listing's account
+        # look-ups then mostly hit memory, 20% faster at a million contacts.
+        conn.execute("PRAGMA cache_size = -16384")
+        _add_functions(conn)
         if _prepare(conn, path, write=write, read_only=read_only):
             return conn
     except BaseException as exc:
         conn.close()
         if isinstance(exc, sqlite3.DatabaseError):
             unchanged(conn)
+            vanished = getattr(exc, "sqlite_errorcode", 0) == _READONLY_DIRECTORY
+            if read_only and vanished and attempts > 1 and not _in_use(path):
+                return _open(path, write=write, attempts=attempts - 1)
         raise
     conn.close()
     return _memory()
