@@ -233,6 +233,39 @@ def test_a_read_only_database_in_use_is_read_through_its_wal(as_nobody):
         writer.close()
 
 
+# The owner's last connection removes its -wal and -shm right after this reader saw them.
+VANISHING_SIDES = """
+import os.path, sys
+from pathlib import Path
+from crmcli import db
+real, seen = os.path.lexists, []
+def lexists(path):
+    seen.append(path)
+    return len(seen) == 1 and str(path).endswith("-wal") or real(path)
+os.path.lexists = lexists
+with db.session(Path(sys.argv[1]), write=False) as conn:
+    print(conn.execute("SELECT count(*) FROM accounts").fetchone()[0])
+"""
+
+
+def test_lock_files_gone_before_a_read_only_reader_opens_them_are_looked_for_again(as_nobody):
+    import sys
+
+    folder = as_nobody.shared / "db"
+    folder.mkdir()
+    path = folder / "crm.db"
+    db.create(path)
+    path.chmod(0o644)
+    folder.chmod(0o755)  # SQLite cannot make a -shm here as nobody
+    command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    result = subprocess.run(
+        [*command, sys.executable, "-c", VANISHING_SIDES, str(path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (0, "0\n"), result.stderr
+    assert _sides(path) == []
+
+
 # -- export -o and db backup: never over the database, through links, into FIFOs -------
 def test_export_and_backup_refuse_the_database_under_any_name(crm, db_path, tmp_path):
     crm.ok("account", "new", "Acme")
@@ -432,6 +465,31 @@ def test_creating_a_database_waits_only_for_crms_creating_the_same_one(crm, tmp_
         assert "kept creating the database" in result.stderr
     crm.ok("--db", str(folder / "a.db"), "account", "new", "A", env=quick)
     assert sorted(os.listdir(folder)) == ["a.db", "b.db"]  # no lock file left behind
+
+
+@pytest.mark.parametrize("what", ["FIFO", "file with text", "symlink"])
+def test_a_lock_file_crm_did_not_make_is_refused_and_left_alone(installed_crm, tmp_path, what):
+    lock = tmp_path / ".a.db.lock"
+    target = tmp_path / "elsewhere" / "target"
+    if what == "FIFO":
+        os.mkfifo(lock)  # opening it to read would wait for a writer forever
+    elif what == "file with text":
+        lock.write_text("the user's own notes\n")
+    else:
+        target.parent.mkdir()
+        lock.symlink_to(target)
+    before = os.lstat(lock)
+    result = subprocess.run(  # in a subprocess: a crm that hangs is stopped
+        [installed_crm, "--db", str(tmp_path / "a.db"), "account", "new", "A"],
+        capture_output=True, text=True, timeout=10, env={**os.environ, "CRM_LOCK_TIMEOUT": "1"},
+    )  # fmt: skip
+    assert result.returncode == 1 and result.stdout == "", result
+    message = f"Error: {lock} is not crm's lock file; remove it or choose another --db\n"
+    assert result.stderr == message
+    assert os.path.samestat(os.lstat(lock), before) and not os.path.lexists(target)
+    if what == "file with text":
+        assert lock.read_text() == "the user's own notes\n"
+    assert not os.path.lexists(tmp_path / "a.db")
 
 
 # -- export -o: /dev/stdout and /dev/fd/N are pipes; nothing fails 'unexpected' ---------
@@ -641,3 +699,22 @@ def test_a_backup_of_a_database_changed_while_read_is_not_made(locked_out, crm, 
     result = crm.fails(75, "--db", str(locked_out.path), "db", "backup", str(tmp_path / "b.db"))
     assert "changed while it was read" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db"]
+
+
+def test_lock_files_appearing_under_an_immutable_read_are_no_change(locked_out):
+    # The owner's every connection makes -wal and -shm, a read too; an immutable read
+    # reads only the file itself, which neither a read nor a write still in the -wal
+    # changes: what it read is one state, and the session ends with them still there.
+    other = sqlite3.connect(locked_out.path, isolation_level=None)  # the owner
+    try:
+        with db.session(locked_out.path, write=False) as conn:
+            rows = conn.execute("SELECT id FROM accounts ORDER BY id")
+            rows.fetchmany(10)
+            assert other.execute("SELECT count(*) FROM accounts").fetchone()[0] == 3000
+            assert _sides(locked_out.path) == ["-wal", "-shm"]
+            other.execute("PRAGMA wal_autocheckpoint = 0")
+            other.execute("DELETE FROM accounts WHERE id % 2 = 0")  # kept in the -wal
+            assert len(rows.fetchall()) == 2990
+            assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 3000
+    finally:
+        other.close()

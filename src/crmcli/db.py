@@ -12,6 +12,7 @@ all, and concurrent writers queue on SQLite's lock instead of failing.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import stat
@@ -29,6 +30,7 @@ _SLICE_MS = 100  # one slice of the wait for the write lock
 # Primary result codes (sqlite3.h); extended codes keep them in the low byte.
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _CANTOPEN, _FULL, _NOTADB = 5, 6, 8, 10, 11, 14, 13, 26
 READONLY, IOERR, CANTOPEN, FULL = _READONLY, _IOERR, _CANTOPEN, _FULL  # for result_code()
+_READONLY_DIRECTORY = _READONLY | (6 << 8)  # no -shm, and the folder cannot take one
 
 
 def result_code(exc: sqlite3.Error) -> int:
@@ -239,8 +241,12 @@ def _locate(path: Path) -> Path:
     return real
 
 
-def _open(path: Path, *, write: bool) -> sqlite3.Connection:
-    """Connect to the regular file `path` (or, to read a missing one, an empty database)."""
+def _open(path: Path, *, write: bool, attempts: int = 3) -> sqlite3.Connection:
+    """Connect to the regular file `path` (or, to read a missing one, an empty database).
+
+    A reader that may not write the folder, finding -wal/-shm that the owner's last
+    connection then removes before SQLite reads them, looks again (`attempts` times).
+    """
     if not path.exists():
         # A read on a missing database shows an empty one and creates nothing.
         return _memory()
@@ -255,8 +261,9 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
             " nothing was written"
         )
     if read_only:
+        # Stamped first: a checkpoint under way then ends before the -wal is gone.
         before = _stamp(path)
-        immutable = not any(before[-2:])  # no -wal, no -shm: see _read_only_uri
+        immutable = not _in_use(path)  # no -wal, no -shm: see _read_only_uri
         conn = sqlite3.connect(
             _read_only_uri(path, immutable),
             uri=True,
@@ -268,17 +275,20 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
             conn.stamp = (path, before)
     else:
         conn = sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None)
-    # 16 MB of page cache (SQLite's default is 2 MB): a full listing's account
-    # look-ups then mostly hit memory, 20% faster at a million contacts.
-    conn.execute("PRAGMA cache_size = -16384")
-    _add_functions(conn)
     try:
+        # 16 MB of page cache (SQLite's default is 2 MB): a full listing's account
+        # look-ups then mostly hit memory, 20% faster at a million contacts.
+        conn.execute("PRAGMA cache_size = -16384")
+        _add_functions(conn)
         if _prepare(conn, path, write=write, read_only=read_only):
             return conn
     except BaseException as exc:
         conn.close()
         if isinstance(exc, sqlite3.DatabaseError):
             unchanged(conn)
+            vanished = getattr(exc, "sqlite_errorcode", 0) == _READONLY_DIRECTORY
+            if read_only and vanished and attempts > 1 and not _in_use(path):
+                return _open(path, write=write, attempts=attempts - 1)
         raise
     conn.close()
     return _memory()
@@ -326,11 +336,19 @@ class _Connection(sqlite3.Connection):
 
 
 def _stamp(path: Path) -> tuple:
-    """What changes when anyone writes the file: its identity, size and times, and
-    whether its -wal and -shm exist (the last two items)."""
+    """What changes when anyone writes the file itself: its identity, size and times.
+
+    Only the file: an immutable read reads nothing else. Its -wal and -shm come and
+    go with the owner's every connection, reads too, and a write still in the -wal
+    is not seen; what reaches the file, a checkpoint included, changes its times.
+    """
     st = os.stat(path)
-    sides = (os.path.lexists(f"{path}{side}") for side in ("-wal", "-shm"))
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, *sides)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _in_use(path: Path) -> bool:
+    """Whether the database's -wal or -shm exists (a connection has it open, or had)."""
+    return any(os.path.lexists(f"{path}{side}") for side in ("-wal", "-shm"))
 
 
 CHANGED = (
@@ -404,21 +422,27 @@ def _creating(real: Path) -> Iterator[_NewFile | None]:
     new file is built, so two crms creating the same database queue like writers do
     instead of one losing its work, while other databases in that folder are created
     without waiting. Folders made for it (0700) are removed again if no database came
-    of it, and so is the lock file.
+    of it, and so is the lock file. Anything else under that name (a FIFO, a symlink,
+    a file with something in it or of another user) is refused and left alone.
     """
     from crmcli import files
 
     folder = real.parent
     lock_path = folder / f".{real.name}.lock"
+    flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     while True:
         made = _make_folders(folder)
         try:
-            lock = os.open(lock_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            lock = os.open(lock_path, flags, 0o600)
         except FileNotFoundError:
             continue  # removed by a crm that gave up creating it: make it again
         except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):  # symlink, folder, socket
+                raise DatabaseRefused(_not_our_lock(lock_path)) from None
             raise DatabaseRefused(f"cannot create {real}: {exc.strerror}") from None
         try:
+            if not _is_our_lock(lock):
+                raise DatabaseRefused(_not_our_lock(lock_path))
             _lock(lock)
             if _same_file(lock, lock_path):
                 break
@@ -436,8 +460,9 @@ def _creating(real: Path) -> Iterator[_NewFile | None]:
             yield _NewFile(real, temporary)
     finally:
         # Removed while still held: a crm waiting on it then sees a dead file and retries.
-        with suppress(OSError):
-            os.unlink(lock_path)
+        if _same_file(lock, lock_path):
+            with suppress(OSError):
+                os.unlink(lock_path)
         if not os.path.lexists(real):
             for made_folder in reversed(made):
                 try:
@@ -484,6 +509,16 @@ def _lock(fd: int) -> None:
             time.sleep(_SLICE_MS / 2000)
         except OSError:
             return  # a file system without flock: go on unguarded, as SQLite would
+
+
+def _is_our_lock(fd: int) -> bool:
+    """Whether an open lock file is one crm makes: regular, empty, this user's."""
+    st = os.fstat(fd)
+    return stat.S_ISREG(st.st_mode) and st.st_size == 0 and st.st_uid == os.geteuid()
+
+
+def _not_our_lock(path: Path) -> str:
+    return f"{path} is not crm's lock file; remove it or choose another --db"
 
 
 def _same_file(fd: int, path: Path) -> bool:
