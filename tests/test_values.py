@@ -238,3 +238,11 @@ def test_a_birthday_without_a_year(crm, tmp_path):
     crm.ok("import", str(tmp_path / "in.csv"))
     assert crm.json("contact", "show", "Ann")["birthday"] == "--04-15"
     assert crm.json("contact", "show", "Cid")["birthday"] == "--12-31"
+
+
+def test_a_label_begins_with_a_letter(crm):
+    """`Home/Office:` is a label; `+1 555:0100` is a bad number, not label `+1 555`."""
+    crm.ok("contact", "add", "Lab", "--email", "Home/Office:lab@x.example")
+    assert crm.json("contact", "show", "Lab")["emails"][0]["label"] == "home/office"
+    assert "begins with a letter" in crm.fails(2, "contact", "add", "P", "--phone",
+                                               "+1 555:0100").stderr  # fmt: skip
