@@ -210,12 +210,19 @@ def test_a_read_only_database_can_be_read_but_not_written(as_nobody, crm):
     crm.ok("--db", str(open_folder / "crm.db"), "account", "new", "Later")  # the owner still can
 
 
-def test_a_read_only_database_in_use_is_read_through_its_wal(as_nobody):
+def _shared_database(as_nobody) -> Path:
+    """An empty database user nobody may read but not write (file 0644)."""
     folder = as_nobody.shared / "db"
     folder.mkdir()
     path = folder / "crm.db"
     db.create(path)
     path.chmod(0o644)
+    return path
+
+
+def test_a_read_only_database_in_use_is_read_through_its_wal(as_nobody):
+    path = _shared_database(as_nobody)
+    folder = path.parent
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("PRAGMA wal_autocheckpoint = 0")  # the change stays in the -wal
     writer.execute(
@@ -251,12 +258,8 @@ with db.session(Path(sys.argv[1]), write=False) as conn:
 def test_lock_files_gone_before_a_read_only_reader_opens_them_are_looked_for_again(as_nobody):
     import sys
 
-    folder = as_nobody.shared / "db"
-    folder.mkdir()
-    path = folder / "crm.db"
-    db.create(path)
-    path.chmod(0o644)
-    folder.chmod(0o755)  # SQLite cannot make a -shm here as nobody
+    path = _shared_database(as_nobody)
+    path.parent.chmod(0o755)  # SQLite cannot make a -shm here as nobody
     command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
     result = subprocess.run(
         [*command, sys.executable, "-c", VANISHING_SIDES, str(path)],

@@ -397,8 +397,7 @@ def _refuse_truncated(path: Path) -> None:
     counter_valid = header[24:28] == header[92:96]
     # While any connection has the file open (its -wal/-shm exist) a checkpoint may be
     # writing it: sizes are only trusted for a file nobody is using.
-    in_use = Path(f"{path}-wal").exists() or Path(f"{path}-shm").exists()
-    if pages and counter_valid and not in_use and path.stat().st_size < pages * page_size:
+    if pages and counter_valid and not _in_use(path) and path.stat().st_size < pages * page_size:
         raise DatabaseRefused(
             f"{path} is truncated ({path.stat().st_size:,} of {pages * page_size:,} bytes);"
             " it was left untouched: restore it from a backup"
@@ -545,14 +544,10 @@ class _NewFile:
             os.fsync(fd)
         finally:
             os.close(fd)
-        try:
-            os.link(self.path, self.real)  # never over a file that appeared meanwhile
-        except FileExistsError:
-            raise DatabaseRefused(
-                f"{self.real} appeared while crm was creating it; nothing was written"
-            ) from None
-        except OSError:
-            os.rename(self.path, self.real)  # no hard links here; the creation lock guards
+        from crmcli import files
+
+        taken = f"{self.real} appeared while crm was creating it; nothing was written"
+        files.link_into_place(self.path, self.real, taken)
         _sync_folder(self.real.parent)
 
 

@@ -72,6 +72,9 @@ def removed_on_signals() -> Iterator[None]:
             signal.signal(signum, signal.SIG_DFL)
 
 
+SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's files beside a database
+
+
 @contextmanager
 def temporary_beside(path: Path, suffix: str) -> Iterator[tuple[int, Path]]:
     """A new hidden file `.NAME.xxxxxxxx<suffix>` (0600) beside `path`, open for
@@ -91,12 +94,9 @@ def temporary_beside(path: Path, suffix: str) -> Iterator[tuple[int, Path]]:
             raise Refused(f"cannot create {path}: {exc.strerror}") from None
         yield fd, name
     finally:
-        for side in ("", "-wal", "-shm", "-journal"):
+        for side in ("", *SIDE_FILES):
             with suppress(OSError):
                 os.unlink(f"{name}{side}")
-
-
-SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's files beside a database
 
 
 def refuse_overwriting(database: Path, target: Path) -> None:
@@ -134,18 +134,19 @@ def created(target: Path) -> Iterator[Path]:
     with removed_on_signals(), temporary_beside(target, ".part") as (fd, temporary):
         os.close(fd)
         yield temporary
-        _link(temporary, target)
+        link_into_place(temporary, target, f"{target} already exists; choose a new file")
 
 
-def _link(temporary: Path, target: Path) -> None:
-    """`temporary` under the name `target`, never over a file that appeared meanwhile."""
+def link_into_place(temporary: Path, target: Path, taken: str) -> None:
+    """`temporary` under the name `target`, never over a file that appeared meanwhile
+    (refused, saying `taken`); renamed where the file system has no hard links."""
     try:
         os.link(temporary, target)
     except FileExistsError:
-        raise Refused(f"{target} already exists; choose a new file") from None
+        raise Refused(taken) from None
     except OSError as exc:
         if os.path.lexists(target):  # no hard links on this file system
-            raise Refused(f"{target} already exists; choose a new file") from None
+            raise Refused(taken) from None
         try:
             os.rename(temporary, target)
         except OSError:

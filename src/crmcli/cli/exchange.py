@@ -86,7 +86,9 @@ def _target(path: Path | None, ctx: typer.Context, conn) -> Iterator:
     temporary file. Failing to write is a plain error, exit 1.
     """
     if path is None:
-        yield _Stdout()
+        from crmcli.render import Stdout  # exact to a pipe, escaped on a terminal
+
+        yield Stdout()
         return
     from crmcli import db, files
 
@@ -129,13 +131,6 @@ def _straight_into(real: Path) -> Iterator:
     finally:
         with suppress(OSError):  # the reader left, or the device is full: nowhere to go
             file.close()
-
-
-def _Stdout():
-    """stdout for the writers: exact to a pipe, escaped on a terminal (render decides)."""
-    from crmcli.render import Stdout
-
-    return Stdout()
 
 
 @import_app.command("import")
