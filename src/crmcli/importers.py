@@ -317,9 +317,10 @@ def _one_column_each(header: list[str], targets: list) -> None:
     for column, target in zip(header, targets, strict=True):
         if not column.strip():
             continue
-        for key in (("column", _key(column)), ("field", target)):
-            if isinstance(target, tuple) and len(target) == 2 and key[0] == "field":
-                continue  # an e-mail or phone column: its values join the list
+        keys = [("column", _key(column))]
+        if not (isinstance(target, tuple) and len(target) == 2):  # e-mail/phone: a list
+            keys.append(("field", target))
+        for key in keys:
             if key in seen:
                 first = seen[key].strip()
                 if first == column.strip():
