@@ -8,7 +8,7 @@ import typer
 
 from crmcli import render
 from crmcli.cli import options as o
-from crmcli.errors import DatabaseRefused, InvalidValue, Refused
+from crmcli.errors import DatabaseRefused, Refused
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=o.CONTEXT)
 
@@ -19,9 +19,7 @@ def info(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fa
     from crmcli import db
     from crmcli.store import care
 
-    fmt = o.output(fmt, as_json)
-    if fmt == "ids":
-        raise InvalidValue("crm db info has no ids: use --format table, json, jsonl, csv or tsv")
+    fmt = o.output_without_ids(fmt, as_json, "crm db info")
     path = db.resolve_path(o.settings(ctx).db)
     with o.session(ctx, write=False) as conn:
         facts = care.info(conn, path)

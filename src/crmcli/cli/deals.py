@@ -259,9 +259,7 @@ PIPELINE_FIELDS = ("stage", "currency", "count", "amount", "weighted")
 @pipeline_app.command("pipeline")
 def pipeline(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
     """Deals per stage and currency: count, total and weighted total (amount x probability)."""
-    fmt = o.output(fmt, as_json)
-    if fmt == "ids":
-        raise InvalidValue("crm pipeline has no ids: use --format table, json, jsonl, csv or tsv")
+    fmt = o.output_without_ids(fmt, as_json, "crm pipeline")
     settings = config.load()
     with o.session(ctx, write=False) as conn:
         rows = store.pipeline(conn, settings)

@@ -255,6 +255,14 @@ def merge(ctx: typer.Context, noun: str, keep: str, others: list[str], yes: bool
     return merged
 
 
+def output_without_ids(fmt: Format, as_json: bool, command: str) -> Format:
+    """The format for a command whose rows have no ids (`crm pipeline`, `crm db info`)."""
+    fmt = output(fmt, as_json)
+    if fmt == "ids":
+        raise InvalidValue(f"{command} has no ids: use --format table, json, jsonl, csv or tsv")
+    return fmt
+
+
 def anything(options: list) -> bool:
     """Whether any of an edit's options was given at all ('' counts: it clears)."""
     return any(option == "" or bool(option) for option in options)
