@@ -560,7 +560,7 @@ def test_imported_timeline_keeps_last_contacted_and_undo_puts_it_back(crm, monke
 @settings(derandomize=True, max_examples=200)
 @given(st.text(alphabet='a,"\r\n\u2028é', max_size=40))
 def test_csv_lines_split_where_stringio_splits_them(text):
-    from crmcli.importers import _lines
+    from crmcli.formats.table import _lines
 
     assert list(_lines(text)) == list(io.StringIO(text, newline=""))
 

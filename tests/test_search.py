@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from crmcli.config import Config
 from crmcli.errors import CrmError, InvalidValue
-from crmcli.store import accounts, activities, bulk, contacts, deals, imports, search
+from crmcli.store import accounts, activities, bulk, checks, contacts, deals, search
 
 
 @pytest.fixture
@@ -206,7 +206,7 @@ def test_bulk_writes_index_the_text_the_views_give(conn, values, labels, phones,
     written = []
     for kind in ("accounts", "contacts"):
         try:
-            item = imports.check(kind, {**data, "name": f"{uuid.uuid4().hex} {data['name']}"},
+            item = checks.check(kind, {**data, "name": f"{uuid.uuid4().hex} {data['name']}"},
                                  Config())  # fmt: skip
         except CrmError:
             continue  # a value the import refuses: nothing is written

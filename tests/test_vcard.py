@@ -9,7 +9,7 @@ import vobject
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmcli import importers, vcard
+from crmcli.formats import vcard
 
 VICTIM = "victim@ok.example"
 FORGERIES = [
@@ -201,7 +201,7 @@ def test_any_text_in_any_field_comes_back_as_that_field(
         adr = card.adr.value
         assert [adr.street, adr.city, adr.region, adr.code, adr.country] == [*map(as_read, address)]
 
-    ((_, _, data),) = list(importers.read_vcf(text))
+    ((_, _, data),) = list(vcard.read_vcf(text))
     clean = {key: as_read(value).strip() if value else "" for key, value in parts.items()}
     assert data.get("name") == as_read(name)
     assert data.get("first_name", "") == clean["first_name"]
@@ -317,7 +317,7 @@ def test_reading_a_card_takes_memory_of_that_card_not_of_its_lines():
     text = card("FN:x", vcard.fold("NOTE:" + note).removesuffix("\r\n"))
     tracemalloc.start()
     try:
-        ((_, _, data),) = list(importers.read_vcf(text))
+        ((_, _, data),) = list(vcard.read_vcf(text))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

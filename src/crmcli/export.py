@@ -77,7 +77,7 @@ def write_csv(conn: sqlite3.Connection, out: TextIO, kind: str, delimiter: str) 
 
 
 def write_vcf(conn: sqlite3.Connection, out: TextIO, version: str) -> int:
-    from crmcli import vcard
+    from crmcli.formats import vcard
 
     count = 0
     for contact in rows(conn, "contacts"):

@@ -1,6 +1,6 @@
 """A second process that reads and checks a big import while this one writes.
 
-Checking a record (`store.imports.check`) is pure Python and needs no
+Checking a record (`store.checks.check`) is pure Python and needs no
 database; writing it is mostly SQLite.  For a big file a forked child reads
 and checks the records and sends them over a pipe in chunks, while the parent
 looks them up, batches and writes them: on two cores the import then takes
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from crmcli.config import Config
-from crmcli.store import imports
+from crmcli.store import checks
 
 ELSEWHERE_FROM = 1_000_000  # characters of input from which checking moves to a child
 _CHUNK = 500  # records a message carries
@@ -35,10 +35,10 @@ _AHEAD = 40  # chunks checked and waiting for the pipe (~6 MB, four batches)
 
 @contextmanager
 def checking(items: Iterable, config: Config, size: int) -> Iterator[Iterator[tuple]]:
-    """The items, checked (as `imports.checked` gives them): in a child process
+    """The items, checked (as `checks.checked` gives them): in a child process
     when the input (`size` characters) is big and the machine can, else here."""
     if size < ELSEWHERE_FROM or not _can_fork():
-        yield imports.checked(items, config)
+        yield checks.checked(items, config)
         return
     import multiprocessing
 
@@ -104,7 +104,7 @@ def _check(sender, receiver, items: Iterable, config: Config) -> None:
     writer.start()
     try:
         chunk = []
-        for entry in imports.checked(items, config):
+        for entry in checks.checked(items, config):
             chunk.append(entry)
             if len(chunk) == _CHUNK:
                 outbox.put(_pickled(chunk))

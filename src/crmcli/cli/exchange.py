@@ -186,24 +186,25 @@ def import_(
     activity's at may also be a date or YYYY-MM-DD HH:MM in local time, and due and
     close_date are YYYY-MM-DD: anything else rejects the file.
     """
-    from crmcli import config, importers, workers
+    from crmcli import config, formats, workers
+    from crmcli.formats import backup, table, vcard
     from crmcli.store import history, imports
 
-    fmt = fmt or importers.FORMATS.get(Path(file).suffix.lower())
+    fmt = fmt or formats.FORMATS.get(Path(file).suffix.lower())
     if fmt is None:
         raise InvalidValue(f"cannot tell the format of {file!r}: add --format")
     if tsv_escapes is not None and fmt != "tsv":
         raise InvalidValue("--tsv-escapes and --no-tsv-escapes are for TSV files")
-    text = importers.decode(_read(file), encoding)
+    text = formats.decode(_read(file), encoding)
     if fmt == "json":
-        items = importers.read_json(text, kind)
+        items = backup.read_json(text, kind)
     elif fmt == "jsonl":
-        items = importers.read_jsonl(text, kind)
+        items = backup.read_jsonl(text, kind)
     elif fmt == "vcf":
-        items = importers.read_vcf(text)
+        items = vcard.read_vcf(text)
     else:
         delimiter = "," if fmt == "csv" else "\t"
-        items = importers.read_csv(text, kind, delimiter, mapping or [], tsv_escapes)
+        items = table.read_csv(text, kind, delimiter, mapping or [], tsv_escapes)
     settings = config.load()
     if sys.stderr.isatty():
         items = _progress(items, max(text.count("\n"), 1))

@@ -106,7 +106,7 @@ class Batch:
     def add_contact(
         self, item, row_id: int | None, account_id: int | None, account: str | None
     ) -> int:
-        """A contact checked as `item` (an imports.Checked: its columns, e-mails,
+        """A contact checked as `item` (a checks.Checked: its columns, e-mails,
         phones, their folded keys, search text and summary columns), with this id
         or the next, linked to account `account_id` named `account`."""
         contact_id = self._add("contacts", row_id, item.row, (account_id, account, *item.summary))

@@ -1,0 +1,33 @@
+"""File formats, one module each, shared by import, export and sync:
+`backup` (crm's JSON and JSONL), `table` (CSV and TSV), `vcard` (vCard 2.1, 3.0
+and 4.0, both ways).
+
+Each reader turns a file's text into (where, kind, data) items for
+`store.imports`, with `data` keyed by SPEC's field names.
+"""
+
+from __future__ import annotations
+
+from crmcli.errors import InvalidValue, Refused
+
+KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
+PLURAL = {"account": "accounts", "contact": "contacts", "deal": "deals",
+          "activity": "activities", "task": "tasks"}  # fmt: skip
+FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv",
+           ".vcf": "vcf", ".vcard": "vcf"}  # fmt: skip
+
+
+def decode(data: bytes, encoding: str | None) -> str:
+    """Text from bytes: UTF-8 (a BOM is dropped) unless told; never mojibake."""
+    codec = encoding or "utf-8-sig"
+    try:
+        return data.decode(codec)
+    except LookupError:
+        raise InvalidValue(f"unknown encoding {encoding!r}") from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise Refused(
+            f"the file is not valid {codec} (byte 0x{data[exc.start]:02x} on line {line});"
+            " say which encoding it is with --encoding, e.g. --encoding cp1252"
+        ) from None
+

@@ -1,0 +1,309 @@
+"""Records of a file checked, one at a time and without the database (so a
+second process can do it, see crmcli.workers): each becomes a `Checked`, the
+columns and lists `store.imports` writes.
+
+`data` maps SPEC's field names to values, from our JSON export or from a CSV row
+or vCard already mapped to those names (lists may then be `a;b` text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from crmcli import models, when
+from crmcli.config import Config
+from crmcli.errors import CrmError, InvalidValue
+from crmcli.store import accounts, activities, common, contacts, deals, search
+
+_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
+_CONTACT_VALUES = [key for key in contacts.EDITABLE
+                   if key not in ("name", "first_name", "last_name")]  # fmt: skip
+
+
+class Checked(NamedTuple):
+    """An item checked without the database: what the importer needs to write it."""
+
+    row: dict  # columns, each value checked
+    file_id: int | None  # the id the file gives the record
+    links: dict  # link column (account_id, parent_id...) -> the file's id for it
+    account: tuple[str, str] | None = None  # a company column: (name, folded name)
+    parent: str | None = None  # an account's parent by name
+    emails: list | tuple = ()  # (label, address)
+    phones: list | tuple = ()  # (label, number)
+    email_keys: list | tuple = ()  # the addresses folded, as the unique index compares them
+    # Should a contact be written as new (store.bulk): its search body and summary columns.
+    text: str | None = None
+    summary: tuple = ()
+
+
+def check(kind: str, data: dict, config: Config) -> Checked:
+    """One record of a file, checked; raises a CrmError saying what is wrong.
+
+    Needs no database, so a second process can do it while this one writes
+    (see crmcli.workers).
+    """
+    return _CHECKERS[kind](data, config)
+
+
+def checked(items: Iterable[tuple[str, str, dict]], config: Config) -> Iterator[tuple]:
+    """(where, kind, Checked) for each item, or (where, kind, what is wrong with it)."""
+    for where, kind, data in items:
+        try:
+            yield where, kind, check(kind, data, config)
+        except CrmError as exc:
+            yield where, kind, exc.message
+
+
+def _check_accounts(data: dict, config: Config) -> Checked:
+    values = _texts(data, accounts.EDITABLE)
+    if not values.get("name"):
+        raise InvalidValue("an account needs a name")
+    row = {**accounts.clean(values), **_common(data)}
+    parent = _text(data.get("parent"))
+    return Checked(row, _id(data.get("id")), _ids(data, "parent_id"),
+                   parent=parent if parent and parent.strip() else None)  # fmt: skip
+
+
+def _check_contacts(data: dict, config: Config) -> Checked:
+    row = _names(data)
+    row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
+    row.update(_common(data))
+    emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
+    phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
+    return Checked(
+        row,
+        _id(data.get("id")),
+        _ids(data, "account_id"),
+        _company(data),
+        emails=emails,
+        phones=phones,
+        email_keys=[models.email_key(address) for _, address in emails],
+        text=search.contact_text(row, emails, phones),
+        summary=contacts.summary(emails, phones),
+    )
+
+
+def _check_deals(data: dict, config: Config) -> Checked:
+    stage = config.check_stage(_text(data.get("stage")) or next(iter(config.stages)))
+    chance = data.get("probability")
+    row = {
+        "name": models.name("name", _text(data.get("name"))),
+        "amount": deals.amount(_text(data.get("amount"))),
+        "currency": deals.currency(_text(data.get("currency")) or config.currency),
+        "stage": stage,
+        "status": config.status(stage),
+        "probability": deals.probability(
+            _whole(chance, "probability") if chance not in (None, "") else config.stages[stage]
+        ),
+        "close_date": models.date("close_date", _text(data.get("close_date"))),
+        "description": models.text("description", _text(data.get("description"))),
+        **_common(data),
+    }
+    row["name_key"] = models.fold(row["name"])
+    return Checked(row, _id(data.get("id")), _ids(data, "contact_id", "account_id"),
+                   _company(data))  # fmt: skip
+
+
+def _check_activities(data: dict, config: Config) -> Checked:
+    at = _text(data.get("at"))
+    row = {
+        "kind": activities.kind(_text(data.get("kind")) or "note"),
+        "subject": models.line("subject", _text(data.get("subject"))),
+        "body": models.text("body", _text(data.get("body"))),
+        "at": _stamp("at", at, or_when=True) or common.now(),
+        **_common(data),
+    }
+    if row["subject"] is None and row["body"] is None:
+        raise InvalidValue("an activity needs a subject or a body")
+    return Checked(row, _id(data.get("id")), _ids(data, "account_id", "contact_id", "deal_id"))
+
+
+def _check_tasks(data: dict, config: Config) -> Checked:
+    done = _bool(data.get("done"))
+    done_at = _text(data.get("done_at"))
+    row = {
+        "title": models.name("title", _text(data.get("title"))),
+        "due": models.date("due", _text(data.get("due"))),
+        "done": int(done),
+        "done_at": (_stamp("done_at", done_at) or common.now()) if done else None,
+        **_common(data),
+    }
+    return Checked(row, _id(data.get("id")), _ids(data, "account_id", "contact_id", "deal_id"))
+
+
+_CHECKERS = {
+    "accounts": _check_accounts,
+    "contacts": _check_contacts,
+    "deals": _check_deals,
+    "activities": _check_activities,
+    "tasks": _check_tasks,
+}
+
+
+# -- values from a file -------------------------------------------------------------
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        raise InvalidValue(f"expected text, got {json.dumps(value)[:60]}")
+    return str(value)
+
+
+def _texts(data: dict, keys) -> dict[str, str | None]:
+    return {key: _text(data[key]) for key in keys if key in data and data[key] is not None}
+
+
+def _id(value: object) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise InvalidValue(f"an id is a whole number (got {_shown(value)})") from None
+    if not 1 <= number <= models.MAX_INT:
+        raise InvalidValue(
+            f"an id is a whole number from 1 to {models.MAX_INT:,} (got {_shown(value)})"
+        )
+    return number
+
+
+def _shown(value: object, most: int = 40) -> str:
+    """A value of the file in a message: quoted, a long one cut short (a 5,000-digit
+    id is not repeated whole)."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    if len(text) > most:
+        return f"{text[:most]!r}... ({len(text):,} characters)"
+    return repr(text) if isinstance(value, str) else text
+
+
+
+def _ids(data: dict, *keys: str) -> dict[str, int]:
+    """The links a record gives by id, checked to be ids."""
+    return {key: number for key in keys if (number := _id(data.get(key))) is not None}
+
+
+def _company(data: dict) -> tuple[str, str] | None:
+    """A company column (`account`): the name as stored, and folded."""
+    text = _text(data.get("account"))
+    if not text or not text.strip():
+        return None
+    name = models.name("account", text)
+    return name, models.fold(name)
+
+
+def _whole(value: object, name: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise InvalidValue(f"{name} is a whole number (got {_shown(value)})") from None
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = (_text(value) or "").strip().lower()
+    if text in ("", "0", "false", "no"):
+        return False
+    if text in ("1", "true", "yes", "x"):
+        return True
+    raise InvalidValue(f"done is true or false (got {_shown(value)})")
+
+
+def _labelled(value: object) -> list[str]:
+    """E-mails or phones: [{value, label}] from JSON, or `label:value;value` text."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, list):
+        return [
+            (f"{item['label']}:{item['value']}" if item.get("label") else str(item["value"]))
+            if isinstance(item, dict) else str(item)
+            for item in value
+        ]  # fmt: skip
+    return [part for part in str(value).split(";") if part.strip()]
+
+
+def _names(data: dict) -> dict:
+    """first/last as the file says when it gives either (our export); else NAME split."""
+    first, last = _text(data.get("first_name")) or "", _text(data.get("last_name")) or ""
+    if first.strip() or last.strip():
+        return contacts.names(None, first, last)
+    return contacts.names(_text(data.get("name")), None, None)
+
+
+def _common(data: dict) -> dict:
+    """tags, custom fields and timestamps, as columns."""
+    tags = data.get("tags") or []
+    # A list (JSON, JSONL, vCard CATEGORIES) is carried exactly, as crm's backup holds it:
+    # only a `;`-joined cell needs the tag rule (models.tags).
+    exact = not isinstance(tags, str)
+    if not exact:
+        tags = [tag for tag in tags.split(";") if tag.strip()]
+    raw_fields = data.get("fields") or {}
+    if isinstance(raw_fields, str):
+        try:
+            raw_fields = json.loads(raw_fields)
+        except ValueError:
+            raise InvalidValue("fields must be a JSON object") from None
+    if not isinstance(raw_fields, dict):
+        raise InvalidValue("fields must be a JSON object")
+    row = {
+        "tags": common.dump(models.tags([_text(tag) for tag in tags], exact=exact))
+        if tags
+        else "[]",
+        "fields": common.dump(
+            models.custom_fields({key: _text(value) or "" for key, value in raw_fields.items()})
+        )
+        if raw_fields
+        else "{}",
+    }
+    for key in ("created_at", "updated_at"):
+        if stamp := _stamp(key, _text(data.get(key))):
+            row[key] = stamp
+    return row
+
+
+def _stamp(field: str, value: str | None, *, or_when: bool = False) -> str | None:
+    """A timestamp from a file as crm stores it, YYYY-MM-DDTHH:MM:SSZ (UTC).
+
+    Any ISO 8601 date-time Python reads is taken (2024-01-01T12:00:00+02:00,
+    2024-01-01T10:00:00.123Z, 2024-01-01 10:00:00): an offset is converted to UTC,
+    one without an offset is taken as UTC, fractions of a second are dropped.  It
+    must be a real moment (not 2020-13-45T99:99:99Z).  An activity's `at` (or_when)
+    may also be a date or date-time as `crm log --at` takes it, in local time when it
+    has no offset.  Empty: None."""
+    import datetime as dt
+
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if re.match(_STAMP, value):  # crm's own form: kept byte for byte
+        try:
+            dt.datetime.fromisoformat(value[:-1])
+            return value
+        except ValueError:
+            pass
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and len(value) > 10:  # a date-time, not a bare date
+            try:
+                if parsed.tzinfo is None and or_when:
+                    parsed = parsed.astimezone()  # local, as `crm log --at` reads it
+                utc = parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed
+            except (OverflowError, ValueError):
+                utc = None  # 0001-01-01T00:00:00+01:00 falls in year 0
+            if utc is not None:
+                return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+        elif or_when:
+            return when.moment(value)
+    raise InvalidValue(
+        f"invalid {field} {value!r}: use an ISO 8601 date-time such as 2026-01-31T09:00:00Z"
+    )
+
