@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from crmcli import models
 from crmcli.errors import CrmError, InvalidValue, Refused
-from crmcli.store import bulk, common, contacts, refs
+from crmcli.store import bulk, common, contacts, details, refs
 from crmcli.store.checks import Checked
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
@@ -266,6 +266,7 @@ class _Importer:
         tags = json.loads(current[0]) + json.loads(row["tags"])  # both checked before
         merged["tags"] = common.dump(models.tags([], stored=tags))
         merged["fields"] = common.dump({**json.loads(current[1]), **json.loads(row["fields"])})
+        merged.update(_merged_lists(self.conn, table, existing, row))
         merged = {key: value for key, value in merged.items()
                   if value is not None and key not in ("created_at",)}  # fmt: skip
         common.update(self.conn, table, existing, merged)
@@ -354,6 +355,24 @@ class _Importer:
                 )
             except CrmError as exc:
                 self._problem(where, exc.message)
+
+
+def _merged_lists(conn: sqlite3.Connection, table: str, existing: int, row: dict) -> dict:
+    """The list columns of a record updated from the file: the file's items first
+    (its first address becomes the primary one), then the stored ones it lacks; a
+    list the file leaves empty stays as stored."""
+    lists = contacts.LISTS if table == "contacts" else {"vcard": lambda line: line}
+    given = [key for key in lists if row.get(key, "[]") != "[]"]
+    if table not in ("contacts", "accounts") or not given:
+        return {key: None for key in lists if key in row}  # None: not written
+    stored = conn.execute(
+        f"SELECT {', '.join(given)} FROM {table} WHERE id = ?", (existing,)
+    ).fetchone()
+    merged: dict = {key: None for key in lists if key in row}
+    for key, old in zip(given, stored, strict=True):
+        new = details.union(json.loads(row[key]), json.loads(old), lists[key])
+        merged[key] = common.dump(new)
+    return merged
 
 
 class _Origins:
