@@ -19,6 +19,9 @@ from crmcli.errors import CrmError, InvalidValue
 from crmcli.store import accounts, activities, common, contacts, deals, details, search
 
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
+# New columns a record mostly leaves empty.
+_SPARSE = frozenset(("prefix", "middle_name", "suffix", *models.ADDRESS_FIELDS, "addresses",
+                     *models.ITEM_LISTS, "vcard"))  # fmt: skip
 _CONTACT_VALUES = [key for key in contacts.EDITABLE
                    if key != "name" and key not in models.NAME_PARTS]  # fmt: skip
 
@@ -71,13 +74,19 @@ def _check_accounts(data: dict, config: Config) -> Checked:
 
 def _check_contacts(data: dict, config: Config) -> Checked:
     row = contacts.clean(_texts(data, _CONTACT_VALUES))
-    lists = {key: details.items(key, data.get(key)) for key in models.ITEM_LISTS}
-    lists["vcard"] = details.vcard(data.get("vcard"))
-    contacts.with_lists(row, details.addresses(data.get("addresses")), lists)
+    # Only the lists a record has (most have none: a CSV row's cost counts).
+    lists = {key: details.items(key, data[key]) for key in models.ITEM_LISTS if data.get(key)}
+    if data.get("vcard"):
+        lists["vcard"] = details.vcard(data["vcard"])
+    given = data.get("addresses")
+    if given or lists or any(column in row for column in models.ADDRESS_FIELDS):
+        lists["addresses"] = contacts.with_lists(row, details.addresses(given), lists)
     emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
     phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
     company = _company(data)
     row.update(_names(data, row.get("nickname"), emails, company))
+    for column in [c for c, value in row.items() if value in (None, "[]") and c in _SPARSE]:
+        del row[column]  # left out, the column's default (NULL, '[]') is written
     row.update(_common(data))
     return Checked(
         row,
@@ -87,7 +96,7 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         emails=emails,
         phones=phones,
         email_keys=[models.email_key(address) for _, address in emails],
-        text=search.contact_text(row, emails, phones),
+        text=search.contact_text(row, emails, phones, lists),
         summary=contacts.summary(emails, phones),
     )
 
@@ -240,7 +249,7 @@ def _names(data: dict, nickname: str | None, emails: list, company: tuple | None
     what the contact would be named by anyway (its nickname, first e-mail or
     account: a contact that has no name parts).  With no name it is derived
     from what the record has (contacts.names)."""
-    parts = {part: _text(data.get(part)) for part in models.NAME_PARTS}
+    parts = {part: _text(data[part]) for part in models.NAME_PARTS if data.get(part)}
     name = _text(data.get("name"))
     email = emails[0][1] if emails else None
     account = company[0] if company else None

@@ -56,8 +56,9 @@ def names(
     if text and split and not named:
         first, last = models.split_full_name(text)
         given = {**given, "first_name": first, "last_name": last}
-    row = {part: _stripped(models.line(_PART_NAMES[part], given.get(part)))
-           for part in models.NAME_PARTS}  # fmt: skip
+    row = dict.fromkeys(models.NAME_PARTS)
+    for part, value in given.items():
+        row[part] = _stripped(models.line(_PART_NAMES[part], value))
     name = text or models.derived_name(row, nickname, email, account)
     if not name:
         raise InvalidValue(
@@ -76,17 +77,17 @@ def clean(values: dict[str, str | None]) -> dict:
     return {key: _CHECKS[key](raw) for key, raw in values.items() if raw is not None}
 
 
-def with_lists(row: dict, addresses: list[dict], lists: dict[str, list[dict] | None]) -> dict:
-    """`row` (checked columns) with the address list and the other lists given
+def with_lists(row: dict, addresses: list[dict], lists: dict[str, list[dict] | None]) -> list[dict]:
+    """Put into `row` (checked columns) the address list and the other lists given
     (None: not given) as columns; the street..country `row` holds edit
-    addresses[0], and are then set from it."""
+    addresses[0], and are then set from it.  Returns the addresses."""
     given = {column: row.pop(column) for column in models.ADDRESS_FIELDS if column in row}
     stored = details.with_primary(addresses, given)
-    row.update(details.primary(stored), addresses=common.dump(stored))
+    row.update(details.primary(stored), addresses=details.dump_addresses(stored))
     for key, value in lists.items():
         if value is not None:
-            row[key] = common.dump(value)
-    return row
+            row[key] = common.dump(value) if value else "[]"  # most lists are empty
+    return stored
 
 
 def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:

@@ -304,6 +304,27 @@ def with_primary(stored: list[dict], columns: dict) -> list[dict]:
     return [first, *rest] if any(first[part] for part in _PARTS) else rest
 
 
+def dump_addresses(stored: list[dict]) -> str:
+    """The address list as JSON text, exactly as common.dump writes it, made
+    directly (a third of the time: a CSV import's every row with a city pays it)."""
+    if not stored:
+        return "[]"
+    encode = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+    return (
+        "["
+        + ",".join(
+            "{"
+            + ",".join(
+                f'"{key}":' + ("null" if address[key] is None else encode(address[key]))
+                for key in models.ADDRESS_KEYS
+            )
+            + "}"
+            for address in stored
+        )
+        + "]"
+    )
+
+
 def primary(stored: list[dict]) -> dict:
     """The street..country columns: addresses[0]'s, or all None."""
     first = stored[0] if stored else {}

@@ -108,21 +108,23 @@ def account_text(row: dict) -> str:
     )
 
 
-def _list(row: dict, column: str) -> list:
+def _list(row: dict, column: str, lists: dict | None) -> list:
+    if lists is not None:
+        return lists.get(column) or []
     value = row.get(column) or "[]"
     return [] if value == "[]" else json.loads(value)
 
 
-def _values(row: dict, column: str) -> str | None:
+def _values(row: dict, column: str, lists: dict | None) -> str | None:
     """The migrations' _values(): a list's values joined by spaces."""
-    return " ".join(item["value"] for item in _list(row, column)) or None
+    return " ".join(item["value"] for item in _list(row, column, lists)) or None
 
 
-def contact_text(row: dict, emails: list, phones: list) -> str:
+def contact_text(row: dict, emails: list, phones: list, lists: dict | None = None) -> str:
     """The search body of a contact written as `row` (its columns, lists as JSON
-    text), with its (label, value) e-mails and phones in order (migrations'
-    CONTACT_BODY)."""
-    addresses = _list(row, "addresses")
+    text, or already decoded in `lists`), with its (label, value) e-mails and
+    phones in order (migrations' CONTACT_BODY)."""
+    addresses = _list(row, "addresses", lists)
     tags, fields = row.get("tags", "[]"), row.get("fields", "{}")
     return _joined(
         row.get("nickname"),
@@ -134,9 +136,9 @@ def contact_text(row: dict, emails: list, phones: list) -> str:
         " ".join(_joined(*(a.get(part) for part in ADDRESS_PARTS)) for a in addresses)
         if addresses
         else None,
-        _values(row, "urls"),
-        _values(row, "impps"),
-        _values(row, "related"),
+        _values(row, "urls", lists),
+        _values(row, "impps", lists),
+        _values(row, "related", lists),
         row.get("description"),
         tags if tags != "[]" else None,
         fields if fields != "{}" else None,
