@@ -252,8 +252,9 @@ def edit(
         str | None,
         typer.Option(
             "--name",
-            help="New name as shown; alone it is split into first/last as in add, with any"
-            " part options it is kept as the parts' display ('' makes it from the parts).",
+            help="New name as shown, kept as given. Alone it is also split into first/last"
+            " as in add (prefix, middle and suffix cleared); with --first, --last, --prefix,"
+            " --middle or --suffix those parts are set instead. '' makes it from the parts.",
         ),
     ] = None,
     first: FirstOpt = None,

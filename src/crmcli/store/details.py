@@ -142,6 +142,12 @@ def add_items(stored: list[dict], new: list[dict]) -> list[dict]:
             result.append(dict(item))
         elif item["label"]:
             same["label"] = item["label"]
+    return _at_most(result)
+
+
+def _at_most(result: list) -> list:
+    if len(result) > models.LIST_MAX:
+        raise InvalidValue(f"too many values in one list (at most {models.LIST_MAX})")
     return result
 
 
@@ -269,7 +275,7 @@ def add_addresses(stored: list[dict], new: list[dict]) -> list[dict]:
             labelled.update(address)
         else:
             result.append(dict(address))
-    return result
+    return _at_most(result)
 
 
 def remove_addresses(stored: list[dict], gone: list[str]) -> list[dict]:
