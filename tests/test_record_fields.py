@@ -101,6 +101,7 @@ def test_the_name_is_made_from_the_parts_or_what_the_contact_has(conn):
 
     accounts.add_account(conn, {"name": "Acme"})
     assert contacts.add_contact(conn, account="Acme")["name"] == "Acme"
+    assert contacts.add_contact(conn, phones=["+1 555 0100"])["name"] == "+1 555 0100"
     with pytest.raises(InvalidValue, match="needs a name"):
         contacts.add_contact(conn, values={"title": "CTO"})
 

@@ -162,7 +162,8 @@ def add(
     NAME is the name as shown, kept as given; it is split into first and last
     name unless --first or --last is given. Without NAME the name is made of
     --prefix --first --middle --last --suffix, or is the nickname, the first
-    e-mail or the account's name. --street ... --country edit the first --address.
+    e-mail, the account's name or the first phone. --street ... --country edit
+    the first --address.
     """
     values = o.given(
         nickname=nickname,

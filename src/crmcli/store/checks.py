@@ -79,12 +79,12 @@ def _check_contacts(data: dict, config: Config) -> Checked:
     if data.get("vcard"):
         lists["vcard"] = details.vcard(data["vcard"])
     given = data.get("addresses")
-    if given or lists or any(column in row for column in models.ADDRESS_FIELDS):
+    if given or lists or not row.keys().isdisjoint(models.ADDRESS_FIELDS):
         lists["addresses"] = contacts.with_lists(row, details.addresses(given), lists)
     emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
     phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
     company = _company(data)
-    row.update(_names(data, row.get("nickname"), emails, company))
+    row.update(_names(data, row.get("nickname"), emails, phones, company))
     for column in [c for c, value in row.items() if value in (None, "[]") and c in _SPARSE]:
         del row[column]  # left out, the column's default (NULL, '[]') is written
     row.update(_common(data))
@@ -242,7 +242,9 @@ def _labelled(value: object) -> list[str]:
     return [part for part in str(value).split(";") if part.strip()]
 
 
-def _names(data: dict, nickname: str | None, emails: list, company: tuple | None) -> dict:
+def _names(
+    data: dict, nickname: str | None, emails: list, phones: list, company: tuple | None
+) -> dict:
     """The name as the file gives it, and its parts.  A record with a name and no
     parts has it split into first/last (another program's `Name` column), unless
     it names its parts as empty (crm's JSON, which has the keys) or the name is
@@ -253,17 +255,18 @@ def _names(data: dict, nickname: str | None, emails: list, company: tuple | None
     name = _text(data.get("name"))
     email = emails[0][1] if emails else None
     account = company[0] if company else None
+    phone = phones[0][1] if phones else None
     if name is not None and not name.strip():
         name = None
     given = any(part and part.strip() for part in parts.values())
     if name is not None and not given:
         plain = models.nfc(name).strip()
         split = "first_name" not in data and "last_name" not in data and plain not in (
-            nickname, email, account
+            nickname, email, account, phone
         )
         return contacts.names(name, {}, split=split)
     return contacts.names(
-        name, parts, nickname=nickname, email=email, account=account, split=False
+        name, parts, nickname=nickname, email=email, account=account, phone=phone, split=False
     )
 
 

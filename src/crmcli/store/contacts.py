@@ -41,6 +41,7 @@ def names(
     nickname: str | None = None,
     email: str | None = None,
     account: str | None = None,
+    phone: str | None = None,
     split: bool = True,
 ) -> dict:
     """The name columns: `name` (the formatted name, kept as given), its key, and
@@ -48,8 +49,8 @@ def names(
 
     With a NAME and no part given, first/last are NAME split ('Jane Q. Doe' is
     'Jane Q.' 'Doe') unless `split` is false.  With no NAME, the name is the parts
-    joined, else the nickname, the first e-mail or the account's name
-    (models.derived_name)."""
+    joined, else the nickname, the first e-mail, the account's name or the first
+    phone (models.derived_name)."""
     given = {key: value for key, value in (parts or {}).items() if value is not None}
     text = models.nfc(full).strip() if full is not None else ""
     named = any(given.get(part, "").strip() for part in ("first_name", "last_name"))
@@ -59,10 +60,11 @@ def names(
     row = dict.fromkeys(models.NAME_PARTS)
     for part, value in given.items():
         row[part] = _stripped(models.line(_PART_NAMES[part], value))
-    name = text or models.derived_name(row, nickname, email, account)
+    name = text or models.derived_name(row, nickname, email, account, phone)
     if not name:
         raise InvalidValue(
-            "a contact needs a name: give NAME, --first, --last, --nickname or an --email"
+            "a contact needs a name: give NAME, --first, --last, --nickname, an --email"
+            " or a --phone"
         )
     if not models.fold(name).strip():
         raise InvalidValue("a contact needs a name: this one holds only invisible characters")
@@ -152,6 +154,7 @@ def add_contact(
             nickname=row.get("nickname"),
             email=email_pairs[0][1] if email_pairs else None,
             account=account_name,
+            phone=phone_pairs[0][1] if phone_pairs else None,
         )
     )
     row["tags"] = common.dump(models.tags(tags))
@@ -460,7 +463,9 @@ def _renamed(
     email = next(iter([*kept, *(address for _, address in email_pairs)]), None)
     account_id = row.get("account_id", current["account_id"])
     nickname = row.get("nickname", current["nickname"])
-    old = models.derived_name(old_parts, current["nickname"], current["email"], current["account"])
+    old = models.derived_name(
+        old_parts, current["nickname"], current["email"], current["account"], current["phone"]
+    )
     new_parts = {**old_parts, **given}
     if full_name is None and current["name"] != old:
         return names(current["name"], new_parts, split=False)  # a formatted name: kept
@@ -470,6 +475,7 @@ def _renamed(
         nickname=nickname,
         email=email,
         account=_account_name(conn, account_id),
+        phone=current["phone"],
         split=False,
     )
 

@@ -243,10 +243,14 @@ def _line(part: str, value: str | None) -> str | None:
     """An address part: a line of text (a street may have line breaks, as vCard's
     ADR allows), never NUL, which SQLite's JSON functions cut text at (the search
     index reads the parts through them)."""
-    checked = models.line(part.replace("_", " "), value)
+    checked = models.line(_NAMES[part], value)
     if checked and "\x00" in checked:
-        raise InvalidValue(f"the {part.replace('_', ' ')} cannot hold a NUL character")
+        raise InvalidValue(f"the {_NAMES[part]} cannot hold a NUL character")
     return checked.strip() if checked else None
+
+
+_NAMES = {part: part.replace("_", " ") for part in _PARTS}
+_EMPTY = dict.fromkeys(models.ADDRESS_KEYS)
 
 
 def addresses(raw: object) -> list[dict]:
@@ -304,8 +308,9 @@ def with_primary(stored: list[dict], columns: dict) -> list[dict]:
     there is none; one left with no part goes."""
     if not columns:
         return stored
-    first = dict(stored[0]) if stored else {key: None for key in models.ADDRESS_KEYS}
-    first.update({column: _line(column, value) for column, value in columns.items()})
+    first = dict(stored[0]) if stored else dict(_EMPTY)
+    for column, value in columns.items():
+        first[column] = _line(column, value)
     rest = stored[1:]
     return [first, *rest] if any(first[part] for part in _PARTS) else rest
 
