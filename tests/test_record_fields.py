@@ -499,3 +499,13 @@ def test_an_edit_cannot_grow_a_list_past_its_limit(conn):
     contacts.add_contact(conn, full_name="Jane Doe", lists={"urls": urls})
     with pytest.raises(InvalidValue, match="too many"):
         contacts.edit_contact(conn, "Jane Doe", lists={"urls": ["https://y.example"]})
+
+
+def test_merged_accounts_keep_both_vcard_properties(conn):
+    from crmcli.store import accounts
+
+    _import(conn, [{"name": "Acme", "vcard": ["X-A:1"]}, {"name": "ACME Inc.",
+                   "vcard": ["X-A:1", "X-B:2"]}], kind="accounts")  # fmt: skip
+    merged = merge.merge_accounts(conn, 1, [2])
+    assert merged["vcard"] == ["X-A:1", "X-B:2"]
+    assert accounts.get_account(conn, 1)["vcard"] == ["X-A:1", "X-B:2"]

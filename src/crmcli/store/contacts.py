@@ -412,13 +412,10 @@ def edit_contact(
     stored, changed = _edited_lists(
         current, addresses, remove_addresses, lists or {}, removals or {}
     )
-    if addresses or remove_addresses or any(c in row for c in models.ADDRESS_FIELDS):
+    if addresses or remove_addresses or not row.keys().isdisjoint(models.ADDRESS_FIELDS):
         with_lists(row, stored, changed)
-    else:
-        with_lists(row, current["addresses"], changed)
-        del row["addresses"]
-        for column in models.ADDRESS_FIELDS:
-            del row[column]
+    else:  # the addresses stay as they are
+        row.update({key: common.dump(value) for key, value in changed.items()})
     if account is not None and no_account:
         raise InvalidValue("--account and --no-account cannot be used together")
     if no_account:
