@@ -509,3 +509,16 @@ def test_merged_accounts_keep_both_vcard_properties(conn):
     merged = merge.merge_accounts(conn, 1, [2])
     assert merged["vcard"] == ["X-A:1", "X-B:2"]
     assert accounts.get_account(conn, 1)["vcard"] == ["X-A:1", "X-B:2"]
+
+
+def test_db_check_finds_a_primary_address_out_of_step(crm, db_path):
+    import sqlite3
+
+    crm.ok("contact", "add", "Jane Doe", "--address", "home:1 Main St; Springfield")
+    assert "database ok" in crm.ok("db", "check").stderr
+    other = sqlite3.connect(db_path)  # another program writes the column alone
+    other.execute("UPDATE contacts SET city = 'Paris'")
+    other.commit()
+    other.close()
+    result = crm("db", "check")
+    assert result.exit_code == 1 and "1 whose street..country are not" in result.stderr
