@@ -616,7 +616,10 @@ def m010_address_book_fields(conn: sqlite3.Connection) -> None:
         "SELECT sql FROM sqlite_master WHERE name = 'search_contacts_update'"
     ).fetchone()
     conn.execute("DROP TRIGGER search_contacts_update")
-    conn.execute(f"UPDATE contacts SET addresses = {_address_json(lambda name: name)}")
+    conn.execute(
+        f"UPDATE contacts SET addresses = {_address_json(lambda name: name)}"
+        f" WHERE coalesce({', '.join(_ADDRESS_COLUMNS)}) IS NOT NULL"
+    )
     url = "fields ->> '$.url'"
     conn.execute(
         f"UPDATE contacts SET urls = json_array(json_object('value', {url}, 'label', NULL)),"
