@@ -4,6 +4,7 @@ row, shown as {media_type, size}, written out exactly, undone like any change.""
 import base64
 import json
 import struct
+import subprocess
 import zlib
 
 import pytest
@@ -276,3 +277,116 @@ def test_db_check_finds_a_photo_size_out_of_step(crm, files, db_path):
     raw.commit()
     raw.close()
     assert "1 with summary columns out of step" in crm.fails(1, "db", "check").stderr
+
+
+# -- export and import ---------------------------------------------------------------
+def test_backup_and_jsonl_carry_the_bytes_and_bring_them_back(crm, files, tmp_path):
+    crm.ok("account", "new", "Acme", "--logo", str(files["jpg"]))
+    crm.ok("contact", "add", "Jane Doe", "--photo", str(files["png"]), "--account", "Acme")
+    crm.ok("contact", "add", "No Photo")
+    crm.ok("contact", "add", "Bob Roe", "--photo", str(files["max"]))
+    backup = json.loads(crm.ok("export").stdout)
+    assert [c["photo"] and c["photo"]["media_type"] for c in backup["contacts"]] == [
+        "image/png", None, "image/jpeg"]  # fmt: skip
+    assert base64.b64decode(backup["contacts"][2]["photo"]["data"]) == jpeg(2_000_000)
+    assert base64.b64decode(backup["accounts"][0]["logo"]["data"]) == JPEG
+    lines = [json.loads(line) for line in crm.ok("export", "-f", "jsonl").stdout.splitlines()]
+    assert [r["photo"] for r in lines if r["record"] == "contact"] == [
+        c["photo"] for c in backup["contacts"]]  # fmt: skip
+    (tmp_path / "b.json").write_text(json.dumps(backup))
+    (tmp_path / "b.jsonl").write_text("\n".join(map(json.dumps, lines)))
+    for name in ("b.json", "b.jsonl"):  # the second is read in a second process (2 MB)
+        env = {"CRM_DB": str(tmp_path / f"{name}.db")}
+        crm.ok("import", str(tmp_path / name), env=env)
+        assert crm.ok("contact", "photo", "Bob Roe", env=env).stdout_bytes == jpeg(2_000_000)
+        assert crm.ok("contact", "photo", "Jane Doe", env=env).stdout_bytes == png()
+        assert crm.ok("account", "logo", "Acme", env=env).stdout_bytes == JPEG
+        assert crm.json("contact", "show", "No Photo", env=env)["photo"] is None
+        assert "database ok" in crm.ok("db", "check", env=env).stderr
+        crm.ok("undo", env=env)
+        assert crm.json("contact", "list", env=env) == []
+
+
+def test_import_updates_replace_a_photo_and_show_output_leaves_it(crm, files, tmp_path):
+    jane = crm.new_id("contact", "add", "Jane Doe", "-e", "jane@x.example", "--photo",
+                      str(files["png"]))  # fmt: skip
+    shown = crm.json("contact", "show", str(jane))  # {"media_type", "size"}: no data
+    shown["title"] = "CTO"
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps([shown]))
+    crm.ok("import", str(path), "--on-conflict", "update")
+    assert crm.json("contact", "show", str(jane))["title"] == "CTO"
+    assert crm.ok("contact", "photo", str(jane)).stdout_bytes == png()  # left alone
+    new = {"media_type": "image/jpeg", "data": base64.b64encode(JPEG).decode()}
+    path.write_text(json.dumps([{**shown, "photo": new}]))
+    crm.ok("import", str(path), "--on-conflict", "skip")
+    assert crm.ok("contact", "photo", str(jane)).stdout_bytes == png()  # skip keeps it
+    crm.ok("import", str(path), "--on-conflict", "update")
+    assert crm.ok("contact", "photo", str(jane)).stdout_bytes == JPEG
+    crm.ok("undo")
+    assert crm.ok("contact", "photo", str(jane)).stdout_bytes == png()
+
+
+def test_import_refuses_bad_photos_by_record(crm, tmp_path):
+    big = base64.b64encode(jpeg(2_000_001)).decode()
+    records = [
+        {"name": "Good", "photo": {"data": base64.b64encode(JPEG).decode()}},
+        {"name": "Big", "photo": {"media_type": "image/jpeg", "data": big}},
+        {"name": "Text", "photo": {"data": base64.b64encode(b"hello").decode()}},
+        {"name": "Broken", "photo": {"data": "%%%"}},
+        {"name": "Url", "photo": "https://example.com/me.jpg"},
+    ]
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(records))
+    result = crm.fails(1, "import", str(path))
+    assert "4 problem(s)" in result.stderr
+    assert "#2: the photo is 2,000,001 bytes: at most 2,000,000 are kept" in result.stderr
+    assert "#3: the photo is not an image crm recognises" in result.stderr
+    assert "#4: the photo's data is not valid base64" in result.stderr
+    assert '#5: a photo is {"media_type"' in result.stderr
+    assert crm.json("contact", "list") == []
+
+
+def test_batches_hold_a_few_photos_not_thousands(conn, monkeypatch):
+    """Memory follows the photos a batch holds: it is written once they come to
+    PICTURE_BYTES, however few records that is."""
+    from crmcli.store import bulk, imports
+    from crmcli.store.checks import check
+
+    monkeypatch.setattr(bulk, "PICTURE_BYTES", 3 * len(JPEG))
+    flushed = []
+    original = bulk.Batch._write_all
+
+    def spy(self):
+        flushed.append(sum(len(p) for p in self.pictures.values()))
+        original(self)
+
+    monkeypatch.setattr(bulk.Batch, "_write_all", spy)
+    data = {"data": base64.b64encode(JPEG).decode()}
+    items = [(f"#{n}", "contacts", check("contacts", {"name": f"P {n}", "photo": data}, None))
+             for n in range(7)]  # fmt: skip
+    imports.import_records(conn, items)
+    assert flushed[:2] == [3, 3] and sum(flushed) == 7
+    assert conn.execute("SELECT count(*) FROM contact_photos").fetchone()[0] == 7
+
+
+# -- the installed crm -----------------------------------------------------------------
+def test_e2e_photo_round_trip_limit_and_undo(run, installed_crm, files, tmp_path):
+    jane = run("contact", "add", "Jane Doe", "--photo", str(files["max"]), "-q").stdout.strip()
+    out = tmp_path / "jane.jpg"
+    run("contact", "photo", jane, "-o", str(out))
+    assert out.read_bytes() == jpeg(2_000_000)
+    refused = run("contact", "edit", jane, "--photo", str(files["over"]), check=False)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "2,000,001 bytes: a photo may have at most 2,000,000" in refused.stderr
+    backup = tmp_path / "backup.json"
+    run("export", "-o", str(backup))
+    restored = {**run.env, "CRM_DB": str(tmp_path / "restored.db")}
+    run("import", str(backup), env=restored)
+    again = subprocess.run([installed_crm, "contact", "photo", "Jane Doe"],
+                           capture_output=True, env=restored, timeout=60, check=True)  # fmt: skip
+    assert again.stdout == jpeg(2_000_000)  # byte-exact through the JSON backup
+    run("contact", "delete", jane, "--yes")
+    run("undo")
+    run("contact", "photo", jane, "-o", str(out))
+    assert out.read_bytes() == jpeg(2_000_000)
