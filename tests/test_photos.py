@@ -390,3 +390,24 @@ def test_e2e_photo_round_trip_limit_and_undo(run, installed_crm, files, tmp_path
     run("undo")
     run("contact", "photo", jane, "-o", str(out))
     assert out.read_bytes() == jpeg(2_000_000)
+
+
+def test_text_written_into_a_photo_by_another_program_comes_out_as_bytes(conn):
+    jane = contacts.add_contact(conn, full_name="Jane Doe")["id"]
+    conn.execute("INSERT INTO contact_photos VALUES (?, 'image/jpeg', 'not bytes é')", (jane,))
+    assert photos.get(conn, "contacts", jane).data == "not bytes é".encode()
+    assert [p.data for _, p in photos.in_order(conn, "contacts")] == ["not bytes é".encode()]
+
+
+def test_a_merge_keeps_keeps_photo_or_takes_the_others(crm, files, db_path):
+    crm.ok("contact", "add", "Jane Doe")  # 1: no photo
+    crm.ok("contact", "add", "Jane D.", "--photo", str(files["png"]))  # 2
+    crm.ok("contact", "add", "J. Doe", "--photo", str(files["jpg"]))  # 3
+    crm.ok("contact", "merge", "Jane Doe", "Jane D.", "J. Doe", "--yes")
+    assert photo_of(db_path) == ("image/png", png())  # the first one filled it
+    crm.ok("undo")
+    assert photo_of(db_path) is None and photo_of(db_path, 3) == ("image/jpeg", JPEG)
+    crm.ok("account", "new", "Acme")
+    crm.ok("account", "new", "ACME Inc.", "--logo", str(files["png"]))
+    crm.ok("account", "merge", "Acme", "ACME Inc.", "--yes")
+    assert crm.ok("account", "logo", "Acme").stdout_bytes == png()

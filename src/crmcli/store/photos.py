@@ -127,10 +127,14 @@ def _decoded(text: str, what: str) -> bytes:
 
 
 # -- stored -----------------------------------------------------------------------
+# Bytes as bytes even where another program wrote text (sqlite3 would fail to decode it).
+_BYTES = "CAST(data AS BLOB)"
+
+
 def get(conn: sqlite3.Connection, kind: str, owner_id: int) -> Picture | None:
     """The photo of contact `owner_id` (kind "contacts") or logo of an account."""
     row = conn.execute(
-        f"SELECT media_type, data FROM {PICTURES[kind][0]} WHERE id = ?", (owner_id,)
+        f"SELECT media_type, {_BYTES} FROM {PICTURES[kind][0]} WHERE id = ?", (owner_id,)
     ).fetchone()
     return Picture(*row) if row else None
 
@@ -152,7 +156,7 @@ def remove(conn: sqlite3.Connection, kind: str, owner_id: int) -> bool:
 
 def in_order(conn: sqlite3.Connection, kind: str) -> Iterator[tuple[int, Picture]]:
     """Every photo (or logo) with its owner's id, in id order: one query for all."""
-    cursor = conn.execute(f"SELECT id, media_type, data FROM {PICTURES[kind][0]} ORDER BY id")
+    cursor = conn.execute(f"SELECT id, media_type, {_BYTES} FROM {PICTURES[kind][0]} ORDER BY id")
     for owner_id, media_type, data in cursor:
         yield owner_id, Picture(media_type, data)
 
