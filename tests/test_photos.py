@@ -334,7 +334,7 @@ def test_import_refuses_bad_photos_by_record(crm, tmp_path):
         {"name": "Big", "photo": {"media_type": "image/jpeg", "data": big}},
         {"name": "Text", "photo": {"data": base64.b64encode(b"hello").decode()}},
         {"name": "Broken", "photo": {"data": "%%%"}},
-        {"name": "Url", "photo": "https://example.com/me.jpg"},
+        {"name": "List", "photo": ["not", "a", "photo"]},
     ]
     path = tmp_path / "in.json"
     path.write_text(json.dumps(records))
@@ -343,7 +343,7 @@ def test_import_refuses_bad_photos_by_record(crm, tmp_path):
     assert "#2: the photo is 2,000,001 bytes: at most 2,000,000 are kept" in result.stderr
     assert "#3: the photo is not an image crm recognises" in result.stderr
     assert "#4: the photo's data is not valid base64" in result.stderr
-    assert '#5: a photo is {"media_type"' in result.stderr
+    assert '#5: a photo is {"media_type": "image/jpeg", "data": "BASE64"}' in result.stderr
     assert crm.json("contact", "list") == []
 
 
@@ -411,3 +411,12 @@ def test_a_merge_keeps_keeps_photo_or_takes_the_others(crm, files, db_path):
     crm.ok("account", "new", "ACME Inc.", "--logo", str(files["png"]))
     crm.ok("account", "merge", "Acme", "ACME Inc.", "--yes")
     assert crm.ok("account", "logo", "Acme").stdout_bytes == png()
+
+
+def test_a_photo_column_of_links_is_kept_as_a_custom_field(crm, tmp_path):
+    """Google's CSV has a Photo column of URLs: a link, not bytes."""
+    path = tmp_path / "google.csv"
+    path.write_text("First Name,Last Name,Photo,Notes\nJane,Doe,https://lh3.example/p/1,hi\n")
+    crm.ok("import", str(path))
+    jane = crm.json("contact", "show", "Jane Doe")
+    assert jane["photo"] is None and jane["fields"] == {"photo_url": "https://lh3.example/p/1"}

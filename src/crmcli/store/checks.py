@@ -66,6 +66,7 @@ def picture_bytes(item: Checked | str) -> int:
 
 
 def _check_accounts(data: dict, config: Config) -> Checked:
+    data = _picture_link(data, "logo")
     values = _texts(data, accounts.EDITABLE)
     if not values.get("name"):
         raise InvalidValue("an account needs a name")
@@ -77,6 +78,7 @@ def _check_accounts(data: dict, config: Config) -> Checked:
 
 
 def _check_contacts(data: dict, config: Config) -> Checked:
+    data = _picture_link(data, "photo")
     row = _names(data)
     row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
     row.update(_common(data))
@@ -204,6 +206,24 @@ def _company(data: dict) -> tuple[str, str] | None:
         return None
     name = models.name("account", text)
     return name, models.fold(name)
+
+
+def _picture_link(data: dict, key: str) -> dict:
+    """Another program's photo column holds a link, not bytes (Google's CSV a URL): it
+    is kept as the custom field `photo_url` (`logo_url`), as other columns crm has no
+    field for are.  Bytes come as {"media_type", "data"} (or that as JSON text)."""
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip() or value.lstrip().startswith("{"):
+        return data
+    fields = data.get("fields") or {}
+    if isinstance(fields, str):
+        try:
+            fields = json.loads(fields)
+        except ValueError:
+            return data  # _common says what is wrong with it
+    if not isinstance(fields, dict):
+        return data
+    return {**data, key: None, "fields": {f"{key}_url": value.strip(), **fields}}
 
 
 def _whole(value: object, name: str) -> int:
