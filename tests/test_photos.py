@@ -215,6 +215,11 @@ def test_account_logo(crm, files, tmp_path):
     assert crm.json("account", "list")[0]["logo"]["media_type"] == "image/jpeg"
     crm.fails(2, "account", "edit", "Acme", "--logo", str(files["png"]), "--no-logo")
     crm.fails(1, "account", "edit", "Acme", "--logo", str(files["over"]))
+    crm.ok("account", "delete", "Acme", "--yes")
+    crm.ok("undo")  # the account and its logo come back
+    assert crm.json("account", "show", "Acme")["logo"] == {"media_type": "image/jpeg",
+                                                           "size": len(JPEG)}  # fmt: skip
+    assert crm.ok("account", "logo", "Acme").stdout_bytes == JPEG
     crm.ok("account", "edit", "Acme", "--no-logo")
     assert "'Acme' has no logo" in crm.fails(1, "account", "logo", "Acme").stderr
 
