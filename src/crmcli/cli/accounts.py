@@ -228,9 +228,7 @@ def edit(
 def logo(ctx: typer.Context, ref: Ref, output: pictures.OutputOpt = None) -> None:
     """Write the account's logo, its bytes exactly: to FILE with -o, else to stdout
     (a pipe or a file; refused on a terminal). No logo: exit 1."""
-    with o.session(ctx, write=False) as conn:
-        account = store.get_account(conn, refs.account_id(conn, ref))
-    pictures.write_out(ctx, "accounts", account["id"], account["name"], output)
+    pictures.write_out(ctx, "accounts", ref, output)
 
 
 @app.command("delete")

@@ -274,9 +274,7 @@ def edit(
 def photo(ctx: typer.Context, ref: Ref, output: pictures.OutputOpt = None) -> None:
     """Write the contact's photo, its bytes exactly: to FILE with -o, else to stdout
     (a pipe or a file; refused on a terminal). No photo: exit 1."""
-    with o.session(ctx, write=False) as conn:
-        contact = store.get_contact(conn, refs.contact_id(conn, ref))
-    pictures.write_out(ctx, "contacts", contact["id"], contact["name"], output)
+    pictures.write_out(ctx, "contacts", ref, output)
 
 
 @app.command("delete")

@@ -85,15 +85,17 @@ def apply(conn, kind: str, owner_id: int, picture, remove: bool, *, touch: bool 
         common.update(conn, kind, owner_id, {})
 
 
-def write_out(ctx: typer.Context, kind: str, owner_id: int, name: str, output: Path | None):
-    """The bytes of the owner's photo (logo): to FILE, or to stdout unless that is a
-    terminal; none stored is exit 1."""
+def write_out(ctx: typer.Context, kind: str, ref: str, output: Path | None) -> None:
+    """The bytes of the photo of contact `ref` (kind contacts) or the logo of an
+    account: to FILE, or to stdout unless that is a terminal; none stored is exit 1."""
     from crmcli import render
-    from crmcli.store import photos
+    from crmcli.store import photos, refs
 
     what = photos.WHAT[kind]
     with o.session(ctx, write=False) as conn:
+        owner_id = (refs.contact_id if kind == "contacts" else refs.account_id)(conn, ref)
         picture = photos.get(conn, kind, owner_id)
+        name = conn.execute(f"SELECT name FROM {kind} WHERE id = ?", (owner_id,)).fetchone()[0]
     if picture is None:
         raise Refused(f"{render.quoted(name)} has no {what}")
     if output is None:
