@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -135,7 +136,11 @@ def test_export_to_a_terminal_named_by_o_escapes_too(hostile, crm):
     tty.setraw(slave)
     try:
         crm.ok("export", "-f", "csv", "--kind", "accounts", "-o", os.ttyname(slave))
-        shown = os.read(master, 65536).decode()
+        # The export is written before crm exits, but may come in several reads.
+        chunks = []
+        while select.select([master], [], [], 0.5)[0]:
+            chunks.append(os.read(master, 65536))
+        shown = b"".join(chunks).decode()
     finally:
         os.close(slave)
         os.close(master)

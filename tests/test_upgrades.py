@@ -8,7 +8,9 @@ import pytest
 
 from crmcli.migrations import SCHEMA_VERSION
 
-FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("schema-*.db"))
+FIXTURES = sorted(
+    (Path(__file__).parent / "fixtures").glob("schema-*.db"), key=lambda p: int(p.stem[7:])
+)
 
 
 def test_there_is_a_fixture_for_every_earlier_version():
@@ -56,7 +58,7 @@ def test_an_older_crms_log_that_changed_a_record_twice_is_not_undone_inexactly(c
     import sqlite3
 
     path = tmp_path / "old.db"
-    shutil.copy(FIXTURES[7], path)  # schema 8: before m009, with its triggers
+    shutil.copy(FIXTURES[0].with_name("schema-8.db"), path)  # before m009, with its triggers
     conn = sqlite3.connect(path, isolation_level=None)
     for summary, statements in [
         ("account edit Acme --city Paris", ["UPDATE accounts SET city = 'Paris'"]),

@@ -53,6 +53,7 @@ ACCOUNT_FIELDS = (
     "tags",
     "fields",
     "vcard",
+    "logo",
     "created_at",
     "updated_at",
 )
@@ -89,6 +90,7 @@ CONTACT_FIELDS = (
     "tags",
     "fields",
     "vcard",
+    "photo",
     "created_at",
     "updated_at",
 )

@@ -12,7 +12,8 @@ from crmcli import models
 from crmcli.store import refs
 
 # Columns holding JSON text, decoded when read (the lists of issue 12 too).
-JSON_COLUMNS = ("tags", "fields", "addresses", "urls", "impps", "related", "dates", "vcard")
+JSON_COLUMNS = ("tags", "fields", "addresses", "urls", "impps", "related", "dates", "vcard",
+                "photo", "logo")  # photo, logo: {"media_type", "size"}
 
 
 def now() -> str:
