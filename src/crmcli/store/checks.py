@@ -271,8 +271,10 @@ def _names(
     given = any(part and part.strip() for part in parts.values())
     if name is not None and not given:
         plain = models.nfc(name).strip()
-        split = "first_name" not in data and "last_name" not in data and plain not in (
-            nickname, email, account, phone
+        split = (
+            "first_name" not in data
+            and "last_name" not in data
+            and plain not in (nickname, email, account, phone)
         )
         return contacts.names(name, {}, split=split)
     return contacts.names(
