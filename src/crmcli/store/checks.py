@@ -19,6 +19,7 @@ from crmcli.errors import CrmError, InvalidValue
 from crmcli.store import accounts, activities, common, contacts, deals, details, photos, search
 
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
+_RARE_PARTS = ("prefix", "middle_name", "suffix")
 # New columns a record mostly leaves empty.
 _SPARSE = frozenset(("prefix", "middle_name", "suffix", *models.ADDRESS_FIELDS, "addresses",
                      *models.ITEM_LISTS, "vcard"))  # fmt: skip
@@ -90,14 +91,23 @@ def _check_contacts(data: dict, config: Config) -> Checked:
     if data.get("vcard"):
         lists["vcard"] = details.vcard(data["vcard"])
     given = data.get("addresses")
-    if given or lists or not row.keys().isdisjoint(models.ADDRESS_FIELDS):
+    if given or lists:
         lists["addresses"] = contacts.with_lists(row, details.addresses(given), lists)
+        for column in [c for c, value in row.items() if value in (None, "[]") and c in _SPARSE]:
+            del row[column]  # left out, the column's default (NULL, '[]') is written
+    elif not row.keys().isdisjoint(models.ADDRESS_FIELDS):  # a CSV's address columns
+        address = details.from_columns(row)
+        if address is not None:
+            lists["addresses"] = [address]
+            row["addresses"] = details.dump_addresses(lists["addresses"])
     emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
     phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
     company = _company(data)
-    row.update(_names(data, row.get("nickname"), emails, phones, company))
-    for column in [c for c, value in row.items() if value in (None, "[]") and c in _SPARSE]:
-        del row[column]  # left out, the column's default (NULL, '[]') is written
+    names = _names(data, row.get("nickname"), emails, phones, company)
+    for part in _RARE_PARTS:
+        if names[part] is None:
+            del names[part]  # left out: NULL
+    row.update(names)
     row.update(_common(data))
     return Checked(
         row,
@@ -291,8 +301,10 @@ def _names(
     given = any(part and part.strip() for part in parts.values())
     if name is not None and not given:
         plain = models.nfc(name).strip()
-        split = "first_name" not in data and "last_name" not in data and plain not in (
-            nickname, email, account, phone
+        split = (
+            "first_name" not in data
+            and "last_name" not in data
+            and plain not in (nickname, email, account, phone)
         )
         return contacts.names(name, {}, split=split)
     return contacts.names(

@@ -315,6 +315,22 @@ def with_primary(stored: list[dict], columns: dict) -> list[dict]:
     return [first, *rest] if any(first[part] for part in _PARTS) else rest
 
 
+def from_columns(row: dict) -> dict | None:
+    """The one address a record's street..country columns give (a CSV row's),
+    checked; the columns left in `row` are those that hold something."""
+    address = dict(_EMPTY)
+    found = False
+    for column in models.ADDRESS_FIELDS:
+        if column in row:
+            value = _line(column, row[column])
+            if value is None:
+                del row[column]
+            else:
+                row[column] = address[column] = value
+                found = True
+    return address if found else None
+
+
 def dump_addresses(stored: list[dict]) -> str:
     """The address list as JSON text, exactly as common.dump writes it, made
     directly (a third of the time: a CSV import's every row with a city pays it)."""
