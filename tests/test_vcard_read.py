@@ -308,7 +308,7 @@ def test_the_rfc_6350_tel_uri_with_an_extension():
     data = one(card("FN:x", "TEL;VALUE=uri;TYPE=\"voice,home\":tel:+1-418-656-9254;ext=102",
                     version="4.0"))  # fmt: skip
     assert data["phones"] == [{"value": "+1-418-656-9254;ext=102", "label": "home"}]
-    assert models.phone(data["phones"][0]["value"]) == "+1-418-656-9254;ext=102"
+    assert models.phone(data["phones"][0]["value"]) == "+1-418-656-9254 ext. 102"
 
 
 def test_profile_vcard_of_lotus_notes_is_read_and_not_kept():
@@ -331,7 +331,7 @@ def test_home_fax_keeps_both_words():
 
 @pytest.mark.parametrize(
     ("number", "kept"),
-    [("*123#", "*123#"), ("+1 555 0100;ext=12", "+1 555 0100;ext=12"),
+    [("*123#", "*123#"), ("+1 555 0100;ext=12", "+1 555 0100 ext. 12"),
      ("+49\u00a0171\u00a01234567", "+49 171 1234567"),
      ("\u202a+1 555 0100\u202c", "+1 555 0100"), ("\u202b+972 3 1234567\u202c", "+972 3 1234567")],
 )  # fmt: skip
@@ -390,3 +390,35 @@ def test_a_group_tags_its_members_before_and_after_it():
 def test_where_each_card_is_is_its_number_in_the_file():
     text = card("KIND:group", "FN:G", version="4.0") + card("FN:A") + card("FN:B")
     assert [where for where, _, _ in vcard.read_vcf(text)] == ["card 2", "card 3"]
+
+
+# -- through crm import --------------------------------------------------------------
+def test_files_that_were_refused_import(crm):
+    """Each of these rejected a whole real file."""
+    files = [
+        card("FN:Ext", 'TEL;VALUE=uri;TYPE="voice,home":tel:+1-418-656-9254;ext=102',
+             "TEL;TYPE=cell:\u202a+1 555 0100\u202c", "TEL:*123#", version="4.0"),
+        card("PROFILE:VCard", "FN:Lotus", "N:Notes;Lotus;;;"),
+        card("FN:Thunderbird", "NOTE:one\rtwo", "EMAIL:t@x.example"),
+        card("FN:Cr Cr Lf", "NOTE:one", " two", end="\r\r\n"),
+        card("N;ENCODING=QUOTED-PRINTABLE:M=FCller;J=FC=", "rgen;;;", "NOTE;QUOTED-PRINTABLE:=",
+             "starts with a break", version="2.1"),
+    ]  # fmt: skip
+    assert "imported 5 contacts" in crm.ok("import", "-", "-f", "vcf", input="".join(files)).stderr
+    ext, lotus, bird, crcrlf, qp = crm.json("contact", "list", "--sort", "id")
+    assert [(phone["value"], phone["label"]) for phone in ext["phones"]] == [
+        ("+1-418-656-9254 ext. 102", "home"),
+        ("+1 555 0100", "mobile"),
+        ("*123#", None),
+    ]
+    assert lotus["fields"] == {} and bird["description"] == "one\ntwo"
+    assert crcrlf["description"] == "onetwo"
+    assert (qp["first_name"], qp["description"]) == ("Jürgen", "starts with a break")
+
+
+def test_a_broken_card_still_rejects_the_file_with_its_line(crm):
+    good = card("FN:Good", "NOTE;QUOTED-PRINTABLE:a=", "b", version="2.1")
+    broken = card("FN:Broken", "NOTE;QUOTED-PRINTABLE:c=", "d", "junk line", version="2.1")
+    error = crm.fails(1, "import", "-", "-f", "vcf", input=good + broken).stderr
+    assert "line 12: not a property (NAME:VALUE): 'junk line'" in error
+    assert crm.json("contact", "list") == []

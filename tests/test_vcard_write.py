@@ -1,0 +1,235 @@
+"""crm's vCards (formats.vcard.card) carry the whole record, in 4.0 and 3.0: read back
+by vobject, an independent reader, by khard where it is installed, and by crm."""
+
+import pytest
+import vobject
+
+from crmcli.formats import vcard
+from test_vcard_read import JPEG, MAC
+
+STAMP = "2024-01-02T03:04:05Z"
+CONTACT = {
+    "id": 3, "created_at": STAMP, "updated_at": STAMP, "name": "Dr. Jane Q. Doe PhD",
+    "prefix": "Dr.", "first_name": "Jane", "middle_name": "Quinn", "last_name": "Doe",
+    "suffix": "PhD", "nickname": "JJ", "gender": "F", "account": "Acme Inc.",
+    "department": "Sales", "title": "CTO", "birthday": "--04-23", "anniversary": "2010-06-12",
+    "emails": [{"value": "jane@acme.example", "label": "work"},
+               {"value": "jane@home.example", "label": "home office"}],
+    "phones": [{"value": "+1 555 0100", "label": "mobile"},
+               {"value": "+1 555 0101", "label": "home fax"},
+               {"value": "+1-418-656-9254;ext=102", "label": None}],
+    "addresses": [
+        {"label": "work", "po_box": "PO 12", "extended": "Suite 4", "street": "1 Road, East",
+         "city": "Springfield", "region": "IL", "postal_code": "62701", "country": "USA"},
+        {"label": "cabin", "po_box": None, "extended": None, "street": "3 Lake Rd",
+         "city": "Lake", "region": None, "postal_code": None, "country": None},
+    ],
+    "street": "1 Road, East", "city": "Springfield", "region": "IL", "postal_code": "62701",
+    "country": "USA",
+    "urls": [{"value": "https://jane.example", "label": "home"},
+             {"value": "https://blog.example/jane", "label": "blog"}],
+    "impps": [{"value": "skype:jane.doe", "label": "skype"},
+              {"value": "xmpp:jane@x.example", "label": "personal"}],
+    "related": [{"value": "John Doe", "label": "spouse"},
+                {"value": "urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af", "label": "child"},
+                {"value": "Mary", "label": "mother"}],
+    "dates": [{"value": "2015-03-01", "label": "first day"}],
+    "description": "Met at the fair;\nlikes tea, not coffee",
+    "tags": ["vip", "a,b"],
+    "fields": {"uid": "urn:uuid:jane", "role": "Decision maker"},
+    "photo": {"media_type": "image/jpeg", "data": JPEG},
+    "vcard": ["X-PHONETIC-FIRST-NAME:Jon", "item1.X-ABADR:us",
+              "X-SKYPE-DISPLAYNAME;X-SERVICE=a:Jane \\, Doe", "ORG:Second Corp"],
+}  # fmt: skip
+VERSIONS = ["4.0", "3.0"]
+
+
+def vobject_card(text: str):
+    (card,) = list(vobject.readComponents(text, allowQP=True))
+    return card
+
+
+def lines_of(text: str) -> list[str]:
+    """The card's logical lines, unfolded."""
+    return text.replace("\r\n ", "").split("\r\n")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_vobject_reads_every_part(version):
+    text = vcard.card(CONTACT, version)
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    card = vobject_card(text)
+    n = card.n.value
+    assert [n.family, n.given, n.additional, n.prefix, n.suffix] == [
+        "Doe", "Jane", "Quinn", "Dr.", "PhD"]  # fmt: skip
+    assert card.fn.value == "Dr. Jane Q. Doe PhD" and card.nickname.value == "JJ"
+    assert [org.value for org in card.contents["org"]] == [["Acme Inc.", "Sales"], ["Second Corp"]]
+    assert "x-department" not in card.contents
+    assert card.title.value == "CTO" and card.role.value == "Decision maker"
+    assert [email.value for email in card.contents["email"]] == [
+        "jane@acme.example", "jane@home.example"]  # fmt: skip
+    assert [tel.value for tel in card.contents["tel"]] == [
+        "+1 555 0100", "+1 555 0101", "+1-418-656-9254;ext=102"]  # fmt: skip
+    assert card.contents["tel"][1].params["TYPE"] == ["home", "fax"]
+    work, cabin = card.contents["adr"]
+    assert [work.value.box, work.value.extended, work.value.street, work.value.city,
+            work.value.region, work.value.code, work.value.country] == [
+        "PO 12", "Suite 4", "1 Road, East", "Springfield", "IL", "62701", "USA"]  # fmt: skip
+    assert work.params["TYPE"] == ["work"]
+    labels = {label.group: label.value for label in card.contents["x-ablabel"]}
+    assert labels[cabin.group] == "cabin" and labels[card.contents["email"][1].group] == (
+        "home office")  # fmt: skip
+    assert [url.value for url in card.contents["url"]] == [
+        "https://jane.example", "https://blog.example/jane"]  # fmt: skip
+    assert [impp.value for impp in card.contents["impp"]] == [
+        "skype:jane.doe", "xmpp:jane@x.example"]  # fmt: skip
+    assert card.bday.value == "--0423"
+    assert card.note.value == "Met at the fair;\nlikes tea, not coffee"
+    assert card.categories.value == ["vip", "a,b"]
+    assert card.uid.value == "urn:uuid:jane"
+    assert card.contents["x-abdate"][0].value == "2015-03-01"
+    if version == "3.0":  # vobject keeps only a data: URI's text up to its comma (4.0: below)
+        assert card.photo.value.startswith(b"\xff\xd8\xff")
+    if version == "4.0":
+        assert (card.gender.value, card.anniversary.value) == ("F", "2010-06-12")
+        related = [(item.value, item.params.get("TYPE"), item.params.get("VALUE"))
+                   for item in card.contents["related"]]  # fmt: skip
+        assert related[:2] == [("John Doe", ["spouse"], ["text"]),
+                               ("urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af", ["child"],
+                                None)]  # fmt: skip
+        assert labels[card.contents["related"][2].group] == "mother"
+    else:  # 3.0 has none of them: what Apple, Evolution and khard write
+        assert (card.x_gender.value, card.x_anniversary.value) == ("F", "2010-06-12")
+        assert [item.value for item in card.contents["x-abrelatednames"]] == [
+            "John Doe", "urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af", "Mary"]  # fmt: skip
+        assert "related" not in card.contents and "gender" not in card.contents
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_photo_line_as_each_version_says_it(version):
+    logical = lines_of(vcard.card(CONTACT, version))
+    expected = {"3.0": f"PHOTO;ENCODING=b;TYPE=JPEG:{JPEG}",
+                "4.0": f"PHOTO:data:image/jpeg;base64,{JPEG}"}[version]  # fmt: skip
+    assert expected in logical
+    assert "ORG:Acme Inc.;Sales" in logical and "BDAY:--0423" in logical
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_kept_lines_are_written_back_unchanged(version):
+    logical = lines_of(vcard.card(CONTACT, version))
+    for line in CONTACT["vcard"]:
+        assert line in logical
+    own = [line for line in logical if line.startswith("item") and line not in CONTACT["vcard"]]
+    assert own and not any(line.startswith("item1.") for line in own)  # a kept line's group
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["EMAIL:attacker@evil.example", "item9.TEL:+1 555 666", "END:VCARD", "BEGIN:VCARD",
+     "FN:Forged", "N:Forged;;;;", "UID:other", "VERSION:2.1", "X-A:b\r\nEMAIL:a@evil.example",
+     "X-A:b\nEMAIL:a@evil.example", "no colon", ":no name", "X_A:bad name", "KIND:org",
+     "CATEGORIES:forged", "REV:1", "X-ABShowAs:COMPANY", "ADR:;;forged;;;;"],
+)  # fmt: skip
+def test_a_kept_line_that_is_not_one_property_or_is_crms_own_is_not_written(line):
+    contact = {**CONTACT, "vcard": [line, "X-SAFE:yes"]}
+    for version in VERSIONS:
+        text = vcard.card(contact, version)
+        assert "forged" not in text.lower() and "evil" not in text and "666" not in text
+        card = vobject_card(text)
+        assert card.x_safe.value == "yes" and card.fn.value == CONTACT["name"]
+        assert len(card.contents["email"]) == 2
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_read_card_read_gives_the_same_record(version):
+    ((_, kind, data),) = list(vcard.read_vcf(vcard.card(CONTACT, version)))
+    assert kind == "contacts"
+    for key, value in CONTACT.items():
+        if key in ("id", "created_at", "updated_at"):
+            continue
+        expected = [*value, "REV:20240102T030405Z"] if key == "vcard" else value
+        if key == "vcard":
+            assert data[key] == expected[:-1]  # REV is crm's own, not kept
+        else:
+            assert data[key] == expected, key
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_apple_card_survives_read_card_read(version):
+    ((_, _, first),) = list(vcard.read_vcf(MAC))
+    record = {"id": 1, "created_at": STAMP, "updated_at": STAMP, **first}
+    ((_, _, again),) = list(vcard.read_vcf(vcard.card(record, version)))
+    assert again.pop("fields") == {"uid": vcard.uid(record)}  # crm's export gives one
+    assert again == first
+
+
+ACCOUNT = {"id": 5, "created_at": STAMP, "updated_at": STAMP, "name": "Acme Inc.",
+           "kind": "business", "type": "customer", "industry": "Tools",
+           "website": "https://acme.example", "email": "info@acme.example",
+           "phone": "+1 555 0100", "street": "1 Road", "city": "Springfield", "region": "IL",
+           "postal_code": "62701", "country": "USA", "description": "Our best customer",
+           "tags": ["vip"], "fields": {}, "logo": {"media_type": "image/png", "data": JPEG},
+           "vcard": ["X-CUSTOM:kept", "EMAIL:sales@acme.example"]}  # fmt: skip
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_account_is_a_company_card(version):
+    text = vcard.card(ACCOUNT, version, "accounts")
+    card = vobject_card(text)
+    assert (card.fn.value, card.org.value) == ("Acme Inc.", ["Acme Inc."])
+    if version == "4.0":
+        assert card.kind.value == "org" and "x-abshowas" not in card.contents
+    else:
+        assert card.x_abshowas.value == "COMPANY" and "kind" not in card.contents
+    assert [email.value for email in card.contents["email"]] == [
+        "info@acme.example", "sales@acme.example"]  # fmt: skip
+    assert card.url.value == "https://acme.example" and card.adr.value.city == "Springfield"
+    ((_, kind, data),) = list(vcard.read_vcf(text))
+    assert kind == "accounts" and data.pop("fields") == {"uid": vcard.uid(ACCOUNT, "accounts")}
+    assert data == {key: ACCOUNT[key] for key in ACCOUNT if key not in (
+        "id", "created_at", "updated_at", "type", "industry", "fields")}  # fmt: skip
+
+
+def test_crm_exports_accounts_as_company_cards(crm):
+    crm.ok("account", "new", "Acme Inc.", "--website", "https://acme.example", "--city", "Austin")
+    crm.ok("contact", "add", "Jane Doe", "--account", "Acme Inc.")
+    text = crm.ok("export", "-f", "vcf", "--kind", "accounts").stdout_bytes.decode()
+    card = vobject_card(text)
+    assert (card.kind.value, card.fn.value, card.adr.value.city) == ("org", "Acme Inc.", "Austin")
+    text = crm.ok("export", "-f", "vcf", "--kind", "accounts", "--vcard-version", "3.0")
+    assert vobject_card(text.stdout_bytes.decode()).x_abshowas.value == "COMPANY"
+    people = crm.ok("export", "-f", "vcf").stdout_bytes.decode()
+    assert vobject_card(people).fn.value == "Jane Doe"
+
+
+def test_crms_export_gives_department_and_the_year_less_birthday_back(crm, tmp_path):
+    """crm -> vcf -> crm lost the department (X-DEPARTMENT nobody reads)."""
+    crm.ok("account", "new", "Acme")
+    crm.ok("contact", "add", "Jane Doe", "--account", "Acme", "--department", "Sales",
+           "--birthday", "--04-23")  # fmt: skip
+    for version in VERSIONS:
+        text = crm.ok("export", "-f", "vcf", "--vcard-version", version).stdout_bytes.decode()
+        assert "ORG:Acme;Sales\r\n" in text and "X-DEPARTMENT" not in text
+        assert "BDAY:--0423\r\n" in text
+        other = {"CRM_DB": str(tmp_path / f"{version}.db")}
+        crm.ok("import", "-", "-f", "vcf", input=text, env=other)
+        (jane,) = crm.json("contact", "list", env=other)
+        assert (jane["account"], jane["department"], jane["birthday"]) == (
+            "Acme", "Sales", "--04-23")  # fmt: skip
+
+
+# -- khard: the address book of the console reads what crm writes -------------------
+@pytest.mark.parametrize("version", VERSIONS)
+def test_khard_reads_crms_export(version):
+    contacts = pytest.importorskip("khard.contacts")
+    card = contacts.VCardWrapper(vobject_card(vcard.card(CONTACT, version)))
+    assert card.formatted_name == "Dr. Jane Q. Doe PhD"
+    assert card.organisations[0] == ["Acme Inc.", "Sales"]  # the department
+    assert card.nicknames == ["JJ"]
+    addresses = card.post_addresses
+    assert addresses["work"][0]["street"] == "1 Road, East"
+    assert addresses["cabin"][0]["city"] == "Lake"  # an Apple item group's label
+    assert "home office" in card.emails and any(kind.startswith("work") for kind in card.emails)
+    assert "home, fax" in card.phone_numbers or "fax, home" in card.phone_numbers
+    assert card.birthday.month == 4 and card.birthday.day == 23
+    assert card.anniversary.year == 2010
