@@ -56,7 +56,7 @@ def test_an_older_crms_log_that_changed_a_record_twice_is_not_undone_inexactly(c
     import sqlite3
 
     path = tmp_path / "old.db"
-    shutil.copy(FIXTURES[-1], path)  # the schema before m009, with its triggers
+    shutil.copy(FIXTURES[0].with_name("schema-8.db"), path)  # before m009, with its triggers
     conn = sqlite3.connect(path, isolation_level=None)
     for summary, statements in [
         ("account edit Acme --city Paris", ["UPDATE accounts SET city = 'Paris'"]),

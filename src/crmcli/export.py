@@ -8,11 +8,12 @@ contacts) to any text file object: stdout, or the temporary file that
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from typing import TextIO
 
 from crmcli import __version__, models, render
 from crmcli.migrations import SCHEMA_VERSION
-from crmcli.store import accounts, activities, contacts, deals, query, tasks
+from crmcli.store import accounts, activities, contacts, deals, photos, query, tasks
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 SINGULAR = {"accounts": "account", "contacts": "contact", "deals": "deal",
@@ -41,6 +42,14 @@ def rows(conn: sqlite3.Connection, kind: str) -> query.Rows:
     return listing(conn, filters=by_id)
 
 
+def records(conn: sqlite3.Connection, kind: str) -> Iterator[dict]:
+    """rows() as the backup carries them: a contact's photo and an account's logo as
+    {"media_type", "data": base64}, read alongside in id order (store.photos.attach),
+    one at a time."""
+    found = rows(conn, kind)
+    return photos.attach(conn, kind, found) if kind in photos.WHAT else iter(found)
+
+
 def write_json(conn: sqlite3.Connection, out: TextIO, kinds: tuple[str, ...], stamp: str) -> int:
     """The full backup: one object with a list per kind, one record a line."""
     out.write(
@@ -50,7 +59,7 @@ def write_json(conn: sqlite3.Connection, out: TextIO, kinds: tuple[str, ...], st
     count = 0
     for kind in kinds:
         out.write(f',\n"{kind}": [')
-        for index, record in enumerate(rows(conn, kind)):
+        for index, record in enumerate(records(conn, kind)):
             out.write(("," if index else "") + "\n" + render.to_json(record))
             count += 1
         out.write("\n]")
@@ -62,7 +71,7 @@ def write_jsonl(conn: sqlite3.Connection, out: TextIO, kinds: tuple[str, ...]) -
     """One object a line, each saying in `record` what it is (account, contact ...)."""
     count = 0
     for kind in kinds:
-        for record in rows(conn, kind):
+        for record in records(conn, kind):
             out.write(render.to_json({"record": SINGULAR[kind], **record}) + "\n")
             count += 1
     return count
@@ -84,7 +93,7 @@ def write_vcf(conn: sqlite3.Connection, out: TextIO, version: str, kind: str = "
     from crmcli.formats import vcard
 
     count = 0
-    for record in rows(conn, kind):
+    for record in records(conn, kind):  # photo, logo: {"media_type", "data": base64}
         out.write(vcard.card(record, version, kind))
         count += 1
     return count

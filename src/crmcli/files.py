@@ -154,15 +154,16 @@ def link_into_place(temporary: Path, target: Path, taken: str) -> None:
 
 
 @contextmanager
-def replacing(real: Path, shown: Path, before=None) -> Iterator:
-    """A text file that replaces the regular (or missing) file `real` whole: written
-    as a hidden temporary file beside it (0600), renamed over it only when complete
-    (and `before()`, if given, has not raised).
+def replacing(real: Path, shown: Path, before=None, *, binary: bool = False) -> Iterator:
+    """A text file (or a `binary` one) that replaces the regular (or missing) file
+    `real` whole: written as a hidden temporary file beside it (0600), renamed over
+    it only when complete (and `before()`, if given, has not raised).
     A failure to write (a full disk) or to rename (a sticky folder) is a Refused
     naming `shown`, and removes the temporary file, as a signal does."""
     with removed_on_signals(), temporary_beside(real, ".part") as (fd, temporary):
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+            text = {} if binary else {"encoding": "utf-8", "newline": ""}
+            with os.fdopen(fd, "wb" if binary else "w", **text) as file:
                 yield file
                 file.flush()
                 os.fsync(file.fileno())

@@ -177,6 +177,20 @@ SUMMARIES = {
 _ACCOUNT = "(SELECT name FROM accounts WHERE id = contacts.account_id)"
 _ACCOUNT_NAME = f"account = {_ACCOUNT}"
 
+# Photos and logos (m011): their bytes in a table of their own, a row an owner
+# (its id is the owner's), so that no listing reads them; the owner's row keeps
+# {"media_type", "size"} as JSON text, kept in step by triggers.
+PICTURES = {"contacts": ("contact_photos", "photo"), "accounts": ("account_logos", "logo")}
+
+
+def _picture(owner: str) -> str:
+    table = PICTURES[owner][0]
+    return (
+        f"(SELECT json_object('media_type', media_type, 'size', length(data)) FROM {table}"
+        f" WHERE id = {owner}.id)"
+    )
+
+
 # The columns of a table that triggers work out from other rows, each with the
 # expression that gives it (the triggers above assign exactly these).
 DERIVED = {
@@ -185,7 +199,9 @@ DERIVED = {
         **_summary_values("contact_phones", "phone"),
         "last_contacted": _LAST_CONTACTED,
         "account": _ACCOUNT,
-    }
+        "photo": _picture("contacts"),
+    },
+    "accounts": {"logo": _picture("accounts")},
 }
 
 
@@ -315,9 +331,10 @@ def m004_search(conn: sqlite3.Connection) -> None:
 
 
 # Tables whose every change is kept, so `crm undo` can put it back.
-HISTORY_TABLES = (
+_HISTORY_TABLES_M005 = (
     "accounts", "contacts", "contact_emails", "contact_phones", "deals", "activities", "tasks",
 )  # fmt: skip
+HISTORY_TABLES = (*_HISTORY_TABLES_M005, "contact_photos", "account_logos")
 
 
 def history_triggers(conn: sqlite3.Connection) -> None:
@@ -333,12 +350,22 @@ def history_triggers(conn: sqlite3.Connection) -> None:
     order and undo ended on the state in between.  So images are taken BEFORE a
     row changes, and an update is logged only when one of the row's own columns
     changes: the DERIVED ones follow from other rows (undo works them out again),
-    which leaves no change of a row nested inside another of the same row."""
+    which leaves no change of a row nested inside another of the same row.
+
+    JSON holds no bytes: a BLOB column's image is its hex() text (SQLite 3.40 has
+    no unhex(); undo turns it back, see store.history).  A table a later step
+    makes (not there yet) gets its triggers when that step calls this again."""
     for table in HISTORY_TABLES:
-        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        info = conn.execute(f"PRAGMA table_info({table})").fetchall()
+        if not info:
+            continue
+        columns = [row[1] for row in info]
         own = [column for column in columns if column not in DERIVED.get(table, {})]
         changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in own)
-        image = "json_object(" + ", ".join(f"'{c}', old.{c}" for c in columns) + ")"
+        image = "json_object(" + ", ".join(
+            f"'{name}', hex(old.{name})" if kind.upper() == "BLOB" else f"'{name}', old.{name}"
+            for _, name, kind, *_ in info
+        ) + ")"
         for event, timing, row, before, when in (
             ("INSERT", "AFTER", "new", "NULL", ""),  # new.id is only known after
             ("UPDATE", "BEFORE", "old", image, f" AND ({changed})"),
@@ -357,7 +384,7 @@ def history_triggers(conn: sqlite3.Connection) -> None:
 
 def _history_triggers_m005(conn: sqlite3.Connection) -> None:
     """The triggers m005 made (AFTER each change; replaced by m009)."""
-    for table in HISTORY_TABLES:
+    for table in _HISTORY_TABLES_M005:
         columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
         def image(row: str, columns=columns) -> str:
@@ -521,6 +548,26 @@ def m009_history_in_order(conn: sqlite3.Connection) -> None:
     )
 
 
+def m011_photos(conn: sqlite3.Connection) -> None:
+    """A photo a contact, a logo an account: bytes with their media type, in tables
+    of their own (see PICTURES), deleted with their owner, logged for undo."""
+    for owner, (table, column) in PICTURES.items():
+        conn.execute(
+            f"CREATE TABLE {table} ("
+            f" id INTEGER PRIMARY KEY REFERENCES {owner}(id) ON DELETE CASCADE,"
+            " media_type TEXT NOT NULL, data BLOB NOT NULL)"
+        )
+        conn.execute(f"ALTER TABLE {owner} ADD COLUMN {column} TEXT")
+        for event, rows in (("INSERT", ["new"]), ("UPDATE", ["old", "new"]), ("DELETE", ["old"])):
+            ids = ", ".join(f"{row}.id" for row in rows)
+            conn.execute(
+                f"CREATE TRIGGER summary_{table}_{event.lower()} AFTER {event} ON {table}"
+                f" BEGIN UPDATE {owner} SET {column} = {DERIVED[owner][column]}"
+                f" WHERE id IN ({ids}); END"
+            )
+    history_triggers(conn)
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -531,5 +578,6 @@ MIGRATIONS = [
     m007_change_ranges,
     m008_visible_keys,
     m009_history_in_order,
+    m011_photos,  # m010 is the record helper's (issue 12); the lead renumbers at merge
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -44,6 +44,7 @@ ACCOUNT_FIELDS = (
     "description",
     "tags",
     "fields",
+    "logo",
     "created_at",
     "updated_at",
 )
@@ -68,6 +69,7 @@ CONTACT_FIELDS = (
     "last_contacted",
     "tags",
     "fields",
+    "photo",
     "created_at",
     "updated_at",
 )

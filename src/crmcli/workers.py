@@ -29,6 +29,7 @@ from crmcli.store import checks
 
 ELSEWHERE_FROM = 1_000_000  # characters of input from which checking moves to a child
 _CHUNK = 500  # records a message carries
+_CHUNK_BYTES = 1 << 20  # or fewer, when their photos come to this (a chunk of 2 MB ones is 1 GB)
 _PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged process
 _AHEAD = 40  # chunks checked and waiting for the pipe (~6 MB, four batches)
 
@@ -103,12 +104,13 @@ def _check(sender, receiver, items: Iterable, config: Config) -> None:
     writer = threading.Thread(target=_write_out, args=(sender, outbox), daemon=True)
     writer.start()
     try:
-        chunk = []
+        chunk, size = [], 0
         for entry in checks.checked(items, config):
             chunk.append(entry)
-            if len(chunk) == _CHUNK:
+            size += checks.picture_bytes(entry[2])
+            if len(chunk) == _CHUNK or size >= _CHUNK_BYTES:
                 outbox.put(_pickled(chunk))
-                chunk = []
+                chunk, size = [], 0
         outbox.put(_pickled(chunk))
         outbox.put(_pickled(None))
     except Exception as exc:  # the file itself cannot be read on (a broken CSV quote...)

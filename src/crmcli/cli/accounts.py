@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import typer
 
 from crmcli import models, render
-from crmcli.cli import complete, listing
+from crmcli.cli import complete, listing, pictures
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.store import accounts as store
@@ -101,11 +101,13 @@ def new(
     description: o.DescriptionOpt = None,
     tag: o.TagOpt = None,
     set_: o.SetOpt = None,
+    logo: pictures.LogoOpt = None,
     quiet: o.QuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
     """Create an account (also: crm account add)."""
+    picture = pictures.read(logo, "logo")
     values = o.given(
         name=name,
         kind=kind,
@@ -125,6 +127,9 @@ def new(
         account = store.add_account(
             conn, values, parent=parent, tags=tag, fields=models.assignments(set_)
         )
+        if picture is not None:
+            pictures.apply(conn, "accounts", account["id"], picture, False, touch=False)
+            account = store.get_account(conn, account["id"])
     o.created(account, quiet, fmt, as_json, models.ACCOUNT_FIELDS)
 
 
@@ -181,10 +186,16 @@ def edit(
     remove_tag: o.RemoveTagOpt = None,
     set_: o.SetOpt = None,
     unset: o.UnsetOpt = None,
+    logo: pictures.LogoOpt = None,
+    no_logo: pictures.NoLogoOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Change an account. An empty value (--city '') clears a field; --tag adds like --add-tag."""
+    """Change an account. An empty value (--city '') clears a field; --tag adds like --add-tag.
+
+    --logo FILE sets or replaces the logo, --no-logo removes it.
+    """
+    picture, remove_logo = pictures.change(logo, no_logo, "logo")
     values = o.given(
         name=name,
         kind=kind,
@@ -201,13 +212,25 @@ def edit(
         description=description,
     )
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
-    if not o.anything([values, parent, no_parent, tags]):
+    if not o.anything([values, parent, no_parent, tags, picture, remove_logo]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     with o.session(ctx, write=True) as conn:
         account = store.edit_account(
             conn, ref, values, parent=parent, no_parent=no_parent, tag_edit=tags
         )
+        if picture is not None or remove_logo:
+            pictures.apply(conn, "accounts", account["id"], picture, remove_logo)
+            account = store.get_account(conn, account["id"])
     render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
+
+
+@app.command("logo")
+def logo(ctx: typer.Context, ref: Ref, output: pictures.OutputOpt = None) -> None:
+    """Write the account's logo, its bytes exactly: to FILE with -o, else to stdout
+    (a pipe or a file; refused on a terminal). No logo: exit 1."""
+    with o.session(ctx, write=False) as conn:
+        account = store.get_account(conn, refs.account_id(conn, ref))
+    pictures.write_out(ctx, "accounts", account["id"], account["name"], output)
 
 
 @app.command("delete")

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from crmcli import models, render
-from crmcli.cli import complete, listing
+from crmcli.cli import complete, listing, pictures
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.store import contacts as store
@@ -84,11 +84,13 @@ def add(
     description: o.DescriptionOpt = None,
     tag: o.TagOpt = None,
     set_: o.SetOpt = None,
+    photo: pictures.PhotoOpt = None,
     quiet: o.QuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
     """Add a contact (also: crm contact new). --first/--last override the split of NAME."""
+    picture = pictures.read(photo, "photo")
     values = o.given(
         title=title,
         department=department,
@@ -114,6 +116,9 @@ def add(
             tags=tag,
             fields=models.assignments(set_),
         )
+        if picture is not None:
+            pictures.apply(conn, "contacts", contact["id"], picture, False, touch=False)
+            contact = store.get_contact(conn, contact["id"])
     o.created(contact, quiet, fmt, as_json, models.CONTACT_FIELDS)
 
 
@@ -201,6 +206,8 @@ def edit(
     remove_tag: o.RemoveTagOpt = None,
     set_: o.SetOpt = None,
     unset: o.UnsetOpt = None,
+    photo: pictures.PhotoOpt = None,
+    no_photo: pictures.NoPhotoOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
@@ -208,7 +215,9 @@ def edit(
 
     --email and --phone add (or relabel) addresses; --remove-email/--remove-phone
     drop them. An empty value (--title '') clears a field; --tag adds like --add-tag.
+    --photo FILE sets or replaces the photo, --no-photo removes it.
     """
+    picture, remove_photo = pictures.change(photo, no_photo, "photo")
     values = o.given(
         title=title,
         department=department,
@@ -234,6 +243,8 @@ def edit(
         remove_phone,
         values,
         tags,
+        picture,
+        remove_photo,
     ]
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
@@ -253,7 +264,19 @@ def edit(
             remove_phones=remove_phone,
             tag_edit=tags,
         )
+        if picture is not None or remove_photo:
+            pictures.apply(conn, "contacts", contact["id"], picture, remove_photo)
+            contact = store.get_contact(conn, contact["id"])
     render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
+
+
+@app.command("photo")
+def photo(ctx: typer.Context, ref: Ref, output: pictures.OutputOpt = None) -> None:
+    """Write the contact's photo, its bytes exactly: to FILE with -o, else to stdout
+    (a pipe or a file; refused on a terminal). No photo: exit 1."""
+    with o.session(ctx, write=False) as conn:
+        contact = store.get_contact(conn, refs.contact_id(conn, ref))
+    pictures.write_out(ctx, "contacts", contact["id"], contact["name"], output)
 
 
 @app.command("delete")

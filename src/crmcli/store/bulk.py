@@ -45,6 +45,9 @@ TABLES = ("accounts", "contacts", "contact_emails", "contact_phones")
 # trigger that is none of these must be taught to flush() before it is lifted.
 TRIGGER_JOBS = ("search_", "summary_", "history_")
 DEFAULT_SIZE = 5_000  # rows written together (larger gains nothing)
+# Photos and logos waiting make a batch full sooner: memory follows a few of them,
+# not DEFAULT_SIZE of them (up to 2 MB each).
+PICTURE_BYTES = 16 << 20
 PLAIN = ("deals", "activities", "tasks")  # written with their triggers, in this order
 _TOUCHED_CONTACT = "summary_activities_insert"  # see Batch._write_plain
 _REINDEX_CONTACT = "search_contacts_update"
@@ -73,6 +76,11 @@ class Batch:
         self.ids: dict[str, set[int]] = {table: set() for table in _ADDED}
         # Keys that make rows conflict (account names, e-mails), folded, still unwritten.
         self.keys: dict[str, set[str]] = {"accounts": set(), "contacts": set()}
+        # Photos and logos, (owner id, media type, bytes), written after their owners,
+        # with their tables' triggers on (each is logged for undo: a replaced one's
+        # image is its old bytes), which keep the owner's `photo`/`logo` column.
+        self.pictures: dict[str, list[tuple]] = {kind: [] for kind in migrations.PICTURES}
+        self._picture_bytes = 0
         self._next: dict[str, int] = {}
         self._count = 0
         self._lifted: list[str] | None = None  # the SQL that puts the triggers back
@@ -123,6 +131,17 @@ class Batch:
         self._flush_when_full()
         return contact_id
 
+    def add_picture(self, kind: str, owner_id: int, picture) -> None:
+        """A photo (kind contacts) or logo (accounts), a store.photos.Picture, for a
+        record new in this batch or stored: it replaces the one it has."""
+        self.pictures[kind].append((owner_id, picture.media_type, picture.data))
+        self._picture_bytes += len(picture.data)
+        self._count += 1
+        if self._picture_bytes >= PICTURE_BYTES:
+            self._write_all()
+        else:
+            self._flush_when_full()
+
     def add_row(self, table: str, row: dict, row_id: int | None = None) -> int:
         """A deal, activity or task with these columns, and this id or the next."""
         new_id = self._add(table, row_id, row, ())
@@ -155,7 +174,7 @@ class Batch:
         if not self._count:
             return
         try:
-            if self.rows["accounts"] or self.rows["contacts"]:
+            if self.rows["accounts"] or self.rows["contacts"] or any(self.pictures.values()):
                 if self._lifted is None:
                     self._lifted = _lift(self.conn)
                 self._write_lifted()
@@ -168,11 +187,11 @@ class Batch:
             with contextlib.suppress(sqlite3.Error):
                 self._put_back()
             raise
-        for pending in (self.rows, self.addresses, self.ids, self.keys):
+        for pending in (self.rows, self.addresses, self.ids, self.keys, self.pictures):
             for rows in pending.values():
                 rows.clear()
         self.entries.clear()
-        self._count = 0
+        self._count = self._picture_bytes = 0
 
     def _write_plain(self) -> None:
         """Deals, activities and tasks, their triggers on, but for the one that
@@ -223,6 +242,13 @@ class Batch:
         conn.executemany(
             "INSERT INTO search (rowid, kind, name, body) VALUES (?, ?, ?, ?)", self.entries
         )
+        for kind, pictures in self.pictures.items():
+            conn.executemany(
+                f"INSERT INTO {migrations.PICTURES[kind][0]} (id, media_type, data)"
+                " VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE"
+                " SET media_type = excluded.media_type, data = excluded.data",
+                pictures,
+            )
         if operation is None:  # not a crm command: nothing is logged
             return
         # What a trigger logs a row at a time, as runs of ids (migration m007).

@@ -154,6 +154,8 @@ _STALE = (
     " OR c.account IS NOT (SELECT name FROM accounts WHERE id = c.account_id)"
     " OR c.last_contacted IS NOT (SELECT max(at) FROM activities"
     " WHERE contact_id = c.id AND kind IN ('call', 'meeting', 'email'))"
+    " OR c.photo IS NOT (SELECT json_object('media_type', media_type, 'size', length(data))"
+    " FROM contact_photos WHERE id = c.id)"
 )
 
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from crmcli import models, when
 from crmcli.config import Config
 from crmcli.errors import CrmError, InvalidValue
-from crmcli.store import accounts, activities, common, contacts, deals, search
+from crmcli.store import accounts, activities, common, contacts, deals, photos, search
 
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
 _CONTACT_VALUES = [key for key in contacts.EDITABLE
@@ -37,6 +37,8 @@ class Checked(NamedTuple):
     # Should a contact be written as new (store.bulk): its search body and summary columns.
     text: str | None = None
     summary: tuple = ()
+    # A contact's photo or an account's logo (photos.Picture); None leaves the stored one.
+    picture: photos.Picture | None = None
 
 
 def check(kind: str, data: dict, config: Config) -> Checked:
@@ -57,17 +59,26 @@ def checked(items: Iterable[tuple[str, str, dict]], config: Config) -> Iterator[
             yield where, kind, exc.message
 
 
+def picture_bytes(item: Checked | str) -> int:
+    """The bytes of the photo (logo) a checked item carries, to keep what waits small."""
+    picture = getattr(item, "picture", None)
+    return len(picture.data) if picture is not None else 0
+
+
 def _check_accounts(data: dict, config: Config) -> Checked:
+    data = _picture_link(data, "logo")
     values = _texts(data, accounts.EDITABLE)
     if not values.get("name"):
         raise InvalidValue("an account needs a name")
     row = {**accounts.clean(values), **_common(data)}
     parent = _text(data.get("parent"))
     return Checked(row, _id(data.get("id")), _ids(data, "parent_id"),
-                   parent=parent if parent and parent.strip() else None)  # fmt: skip
+                   parent=parent if parent and parent.strip() else None,
+                   picture=photos.from_record(data.get("logo"), what="logo"))  # fmt: skip
 
 
 def _check_contacts(data: dict, config: Config) -> Checked:
+    data = _picture_link(data, "photo")
     row = _names(data)
     row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
     row.update(_common(data))
@@ -83,6 +94,7 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         email_keys=[models.email_key(address) for _, address in emails],
         text=search.contact_text(row, emails, phones),
         summary=contacts.summary(emails, phones),
+        picture=photos.from_record(data.get("photo")),
     )
 
 
@@ -194,6 +206,24 @@ def _company(data: dict) -> tuple[str, str] | None:
         return None
     name = models.name("account", text)
     return name, models.fold(name)
+
+
+def _picture_link(data: dict, key: str) -> dict:
+    """Another program's photo column holds a link, not bytes (Google's CSV a URL): it
+    is kept as the custom field `photo_url` (`logo_url`), as other columns crm has no
+    field for are.  Bytes come as {"media_type", "data"} (or that as JSON text)."""
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip() or value.lstrip().startswith("{"):
+        return data
+    fields = data.get("fields") or {}
+    if isinstance(fields, str):
+        try:
+            fields = json.loads(fields)
+        except ValueError:
+            return data  # _common says what is wrong with it
+    if not isinstance(fields, dict):
+        return data
+    return {**data, key: None, "fields": {f"{key}_url": value.strip(), **fields}}
 
 
 def _whole(value: object, name: str) -> int:

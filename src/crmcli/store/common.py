@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from crmcli import models
 from crmcli.store import refs
 
-JSON_COLUMNS = ("tags", "fields")
+JSON_COLUMNS = ("tags", "fields", "photo", "logo")  # photo, logo: {"media_type", "size"}
 
 
 def now() -> str:

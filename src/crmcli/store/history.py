@@ -244,7 +244,7 @@ class _Reverter:
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self.columns: dict[str, set[str]] = {}  # each table's, asked once
+        self.columns: dict[str, dict[str, bool]] = {}  # each table's (name: a BLOB?), asked once
         self.kind: tuple | None = None  # (table, the image's keys or None: deleted)
         self.rows: list[tuple[int, dict | None]] = []
         self.written: set[str] = set()  # tables rows were put back in
@@ -290,16 +290,17 @@ class _Reverter:
             return
         if table not in self.columns:
             found = self.conn.execute(f"PRAGMA table_info({table})")
-            self.columns[table] = {row[1] for row in found}
-        names = [key for key in keys if key in self.columns[table]]  # an older image's may go
+            self.columns[table] = {row[1]: row[2].upper() == "BLOB" for row in found}
+        columns = self.columns[table]
+        names = [key for key in keys if key in columns]  # an older image's may go
         one = "(" + ", ".join("?" for _ in names) + ")"
         updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != "id")
         # Rows go in in order: where one comes back twice, the older image wins, as it
-        # would one at a time.
+        # would one at a time.  A BLOB's image is its hex() (see migrations.history_triggers).
         self.conn.execute(
             f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([one] * len(rows))}"
             f" ON CONFLICT(id) DO UPDATE SET {updates}",
-            [image[name] for _, image in rows for name in names],
+            [_stored(image[name], columns[name]) for _, image in rows for name in names],
         )
         self.written.add(table)
         if table in DERIVED:
@@ -319,6 +320,11 @@ class _Reverter:
             f" WHERE id IN (SELECT value FROM json_each(?)) AND ({stale})",
             (json.dumps(ids),),
         )
+
+
+def _stored(value, blob: bool):
+    """A value of an image as its column holds it: a BLOB's hex text as bytes."""
+    return bytes.fromhex(value) if blob and isinstance(value, str) else value
 
 
 def describe(conn: sqlite3.Connection, detail: str) -> None:

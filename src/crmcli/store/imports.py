@@ -20,7 +20,6 @@ rejects the whole import and lists them, `skip` keeps the stored record,
 from __future__ import annotations
 
 import bisect
-import itertools
 import json
 import sqlite3
 from array import array
@@ -31,11 +30,12 @@ from dataclasses import dataclass, field
 from crmcli import models
 from crmcli.errors import CrmError, InvalidValue, Refused
 from crmcli.store import bulk, common, contacts, refs
-from crmcli.store.checks import Checked
+from crmcli.store.checks import Checked, picture_bytes
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 _SHOWN = 20  # problems listed before the rest are counted
 _CHUNK = 500  # records whose e-mails are looked up together
+_CHUNK_BYTES = 1 << 20  # or fewer, when their photos come to this many bytes
 _IMPORT_CACHE = -65536  # page cache while importing: 64 MB (SQLite reads a negative size as KiB)
 _ONE = {"accounts": "account", "contacts": "contact", "deals": "deal",
         "activities": "activity", "tasks": "task"}  # fmt: skip
@@ -143,6 +143,7 @@ class _Importer:
         existing = self._existing("accounts", item, [key],
                                   "SELECT id FROM accounts WHERE name_key = ?", key)  # fmt: skip
         account_id = self._write("accounts", item, item.row, existing)
+        self._picture("accounts", item, account_id, existing)
         if item.links.get("parent_id") is not None or item.parent is not None:
             self.parents.append((f"account {item.row['name']!r}", account_id, item))
 
@@ -154,14 +155,22 @@ class _Importer:
             new_id = self.batch.add_contact(item, item.file_id, account, name)
             self.fresh_emails.update(item.email_keys)
             self._created("contacts", item, new_id)
+            self._picture("contacts", item, new_id, None)
             return
         row = item.row if account is None else {**item.row, "account_id": account}
         contact_id = self._write("contacts", item, row, existing)
+        self._picture("contacts", item, contact_id, existing)
         if self.on_conflict == "update":
             contacts.check_emails_free(self.conn, item.emails, contact_id)
             contacts.add_emails(self.conn, contact_id, item.emails)
             self.fresh_emails.update(item.email_keys)
             contacts.add_phones(self.conn, contact_id, item.phones)
+
+    def _picture(self, kind: str, item: Checked, owner_id: int, existing: int | None) -> None:
+        """A record's photo (logo), if it brings one: for a new record, or replacing
+        the stored one's with --on-conflict update (skip keeps it)."""
+        if item.picture is not None and (existing is None or self.on_conflict == "update"):
+            self.batch.add_picture(kind, owner_id, item.picture)
 
     def _deals(self, item: Checked) -> None:
         row = {**item.row, **self._links(item, ("contact_id", "contacts"))}
@@ -435,7 +444,16 @@ def import_records(
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of `size` items, or fewer whose photos come to _CHUNK_BYTES."""
     iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
+    while True:
+        chunk, held = [], 0
+        for entry in iterator:
+            chunk.append(entry)
+            held += picture_bytes(entry[2])
+            if len(chunk) == size or held >= _CHUNK_BYTES:
+                break
+        if not chunk:
+            return
         yield chunk
 

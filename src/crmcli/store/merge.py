@@ -147,6 +147,7 @@ def merge_contacts(conn: sqlite3.Connection, keep: int, others: list[int]) -> di
                 )
         for table in ("deals", "activities", "tasks"):
             conn.execute(f"UPDATE {table} SET contact_id = ? WHERE contact_id = ?", (keep, other))
+        _picture(conn, "contacts", keep, other)
         conn.execute("DELETE FROM contacts WHERE id = ?", (other,))
     return contacts.get_contact(conn, keep)
 
@@ -160,8 +161,21 @@ def merge_accounts(conn: sqlite3.Connection, keep: int, others: list[int]) -> di
             conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (keep, other))
         conn.execute("UPDATE accounts SET parent_id = NULL WHERE id = ? AND parent_id = ?",
                      (keep, keep))  # fmt: skip
+        _picture(conn, "accounts", keep, other)
         conn.execute("DELETE FROM accounts WHERE id = ?", (other,))
     return accounts.get_account(conn, keep)
+
+
+def _picture(conn: sqlite3.Connection, kind: str, keep: int, other: int) -> None:
+    """keep's photo (logo), or other's when keep has none, like an empty field."""
+    from crmcli.migrations import PICTURES
+
+    table = PICTURES[kind][0]
+    conn.execute(
+        f"INSERT OR IGNORE INTO {table} (id, media_type, data)"
+        f" SELECT ?, media_type, data FROM {table} WHERE id = ?",
+        (keep, other),
+    )
 
 
 def _fill(conn: sqlite3.Connection, table: str, keep: int, other: int, columns) -> None:
