@@ -500,7 +500,7 @@ def _parsed(lines: list[tuple[int, str]], begun: int) -> list[_Prop]:
         value_at = _value_at(line)
         if value_at < 0 and len(line) > _HEAD_MOST:
             raise _broken(at, f"no value within {_HEAD_MOST:,} characters: {_shown(line)}")
-        binary = _name_of(line) in _BINARY and value_at > 0
+        binary = value_at > 0 and _BINARY_HEAD.match(line) is not None
         try:
             prop = _content_line(line[:value_at] if binary else line, at, value_at)
         except base.ParseError:
@@ -510,10 +510,10 @@ def _parsed(lines: list[tuple[int, str]], begun: int) -> list[_Prop]:
         if binary:
             props.append(_Prop(at, line, prop))
             continue
-        if "\\:" in prop.value:
-            prop.value = _COLON.sub(r"\1:", prop.value)
+        if "\\" in prop.value:
+            value = _COLON.sub(r"\1:", prop.value)
+            prop.value = value if prop.name in _STRUCTURED else _ESCAPED.sub(_unescaped, value)
         if prop.name not in _STRUCTURED:
-            prop.value = _ESCAPED.sub(_unescaped, prop.value)
             prop.encoded = False
         card.add(prop)
         props.append(_Prop(at, line, prop))
@@ -541,8 +541,7 @@ def _content_line(line: str, at: int, value_at: int):
                                       f"{line[value_at - 1 :]}", at)  # fmt: skip
 
 
-def _name_of(line: str) -> str:
-    return re.split(r"[;:]", line, maxsplit=1)[0].rpartition(".")[2].strip().upper()
+_BINARY_HEAD = re.compile(r"(?i)(?:[A-Za-z0-9-]+\.)?(?:PHOTO|LOGO|SOUND|KEY)\s*[;:]")
 
 
 # A property's name and parameters: vobject's expression for them takes some 200
