@@ -175,7 +175,9 @@ def import_(
     """Import records, all or nothing: one bad record rejects the file, listed by line.
 
     Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Apple, Salesforce,
-    HubSpot and LinkedIn column names are recognised; --map for others) and vCards.
+    HubSpot and LinkedIn column names are recognised; --map for others) and vCards
+    (2.1/3.0/4.0: a KIND:org card is an account, a KIND:group card tags the members
+    the file holds, properties crm has no field for are kept and exported again).
     A company column creates or reuses the account. CSV/TSV: the ' that crm's export
     puts before a formula cell is taken off. TSV: a file whose header is exactly the
     one crm writes (crm export -f tsv, crm list KIND -f tsv) has crm's escapes, so
