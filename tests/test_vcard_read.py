@@ -345,6 +345,34 @@ def test_phones_that_are_still_not_numbers(number):
         models.phone(number)
 
 
+def test_a_tel_that_is_no_number_is_kept_as_it_came_not_refused():
+    data = one(card("FN:x", "TEL;TYPE=FAX:+1-800-MYFAX", "TEL;WORK;VOICE:BusinessPhone",
+                    "TEL:+1 555 0100"))  # fmt: skip
+    assert data["phones"] == [{"value": "+1 555 0100", "label": None}]
+    assert data["vcard"] == ["TEL;TYPE=FAX:+1-800-MYFAX", "TEL;WORK;VOICE:BusinessPhone"]
+    record = {"id": 1, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+              **data}  # fmt: skip
+    assert one(vcard.card(record, "3.0"))["vcard"] == data["vcard"]  # written back, read again
+
+
+def test_a_card_with_only_a_phone_is_named_by_it():
+    assert one(card("TEL:+1 555 0100"))["name"] == "+1 555 0100"
+
+
+def test_what_real_phones_and_clients_write():
+    """Shapes from the corpus (tests/corpus): Sony Ericsson's empty QP value continued on
+    the next line and empty EMAILs (gammu se-3.vcf), an unescaped comma in ORG (ez-vcard
+    outlook-2003.vcf), Thunderbird's 3.0 PHOTO in base64 without ENCODING."""
+    data = one(card("N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:", ";=D0=A2=D0=B0=D0=BD=D1=8F",
+                    "TEL;CELL:+380989945355", "EMAIL;INTERNET;PREF;CHARSET=UTF-8:",
+                    "ORG:Company, The;TheDepartment", version="2.1"))  # fmt: skip
+    assert (data.get("last_name"), data["first_name"]) == (None, "Таня")
+    assert "emails" not in data and data["phones"][0]["value"] == "+380989945355"
+    assert (data["account"], data["department"]) == ("Company, The", "TheDepartment")
+    assert one(card("FN:x", f"PHOTO:{JPEG}"))["photo"] == {"media_type": "image/jpeg",
+                                                          "data": JPEG}  # fmt: skip
+
+
 # -- companies and groups ------------------------------------------------------------
 def test_a_kind_org_card_is_an_account():
     text = card("KIND:org", "FN:Acme Inc.", "ORG:Acme Inc.", "EMAIL:info@acme.example",

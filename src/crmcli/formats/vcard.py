@@ -356,12 +356,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 def _kept(writes: set[str]):
     """A kept line as written: folded, if it is one property (a name, maybe a group,
-    parameters, a value: no line break) and not one crm writes itself."""
+    parameters, a value: no line break) and not one crm writes itself (a TEL that
+    is no number, as read_vcf keeps one, is written)."""
 
     def kept(line: str) -> str | None:
         match = _KEPT.match(line)
-        if (match is None or match.group(2).upper() in writes or _CONTROL.search(line)
-                or _value_at(line) < 0):  # fmt: skip
+        if match is None or _CONTROL.search(line) or (at := _value_at(line)) < 0:
+            return None
+        name = match.group(2).upper()
+        if name in writes and not (name == "TEL" and not _phone(line[at:].strip())):
             return None
         return fold(line)
 
@@ -432,7 +435,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     any LF has lines that end at CR."""
     pieces: list[str] = []
     begun = 0
-    soft_break = False
+    soft_break = empty_qp = False
     physical = _LF_LINES if "\n" in text else _CR_LINES
     for number, match in enumerate(physical.finditer(text), start=1):
         line = match.group().rstrip("\n").rstrip("\r")
@@ -442,6 +445,8 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
             pieces.append(line)
         elif pieces and line[:1] in (" ", "\t"):
             pieces.append(line[1:])
+        elif empty_qp and line.strip() and not _PROPERTY.match(line):
+            pieces.append(line)  # Sony Ericsson: an empty QP value, the value on the next line
         else:
             if pieces and any(piece.strip() for piece in pieces):
                 yield begun, "".join(pieces)
@@ -449,10 +454,12 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         soft_break = line.endswith("=") and _quoted_printable(pieces[0])
         if soft_break:
             pieces[-1] = pieces[-1][:-1]
+        empty_qp = len(pieces) == 1 and line.endswith(":") and _quoted_printable(line)
     if pieces and any(piece.strip() for piece in pieces):
         yield begun, "".join(pieces)
 
 
+_PROPERTY = re.compile(r"\s*(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+\s*[;:]")
 _LF_LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")
 _CR_LINES = re.compile(r"[^\r]*\r|[^\r]+\Z")
 
@@ -690,7 +697,8 @@ def _from_card(props: list[_Prop], begun: int) -> tuple[str, dict, list[str]]:
         # named by what it has (an e-mail alone, a nickname alone, a company alone)
         data["name"] = (data.get("nickname")
                         or (lists["emails"][0]["value"] if lists["emails"] else None)
-                        or data.get("account"))  # fmt: skip
+                        or data.get("account")
+                        or (lists["phones"][0]["value"] if lists["phones"] else None))  # fmt: skip
     return kind, {key: value for key, value in data.items() if value not in (None, "")}, keys
 
 
@@ -707,10 +715,16 @@ _ACCOUNT_READS = {"FN", "ORG", "EMAIL", "TEL", "ADR", "URL", "NOTE", "CATEGORIES
                   *_GROUP_KIND}  # fmt: skip
 
 
+_LISTED = {"EMAIL", "TEL", "URL", "IMPP", "RELATED", "X-ABRELATEDNAMES", "X-SOCIALPROFILE",
+           *_IMPP_NAMES, *_RELATED_NAMES}  # fmt: skip
+
+
 def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
     """One property into the record, or kept as it came."""
     name, value, data, lists = p.name, p.prop.value, card.data, card.lists
     text = "" if name in _BINARY or not isinstance(value, str) else value
+    if name in _LISTED and not text.strip():
+        return  # EMAIL;INTERNET: with no address (phones write them)
     if kind == "accounts" and name not in _ACCOUNT_READS:
         if name != "N" or any(_joined(getattr(value, part), " ") for part, _ in _N_KEYS):
             card.keep(position, p)  # a title, a birthday ... on a company's card
@@ -732,7 +746,8 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
     elif name in ("GENDER", "X-GENDER") and "gender" not in data:
         data["gender"] = text.strip() or None
     elif name == "ORG" and card.first(p):
-        parts = [part.strip() for part in value] if isinstance(value, list) else [text.strip()]
+        parts = [_joined(part, ",") for part in value] if isinstance(value, list) else [
+            text.strip()]  # fmt: skip
         data["account"] = parts[0] or None
         if len(parts) > 1 and any(parts[1:]):
             data["department"] = "; ".join(part for part in parts[1:] if part)
@@ -749,7 +764,10 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
         lists["emails"].append({"value": text.strip(), "label": card.label(p)})
     elif name == "TEL":
         number = text.strip().removeprefix("tel:").strip()
-        lists["phones"].append({"value": number, "label": card.label(p)})
+        if _phone(number):
+            lists["phones"].append({"value": number, "label": card.label(p)})
+        else:  # text, not a number (+1-800-MYFAX, a placeholder): kept as it came
+            card.keep(position, p)
     elif name == "ADR":
         address = {key: _joined(getattr(value, part), ",") or None for part, key in _ADR_PARTS}
         lists["addresses"].append({"label": card.label(p), **address})
@@ -791,6 +809,17 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
         card.keep(position, p)
 
 
+def _phone(number: str) -> bool:
+    """Whether crm takes this as a phone number (models.phone)."""
+    from crmcli.errors import InvalidValue
+    from crmcli.models import phone
+
+    try:
+        return phone(number) is not None
+    except InvalidValue:
+        return False
+
+
 def _wanted_media(card: _Reading, p: _Prop, kind: str) -> bool:
     """A contact's picture is its PHOTO, an account's its LOGO (or PHOTO): the first."""
     key = "logo" if kind == "accounts" else "photo"
@@ -828,6 +857,8 @@ def _date(value: str, p: _Prop) -> str | None:
 
 def _joined(value, sep: str) -> str:
     """A component of N or ADR; several values (a list) joined by `sep`."""
+    if isinstance(value, list) and sep == ",":  # a comma that was not escaped, as it was
+        return ",".join(value).strip()
     if isinstance(value, list):
         return sep.join(part.strip() for part in value if part.strip())
     return (value or "").strip()
@@ -883,7 +914,9 @@ def _media_of(p: _Prop) -> dict | None:
         if ";base64" not in head.lower():
             return None  # text in the URI itself: kept as it came
         media = head.partition(";")[0].strip().lower() or None
-    elif not encoding & {"B", "BASE64"}:
+    elif not encoding & {"B", "BASE64"} and not (
+        _URI_HEAD.match(value) is None and _BASE64_TEXT.match(value[:4096])
+    ):  # a URL; Thunderbird's 3.0 writes base64 without ENCODING
         return None
     if media is None:
         named = [*params.get("TYPE", []), *params.get("MEDIATYPE", []),
@@ -902,6 +935,10 @@ def _media_of(p: _Prop) -> dict | None:
         media = next((kind for magic, kind in _MAGIC if head.startswith(magic)),
                      "application/octet-stream")  # fmt: skip
     return {"media_type": media, "data": data}
+
+
+_URI_HEAD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/\s]{16,}={0,2}\s*\Z")
 
 
 _QP_PARAM = re.compile(r"(?i)(ENCODING=)?QUOTED-PRINTABLE\Z|CHARSET=")
