@@ -308,7 +308,7 @@ def test_the_rfc_6350_tel_uri_with_an_extension():
     data = one(card("FN:x", "TEL;VALUE=uri;TYPE=\"voice,home\":tel:+1-418-656-9254;ext=102",
                     version="4.0"))  # fmt: skip
     assert data["phones"] == [{"value": "+1-418-656-9254;ext=102", "label": "home"}]
-    assert models.phone(data["phones"][0]["value"]) == "+1-418-656-9254 ext. 102"
+    assert models.phone(data["phones"][0]["value"]) == "+1-418-656-9254;ext=102"
 
 
 def test_profile_vcard_of_lotus_notes_is_read_and_not_kept():
@@ -331,7 +331,7 @@ def test_home_fax_keeps_both_words():
 
 @pytest.mark.parametrize(
     ("number", "kept"),
-    [("*123#", "*123#"), ("+1 555 0100;ext=12", "+1 555 0100 ext. 12"),
+    [("*123#", "*123#"), ("+1 555 0100;ext=12", "+1 555 0100;ext=12"),
      ("+49\u00a0171\u00a01234567", "+49 171 1234567"),
      ("\u202a+1 555 0100\u202c", "+1 555 0100"), ("\u202b+972 3 1234567\u202c", "+972 3 1234567")],
 )  # fmt: skip
@@ -435,7 +435,7 @@ def test_files_that_were_refused_import(crm):
     assert "imported 5 contacts" in crm.ok("import", "-", "-f", "vcf", input="".join(files)).stderr
     ext, lotus, bird, crcrlf, qp = crm.json("contact", "list", "--sort", "id")
     assert [(phone["value"], phone["label"]) for phone in ext["phones"]] == [
-        ("+1-418-656-9254 ext. 102", "home"),
+        ("+1-418-656-9254;ext=102", "home"),
         ("+1 555 0100", "mobile"),
         ("*123#", None),
     ]

@@ -281,3 +281,42 @@ def test_a_photo_and_a_logo_come_back_byte_for_byte(crm, tmp_path):
         out = tmp_path / f"{version}.png"
         crm.ok("contact", "photo", "Old Phone", "-o", str(out), env=other)
         assert out.read_bytes() == data
+
+
+def test_org_units_go_back_as_org_components():
+    ((_, _, data),) = list(vcard.read_vcf(
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\nORG:ABC\\, Inc.;North American Division;"
+        "Marketing\r\nEND:VCARD\r\n"))  # fmt: skip
+    assert (data["account"], data["department"]) == (
+        "ABC, Inc.",
+        "North American Division; Marketing",
+    )
+    record = {"id": 1, "created_at": STAMP, "updated_at": STAMP, **data}
+    card = vobject_card(vcard.card(record))
+    assert card.org.value == ["ABC, Inc.", "North American Division", "Marketing"]
+
+
+def test_a_units_company_card_keeps_its_org():
+    """RFC 6350's KIND:org example: FN:ABC Marketing, ORG:ABC\\, Inc.;North American
+    Division;Marketing: the account is named by FN, the ORG is written back as it was."""
+    text = ("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:org\r\nFN:ABC Marketing\r\n"
+            "ORG:ABC\\, Inc.;North American Division;Marketing\r\nEND:VCARD\r\n")  # fmt: skip
+    ((_, kind, data),) = list(vcard.read_vcf(text))
+    assert kind == "accounts" and data["name"] == "ABC Marketing"
+    assert data["vcard"] == ["ORG:ABC\\, Inc.;North American Division;Marketing"]
+    record = {"id": 1, "created_at": STAMP, "updated_at": STAMP, **data}
+    card = vobject_card(vcard.card(record, "4.0", "accounts"))
+    assert [org.value for org in card.contents["org"]] == [
+        ["ABC, Inc.", "North American Division", "Marketing"]]  # fmt: skip
+
+
+def test_a_phone_with_an_extension_is_listed_whole(crm, tmp_path):
+    """`;` separates a summary column's (and a CSV cell's) phones; `;ext=` is part of one."""
+    crm.ok("contact", "add", "Ext", "--phone", "work:+1-418-656-9254;ext=102", "--phone", "*123#")
+    phones = [{"value": "+1-418-656-9254;ext=102", "label": "work"},
+              {"value": "*123#", "label": None}]  # fmt: skip
+    assert crm.json("contact", "list")[0]["phones"] == phones
+    cells = crm.ok("export", "-f", "csv", "--kind", "contacts").stdout
+    other = {"CRM_DB": str(tmp_path / "other.db")}
+    crm.ok("import", "-", "-f", "csv", input=cells, env=other)
+    assert crm.json("contact", "list", env=other)[0]["phones"] == phones

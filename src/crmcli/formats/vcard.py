@@ -214,8 +214,9 @@ def _contact_lines(out: _Card, contact: dict, version: str) -> None:
         gender = contact["gender"].split(";", 1)
         out.add("GENDER" if version == "4.0" else "X-GENDER", *gender)
     if contact.get("account") or contact.get("department"):
-        if contact.get("department"):
-            out.add("ORG", contact.get("account") or "", contact["department"])
+        if contact.get("department"):  # ORG:Acme;Sales;East is read as Sales; East
+            units = contact["department"].split("; ")
+            out.add("ORG", contact.get("account") or "", *units)
         else:
             out.add("ORG", contact["account"])
     for key, prop in (("title", "TITLE"), ("role", "ROLE")):
@@ -253,7 +254,9 @@ def _contact_lines(out: _Card, contact: dict, version: str) -> None:
 def _account_lines(out: _Card, account: dict, version: str) -> None:
     out.add("FN", account["name"])
     out.add("N", "", "", "", "", "")
-    out.add("ORG", account["name"])
+    if not any(_KEPT.match(line) and _KEPT.match(line).group(2).upper() == "ORG"
+               for line in account.get("vcard") or ()):  # fmt: skip
+        out.add("ORG", account["name"])  # else the card's own ORG, kept
     if version == "4.0":
         out.add("KIND", "org")
     else:
@@ -644,6 +647,7 @@ class _Reading:
             p.group: str(p.prop.value) for p in props if p.name == "X-ABLABEL" and p.group
         }
         self.seen: dict[str, int] = {}  # how many of a property were read so far
+        self.org: tuple | None = None  # an account card's ORG: (position, property, parts)
 
     def label(self, p: _Prop, *more: str | None) -> str | None:
         """A group's X-ABLabel, else the first of `more`, else the TYPE words."""
@@ -682,6 +686,8 @@ def _from_card(props: list[_Prop], begun: int) -> tuple[str, dict, list[str]]:
         if p.name == "X-ABLABEL" and (p.group is None or p.group not in card.used):
             card.keep(position, p)
     data, lists = card.data, card.lists
+    if card.org and (card.org[2] > 1 or data.get("name") not in (None, data.get("account"))):
+        card.keep(*card.org[:2])  # a unit's card (FN:ABC Marketing, ORG:ABC;Marketing): kept
     keys = [_member_key(card.fields["uid"])] if card.fields.get("uid") else []
     keys += [f"mailto:{item['value'].lower()}" for item in lists["emails"]]
     if lists["addresses"]:
@@ -745,6 +751,10 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
         data["nickname"] = text or None
     elif name in ("GENDER", "X-GENDER") and "gender" not in data:
         data["gender"] = text.strip() or None
+    elif name == "ORG" and kind == "accounts" and card.first(p):
+        parts = [_joined(part, ",") for part in value] if isinstance(value, list) else [text]
+        data["account"] = parts[0].strip() or None
+        card.org = (position, p, len([part for part in parts if part.strip()]))
     elif name == "ORG" and card.first(p):
         parts = [_joined(part, ",") for part in value] if isinstance(value, list) else [
             text.strip()]  # fmt: skip
