@@ -450,3 +450,18 @@ def test_a_broken_card_still_rejects_the_file_with_its_line(crm):
     error = crm.fails(1, "import", "-", "-f", "vcf", input=good + broken).stderr
     assert "line 12: not a property (NAME:VALUE): 'junk line'" in error
     assert crm.json("contact", "list") == []
+
+
+def test_company_cards_are_read_before_the_people_who_name_them():
+    text = card("FN:Jane", "ORG:Acme") + card("X-ABShowAs:COMPANY", "FN:Acme", "ORG:Acme")
+    assert [(where, kind) for where, kind, _ in vcard.read_vcf(text)] == [
+        ("card 2", "accounts"), ("card 1", "contacts")]  # fmt: skip
+
+
+def test_a_person_naming_a_company_card_later_in_the_file_imports(crm):
+    text = card("FN:Jane", "ORG:Acme") + card("X-ABShowAs:COMPANY", "FN:Acme", "ORG:Acme",
+                                              "URL:https://acme.example")  # fmt: skip
+    assert "imported 1 account, 1 contact" in crm.ok("import", "-", "-f", "vcf", input=text).stderr
+    (acme,) = crm.json("account", "list")
+    assert acme["website"] == "https://acme.example"
+    assert crm.json("contact", "list")[0]["account"] == "Acme"

@@ -359,26 +359,35 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 def _kept(writes: set[str]):
     """A kept line as written: folded, if it is one property (a name, maybe a group,
-    parameters, a value: no line break) and not one crm writes itself (a TEL that
-    is no number, as read_vcf keeps one, is written)."""
+    parameters, a value: no line break) and not one crm writes itself (unless
+    read_vcf keeps it too: _kept_again)."""
 
     def kept(line: str) -> str | None:
         match = _KEPT.match(line)
         if match is None or _CONTROL.search(line) or (at := _value_at(line)) < 0:
             return None
         name = match.group(2).upper()
-        if name in writes and not (name == "TEL" and not _phone(line[at:].strip())):
+        if name in writes and not _kept_again(name, line[at:].strip()):
             return None
         return fold(line)
 
     return kept
 
 
+def _kept_again(name: str, value: str) -> bool:
+    """Whether read_vcf keeps this property of crm's own as it came, rather than
+    reading it: a TEL that is no number, a URL, IM or relation of several lines."""
+    if name == "TEL":
+        return not _phone(value.removeprefix("tel:").strip())
+    return name in _LISTED and name != "EMAIL" and re.search(r"\\[nN]", value) is not None
+
+
 # -- reading --------------------------------------------------------------------
 def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
     """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts and accounts.
 
-    A KIND:org card (Apple: X-ABShowAs:COMPANY) is an account; a KIND:group card
+    A KIND:org card (Apple: X-ABShowAs:COMPANY) is an account, read before the
+    file's people (a person's ORG then finds it, wherever it is); a KIND:group card
     (Apple: X-ADDRESSBOOKSERVER-KIND:group) is no record but a tag, its name, on
     each of its members that the file holds (found by UID, urn:uuid:..., or
     mailto:); members the file does not hold are not created.  ROLE and UID are
@@ -390,7 +399,16 @@ def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
     a card inside a card makes it fail.  Memory follows the biggest card.
     """
     groups = _group_tags(text) if _GROUP_HINT.search(text) else {}
+    companies = _ORG_HINT.search(text) is not None
+    if companies:  # first, so that a person's ORG finds its company's card, wherever it is
+        yield from _read_cards(text, groups, _company)
+    yield from _read_cards(text, groups, (lambda lines: not _company(lines)) if companies else None)
+
+
+def _read_cards(text: str, groups: dict, wanted) -> Iterator[tuple[str, str, dict]]:
     for number, begun, lines in _cards(text):
+        if wanted is not None and not wanted(lines):
+            continue
         kind, data, keys = _from_card(_parsed(lines, begun), begun)
         if kind == "group":
             continue
@@ -398,6 +416,20 @@ def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
         if tags:
             data["tags"] = list(dict.fromkeys([*data.get("tags", []), *tags]))
         yield f"card {number}", kind, data
+
+
+_ORG_HINT = re.compile(r"(?i)KIND[^:\n]*:[ \t]*org|X-ABShowAs[^:\n]*:[ \t]*company")
+
+
+def _company(lines: list[tuple[int, str]]) -> bool:
+    """Whether a card's lines say KIND:org or X-ABShowAs:COMPANY (read without vobject)."""
+    for _, line in lines:
+        head, _, value = line.partition(":")
+        name = head.partition(";")[0].rpartition(".")[2].strip().upper()
+        value = value.strip().lower()
+        if (name == "KIND" and value == "org") or (name == "X-ABSHOWAS" and value == "company"):
+            return True
+    return False
 
 
 def _cards(text: str) -> Iterator[tuple[int, int, list[tuple[int, str]]]]:
@@ -721,6 +753,7 @@ _ACCOUNT_READS = {"FN", "ORG", "EMAIL", "TEL", "ADR", "URL", "NOTE", "CATEGORIES
                   *_GROUP_KIND}  # fmt: skip
 
 
+_BREAK = re.compile(r"[\r\n]")
 _LISTED = {"EMAIL", "TEL", "URL", "IMPP", "RELATED", "X-ABRELATEDNAMES", "X-SOCIALPROFILE",
            *_IMPP_NAMES, *_RELATED_NAMES}  # fmt: skip
 
@@ -731,6 +764,9 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
     text = "" if name in _BINARY or not isinstance(value, str) else value
     if name in _LISTED and not text.strip():
         return  # EMAIL;INTERNET: with no address (phones write them)
+    if name in _LISTED and name not in ("EMAIL", "TEL") and _BREAK.search(text.strip()):
+        card.keep(position, p)  # a URL, IM or relation is one line: text kept as it came
+        return
     if kind == "accounts" and name not in _ACCOUNT_READS:
         if name != "N" or any(_joined(getattr(value, part), " ") for part, _ in _N_KEYS):
             card.keep(position, p)  # a title, a birthday ... on a company's card
