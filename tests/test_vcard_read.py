@@ -415,9 +415,12 @@ def test_a_group_tags_its_members_before_and_after_it():
     ]
 
 
-def test_where_each_card_is_is_its_number_in_the_file():
+def test_where_each_card_is_is_its_number_in_the_file_and_its_line():
     text = card("KIND:group", "FN:G", version="4.0") + card("FN:A") + card("FN:B")
-    assert [where for where, _, _ in vcard.read_vcf(text)] == ["card 2", "card 3"]
+    assert [where for where, _, _ in vcard.read_vcf(text)] == [
+        "card 2 (line 6)",
+        "card 3 (line 10)",
+    ]
 
 
 # -- through crm import --------------------------------------------------------------
@@ -455,7 +458,7 @@ def test_a_broken_card_still_rejects_the_file_with_its_line(crm):
 def test_company_cards_are_read_before_the_people_who_name_them():
     text = card("FN:Jane", "ORG:Acme") + card("X-ABShowAs:COMPANY", "FN:Acme", "ORG:Acme")
     assert [(where, kind) for where, kind, _ in vcard.read_vcf(text)] == [
-        ("card 2", "accounts"), ("card 1", "contacts")]  # fmt: skip
+        ("card 2 (line 6)", "accounts"), ("card 1 (line 1)", "contacts")]  # fmt: skip
 
 
 def test_a_person_naming_a_company_card_later_in_the_file_imports(crm):

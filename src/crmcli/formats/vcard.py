@@ -415,7 +415,7 @@ def _read_cards(text: str, groups: dict, wanted) -> Iterator[tuple[str, str, dic
         tags = [tag for key in keys for tag in groups.get(key, ())]
         if tags:
             data["tags"] = list(dict.fromkeys([*data.get("tags", []), *tags]))
-        yield f"card {number}", kind, data
+        yield f"card {number} (line {begun})", kind, data
 
 
 _ORG_HINT = re.compile(r"(?i)KIND[^:\n]*:[ \t]*org|X-ABShowAs[^:\n]*:[ \t]*company")
