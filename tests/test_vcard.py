@@ -194,8 +194,8 @@ def test_any_text_in_any_field_comes_back_as_that_field(
     ]
     assert lines[-2:] == ["END:VCARD", ""] and all(len(line.encode()) <= 75 for line in lines)
     (card,) = list(vobject.readComponents(text))
-    org = [parts["account"] or "", parts["department"]] if parts["department"] else [
-        parts["account"]]  # fmt: skip
+    org = [parts["account"] or "", *vcard.org_units(parts["department"])] if parts[
+        "department"] else [parts["account"]]  # fmt: skip
     expected = {
         "VERSION": [version],
         "UID": [fields["uid"]],

@@ -214,9 +214,8 @@ def _contact_lines(out: _Card, contact: dict, version: str) -> None:
         gender = contact["gender"].split(";", 1)
         out.add("GENDER" if version == "4.0" else "X-GENDER", *gender)
     if contact.get("account") or contact.get("department"):
-        if contact.get("department"):  # ORG:Acme;Sales;East is read as Sales; East
-            units = contact["department"].split("; ")
-            out.add("ORG", contact.get("account") or "", *units)
+        if contact.get("department"):
+            out.add("ORG", contact.get("account") or "", *org_units(contact["department"]))
         else:
             out.add("ORG", contact["account"])
     for key, prop in (("title", "TITLE"), ("role", "ROLE")):
@@ -249,6 +248,13 @@ def _contact_lines(out: _Card, contact: dict, version: str) -> None:
     for item in contact.get("related") or ():
         _related(out, item, version)
     _media(out, "PHOTO", contact.get("photo"), version)
+
+
+def org_units(department: str) -> list[str]:
+    """ORG's units after the organisation: read_vcf reads ORG:Acme;Sales;East as the
+    department `Sales; East`, written back so; other text is one unit."""
+    units = department.split("; ")
+    return units if all(unit and unit == unit.strip() for unit in units) else [department]
 
 
 def _account_lines(out: _Card, account: dict, version: str) -> None:
