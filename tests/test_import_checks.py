@@ -88,7 +88,7 @@ def test_a_long_or_odd_label_is_reported_as_a_label(crm, tmp_path):
     card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nitem1.EMAIL:a@b.example\r\n"
     card += "item1.X-ABLabel:" + "L" * 1000 + "\r\nEND:VCARD\r\n"
     error = _import(crm, tmp_path, "a.vcf", card)
-    assert "card 1: label is too long: 1,000 characters (at most 40)" in error
+    assert "card 1 (line 1): label is too long: 1,000 characters (at most 40)" in error
     odd = json.dumps([{"name": "x", "phones": [{"label": "a;b", "value": "+1 555"}]}])
     assert "contacts #1: invalid label 'a;b'" in _import(crm, tmp_path, "b.json", odd)
     assert "invalid label 'w;e'" in crm.fails(2, "contact", "add", "y", "--phone", "w;e:5").stderr

@@ -85,11 +85,15 @@ def write_csv(conn: sqlite3.Connection, out: TextIO, kind: str, delimiter: str) 
     return render.write_cells(out.write, fmt, FIELDS[kind], render.batches(cursor))
 
 
-def write_vcf(conn: sqlite3.Connection, out: TextIO, version: str) -> int:
+def write_vcf(conn: sqlite3.Connection, out: TextIO, version: str, kind: str = "contacts") -> int:
+    """Contacts as vCards, or accounts as KIND:org cards (X-ABShowAs:COMPANY in 3.0).
+
+    vcard.card writes a record's `photo` (an account's `logo`) when it is
+    {"media_type", "data": base64}."""
     from crmcli.formats import vcard
 
     count = 0
-    for contact in records(conn, "contacts"):  # photo: {"media_type", "data": base64}
-        out.write(vcard.card(contact, version))
+    for record in records(conn, kind):  # photo, logo: {"media_type", "data": base64}
+        out.write(vcard.card(record, version, kind))
         count += 1
     return count

@@ -166,7 +166,15 @@ FIELDS_BY_KIND = {
 _KEY = r"[A-Za-z_][A-Za-z0-9_.-]*\Z"
 # A label: anything up to the first `:` but `;` and control characters (LABEL_MAX).
 _LABELLED = r"(?s)([^\W\d_][^:;\x00-\x1f\x7f-\x9f]{0,39}):(?!//)(.+)\Z"
-_PHONE = r"(?i)[0-9+().\-/ ]+((ext\.?|x|#) ?[0-9]+)?\Z"
+_PHONE = r"(?i)[0-9+().\-/ *#,]+((ext\.?|x|#|;ext=) ?[0-9]+)?\Z"
+# Where a `label:value;value` cell or summary column of phones splits: a `;` that
+# does not begin a tel: URI's extension (+1-418-656-9254;ext=102).
+PHONES_SPLIT = r"(?i);(?!ext=)"
+# What phones and address books put in a number that is no part of it: direction
+# marks (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) are dropped, no-break
+# spaces (U+00A0, U+2007, U+202F) are spaces.
+_PHONE_MARKS = "[\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+_PHONE_SPACES = "[\u00a0\u2007\u202f]"
 
 
 def nfc(text: str) -> str:
@@ -393,10 +401,13 @@ def _literal_problem(literal: str) -> str | None:
 def phone(value: str | None, field: str = "phone") -> str | None:
     if value is None or not value.strip():
         return None
+    if not value.isascii():
+        value = re.sub(_PHONE_SPACES, " ", re.sub(_PHONE_MARKS, "", value))
     value = _check_length(field, nfc(value.strip()), LINE_MAX)
     if not re.match(_PHONE, value) or not any(c.isdigit() for c in value):
         raise InvalidValue(
-            f"invalid {field} {value!r}: use digits, spaces and + ( ) . - / (e.g. +1 555 0100)"
+            f"invalid {field} {value!r}: use digits, spaces and + ( ) . - / * # ,"
+            " (e.g. +1 555 0100, +1 555 0100;ext=12, *123#)"
         )
     return value
 

@@ -50,14 +50,15 @@ def export(
     front, which import takes off again. TSV writes backslash, tab, LF and CR in
     values as \\\\, \\t, \\n, \\r, so each record is one line; import reads them back
     in a file with this header (another program's TSV keeps its backslashes; see
-    crm import -h). vcf writes contacts as vCards. On a terminal, control characters
+    crm import -h). vcf writes contacts as vCards, --kind accounts accounts as
+    KIND:org cards (3.0: X-ABShowAs:COMPANY). On a terminal, control characters
     are shown escaped.
     """
     from crmcli import export as writers
     from crmcli.store import common
 
-    if fmt == "vcf" and kind not in (None, "contacts"):
-        raise InvalidValue("vCards hold contacts only")
+    if fmt == "vcf" and kind not in (None, "contacts", "accounts"):
+        raise InvalidValue("vCards hold contacts or accounts (--kind accounts: KIND:org cards)")
     kinds = (kind,) if kind else writers.KINDS
     with o.session(ctx, write=False) as conn, _target(output, ctx, conn) as out:
         if fmt == "json":
@@ -65,7 +66,7 @@ def export(
         elif fmt == "jsonl":
             count = writers.write_jsonl(conn, out, kinds)
         elif fmt == "vcf":
-            count = writers.write_vcf(conn, out, vcard_version)
+            count = writers.write_vcf(conn, out, vcard_version, kind or "contacts")
         else:
             count = writers.write_csv(conn, out, kind or "contacts", "," if fmt == "csv" else "\t")
     from crmcli.render import escape
@@ -174,7 +175,9 @@ def import_(
     """Import records, all or nothing: one bad record rejects the file, listed by line.
 
     Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Apple, Salesforce,
-    HubSpot and LinkedIn column names are recognised; --map for others) and vCards.
+    HubSpot and LinkedIn column names are recognised; --map for others) and vCards
+    (2.1/3.0/4.0: a KIND:org card is an account, a KIND:group card tags the members
+    the file holds, properties crm has no field for are kept and exported again).
     A company column creates or reuses the account. CSV/TSV: the ' that crm's export
     puts before a formula cell is taken off. TSV: a file whose header is exactly the
     one crm writes (crm export -f tsv, crm list KIND -f tsv) has crm's escapes, so

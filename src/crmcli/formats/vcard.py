@@ -1,19 +1,24 @@
-"""vCard 2.1, 3.0 and 4.0: contacts in (`read_vcf`) and out (`card`); the mapping
-between a card and crm's record lives here alone, for import, export and sync.
+"""vCard 2.1, 3.0 and 4.0: contacts and accounts in (`read_vcf`) and out (`card`);
+the mapping between a card and crm's record lives here alone, for import, export
+and sync.
 
 Writing: every line is made by `_line`, from a name that can be nothing but a
 name, parameters that can be nothing but parameters, and a value escaped as
 text (backslash, comma, semicolon, line breaks), so no stored value, however
-it came in, can end a property, start a new one or add a parameter.  Long
-lines are folded at 75 octets.
+it came in, can end a property, start a new one or add a parameter.  The
+properties a card came with that crm has no field for (`vcard`) are written
+back as they came, each only if it is still one property and not one crm
+writes itself (`_kept`).  Long lines are folded at 75 octets.
 
-Reading: crm finds the lines and cards itself and has vobject parse one card
-at a time (see read_vcf).
+Reading: crm finds the lines and cards itself (unfolding, vCard 2.1's
+quoted-printable soft breaks, any mix of CR and LF line ends) and has vobject
+parse one card's properties at a time (see read_vcf).
 """
 
 from __future__ import annotations
 
-import json
+import base64
+import binascii
 import re
 import uuid
 from collections.abc import Iterator
@@ -21,13 +26,50 @@ from collections.abc import Iterator
 from crmcli.errors import Refused
 
 _NAMESPACE = uuid.UUID("5d1e3c2a-6a9b-4f0e-9a44-0c2b8f1e7d11")  # crmcli's, fixed forever
-_TEL_TYPES = {"mobile": "cell", "cell": "cell", "work": "work", "home": "home", "fax": "fax"}
 _NAME = re.compile(r"[A-Za-z0-9-]+\Z")  # a property name, no group
-# What crm writes itself (or reads into a field of its own): a custom field
+# What crm writes itself (or reads into a field of its own): an old custom field
 # `vcard.EMAIL` or `vcard.END` must not add an e-mail or end the card.
 _OWN = {"BEGIN", "END", "VERSION", "PRODID", "UID", "FN", "N", "ORG", "TITLE", "X-DEPARTMENT",
         "EMAIL", "TEL", "ADR", "LABEL", "BDAY", "ROLE", "URL", "NOTE", "CATEGORIES", "REV",
         "X-ABLABEL"}  # fmt: skip
+# The properties crm reads into a field, every one of them (so a kept line never
+# holds one), or writes once itself: a kept `vcard` line naming one is not
+# written.  ORG, TITLE, NOTE, ROLE, NICKNAME, PHOTO and LOGO are not here: crm
+# reads the first, and the others are kept.
+_IMPP_NAMES = {"X-AIM": "aim", "X-JABBER": "xmpp", "X-SKYPE": "skype",
+               "X-SKYPE-USERNAME": "skype", "X-ICQ": "icq", "X-MSN": "msnim", "X-YAHOO": "ymsgr",
+               "X-GOOGLE-TALK": "xmpp", "X-GTALK": "xmpp", "X-QQ": "qq", "X-GADUGADU": "gg",
+               "X-GROUPWISE": "groupwise", "X-TWITTER": "twitter"}  # fmt: skip
+_RELATED_NAMES = {"X-SPOUSE": "spouse", "X-EVOLUTION-SPOUSE": "spouse",
+                  "X-KADDRESSBOOK-X-SPOUSESNAME": "spouse", "X-MANAGER": "manager",
+                  "X-EVOLUTION-MANAGER": "manager", "X-KADDRESSBOOK-X-MANAGERSNAME": "manager",
+                  "X-ASSISTANT": "assistant", "X-EVOLUTION-ASSISTANT": "assistant",
+                  "X-KADDRESSBOOK-X-ASSISTANTSNAME": "assistant"}  # fmt: skip
+_ANNIVERSARY_NAMES = {"ANNIVERSARY", "X-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY",
+                      "X-KADDRESSBOOK-X-ANNIVERSARY"}  # fmt: skip
+_GROUP_KIND = {"KIND", "X-ADDRESSBOOKSERVER-KIND"}
+_MEMBER = {"MEMBER", "X-ADDRESSBOOKSERVER-MEMBER"}
+_CONTACT_WRITES = {
+    "BEGIN", "END", "VERSION", "PRODID", "UID", "FN", "N", "REV", "KIND", "X-ABSHOWAS", "EMAIL",
+    "TEL", "ADR", "LABEL", "URL", "IMPP", "RELATED", "X-ABRELATEDNAMES", "X-ABDATE", "BDAY",
+    "GENDER", "X-GENDER", "CATEGORIES", "X-DEPARTMENT", "X-SOCIALPROFILE", "PROFILE",
+    *_IMPP_NAMES, *_RELATED_NAMES, *_ANNIVERSARY_NAMES, *_GROUP_KIND, *_MEMBER,
+}  # fmt: skip
+# An account's card says one e-mail, phone, URL and address: the others are kept.
+_ACCOUNT_WRITES = {"BEGIN", "END", "VERSION", "PRODID", "UID", "FN", "N", "REV", "KIND",
+                   "X-ABSHOWAS", "CATEGORIES", "PROFILE", *_GROUP_KIND, *_MEMBER}  # fmt: skip
+# TYPE words each property's TYPE can say; a label of other words is an Apple
+# item group's X-ABLabel.
+_TYPE_WORDS = {
+    "EMAIL": {"home", "work"},
+    "TEL": {"home", "work", "cell", "fax", "voice", "pager", "video", "text", "textphone"},
+    "ADR": {"home", "work"},
+    "URL": {"home", "work"},
+    "IMPP": {"home", "work", "personal", "business"},
+    "RELATED": {"contact", "acquaintance", "friend", "met", "co-worker", "colleague",
+                "co-resident", "neighbor", "child", "parent", "sibling", "spouse", "kin", "muse",
+                "crush", "date", "sweetheart", "me", "agent", "emergency"},
+}  # fmt: skip
 # The forms of a date crm writes as BDAY's value; anything else is text.
 _DATE = re.compile(r"(\d{4}(-?\d{2}(-?\d{2})?)?|--\d{2}-?\d{2}|---\d{2})\Z")
 _UNSAFE_PARAM = re.compile(r'["\x00-\x1f\x7f]')  # not even inside quotes
@@ -35,11 +77,11 @@ _SPECIAL = re.compile(r"[\\,;\r\n]")  # what escape() changes
 _NAMES_SEEN: set[str] = set()  # property names already checked against _NAME
 
 
-def uid(contact: dict) -> str:
+def uid(record: dict, kind: str = "contacts") -> str:
     """The UID a card came in with, else one that stays the same at every export."""
-    if contact.get("fields", {}).get("uid"):
-        return contact["fields"]["uid"]
-    name = f"contact:{contact['id']}:{contact['created_at']}"
+    if (record.get("fields") or {}).get("uid"):
+        return record["fields"]["uid"]
+    name = f"{kind[:-1]}:{record['id']}:{record['created_at']}"
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}"
 
 
@@ -64,9 +106,11 @@ def _param(name: str, value: str) -> str:
     return f"{name}={clean}" if _NAME.match(clean) else f'{name}="{clean}"'
 
 
-def _line(name: str, *parts: str, params: tuple[str, ...] = (), sep: str = ";") -> str:
+def _line(
+    name: str, *parts: str, params: tuple[str, ...] = (), sep: str = ";", group: str = ""
+) -> str:
     """One property, folded: its parts escaped as text and joined by `sep` (N and
-    ADR have parts; CATEGORIES is a list)."""
+    ADR have parts; CATEGORIES is a list).  `group` is one crm made (item1)."""
     if name not in _NAMES_SEEN:
         if not _NAME.match(name):
             raise ValueError(f"not a vCard property name: {name!r}")
@@ -74,7 +118,7 @@ def _line(name: str, *parts: str, params: tuple[str, ...] = (), sep: str = ";") 
             _NAMES_SEEN.add(name)
     head = ";".join([name, *params]) if params else name
     value = escape(parts[0]) if len(parts) == 1 else sep.join(escape(part) for part in parts)
-    return fold(f"{head}:{value}")
+    return fold(f"{group}.{head}:{value}" if group else f"{head}:{value}")
 
 
 def fold(line: str) -> str:
@@ -94,79 +138,308 @@ def fold(line: str) -> str:
     return "\r\n ".join(pieces) + "\r\n"
 
 
-def card(contact: dict, version: str = "4.0") -> str:
-    """One contact as a vCard."""
-    lines = ["BEGIN:VCARD\r\n", _line("VERSION", version), _line("UID", uid(contact))]
-    lines.append(_line("FN", contact["name"]))
-    lines.append(
-        _line("N", *(contact[key] or "" for key in ("last_name", "first_name")), "", "", "")
-    )
-    if contact.get("account"):
-        lines.append(_line("ORG", contact["account"]))
-    for key, prop in (("title", "TITLE"), ("department", "X-DEPARTMENT")):
-        if contact.get(key):
-            lines.append(_line(prop, contact[key]))
-    for position, item in enumerate(contact["emails"]):
-        lines.append(_typed("EMAIL", item, position, version))
-    for position, item in enumerate(contact["phones"]):
-        label = item["label"]
-        typed = {**item, "label": _TEL_TYPES.get((label or "").lower(), label)}
-        lines.append(_typed("TEL", typed, position, version))
-    address = [contact.get(key) or "" for key in ("street", "city", "region", "postal_code",
-                                                    "country")]  # fmt: skip
-    if any(address):
-        lines.append(_line("ADR", "", "", *address))
-    fields = contact.get("fields") or {}
-    birthday = contact.get("birthday")
-    if birthday and birthday.startswith("--"):  # no year: --04-15 is --0415 in vCard
-        birthday = f"--{birthday[2:4]}{birthday[5:]}"
-    birthday = birthday or fields.get("birthday")  # a BDAY crm could not read, as it came
-    if birthday:
-        # A date as it is; other text (a stored field may hold anything) as text.
-        text = () if _DATE.match(birthday) or version != "4.0" else ("VALUE=text",)
-        lines.append(_line("BDAY", birthday, params=text))
-    for key, prop in (("role", "ROLE"), ("url", "URL")):
-        if fields.get(key):
-            lines.append(_line(prop, fields[key]))
-    if contact.get("description"):
-        lines.append(_line("NOTE", contact["description"]))
-    if contact.get("tags"):
-        lines.append(_line("CATEGORIES", *contact["tags"], sep=","))
-    for key, value in fields.items():  # properties crm has no field for, as imported
+# -- writing --------------------------------------------------------------------
+class _Card:
+    """The lines of one card being written, and the item groups (item1 ...) taken."""
+
+    def __init__(self, taken: set[str]):
+        self.lines: list[str] = []
+        self.names: set[str] = set()  # the properties written
+        self.taken, self.next = taken, 0
+
+    def add(self, name: str, *parts: str, params: tuple[str, ...] = (), sep: str = ";",
+            group: str = "") -> None:  # fmt: skip
+        self.lines.append(_line(name, *parts, params=params, sep=sep, group=group))
+        self.names.add(name)
+
+    def group(self) -> str:
+        while True:
+            self.next += 1
+            if f"item{self.next}" not in self.taken:
+                return f"item{self.next}"
+
+    def labelled(self, name: str, *parts: str, label: str | None,
+                 params: tuple[str, ...] = ()) -> None:  # fmt: skip
+        """A property with its label: TYPE where TYPE can say it (home, work, cell,
+        home fax ...), else an Apple item group with an X-ABLabel."""
+        words = [{"mobile": "cell"}.get(word, word) for word in (label or "").split()]
+        if not words:
+            self.add(name, *parts, params=params)
+        elif all(word in _TYPE_WORDS.get(name, ()) for word in words):
+            self.add(name, *parts, params=(f"TYPE={','.join(words)}", *params))
+        else:
+            group = self.group()
+            self.add(name, *parts, params=params, group=group)
+            self.add("X-ABLabel", label, group=group)
+
+
+def card(record: dict, version: str = "4.0", kind: str = "contacts") -> str:
+    """One contact (or, kind accounts, one account as a KIND:org card) as a vCard.
+
+    `record` is as `crm contact show -f json` gives it; its `photo` (an account's
+    `logo`), when it has "data" (base64), is written as PHOTO (LOGO)."""
+    kept = [line for line in record.get("vcard") or () if isinstance(line, str)]
+    taken = {match.group(1).lower() for line in kept if (match := _KEPT.match(line))
+             and match.group(1)}  # fmt: skip
+    out = _Card(taken)
+    out.add("VERSION", version)
+    out.add("UID", uid(record, kind))
+    if kind == "accounts":
+        _account_lines(out, record, version)
+    else:
+        _contact_lines(out, record, version)
+    if record.get("description"):
+        out.add("NOTE", record["description"])
+    if record.get("tags"):
+        out.add("CATEGORIES", *record["tags"], sep=",")
+    fields = record.get("fields") or {}
+    for key, value in fields.items():  # an older import's `vcard.X-NAME` fields
         name = key.removeprefix("vcard.")
-        if key.startswith("vcard.") and _NAME.match(name) and name.upper() not in _OWN:
-            lines.append(_line(name, value))
-    lines.append(_line("REV", contact["updated_at"].replace("-", "").replace(":", "")))
-    lines.append("END:VCARD\r\n")
-    return "".join(lines)
+        if (key.startswith("vcard.") and _NAME.match(name) and name.upper() not in _OWN
+                and name.upper() not in out.names):  # fmt: skip
+            out.add(name, value)
+    writes = _ACCOUNT_WRITES if kind == "accounts" else _CONTACT_WRITES
+    out.lines.extend(line for line in map(_kept(writes), kept) if line)
+    out.add("REV", record["updated_at"].replace("-", "").replace(":", ""))
+    return "BEGIN:VCARD\r\n" + "".join(out.lines) + "END:VCARD\r\n"
 
 
-def _typed(prop: str, item: dict, position: int, version: str) -> str:
-    params = []
-    if item["label"]:
-        params.append(_param("TYPE", item["label"]))
-    if position == 0:  # the primary one
-        params.append("PREF=1" if version == "4.0" else "TYPE=pref")
-    return _line(prop, item["value"], params=tuple(params))
+def _contact_lines(out: _Card, contact: dict, version: str) -> None:
+    out.add("FN", contact["name"])
+    out.add("N", *(contact.get(key) or "" for key in
+                   ("last_name", "first_name", "middle_name", "prefix", "suffix")))  # fmt: skip
+    if contact.get("nickname"):
+        out.add("NICKNAME", contact["nickname"])
+    if contact.get("gender"):  # 4.0: sex;identity, as it came
+        gender = contact["gender"].split(";", 1)
+        out.add("GENDER" if version == "4.0" else "X-GENDER", *gender)
+    if contact.get("account") or contact.get("department"):
+        if contact.get("department"):
+            out.add("ORG", contact.get("account") or "", *org_units(contact["department"]))
+        else:
+            out.add("ORG", contact["account"])
+    for key, prop in (("title", "TITLE"), ("role", "ROLE")):
+        value = contact.get(key) or (contact.get("fields") or {}).get(key)
+        if value:
+            out.add(prop, value)
+    for position, item in enumerate(contact.get("emails") or ()):
+        out.labelled("EMAIL", item["value"], label=item.get("label"),
+                     params=_pref(position, version))  # fmt: skip
+    for position, item in enumerate(contact.get("phones") or ()):
+        out.labelled("TEL", item["value"], label=item.get("label"),
+                     params=_pref(position, version))  # fmt: skip
+    for address in _addresses(contact):
+        parts = (address.get(key) or "" for key in _ADR_KEYS)
+        out.labelled("ADR", *parts, label=address.get("label"))
+    _dates(out, contact, version)
+    urls = contact.get("urls") or []
+    for item in urls:
+        out.labelled("URL", item["value"], label=item.get("label"))
+    old_url = (contact.get("fields") or {}).get("url")  # an older import kept it so
+    if old_url and old_url not in (item["value"] for item in urls):
+        out.add("URL", old_url)
+    for item in contact.get("impps") or ():
+        label = item.get("label")
+        if label and all(word in _TYPE_WORDS["IMPP"] for word in label.split()):
+            out.add("IMPP", item["value"], params=(f"TYPE={','.join(label.split())}",))
+        else:  # the service: Skype, ICQ ...
+            out.add("IMPP", item["value"],
+                    params=(_param("X-SERVICE-TYPE", label),) if label else ())  # fmt: skip
+    for item in contact.get("related") or ():
+        _related(out, item, version)
+    _media(out, "PHOTO", contact.get("photo"), version)
+
+
+def org_units(department: str) -> list[str]:
+    """ORG's units after the organisation: read_vcf reads ORG:Acme;Sales;East as the
+    department `Sales; East`, written back so; other text is one unit."""
+    units = department.split("; ")
+    return units if all(unit and unit == unit.strip() for unit in units) else [department]
+
+
+def _account_lines(out: _Card, account: dict, version: str) -> None:
+    out.add("FN", account["name"])
+    out.add("N", "", "", "", "", "")
+    if not any(_KEPT.match(line) and _KEPT.match(line).group(2).upper() == "ORG"
+               for line in account.get("vcard") or ()):  # fmt: skip
+        out.add("ORG", account["name"])  # else the card's own ORG, kept
+    if version == "4.0":
+        out.add("KIND", "org")
+    else:
+        out.add("X-ABShowAs", "COMPANY")
+    if account.get("email"):
+        out.add("EMAIL", account["email"], params=_pref(0, version))
+    if account.get("phone"):
+        out.add("TEL", account["phone"], params=_pref(0, version))
+    address = [account.get(key) or "" for key in _ADR_KEYS]
+    if any(address):
+        out.add("ADR", *address)
+    if account.get("website"):
+        out.add("URL", account["website"])
+    _media(out, "LOGO", account.get("logo"), version)
+
+
+_ADR_KEYS = ("po_box", "extended", "street", "city", "region", "postal_code", "country")
+_COLUMNS = ("street", "city", "region", "postal_code", "country")
+
+
+def _addresses(record: dict) -> list[dict]:
+    """Every address; a record of an older crm has only the columns."""
+    if record.get("addresses"):
+        return record["addresses"]
+    if "addresses" not in record and any(record.get(key) for key in _COLUMNS):
+        return [{key: record.get(key) for key in _COLUMNS}]
+    return []
+
+
+def _pref(position: int, version: str) -> tuple[str, ...]:
+    if position:
+        return ()
+    return ("PREF=1",) if version == "4.0" else ("TYPE=pref",)  # the primary one
+
+
+def _date_value(value: str, version: str) -> tuple[str, tuple[str, ...]]:
+    """A date as BDAY and ANNIVERSARY say it (--04-15 is --0415; no year is --0415 in
+    3.0 too, as khard, vobject and ez-vcard read it); other text as text."""
+    if re.match(r"--\d\d-\d\d\Z", value):
+        value = f"--{value[2:4]}{value[5:]}"
+    return value, () if _DATE.match(value) or version != "4.0" else ("VALUE=text",)
+
+
+def _dates(out: _Card, contact: dict, version: str) -> None:
+    fields = contact.get("fields") or {}
+    birthday = contact.get("birthday") or fields.get("birthday")  # a BDAY crm could not read
+    if birthday:
+        value, params = _date_value(birthday, version)
+        out.add("BDAY", value, params=params)
+    if contact.get("anniversary"):
+        value, params = _date_value(contact["anniversary"], version)
+        out.add("ANNIVERSARY" if version == "4.0" else "X-ANNIVERSARY", value, params=params)
+    for item in contact.get("dates") or ():
+        group = out.group()
+        out.add("X-ABDATE", _date_value(item["value"], "3.0")[0], group=group)
+        if item.get("label"):
+            out.add("X-ABLabel", item["label"], group=group)
+
+
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+\Z")
+
+
+def _related(out: _Card, item: dict, version: str) -> None:
+    """4.0's RELATED (a name is VALUE=text); 3.0 has none: Apple's X-ABRELATEDNAMES."""
+    label = item.get("label")
+    if version == "4.0":
+        text = () if _URI.match(item["value"]) else ("VALUE=text",)
+        out.labelled("RELATED", item["value"], label=label, params=text)
+    else:
+        group = out.group()
+        out.add("X-ABRELATEDNAMES", item["value"], group=group)
+        if label:
+            out.add("X-ABLabel", label, group=group)
+
+
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+\Z")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
+
+
+def _media(out: _Card, name: str, media: dict | None, version: str) -> None:
+    """PHOTO;ENCODING=b;TYPE=JPEG:... (3.0) or PHOTO:data:image/jpeg;base64,... (4.0)."""
+    if not isinstance(media, dict) or not isinstance(media.get("data"), str):
+        return  # none, or only its size (crm contact show -f json)
+    media_type = str(media.get("media_type") or "application/octet-stream")
+    data = media["data"]
+    if not _MEDIA_TYPE.match(media_type) or not _BASE64.match(data):
+        return
+    if version == "4.0":
+        line = f"{name}:data:{media_type.lower()};base64,{data}"
+    else:
+        kind = media_type.partition("/")[2].upper().removeprefix("X-")
+        line = f"{name};ENCODING=b;TYPE={'JPEG' if kind == 'PJPEG' else kind}:{data}"
+    out.lines.append(fold(line))
+    out.names.add(name)
+
+
+_KEPT = re.compile(r"(?:([A-Za-z0-9-]+)\.)?([A-Za-z0-9-]+)[;:]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _kept(writes: set[str]):
+    """A kept line as written: folded, if it is one property (a name, maybe a group,
+    parameters, a value: no line break) and not one crm writes itself (unless
+    read_vcf keeps it too: _kept_again)."""
+
+    def kept(line: str) -> str | None:
+        match = _KEPT.match(line)
+        if match is None or _CONTROL.search(line) or (at := _value_at(line)) < 0:
+            return None
+        name = match.group(2).upper()
+        if name in writes and not _kept_again(name, line[at:].strip()):
+            return None
+        return fold(line)
+
+    return kept
+
+
+def _kept_again(name: str, value: str) -> bool:
+    """Whether read_vcf keeps this property of crm's own as it came, rather than
+    reading it: a TEL that is no number, a URL, IM or relation of several lines."""
+    if name == "TEL":
+        return not _phone(value.removeprefix("tel:").strip())
+    return name in _LISTED and name != "EMAIL" and re.search(r"\\[nN]", value) is not None
 
 
 # -- reading --------------------------------------------------------------------
-_VCARD_KNOWN = {"version", "fn", "n", "org", "title", "email", "tel", "adr", "bday", "note",
-                "categories", "prodid", "rev", "label"}  # fmt: skip
-_TYPE_SKIP = {"internet", "pref", "x400", "voice"}
-
-
 def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
-    """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts.
+    """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts and accounts.
 
-    ROLE, URL, UID and properties crm has no field for are kept as custom fields
-    (`role`, `url`, `uid`, `vcard.X-NAME`), so an export writes them back; binary
-    data (a base64 PHOTO, LOGO, SOUND or KEY) is not kept.
+    A KIND:org card (Apple: X-ABShowAs:COMPANY) is an account, read before the
+    file's people (a person's ORG then finds it, wherever it is); a KIND:group card
+    (Apple: X-ADDRESSBOOKSERVER-KIND:group) is no record but a tag, its name, on
+    each of its members that the file holds (found by UID, urn:uuid:..., or
+    mailto:); members the file does not hold are not created.  ROLE and UID are
+    kept as custom fields (`role`, `uid`), so an export writes them back;
+    properties crm has no field for are kept in `vcard`, as they came.
 
     crm finds the lines and cards itself and has vobject parse one card's lines:
     vobject's own reader takes some 100 times a long line's size in memory, and
     a card inside a card makes it fail.  Memory follows the biggest card.
     """
+    groups = _group_tags(text) if _GROUP_HINT.search(text) else {}
+    companies = _ORG_HINT.search(text) is not None
+    if companies:  # first, so that a person's ORG finds its company's card, wherever it is
+        yield from _read_cards(text, groups, _company)
+    yield from _read_cards(text, groups, (lambda lines: not _company(lines)) if companies else None)
+
+
+def _read_cards(text: str, groups: dict, wanted) -> Iterator[tuple[str, str, dict]]:
+    for number, begun, lines in _cards(text):
+        if wanted is not None and not wanted(lines):
+            continue
+        kind, data, keys = _from_card(_parsed(lines, begun), begun)
+        if kind == "group":
+            continue
+        tags = [tag for key in keys for tag in groups.get(key, ())]
+        if tags:
+            data["tags"] = list(dict.fromkeys([*data.get("tags", []), *tags]))
+        yield f"card {number} (line {begun})", kind, data
+
+
+_ORG_HINT = re.compile(r"(?i)KIND[^:\n]*:[ \t]*org|X-ABShowAs[^:\n]*:[ \t]*company")
+
+
+def _company(lines: list[tuple[int, str]]) -> bool:
+    """Whether a card's lines say KIND:org or X-ABShowAs:COMPANY (read without vobject)."""
+    for _, line in lines:
+        head, _, value = line.partition(":")
+        name = head.partition(";")[0].rpartition(".")[2].strip().upper()
+        value = value.strip().lower()
+        if (name == "KIND" and value == "org") or (name == "X-ABSHOWAS" and value == "company"):
+            return True
+    return False
+
+
+def _cards(text: str) -> Iterator[tuple[int, int, list[tuple[int, str]]]]:
+    """(number, line it begins on, its lines) for each card."""
     number, lines, begun = 0, None, 0
     for at, line in _logical_lines(text):
         head, _, value = line.partition(":")
@@ -185,7 +458,7 @@ def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
         elif name == "END":
             if value != "VCARD":
                 raise _broken(at, f"END:{_kind(value)} ends the card begun on line {begun}")
-            yield f"card {number}", "contacts", _from_card(_parsed(lines, begun))
+            yield number, begun, lines
             lines = None
         else:
             lines.append((at, line))
@@ -193,22 +466,28 @@ def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
         raise _broken(begun, "the card begun here has no END:VCARD")
 
 
-_PHYSICAL = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-
-
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """(line number, line) for each property: folded lines (the next begins with a
     space or tab) unfolded, vCard 2.1's quoted-printable soft breaks (a line ending
-    in =) joined; blank lines left out."""
+    in =) joined; blank lines left out.
+
+    Lines end at LF, CR LF or CR CR LF; a CR alone inside a line (Thunderbird
+    writes them in a note) is a line break of the value.  Only a file without
+    any LF has lines that end at CR."""
     pieces: list[str] = []
     begun = 0
-    soft_break = False
-    for number, match in enumerate(_PHYSICAL.finditer(text), start=1):
-        line = match.group().rstrip("\r\n")
+    soft_break = empty_qp = False
+    physical = _LF_LINES if "\n" in text else _CR_LINES
+    for number, match in enumerate(physical.finditer(text), start=1):
+        line = match.group().rstrip("\n").rstrip("\r")
+        if "\r" in line:
+            line = line.replace("\r", "\\n")
         if soft_break:
             pieces.append(line)
         elif pieces and line[:1] in (" ", "\t"):
             pieces.append(line[1:])
+        elif empty_qp and line.strip() and not _PROPERTY.match(line):
+            pieces.append(line)  # Sony Ericsson: an empty QP value, the value on the next line
         else:
             if pieces and any(piece.strip() for piece in pieces):
                 yield begun, "".join(pieces)
@@ -216,8 +495,14 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         soft_break = line.endswith("=") and _quoted_printable(pieces[0])
         if soft_break:
             pieces[-1] = pieces[-1][:-1]
+        empty_qp = len(pieces) == 1 and line.endswith(":") and _quoted_printable(line)
     if pieces and any(piece.strip() for piece in pieces):
         yield begun, "".join(pieces)
+
+
+_PROPERTY = re.compile(r"\s*(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+\s*[;:]")
+_LF_LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")
+_CR_LINES = re.compile(r"[^\r]*\r|[^\r]+\Z")
 
 
 def _quoted_printable(line: str) -> bool:
@@ -231,40 +516,80 @@ def _quoted_printable(line: str) -> bool:
 
 # Left to vobject: values with parts (N, ADR, ORG) or a list (CATEGORIES).
 _STRUCTURED = {"N", "ADR", "ORG", "CATEGORIES"}
-_ESCAPED = re.compile(r"\\([\\;,Nn\"])")
+_ESCAPED = re.compile(r"\\([\\;,:Nn\"])")
+_COLON = re.compile(r"(?<!\\)((?:\\\\)*)\\:")  # Apple's \: (no escape in vCard)
+_BINARY = {"PHOTO", "LOGO", "SOUND", "KEY"}
 
 
-def _parsed(lines: list[tuple[int, str]], begun: int):
-    """One card's lines as a vobject component.
+class _Prop:
+    """A property of a card as read: vobject's, the line number, and the line."""
+
+    __slots__ = ("at", "group", "line", "name", "prop")
+
+    def __init__(self, at: int, line: str, prop):
+        self.at, self.line, self.prop = at, line, prop
+        self.name = prop.name.upper()
+        self.group = (prop.group or "").lower() or None
+
+
+def _parsed(lines: list[tuple[int, str]], begun: int) -> list[_Prop]:
+    """One card's lines as vobject properties, in the order of the file.
 
     Text values are unescaped here, whole: vobject keeps only what comes before
     the first unescaped comma (`NOTE:Call him, he is nice` -> `Call him`).
+    Binary values (PHOTO, LOGO, SOUND, KEY) are not given to vobject, only their
+    names and parameters.
     """
     from vobject import base
 
     card = base.Component("VCARD")
+    props = []
     for at, line in lines:
-        if _value_at(line) < 0 and len(line) > _HEAD_MOST:
+        value_at = _value_at(line)
+        if value_at < 0 and len(line) > _HEAD_MOST:
             raise _broken(at, f"no value within {_HEAD_MOST:,} characters: {_shown(line)}")
+        binary = value_at > 0 and _BINARY_HEAD.match(line) is not None
         try:
-            prop = base.textLineToContentLine(line, at)
+            prop = _content_line(line[:value_at] if binary else line, at, value_at)
         except base.ParseError:
             raise _broken(at, f"not a property (NAME:VALUE): {_shown(line)}") from None
         except Exception as exc:  # quoted-printable text in an unknown or wrong charset
             raise _broken(at, f"cannot read {_shown(line)}: {str(exc)[:200]}") from None
-        if _binary(prop):
+        if binary:
+            props.append(_Prop(at, line, prop))
             continue
+        if "\\" in prop.value:
+            value = _COLON.sub(r"\1:", prop.value)
+            prop.value = value if prop.name in _STRUCTURED else _ESCAPED.sub(_unescaped, value)
         if prop.name not in _STRUCTURED:
-            prop.value = _ESCAPED.sub(_unescaped, prop.value)
             prop.encoded = False
         card.add(prop)
+        props.append(_Prop(at, line, prop))
     try:
         card.setBehavior(base.getBehavior("VCARD"))
-        card.transformChildrenToNative()
+        card.transformChildrenToNative()  # in place: the props above are read
     except Exception as exc:  # vobject raises several kinds for a value it cannot take
         at = getattr(exc, "lineNumber", None) or begun
         raise _broken(at, f"cannot read the card: {str(exc)[:200]}") from None
-    return card
+    return props
+
+
+def _content_line(line: str, at: int, value_at: int):
+    """vobject's property; quoted-printable bytes that are not UTF-8 in a property
+    that names no CHARSET are read as Windows-1252 (2.1 says ASCII: Outlook and
+    older phones write their code page)."""
+    from vobject import base
+
+    try:
+        return base.textLineToContentLine(line, at)
+    except UnicodeDecodeError:
+        if "CHARSET=" in line[:value_at].upper() or not _quoted_printable(line):
+            raise
+    return base.textLineToContentLine(f"{line[: value_at - 1]};CHARSET=windows-1252"
+                                      f"{line[value_at - 1 :]}", at)  # fmt: skip
+
+
+_BINARY_HEAD = re.compile(r"(?i)(?:[A-Za-z0-9-]+\.)?(?:PHOTO|LOGO|SOUND|KEY)\s*[;:]")
 
 
 # A property's name and parameters: vobject's expression for them takes some 200
@@ -288,19 +613,6 @@ def _unescaped(match: re.Match) -> str:
     return "\n" if match.group(1) in "nN" else match.group(1)
 
 
-_MEDIA = {"PHOTO", "LOGO", "SOUND", "KEY"}
-
-
-def _binary(prop) -> bool:
-    """Base64 data: 2.1's ENCODING=BASE64, 3.0's ENCODING=b, 4.0's data: URIs."""
-    encoding = {value.upper() for value in prop.params.get("ENCODING", [])}
-    return (
-        bool(encoding & {"B", "BASE64"})
-        or "BASE64" in (param.upper() for param in prop.singletonparams)
-        or (prop.name in _MEDIA and prop.value[:5].lower() == "data:")
-    )
-
-
 def _broken(line: int, what: str) -> Refused:
     return Refused(f"not a valid vCard file: line {line}: {what}")
 
@@ -315,91 +627,406 @@ def _kind(value: str) -> str:
     return value if re.match(r"[A-Z0-9-]{1,40}\Z", value) else _shown(value)
 
 
-def _from_card(card) -> dict:
-    data: dict = {}
-    fields: dict[str, str] = {}
-    emails, phones = [], []
-    # Apple labels a grouped property with a sibling: item1.X-ABLabel:Work.
-    group_labels = {
-        prop.group: str(prop.value).strip("_$!<>").lower()
-        for prop in card.getChildren()
-        if prop.name.upper() == "X-ABLABEL" and getattr(prop, "group", None)
-    }
-    for prop in card.getChildren():
-        name = prop.name.lower()
-        value = prop.value
-        if name == "fn":
-            data["name"] = str(value)
-        elif name == "n":
-            data["first_name"] = (
-                " ".join(filter(None, [_joined(value.given), _joined(value.additional)])) or None
-            )
-            data["last_name"] = _joined(value.family) or None  # fmt: skip
-        elif name == "org":
-            data["account"] = (value[0] if isinstance(value, list) else str(value)) or None
-        elif name == "title":
-            data["title"] = str(value)
-        elif name == "x-department":  # crm's own export writes it
-            data["department"] = str(value)
-        elif name == "email":
-            emails.append(_with_label(prop, str(value), group_labels))
-        elif name == "tel":
-            phones.append(_with_label(prop, str(value).removeprefix("tel:"), group_labels))
-        elif name == "adr" and "street" not in data:
-            data.update({"street": _joined(value.street), "city": _joined(value.city),
-                         "region": _joined(value.region), "postal_code": _joined(value.code),
-                         "country": _joined(value.country)})  # fmt: skip
-        elif name == "bday":
-            _birthday(str(value), data, fields)
-        elif name == "note":
-            data["description"] = str(value).replace("\r\n", "\n")
-        elif name == "categories":
-            data["tags"] = list(value) if isinstance(value, list) else str(value).split(",")
-        elif name in ("role", "url", "uid"):
-            fields[name] = str(value)
-        elif name not in _VCARD_KNOWN and name != "x-ablabel":
-            fields[f"vcard.{prop.name.upper()}"[:64]] = str(value)
-    if "name" not in data and not data.get("first_name") and not data.get("last_name"):
-        data["name"] = emails[0].rpartition(":")[2] if emails else None
-    data["emails"] = ";".join(emails)
-    data["phones"] = ";".join(phones)
-    data["fields"] = json.dumps(fields, ensure_ascii=False)
-    return {key: value for key, value in data.items() if value not in (None, "")}
+# -- groups ------------------------------------------------------------------------
+_GROUP_HINT = re.compile(r"(?i)KIND[^:\n]*:[ \t]*group")
 
 
-def _joined(value) -> str:
-    return " ".join(value).strip() if isinstance(value, list) else (value or "").strip()
+def _group_tags(text: str) -> dict[str, list[str]]:
+    """Member key (see _member_key) -> the names of the groups that list it.  A first
+    look at the file, without vobject; a broken file is left to the reading proper."""
+    tags: dict[str, list[str]] = {}
+    try:
+        for _, _, lines in _cards(text):
+            name, members, group = None, [], False
+            for _, line in lines:
+                head, _, value = line.partition(":")
+                prop = head.partition(";")[0].rpartition(".")[2].strip().upper()
+                if prop in _GROUP_KIND:
+                    group = group or value.strip().lower() == "group"
+                elif prop == "FN" or (prop == "N" and name is None):
+                    text_value = _ESCAPED.sub(_unescaped, value.split(";")[0] if prop == "N"
+                                              else value).strip()  # fmt: skip
+                    name = text_value or name
+                elif prop in _MEMBER:
+                    members.append(value)
+            if group and name:
+                for member in members:
+                    tags.setdefault(_member_key(member), []).append(name)
+    except Refused:
+        return tags
+    return tags
 
 
-def _with_label(prop, value: str, group_labels: dict) -> str:
-    """`work:jane@acme.example` from EMAIL;TYPE=WORK,INTERNET, 2.1's bare EMAIL;WORK, or
-    an Apple group label."""
-    types = [*getattr(prop, "singletonparams", [])]  # vCard 2.1: TEL;CELL
-    for item in prop.params.get("TYPE", []):
-        types += item.split(",")
-    types = [kind.strip().lower() for kind in types]
-    label = group_labels.get(getattr(prop, "group", None)) or next(
-        (kind for kind in types if kind and kind not in _TYPE_SKIP), None
-    )
-    label = _label({"cell": "mobile"}.get(label, label))
-    return f"{label}:{value.strip()}" if label else value.strip()
+def _member_key(value: str) -> str:
+    """urn:uuid:X and a bare X are one; mailto:a@b.example stays a mailto: URI."""
+    key = value.strip().lower()
+    return key.removeprefix("urn:uuid:")
 
 
-def _label(label: str | None) -> str | None:
-    """Another program's label as crm keeps it: `:` and `;`, which a `label:value`
-    cell cannot hold, and control characters become spaces (models.clean_label)."""
+# -- a card as a record --------------------------------------------------------------
+_TYPE_SKIP = {"internet", "pref", "x400", "voice", "dom", "intl", "postal", "parcel", "msg",
+              "quoted-printable", "base64", "8bit", "7bit"}  # fmt: skip
+_BDAY = re.compile(r"(\d{4}|-)-?(\d{2})-?(\d{2})(T[\dZ:.+-]*)?\Z")
+
+
+class _Reading:
+    """What one card gives, as it is read."""
+
+    def __init__(self, props: list[_Prop]):
+        self.props = props
+        self.data: dict = {}
+        self.fields: dict[str, str] = {}
+        self.lists: dict[str, list] = {key: [] for key in
+                                       ("emails", "phones", "addresses", "urls", "impps",
+                                        "related", "dates")}  # fmt: skip
+        self.kept: list[tuple[int, str]] = []  # (position, line)
+        self.used: set[str] = set()  # the groups whose label a read property took
+        self.labels = {
+            p.group: str(p.prop.value) for p in props if p.name == "X-ABLABEL" and p.group
+        }
+        self.seen: dict[str, int] = {}  # how many of a property were read so far
+        self.org: tuple | None = None  # an account card's ORG: (position, property, parts)
+
+    def label(self, p: _Prop, *more: str | None) -> str | None:
+        """A group's X-ABLabel, else the first of `more`, else the TYPE words."""
+        if p.group in self.labels:
+            self.used.add(p.group)
+            return _clean_label(self.labels[p.group])
+        for label in more:
+            if label:
+                return _clean_label(label)
+        return _type_label(p)
+
+    def first(self, p: _Prop) -> bool:
+        """Whether this is the card's first property of its name (later ones are kept)."""
+        self.seen[p.name] = self.seen.get(p.name, 0) + 1
+        return self.seen[p.name] == 1
+
+    def keep(self, position: int, p: _Prop) -> None:
+        self.kept.append((position, _as_kept(p)))
+
+
+def _from_card(props: list[_Prop], begun: int) -> tuple[str, dict, list[str]]:
+    """(kind, record, the keys a group's MEMBER finds it by) for one card."""
+    kind = "contacts"
+    for p in props:
+        value = str(p.prop.value).strip().lower() if p.name not in _BINARY else ""
+        if (p.name in _GROUP_KIND and value == "group") and kind == "contacts":
+            kind = "group"
+        elif (p.name == "KIND" and value == "org") or (p.name == "X-ABSHOWAS"
+                                                       and value == "company"):  # fmt: skip
+            kind = "accounts"
+    card = _Reading(props)
+    for position, p in enumerate(props):
+        if p.name != "X-ABLABEL":
+            _read(card, position, p, kind)
+    for position, p in enumerate(props):  # a label no read property took is kept
+        if p.name == "X-ABLABEL" and (p.group is None or p.group not in card.used):
+            card.keep(position, p)
+    data, lists = card.data, card.lists
+    if card.org and (card.org[2] > 1 or data.get("name") not in (None, data.get("account"))):
+        card.keep(*card.org[:2])  # a unit's card (FN:ABC Marketing, ORG:ABC;Marketing): kept
+    keys = [_member_key(card.fields["uid"])] if card.fields.get("uid") else []
+    keys += [f"mailto:{item['value'].lower()}" for item in lists["emails"]]
+    if lists["addresses"]:
+        data.update({key: lists["addresses"][0][key] for key in _COLUMNS})
+    if card.fields:
+        data["fields"] = card.fields
+    if card.kept:
+        data["vcard"] = [line for _, line in sorted(card.kept)]
+    if kind == "accounts":
+        return kind, _as_account(data, lists), keys
+    data.update({key: value for key, value in lists.items() if value})
+    if not data.get("name") and not any(data.get(key) for key in _NAME_PARTS):
+        # named by what it has (an e-mail alone, a nickname alone, a company alone)
+        data["name"] = (data.get("nickname")
+                        or (lists["emails"][0]["value"] if lists["emails"] else None)
+                        or data.get("account")
+                        or (lists["phones"][0]["value"] if lists["phones"] else None))  # fmt: skip
+    return kind, {key: value for key, value in data.items() if value not in (None, "")}, keys
+
+
+_NAME_PARTS = ("prefix", "first_name", "middle_name", "last_name", "suffix")
+_N_KEYS = (("family", "last_name"), ("given", "first_name"), ("additional", "middle_name"),
+           ("prefix", "prefix"), ("suffix", "suffix"))  # fmt: skip
+_ADR_PARTS = (("box", "po_box"), ("extended", "extended"), ("street", "street"),
+              ("city", "city"), ("region", "region"), ("code", "postal_code"),
+              ("country", "country"))  # fmt: skip
+
+
+_ACCOUNT_READS = {"FN", "ORG", "EMAIL", "TEL", "ADR", "URL", "NOTE", "CATEGORIES", "UID",
+                  "PHOTO", "LOGO", "VERSION", "PRODID", "REV", "PROFILE", "LABEL", "X-ABSHOWAS",
+                  *_GROUP_KIND}  # fmt: skip
+
+
+_BREAK = re.compile(r"[\r\n]")
+_LISTED = {"EMAIL", "TEL", "URL", "IMPP", "RELATED", "X-ABRELATEDNAMES", "X-SOCIALPROFILE",
+           *_IMPP_NAMES, *_RELATED_NAMES}  # fmt: skip
+
+
+def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
+    """One property into the record, or kept as it came."""
+    name, value, data, lists = p.name, p.prop.value, card.data, card.lists
+    text = "" if name in _BINARY or not isinstance(value, str) else value
+    if name in _LISTED and not text.strip():
+        return  # EMAIL;INTERNET: with no address (phones write them)
+    if name in _LISTED and name not in ("EMAIL", "TEL") and _BREAK.search(text.strip()):
+        card.keep(position, p)  # a URL, IM or relation is one line: text kept as it came
+        return
+    if kind == "accounts" and name not in _ACCOUNT_READS:
+        if name != "N" or any(_joined(getattr(value, part), " ") for part, _ in _N_KEYS):
+            card.keep(position, p)  # a title, a birthday ... on a company's card
+        return
+    if name in ("VERSION", "PRODID", "REV", "PROFILE", "LABEL") or name in _GROUP_KIND:
+        return  # LABEL: the text of an address that ADR holds
+    if name == "X-ABSHOWAS" and text.strip().upper() == "COMPANY":
+        return
+    if name in _MEMBER and kind == "group":
+        return
+    if name == "FN" and card.first(p):
+        if text.strip():
+            data["name"] = text
+    elif name == "N" and card.first(p):
+        for part, key in _N_KEYS:
+            data[key] = _joined(getattr(value, part), " ") or None
+    elif name == "NICKNAME" and card.first(p):
+        data["nickname"] = text or None
+    elif name in ("GENDER", "X-GENDER") and "gender" not in data:
+        data["gender"] = text.strip() or None
+    elif name == "ORG" and kind == "accounts" and card.first(p):
+        parts = [_joined(part, ",") for part in value] if isinstance(value, list) else [text]
+        data["account"] = parts[0].strip() or None
+        card.org = (position, p, len([part for part in parts if part.strip()]))
+    elif name == "ORG" and card.first(p):
+        parts = [_joined(part, ",") for part in value] if isinstance(value, list) else [
+            text.strip()]  # fmt: skip
+        data["account"] = parts[0] or None
+        if len(parts) > 1 and any(parts[1:]):
+            data["department"] = "; ".join(part for part in parts[1:] if part)
+    elif name == "X-DEPARTMENT" and card.first(p):  # crm's own export used to write it
+        data.setdefault("department", text.strip() or None)
+    elif name in ("TITLE", "ROLE") and card.first(p):
+        if name == "TITLE":
+            data["title"] = text or None
+        else:
+            card.fields["role"] = text
+    elif name == "UID" and card.first(p):
+        card.fields["uid"] = text
+    elif name == "EMAIL":
+        lists["emails"].append({"value": text.strip(), "label": card.label(p)})
+    elif name == "TEL":
+        number = text.strip().removeprefix("tel:").strip()
+        if _phone(number):
+            lists["phones"].append({"value": number, "label": card.label(p)})
+        else:  # text, not a number (+1-800-MYFAX, a placeholder): kept as it came
+            card.keep(position, p)
+    elif name == "ADR":
+        address = {key: _joined(getattr(value, part), ",") or None for part, key in _ADR_PARTS}
+        lists["addresses"].append({"label": card.label(p), **address})
+    elif name == "URL":
+        lists["urls"].append({"value": text.strip(), "label": card.label(p)})
+    elif name == "X-SOCIALPROFILE":  # a profile's URL, labelled by its service
+        service = (p.prop.params.get("TYPE") or [None])[0]
+        lists["urls"].append({"value": text.strip(), "label": card.label(p, service)})
+    elif name == "IMPP" or name in _IMPP_NAMES:
+        _impp(card, p, text.strip())
+    elif name == "RELATED" or name == "X-ABRELATEDNAMES" or name in _RELATED_NAMES:
+        label = card.label(p, _RELATED_NAMES.get(name))
+        lists["related"].append({"value": text.strip(), "label": label})
+    elif name == "BDAY" and "birthday" not in data and "birthday" not in card.fields:
+        day = _date(text, p)
+        if day:
+            data["birthday"] = day
+        elif text.strip():
+            card.fields["birthday"] = text  # text: kept as it is
+    elif name in _ANNIVERSARY_NAMES or name == "X-ABDATE":
+        label = "anniversary" if name != "X-ABDATE" else card.label(p)
+        day = _date(text, p)
+        if label == "anniversary" and day and not data.get("anniversary"):
+            data["anniversary"] = day
+        elif text.strip():
+            lists["dates"].append({"value": day or text.strip(), "label": label})
+    elif name == "NOTE" and card.first(p):
+        data["description"] = text.replace("\r\n", "\n")
+    elif name == "CATEGORIES":
+        tags = value if isinstance(value, list) else text.split(",")
+        data["tags"] = [*data.get("tags", []), *tags]
+    elif name in ("PHOTO", "LOGO") and _wanted_media(card, p, kind):
+        media = _media_of(p)
+        if media is None:
+            card.keep(position, p)  # a URL, not the picture
+        else:
+            data["logo" if kind == "accounts" else "photo"] = media
+    else:
+        card.keep(position, p)
+
+
+def _phone(number: str) -> bool:
+    """Whether crm takes this as a phone number (models.phone)."""
+    from crmcli.errors import InvalidValue
+    from crmcli.models import phone
+
+    try:
+        return phone(number) is not None
+    except InvalidValue:
+        return False
+
+
+def _wanted_media(card: _Reading, p: _Prop, kind: str) -> bool:
+    """A contact's picture is its PHOTO, an account's its LOGO (or PHOTO): the first."""
+    key = "logo" if kind == "accounts" else "photo"
+    return key not in card.data and (p.name == "PHOTO" or kind == "accounts")
+
+
+def _impp(card: _Reading, p: _Prop, value: str) -> None:
+    """IMPP's URI, or Apple's and others' X-SKYPE:jane.doe as skype:jane.doe; the
+    label is the service (X-SERVICE-TYPE, or the property's), else its TYPE."""
+    scheme = _IMPP_NAMES.get(p.name)
+    if scheme and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", value):
+        value = f"{scheme}:{value}"
+    if not value:
+        return
+    service = (p.prop.params.get("X-SERVICE-TYPE") or [None])[0]
+    named = p.name.removeprefix("X-").lower() if scheme else None
+    label = card.label(p, service, named)
+    impps = card.lists["impps"]
+    if value.lower() not in (item["value"].lower() for item in impps):  # Apple writes both
+        impps.append({"value": value, "label": label})
+
+
+def _date(value: str, p: _Prop) -> str | None:
+    """A date as YYYY-MM-DD (19900423, and a time after it too) or, without a year
+    (--0415, Apple's X-APPLE-OMIT-YEAR), --MM-DD; None for other text."""
+    match = _BDAY.match(value.strip())
+    if not match:
+        return None
+    year = match.group(1)
+    omit = (p.prop.params.get("X-APPLE-OMIT-YEAR") or [None])[0]
+    if omit and omit.strip() == year:
+        year = "-"
+    return "-".join((year, *match.group(2, 3)))
+
+
+def _joined(value, sep: str) -> str:
+    """A component of N or ADR; several values (a list) joined by `sep`."""
+    if isinstance(value, list) and sep == ",":  # a comma that was not escaped, as it was
+        return ",".join(value).strip()
+    if isinstance(value, list):
+        return sep.join(part.strip() for part in value if part.strip())
+    return (value or "").strip()
+
+
+def _type_label(p: _Prop) -> str | None:
+    """`home fax` from TEL;TYPE=HOME,FAX, 2.1's bare TEL;HOME;FAX, `mobile` for CELL."""
+    words = [*p.prop.singletonparams]
+    for item in p.prop.params.get("TYPE", []):
+        words += item.split(",")
+    label = []
+    for word in (word.strip().lower() for word in words):
+        word = {"cell": "mobile"}.get(word, word)
+        if word and word not in _TYPE_SKIP and word not in label:
+            label.append(word)
+    return _clean_label(" ".join(label)) if label else None
+
+
+_APPLE = re.compile(r"_\$!<(.*)>!\$_\Z")
+
+
+def _clean_label(label: str) -> str | None:
+    """Another program's label as crm keeps it: Apple's `_$!<HomePage>!$_` as
+    `homepage`; begins with a letter; `:`, `;` and control characters, which a
+    `label:value` cell cannot hold, as spaces (models.clean_label).  One too long is
+    left for the check to refuse."""
     from crmcli.models import clean_label
 
-    return clean_label(label) if label else label
+    label = label.strip()
+    if match := _APPLE.match(label):
+        label = match.group(1)
+    label = re.sub(r"^[\W\d_]+", "", clean_label(label).lower())
+    return label or None
 
 
-_BDAY = re.compile(r"(\d{4}|-)-?(\d{2})-?(\d{2})(T[\dZ:+-]*)?\Z")
+_MEDIA_TYPES = {"JPEG": "image/jpeg", "JPG": "image/jpeg", "PJPEG": "image/jpeg",
+                "PNG": "image/png", "GIF": "image/gif", "BMP": "image/bmp",
+                "TIFF": "image/tiff", "WEBP": "image/webp", "HEIC": "image/heic"}  # fmt: skip
+_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG", "image/png"), (b"GIF8", "image/gif"),
+          (b"BM", "image/bmp"), (b"RIFF", "image/webp"))  # fmt: skip
 
 
-def _birthday(value: str, data: dict, fields: dict) -> None:
-    """BDAY as YYYY-MM-DD (19900423 and a time after it too) or, without a year
-    (--0415), --MM-DD; anything else, text, is kept as it is as a field."""
-    if match := _BDAY.match(value.strip()):
-        data["birthday"] = "-".join(match.group(1, 2, 3))
-    elif value.strip():
-        fields["birthday"] = value
+def _media_of(p: _Prop) -> dict | None:
+    """{"media_type", "data": base64} from 2.1's ENCODING=BASE64, 3.0's ENCODING=b,
+    4.0's data: URI (also with ENCODING=b); None for a URL."""
+    value = p.line[_value_at(p.line) :].strip()
+    params = p.prop.params
+    encoding = {item.upper() for item in params.get("ENCODING", [])}
+    encoding.update(item.upper() for item in p.prop.singletonparams)
+    media = None
+    if value[:5].lower() == "data:":
+        head, _, value = value[5:].partition(",")
+        if ";base64" not in head.lower():
+            return None  # text in the URI itself: kept as it came
+        media = head.partition(";")[0].strip().lower() or None
+    elif not encoding & {"B", "BASE64"} and not (
+        _URI_HEAD.match(value) is None and _BASE64_TEXT.match(value[:4096])
+    ):  # a URL; Thunderbird's 3.0 writes base64 without ENCODING
+        return None
+    if media is None:
+        named = [*params.get("TYPE", []), *params.get("MEDIATYPE", []),
+                 *p.prop.singletonparams]  # fmt: skip
+        for item in named:
+            item = item.strip()
+            media = ("/" in item and item.lower()) or _MEDIA_TYPES.get(item.upper()) or media
+    data = re.sub(r"\s+", "", value)
+    data += "=" * (-len(data) % 4)
+    try:
+        head = base64.b64decode(data[:64], validate=True)
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise _broken(p.at, f"the {p.name}'s data is not base64") from None
+    if media is None:
+        media = next((kind for magic, kind in _MAGIC if head.startswith(magic)),
+                     "application/octet-stream")  # fmt: skip
+    return {"media_type": media, "data": data}
+
+
+_URI_HEAD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/\s]{16,}={0,2}\s*\Z")
+
+
+_QP_PARAM = re.compile(r"(?i)(ENCODING=)?QUOTED-PRINTABLE\Z|CHARSET=")
+
+
+def _as_kept(p: _Prop) -> str:
+    """A property crm has no field for, as `vcard` keeps it: the line as it came,
+    unfolded; quoted-printable decoded to text (ENCODING and CHARSET dropped)."""
+    line = p.line
+    if not _quoted_printable(line):
+        return line
+    head = line[: _value_at(line) - 1]
+    params = [param for param in head.split(";") if not _QP_PARAM.match(param.strip())]
+    value = str(p.prop.value).replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+    return ";".join(params) + ":" + value
+
+
+def _as_account(data: dict, lists: dict) -> dict:
+    """A KIND:org card as an account: one e-mail, phone and website (the others are
+    kept as they came); the card's name, else its ORG."""
+    account = {
+        "name": data.get("name") or data.get("account"),
+        "kind": "business",
+        "email": lists["emails"][0]["value"] if lists["emails"] else None,
+        "phone": lists["phones"][0]["value"] if lists["phones"] else None,
+        "website": lists["urls"][0]["value"] if lists["urls"] else None,
+        **{key: data.get(key) for key in (*_COLUMNS, "description", "tags", "fields", "logo")},
+    }
+    extra = []
+    for key, prop in (("emails", "EMAIL"), ("phones", "TEL"), ("urls", "URL")):
+        extra += [_line(prop, item["value"]).rstrip("\r\n").replace("\r\n ", "")
+                  for item in lists[key][1:]]  # fmt: skip
+    for address in lists["addresses"][1:]:
+        line = _line("ADR", *(address[key] or "" for key in _ADR_KEYS))
+        extra.append(line.rstrip("\r\n").replace("\r\n ", ""))
+    vcard = [*data.get("vcard", []), *extra]
+    if vcard:
+        account["vcard"] = vcard
+    return {key: value for key, value in account.items() if value not in (None, "", [])}

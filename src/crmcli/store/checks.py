@@ -279,7 +279,7 @@ def _labelled(value: object) -> list[str]:
             if isinstance(item, dict) else str(item)
             for item in value
         ]  # fmt: skip
-    return [part for part in str(value).split(";") if part.strip()]
+    return [part for part in re.split(models.PHONES_SPLIT, str(value)) if part.strip()]
 
 
 def _names(

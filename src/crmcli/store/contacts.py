@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from crmcli import models, when
@@ -285,7 +286,7 @@ def flat(pairs: list[tuple[str | None, str]]) -> str | None:
 def _typed(contact: dict) -> dict:
     """emails/phones, stored as `label:value;value`, as lists of {value, label}."""
     for key in ("emails", "phones"):
-        items = contact[key].split(";") if contact[key] else []
+        items = re.split(models.PHONES_SPLIT, contact[key]) if contact[key] else []
         contact[key] = [_item(item) for item in items]
     return contact
 
