@@ -267,7 +267,8 @@ def _card(component, index: int) -> Card:
     card.nicknames = sorted({p for x in lines("nickname") for p in _parts(x.value)})
     card.members = [_text(x.value).strip() for x in lines("member")]
     fn = _text(first("fn") or "").strip()
-    card.fn = fn or _name_from_parts(first("n")) or (card.nicknames or card.emails or [""])[0]
+    raw_emails = [_text(x.value).strip() for x in lines("email") if _text(x.value).strip()]
+    card.fn = fn or _name_from_parts(first("n")) or (card.nicknames or raw_emails or [""])[0]
     if not card.fn and card.orgs:
         card.fn = card.orgs[0][0]
     return card
@@ -354,6 +355,8 @@ def _match(expected: list[Card], got: list[Card]) -> tuple[list, list[Card], lis
         if found is None:
             key = card.fn.casefold()
             found = next((g for g in pool if g.fn.casefold() == key), None)
+        if found is None and card.emails:  # then the name is what differs
+            found = next((g for g in pool if card.emails[0] in g.emails), None)
         if found is None:
             missing.append(card)
         else:
@@ -373,7 +376,10 @@ def compare_cards(label: str, expected: list[Card], got: list[Card]) -> list[str
     problems = []
     pairs, missing, extra = _match(expected, got)
     for card in missing:
-        problems.append(f"{label}: card {card.index} ({card.fn!r}): not in the export")
+        names = [g.fn for g in got][:10]
+        problems.append(
+            f"{label}: card {card.index} ({card.fn!r}): not in the export (it has {names})"
+        )
     for card in extra:
         problems.append(f"{label}: the export has a card no input card matches: {card.fn!r}")
     for exp, out in pairs:
@@ -823,10 +829,14 @@ def _expected_values(record: dict, kind: str) -> dict:
             "birthday",
             "description",
         ):
-            want[key] = record.get(key)
+            if record.get(key):  # a value the file gives; what it lacks crm may derive
+                want[key] = record[key]
     else:
         for key in ("website", "phone", "email", "description"):
-            want[key] = record.get(key)
+            if record.get(key):
+                want[key] = record[key]
+    if not record.get("source_id"):
+        del want["source_id"]
     return want
 
 
@@ -944,7 +954,8 @@ def results(installed_crm, tmp_path_factory):
 def _ran(results, key: str, what: str) -> list[str]:
     outcome = results[key]
     if outcome["code"] != 0:
-        return [f"{what}: exit {outcome['code']}: {outcome['stderr'].strip()[:500]}"]
+        stderr = outcome["stderr"].strip().replace("\n", " | ")[:900]
+        return [f"{what}: exit {outcome['code']}: {stderr}"]
     return []
 
 
@@ -1018,8 +1029,13 @@ def test_csv_import(name, results):
             match = next(
                 (g for g in pool if (g["name"] or "").casefold() == want["name"].casefold()), None
             )
+            if match is None and want.get("emails"):  # then the name is what differs
+                match = next((g for g in pool if want["emails"][0] in g["emails"]), None)
             if match is None:
-                problems.append(f"{name}: record {i} ({want['name']!r}): not imported")
+                names = [g["name"] for g in pool][:10]
+                problems.append(
+                    f"{name}: record {i} ({want['name']!r}): not imported (crm has {names})"
+                )
                 continue
             pool.remove(match)
             for key, value in want.items():
@@ -1047,8 +1063,8 @@ def test_broken_file_is_refused_clearly(name, results):
         problems.append(f"stdout not empty: {outcome['stdout'][:200]!r}")
     if not stderr.startswith("Error: ") or "Traceback" in stderr:
         problems.append("stderr is not one `Error: ...` message")
-    if len(stderr.strip().splitlines()) != 1:
-        problems.append(f"{len(stderr.strip().splitlines())} lines on stderr, expected one")
+    if len(stderr.strip().splitlines()) > 3:  # SPEC: "one or a few lines"
+        problems.append(f"{len(stderr.strip().splitlines())} lines on stderr, expected a few")
     named = {int(n) for n in re.findall(r"\blines? (\d+)", stderr)}
     encoding_hint = "--encoding" in stderr or "UTF-8" in stderr
     if not (named & lines) and not (name.startswith("written-latin1") and encoding_hint):
