@@ -378,6 +378,8 @@ def _match(expected: list[Card], got: list[Card]) -> tuple[list, list[Card], lis
             found = next((g for g in pool if g.fn.casefold() == key), None)
         if found is None and card.emails:  # then the name is what differs
             found = next((g for g in pool if card.emails[0] in g.emails), None)
+        if found is None and not (card.fn or card.uid or card.emails) and pool:
+            found = pool[0]  # a card with nothing to name it by: crm named it, first left
         if found is None:
             missing.append(card)
         else:
@@ -395,9 +397,14 @@ def _show(value) -> str:
     return text if len(text) <= 300 else text[:300] + "..."
 
 
-def compare_cards(label: str, expected: list[Card], got: list[Card]) -> list[str]:
+def compare_cards(
+    label: str, expected: list[Card], got: list[Card], companies: set[str] = frozenset()
+) -> list[str]:
+    """`companies`: the organisations the file's people name, each of which crm
+    keeps as an account (a card in the accounts' export that no input card is)."""
     problems = []
     pairs, missing, extra = _match(expected, got)
+    extra = [card for card in extra if card.fn not in companies]
     for card in missing:
         names = [g.fn for g in got][:10]
         problems.append(
@@ -410,6 +417,8 @@ def compare_cards(label: str, expected: list[Card], got: list[Card]) -> list[str
             want, have = getattr(exp, name), getattr(out, name)
             if name == "n" and want is None:
                 continue  # no N in the file: crm may derive the parts or leave them empty
+            if name == "fn" and not want:
+                continue  # a card without FN: crm names it by what it has
             if name == "fn":
                 want, have = unicodedata.normalize("NFC", want), unicodedata.normalize("NFC", have)
             if want != have:
@@ -1001,13 +1010,14 @@ def test_the_corpus_is_all_there():
     assert set(BROKEN) == {p.name for p in BROKEN_DIR.glob("*.vcf")}
 
 
-# Files whose only address is like `contact1@invalid` (Thunderbird's tests): crm refuses an
-# e-mail domain without a dot, a rule older than issue 12 that the issue does not change.
+# CSV files whose only address is like `contact1@invalid` (Thunderbird's tests): crm refuses
+# an e-mail domain without a dot, a rule older than issue 12 that the issue does not change.
+# (A vCard keeps such an EMAIL as it came, so thunderbird-export.vcf is compared whole.)
 _NO_DOT = pytest.mark.xfail(
     reason="e-mail 'contact1@invalid' (no dot in the domain), refused by crm's e-mail rule",
     strict=False,
 )
-_BEYOND = {"thunderbird-export.vcf", "thunderbird-export.csv", "thunderbird-name-email.csv"}
+_BEYOND = {"thunderbird-export.csv", "thunderbird-name-email.csv"}
 
 
 def _params(names):
@@ -1042,7 +1052,8 @@ def test_vcard_round_trip(path, results):
                     continue
                 if kind == "contacts":
                     got = [g for g in got if g.kind not in ("org", "group")]
-                problems += compare_cards(label, expected, got)
+                companies = {org for card in contacts for org, _ in card.orgs if org}
+                problems += compare_cards(label, expected, got, companies)
     assert not problems, "\n".join(problems)
 
 

@@ -382,9 +382,12 @@ def _kept(writes: set[str]):
 
 def _kept_again(name: str, value: str) -> bool:
     """Whether read_vcf keeps this property of crm's own as it came, rather than
-    reading it: a TEL that is no number, a URL, IM or relation of several lines."""
+    reading it: a TEL that is no number, an EMAIL that is no address crm takes, a
+    URL, IM or relation of several lines."""
     if name == "TEL":
         return not _phone(value.removeprefix("tel:").strip())
+    if name == "EMAIL":
+        return not _email(value.strip())
     return name in _LISTED and name != "EMAIL" and re.search(r"\\[nN]", value) is not None
 
 
@@ -742,8 +745,16 @@ def _from_card(props: list[_Prop], begun: int) -> tuple[str, dict, list[str]]:
         data["name"] = (data.get("nickname")
                         or (lists["emails"][0]["value"] if lists["emails"] else None)
                         or data.get("account")
-                        or (lists["phones"][0]["value"] if lists["phones"] else None))  # fmt: skip
+                        or (lists["phones"][0]["value"] if lists["phones"] else None)
+                        or _first_line(data.get("description")))  # fmt: skip
     return kind, {key: value for key, value in data.items() if value not in (None, "")}, keys
+
+
+def _first_line(note: str | None, most: int = 60) -> str | None:
+    """A card with nothing but a note (a phone's memo) is named by the note's first
+    line, cut short: kept, rather than refusing the whole file."""
+    line = next((line.strip() for line in (note or "").splitlines() if line.strip()), None)
+    return line if line is None or len(line) <= most else line[: most - 1].rstrip() + "…"
 
 
 _NAME_PARTS = ("prefix", "first_name", "middle_name", "last_name", "suffix")
@@ -813,7 +824,10 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
     elif name == "UID" and card.first(p):
         card.fields["uid"] = text
     elif name == "EMAIL":
-        lists["emails"].append({"value": text.strip(), "label": card.label(p)})
+        if _email(text.strip()):
+            lists["emails"].append({"value": text.strip(), "label": card.label(p)})
+        else:  # not an address crm takes (`semicolon;@points.net`): kept as it came
+            card.keep(position, p)
     elif name == "TEL":
         number = text.strip().removeprefix("tel:").strip()
         if _phone(number):
@@ -868,6 +882,17 @@ def _phone(number: str) -> bool:
 
     try:
         return phone(number) is not None
+    except InvalidValue:
+        return False
+
+
+def _email(address: str) -> bool:
+    """Whether crm takes this as an e-mail address (models.email)."""
+    from crmcli.errors import InvalidValue
+    from crmcli.models import email
+
+    try:
+        return email(address) is not None
     except InvalidValue:
         return False
 

@@ -254,13 +254,15 @@ _EMPTY = dict.fromkeys(models.ADDRESS_KEYS)
 
 
 def addresses(raw: object) -> list[dict]:
-    """Addresses as stored, the same one (label aside) once."""
+    """Addresses as a record gives them, each once: a home and a work address that
+    are the same place stay two (a phone's export has both), so only the very same
+    address, label and all, is dropped.  (Edits, add_addresses, relabel instead.)"""
     result: list[dict] = []
     for item in _json_list("addresses", raw):
         address = _address(item)
-        if address is not None:
-            result = add_addresses(result, [address])
-    return result
+        if address is not None and address not in result:
+            result.append(address)
+    return _at_most(result)
 
 
 def add_addresses(stored: list[dict], new: list[dict]) -> list[dict]:
