@@ -15,6 +15,12 @@ A record conflicts with one already stored when its id is taken, or for an
 account its name, for a contact one of its e-mails.  On conflict: `error`
 rejects the whole import and lists them, `skip` keeps the stored record,
 `update` fills and overwrites it from the file (e-mails, phones and tags merged).
+
+With skip_invalid, a record that cannot be written (a value refused, a conflict
+under `error`, a link to nothing) is left out and counted in `Report.rejected`
+with its reason; every other record is written, in the same transaction.  A
+record is refused before anything of it is written (an update that fails half
+way is undone by its own savepoint), so nothing of a rejected record stays.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from crmcli.store.checks import Checked
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 _SHOWN = 20  # problems listed before the rest are counted
+PREVIEW = 5  # records a dry run shows as they would be stored
 _CHUNK = 500  # records whose e-mails are looked up together
 _IMPORT_CACHE = -65536  # page cache while importing: 64 MB (SQLite reads a negative size as KiB)
 _ONE = {"accounts": "account", "contacts": "contact", "deals": "deal",
@@ -47,6 +54,9 @@ class Report:
     updated: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, why), skip_invalid
+    written: list[tuple[str, int]] = field(default_factory=list)  # the first few (kind, id)
+    preview: list[dict] = field(default_factory=list)  # a dry run: those records as stored
 
     def summary(self) -> str:
         parts = [
@@ -58,12 +68,15 @@ class Report:
         for verb, counter in (("updated", self.updated), ("skipped", self.skipped)):
             if sum(counter.values()):
                 text += f", {verb} {sum(counter.values()):,}"
+        if self.rejected:
+            text += f", rejected {len(self.rejected):,}"
         return text
 
 
 class _Importer:
-    def __init__(self, conn: sqlite3.Connection, on_conflict: str):
-        self.conn, self.on_conflict = conn, on_conflict
+    def __init__(self, conn: sqlite3.Connection, on_conflict: str, skip_invalid: bool = False):
+        self.conn, self.on_conflict, self.skip_invalid = conn, on_conflict, skip_invalid
+        self.undoable = False  # a savepoint holds the item being written (see _write)
         self.report = Report()
         self.ids: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}  # file id -> ours
         self.parents: list[tuple[str, int, Checked]] = []  # (where, account id, its item)
@@ -89,9 +102,15 @@ class _Importer:
                 try:
                     self.by_kind[kind](item)
                 except CrmError as exc:
+                    self._undo_item()
                     self._problem(where, exc.message)
                 except sqlite3.IntegrityError as exc:  # e.g. renamed onto another's name
+                    self._undo_item()
                     self._problem(where, f"clashes with a stored record ({exc})")
+                else:
+                    if self.undoable:
+                        self.conn.execute("RELEASE record")
+                        self.undoable = False
         self.batch.flush()
         self._link_parents()
         return self.report
@@ -135,7 +154,20 @@ class _Importer:
         self.no_company = names.difference(self.companies)
 
     def _problem(self, where: str, message: str) -> None:
-        self.report.problems.append(f"{where}: {message}")
+        if self.skip_invalid:
+            self.report.rejected.append((where, message))
+        else:
+            self.report.problems.append(f"{where}: {message}")
+
+    def _undo_item(self) -> None:
+        """Skipping a record that failed half way (an update): take back what of it
+        was written, and its count."""
+        if self.undoable:
+            self.conn.execute("ROLLBACK TO record")
+            self.conn.execute("RELEASE record")
+            self.report.updated, written = self.counted
+            del self.report.written[written:]
+            self.undoable = False
 
     # -- kinds --------------------------------------------------------------------
     def _accounts(self, item: Checked) -> None:
@@ -147,8 +179,9 @@ class _Importer:
             self.parents.append((f"account {item.row['name']!r}", account_id, item))
 
     def _contacts(self, item: Checked) -> None:
+        # The conflict first: a record refused must not leave the account it named.
+        existing = self._refused_conflict("contacts", item, self._existing_contact(item))
         account = self._account(item)
-        existing = self._existing_contact(item)
         if existing is None:
             name = self._account_name(account)
             new_id = self.batch.add_contact(item, item.file_id, account, name)
@@ -165,9 +198,10 @@ class _Importer:
 
     def _deals(self, item: Checked) -> None:
         row = {**item.row, **self._links(item, ("contact_id", "contacts"))}
+        existing = self._refused_conflict("deals", item, self._existing("deals", item))
         if (account := self._account(item)) is not None:
             row["account_id"] = account
-        self._write("deals", item, row, self._existing("deals", item))
+        self._write("deals", item, row, existing)
 
     def _activities(self, item: Checked) -> None:
         self._linked("activities", item)
@@ -220,6 +254,11 @@ class _Importer:
             found = row[0] if row else None
         return found
 
+    def _refused_conflict(self, table: str, item: Checked, existing: int | None) -> int | None:
+        if existing is not None and self.on_conflict == "error":
+            raise Refused(self._conflict(table, item, existing))
+        return existing
+
     def _write(self, table: str, item: Checked, row: dict, existing: int | None) -> int:
         """Insert, or settle a conflict; returns our id for the record."""
         if existing is None:
@@ -235,15 +274,21 @@ class _Importer:
             self.report.skipped[table] += 1
         else:
             self.batch.flush()
+            if self.skip_invalid:  # what follows may fail half way: see _undo_item
+                self.conn.execute("SAVEPOINT record")
+                self.undoable = True
+                self.counted = (self.report.updated.copy(), len(self.report.written))
             self._update(table, existing, row)
             self.report.updated[table] += 1
+            self._note(table, existing)
         if item.file_id is not None:
             self.ids[table][item.file_id] = existing
         return existing
 
     def _conflict(self, table: str, item: Checked, existing: int) -> str:
         """What a record clashes with: one stored before, or one of this file."""
-        origin = self.origins[table].get(existing) if len(self.report.problems) < _SHOWN else None
+        listed = len(self.report.problems) + len(self.report.rejected)
+        origin = self.origins[table].get(existing) if listed < _SHOWN else None
         if origin is None:
             return f"conflicts with {table[:-1]} {existing} already stored"
         if item.file_id == existing:
@@ -252,10 +297,16 @@ class _Importer:
 
     def _created(self, table: str, item: Checked, new_id: int) -> None:
         self.report.created[table] += 1
+        self._note(table, new_id)
         self.origins[table].add(new_id, self.where)
         self.fresh_ids[table].add(new_id)
         if item.file_id is not None:
             self.ids[table][item.file_id] = new_id
+
+    def _note(self, table: str, row_id: int) -> None:
+        """The first records written, in the file's order, for a dry run's preview."""
+        if len(self.report.written) < PREVIEW:
+            self.report.written.append((table, row_id))
 
     def _update(self, table: str, existing: int, row: dict) -> None:
         """Fill and overwrite a stored record from the file; tags and fields merged."""
@@ -352,8 +403,8 @@ class _Importer:
                 self.conn.execute(
                     "UPDATE accounts SET parent_id = ? WHERE id = ?", (parent, account_id)
                 )
-            except CrmError as exc:
-                self._problem(where, exc.message)
+            except CrmError as exc:  # not a record of the file to leave out: refused
+                self.report.problems.append(f"{where}: {exc.message}")
 
 
 class _Origins:
@@ -399,12 +450,15 @@ def import_records(
     *,
     on_conflict: str = "error",
     dry_run: bool = False,
+    skip_invalid: bool = False,
 ) -> Report:
     """Import checked `items` (see `checked`) inside the caller's transaction; any
-    problem rejects them all.
+    problem rejects them all, unless skip_invalid: then the records with one are
+    left out and listed in `Report.rejected`.
 
     Raises Refused listing the problems (the caller's rollback undoes everything);
-    with dry_run nothing stays written either way.
+    with dry_run nothing stays written either way, and `Report.preview` holds the
+    first records as they would have been stored.
     """
     conn.execute("SAVEPOINT import")
     # Batch after batch revisits the same index pages: a bigger page cache for the
@@ -412,7 +466,9 @@ def import_records(
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {_IMPORT_CACHE}")
     try:
-        report = _Importer(conn, on_conflict).run(items)
+        report = _Importer(conn, on_conflict, skip_invalid).run(items)
+        if dry_run and not report.problems:
+            report.preview = [_stored(conn, kind, row_id) for kind, row_id in report.written]
     except BaseException:
         conn.execute("ROLLBACK TO import")
         conn.execute("RELEASE import")
@@ -432,6 +488,16 @@ def import_records(
         )
     return report
 
+
+
+def _stored(conn: sqlite3.Connection, kind: str, row_id: int) -> dict:
+    """A record as `crm KIND show -f json` gives it."""
+    from crmcli.store import accounts, activities, deals, tasks
+
+    get = {"accounts": accounts.get_account, "contacts": contacts.get_contact,
+           "deals": deals.get_deal, "activities": activities.get_activity,
+           "tasks": tasks.get_task}[kind]  # fmt: skip
+    return {"record": _ONE[kind], **get(conn, row_id)}
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
