@@ -203,7 +203,7 @@ def import_(
     elif fmt == "vcf":
         items = vcard.read_vcf(text)
     else:
-        delimiter = "," if fmt == "csv" else "\t"
+        delimiter = None if fmt == "csv" else "\t"  # a .csv's: `,` `;` or tab, as it is
         items = table.read_csv(text, kind, delimiter, mapping or [], tsv_escapes)
     settings = config.load()
     if sys.stderr.isatty():
