@@ -97,6 +97,11 @@ ZOHO_ACCOUNTS = (
 )
 
 
+@pytest.fixture
+def other_db(tmp_path):
+    return {"CRM_DB": str(tmp_path / "other.db")}
+
+
 def read(text: str, kind: str = "contacts", delimiter=None, **options) -> list[dict]:
     return [data for _, _, data in table.read_csv(text, kind, delimiter, [], **options)]
 
@@ -446,3 +451,111 @@ def test_describe_says_what_each_column_fills():
     assert [what for _, what in google] == [
         "e-mail 1 label", "e-mail 1", "address 2 city", "custom field source_id"
     ]  # fmt: skip
+
+
+# -- through crm ------------------------------------------------------------------------
+def test_linkedin_connections_import(crm, tmp_path):
+    path = tmp_path / "Connections.csv"
+    path.write_text(LINKEDIN_NOTES + LINKEDIN + "\n"
+                    "Priya,Nair,https://www.linkedin.com/in/pn,priya@m.example,Meridian,Partner,"
+                    '12 Mar 2021\nTom,Merrill,https://www.linkedin.com/in/tm,,"Ridgeline, LLC",'
+                    "General Partner,03 Jan 2024\n")  # fmt: skip
+    assert "imported 2 accounts, 2 contacts" in crm.ok("import", str(path)).stderr
+    tom = crm.json("contact", "show", "Tom Merrill")
+    assert (tom["account"], tom["title"]) == ("Ridgeline, LLC", "General Partner")
+    assert tom["fields"] == {"linkedin_connected_on": "03 Jan 2024"}
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-8-sig"])
+def test_thunderbird_semicolons_in_utf16(crm, tmp_path, codec):
+    path = tmp_path / "thunderbird.csv"
+    path.write_bytes("Display Name;Primary Email\nJosé Müller;jose@x.example\n".encode(codec))
+    crm.ok("import", str(path))
+    assert crm.json("contact", "show", "jose@x.example")["name"] == "José Müller"
+
+
+def test_other_programs_ids_are_kept_and_match_the_same_source_again(crm, tmp_path):
+    path = tmp_path / "salesforce.csv"
+    text = row(SALESFORCE, **{"Contact ID": "0035g00000AbCdEAAZ", "Account ID": "0015g0000",
+                              "Account Name": "Acme", "First Name": "Jack",
+                              "Last Name": "Rogers", "Title": "VP"})  # fmt: skip
+    path.write_text(text)
+    crm.ok("import", str(path))  # today: "an id is a whole number (got '0035g...')"
+    jack = crm.json("contact", "show", "Jack Rogers")
+    assert jack["fields"] == {"source_id": "0035g00000AbCdEAAZ", "source_account_id": "0015g0000"}
+    # no e-mail to match it by: its source id does
+    assert "conflicts with contact 1 already stored" in crm.fails(1, "import", str(path)).stderr
+    path.write_text(text.replace("Jack", "John").replace('"VP"', '"CEO"'))
+    assert "updated 1" in crm.ok("import", str(path), "--on-conflict", "update").stderr
+    (john,) = crm.json("contact", "list")
+    assert (john["id"], john["name"], john["title"]) == (1, "John Rogers", "CEO")
+    accounts = tmp_path / "hubspot.csv"
+    accounts.write_text(row(HUBSPOT_COMPANIES, **{"Record ID": "9001", "Company name": "Blue"}))
+    crm.ok("import", str(accounts), "--kind", "accounts")
+    accounts.write_text(row(HUBSPOT_COMPANIES, **{"Record ID": "9001", "Company name": "Bluebay",
+                                                  "Industry": "Gaming"}))  # fmt: skip
+    crm.ok("import", str(accounts), "--kind", "accounts", "--on-conflict", "update")
+    blue = crm.json("account", "show", "Bluebay")
+    assert (blue["industry"], blue["fields"]) == ("Gaming", {"source_id": "9001"})
+    assert [a["name"] for a in crm.json("account", "list")] == ["Acme", "Bluebay"]
+
+
+def test_company_exports_import_as_accounts(crm, tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text(
+        SALESFORCE_ACCOUNTS + "\n"
+        "001A,Acme Corporation,Customer - Direct,Manufacturing,https://acme.example,"
+        '(336) 222-7000,"123 Main St",Burlington,NC,27215,USA,,,Makers.,\n'
+        "001B,Acme East,Customer - Channel,Manufacturing,,,,Raleigh,NC,,USA,,,,Acme Corporation\n"
+    )  # today: "an account needs a name" for each
+    assert "imported 2 accounts" in crm.ok("import", str(path), "--kind", "accounts").stderr
+    acme = crm.json("account", "show", "Acme Corporation")
+    assert (acme["type"], acme["website"], acme["city"]) == (
+        "customer", "https://acme.example", "Burlington"
+    )  # fmt: skip
+    assert crm.json("account", "show", "Acme East")["parent"] == "Acme Corporation"
+
+
+def test_the_same_person_twice_in_a_file_is_one_contact(crm, tmp_path):
+    path = tmp_path / "hubspot.csv"
+    path.write_text(
+        HUBSPOT + "\n"
+        "53,Claire,Durand,claire@durand.example,,,CEO,Durand,,,,,,,opportunity,Inès,2024-03-14,\n"
+        "54,Claire,Durand,CLAIRE@durand.example,+33 1 23 45 67 89,,Boss,,,Paris,,,,,,,2024-05-01,\n"
+        "55,Ben,Roe,ben@roe.example,,,,,,,,,,,,,,\n"
+    )
+    result = crm.ok("import", str(path))
+    assert "imported 1 account, 2 contacts (1 row merged into another)" in result.stderr
+    claire = crm.json("contact", "show", "Claire Durand")
+    assert (claire["title"], claire["city"], claire["account"]) == ("CEO", "Paris", "Durand")
+    assert claire["phones"] == [{"value": "+33 1 23 45 67 89", "label": None}]
+    assert claire["fields"]["source_id"] == "53"  # the first row's values stay
+    assert crm.ok("db", "check").stderr == "database ok\n"
+
+
+def test_date_order(crm, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("Name,Birthday\nJane,04/05/1990\nBob,0/0/00\n")
+    refused = crm.fails(1, "import", str(path))
+    assert "line 2: birthday '04/05/1990' could be month/day/year or day/month/year" in (
+        refused.stderr
+    )
+    crm.ok("import", str(path), "--date-order", "dmy")
+    assert crm.json("contact", "show", "Jane")["birthday"] == "1990-05-04"
+    assert crm.json("contact", "show", "Bob")["birthday"] is None
+    crm.fails(2, "import", str(path), "--date-order", "ymd")
+    (tmp_path / "a.json").write_text("[]")
+    crm.fails(2, "import", str(tmp_path / "a.json"), "--date-order", "dmy")
+
+
+def test_export_csv_for_excel(crm, tmp_path, other_db):
+    crm.ok("contact", "add", "José Müller", "--email", "jose@x.example")
+    plain = crm.ok("export", "-f", "csv").stdout
+    assert not plain.startswith("\ufeff")
+    for flag in ("--bom", "--excel"):
+        assert crm.ok("export", "-f", "csv", flag).stdout == "\ufeff" + plain
+    crm.ok("export", "-f", "csv", "--bom", "-o", str(tmp_path / "excel.csv"))
+    assert (tmp_path / "excel.csv").read_bytes().startswith(b"\xef\xbb\xbfid,name,")
+    crm.ok("import", str(tmp_path / "excel.csv"), env=other_db)  # crm's own, ids and all
+    assert crm.ok("export", "-f", "csv", env=other_db).stdout == plain
+    assert "--bom" in crm.fails(2, "export", "--bom").stderr

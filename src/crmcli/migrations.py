@@ -521,6 +521,17 @@ def m009_history_in_order(conn: sqlite3.Connection) -> None:
     )
 
 
+def m012_source_ids(conn: sqlite3.Connection) -> None:
+    """Another program's id of a record (custom field source_id, from a CSV's ID or
+    Record ID column) found fast: importing the same source again matches by it.
+    Only rows that have one are in the index."""
+    for table in ("contacts", "accounts"):
+        conn.execute(
+            f"CREATE INDEX {table}_source_id ON {table}(json_extract(fields, '$.source_id'))"
+            " WHERE json_extract(fields, '$.source_id') IS NOT NULL"
+        )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -531,5 +542,6 @@ MIGRATIONS = [
     m007_change_ranges,
     m008_visible_keys,
     m009_history_in_order,
+    m012_source_ids,  # the lead renumbers (issue 12: m010 record, m011 photos)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -42,6 +42,14 @@ def export(
     vcard_version: Annotated[
         Literal["4.0", "3.0"], typer.Option("--vcard-version", help="vCard 4.0 or 3.0.")
     ] = "4.0",
+    bom: Annotated[
+        bool,
+        typer.Option(
+            "--bom",
+            "--excel",
+            help="CSV/TSV: begin with a UTF-8 byte-order mark, so Excel reads UTF-8.",
+        ),
+    ] = False,
 ) -> None:
     """Export records: JSON is a full backup of every kind that `crm import` restores.
 
@@ -58,6 +66,8 @@ def export(
 
     if fmt == "vcf" and kind not in (None, "contacts"):
         raise InvalidValue("vCards hold contacts only")
+    if bom and fmt not in ("csv", "tsv"):
+        raise InvalidValue("--bom (--excel) is for CSV and TSV")
     kinds = (kind,) if kind else writers.KINDS
     with o.session(ctx, write=False) as conn, _target(output, ctx, conn) as out:
         if fmt == "json":
@@ -67,6 +77,8 @@ def export(
         elif fmt == "vcf":
             count = writers.write_vcf(conn, out, vcard_version)
         else:
+            if bom:
+                out.write("\ufeff")  # what Excel looks for; crm import drops it
             count = writers.write_csv(conn, out, kind or "contacts", "," if fmt == "csv" else "\t")
     from crmcli.render import escape
 
@@ -161,6 +173,16 @@ def import_(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="The file's encoding (default UTF-8).")
     ] = None,
+    date_order: Annotated[
+        Literal["mdy", "dmy"] | None,
+        typer.Option(
+            "--date-order",
+            help="CSV/TSV dates like 04/05/1990: month first (mdy) or day first (dmy)"
+            " (default: Outlook's files mdy; elsewhere one that could be either refuses"
+            " the file).",
+            show_default=False,
+        ),
+    ] = None,
     tsv_escapes: Annotated[
         bool | None,
         typer.Option(
@@ -195,6 +217,8 @@ def import_(
         raise InvalidValue(f"cannot tell the format of {file!r}: add --format")
     if tsv_escapes is not None and fmt != "tsv":
         raise InvalidValue("--tsv-escapes and --no-tsv-escapes are for TSV files")
+    if date_order is not None and fmt not in ("csv", "tsv"):
+        raise InvalidValue("--date-order is for CSV and TSV files")
     text = formats.decode(_read(file), encoding)
     if fmt == "json":
         items = backup.read_json(text, kind)
@@ -204,7 +228,7 @@ def import_(
         items = vcard.read_vcf(text)
     else:
         delimiter = None if fmt == "csv" else "\t"  # a .csv's: `,` `;` or tab, as it is
-        items = table.read_csv(text, kind, delimiter, mapping or [], tsv_escapes)
+        items = table.read_csv(text, kind, delimiter, mapping or [], tsv_escapes, date_order)
     settings = config.load()
     if sys.stderr.isatty():
         items = _progress(items, max(text.count("\n"), 1))
@@ -214,7 +238,10 @@ def import_(
         workers.checking(items, settings, len(text)) as checked,
         o.session(ctx, write=True) as conn,
     ):
-        report = imports.import_records(conn, checked, on_conflict=on_conflict, dry_run=dry_run)
+        report = imports.import_records(
+            conn, checked, on_conflict=on_conflict, dry_run=dry_run,
+            merge_repeats=fmt in ("csv", "tsv"),  # the same person twice: one contact
+        )  # fmt: skip
         history.describe(conn, report.summary())
     prefix = "dry run, nothing written: would have " if dry_run else ""
     print(prefix + report.summary(), file=sys.stderr)

@@ -46,6 +46,7 @@ class Report:
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    merged: Counter = field(default_factory=Counter)  # rows of one file merged into another
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -55,6 +56,9 @@ class Report:
             if (count := self.created[kind])
         ]
         text = "imported " + (", ".join(parts) or "nothing")
+        if merged := sum(self.merged.values()):
+            text += (" (1 row merged into another)" if merged == 1
+                     else f" ({merged:,} rows merged into others)")  # fmt: skip
         for verb, counter in (("updated", self.updated), ("skipped", self.skipped)):
             if sum(counter.values()):
                 text += f", {verb} {sum(counter.values()):,}"
@@ -62,8 +66,9 @@ class Report:
 
 
 class _Importer:
-    def __init__(self, conn: sqlite3.Connection, on_conflict: str):
+    def __init__(self, conn: sqlite3.Connection, on_conflict: str, merge_repeats: bool = False):
         self.conn, self.on_conflict = conn, on_conflict
+        self.merge_repeats = merge_repeats  # see import_records
         self.report = Report()
         self.ids: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}  # file id -> ours
         self.parents: list[tuple[str, int, Checked]] = []  # (where, account id, its item)
@@ -133,6 +138,15 @@ class _Importer:
         )
         self.companies.update(found)
         self.no_company = names.difference(self.companies)
+        self.sources: dict[str, dict[str, int]] = {}  # kind -> stored source_id -> our id
+        for kind in ("accounts", "contacts"):
+            wanted = [source for _, what, item in chunk if what == kind
+                      and not isinstance(item, str) and (source := _source_id(item))]  # fmt: skip
+            self.sources[kind] = dict(self.conn.execute(
+                f"SELECT json_extract(fields, '$.source_id'), id FROM {kind}"
+                " WHERE json_extract(fields, '$.source_id') IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            )) if wanted else {}  # fmt: skip
 
     def _problem(self, where: str, message: str) -> None:
         self.report.problems.append(f"{where}: {message}")
@@ -140,8 +154,10 @@ class _Importer:
     # -- kinds --------------------------------------------------------------------
     def _accounts(self, item: Checked) -> None:
         key = item.row["name_key"]
-        existing = self._existing("accounts", item, [key],
-                                  "SELECT id FROM accounts WHERE name_key = ?", key)  # fmt: skip
+        existing = self._from_source("accounts", item)
+        if existing is None:
+            sql = "SELECT id FROM accounts WHERE name_key = ?"
+            existing = self._existing("accounts", item, [key], sql, key)
         account_id = self._write("accounts", item, item.row, existing)
         if item.links.get("parent_id") is not None or item.parent is not None:
             self.parents.append((f"account {item.row['name']!r}", account_id, item))
@@ -156,8 +172,17 @@ class _Importer:
             self._created("contacts", item, new_id)
             return
         row = item.row if account is None else {**item.row, "account_id": account}
-        contact_id = self._write("contacts", item, row, existing)
-        if self.on_conflict == "update":
+        # The same person twice in another program's file: one contact.
+        merging = (self.merge_repeats and item.file_id is None
+                   and self.origins["contacts"].get(existing) is not None)  # fmt: skip
+        if merging:
+            self.batch.flush()
+            self._fill("contacts", existing, row)
+            self.report.merged["contacts"] += 1
+            contact_id = existing
+        else:
+            contact_id = self._write("contacts", item, row, existing)
+        if self.on_conflict == "update" or merging:
             contacts.check_emails_free(self.conn, item.emails, contact_id)
             contacts.add_emails(self.conn, contact_id, item.emails)
             self.fresh_emails.update(item.email_keys)
@@ -204,7 +229,15 @@ class _Importer:
                 return row[0]
         return None
 
+    def _from_source(self, table: str, item: Checked) -> int | None:
+        """The stored record with this one's source_id (another program's id for it),
+        when it has one: the same source imported again."""
+        source = _source_id(item) if item.file_id is None else None
+        return self.sources[table].get(source) if source else None
+
     def _existing_contact(self, item: Checked) -> int | None:
+        if (found := self._from_source("contacts", item)) is not None:
+            return found
         stored, fresh, pending = self.stored_emails, self.fresh_emails, self.batch.keys["contacts"]
         keys = [key for key in item.email_keys
                 if key in stored or key in fresh or key in pending]  # fmt: skip
@@ -273,6 +306,25 @@ class _Importer:
             self.companies.clear()
             self.no_company.clear()
             self.account_names.pop(existing, None)
+
+    def _fill(self, table: str, existing: int, row: dict) -> None:
+        """A later row of the same record in one file: it fills what the first left
+        empty (the first row's values stay), tags and custom fields are added; a
+        record named only by what it has (no name parts) takes the later names."""
+        columns = [key for key in row if key not in ("created_at", "updated_at")]
+        current = dict(zip(columns, self.conn.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE id = ?", (existing,)
+        ).fetchone(), strict=True))  # fmt: skip
+        names = ("name", "name_key", "first_name", "last_name")
+        unnamed = all(current.get(key) is None for key in names[2:] if key in current)
+        filled = {key: value for key, value in row.items()
+                  if key in current and value is not None and key not in ("tags", "fields")
+                  and (current[key] is None or (unnamed and key in names))}  # fmt: skip
+        tags = json.loads(current["tags"]) + json.loads(row["tags"])
+        filled["tags"] = common.dump(models.tags([], stored=tags))
+        fields = {**json.loads(row["fields"]), **json.loads(current["fields"])}  # the first's win
+        filled["fields"] = common.dump(fields)
+        common.update(self.conn, table, existing, filled)
 
     def _link(self, item: Checked, key: str, table: str) -> int | None:
         """Our id for a link in the file: remapped, or an id we already have."""
@@ -399,9 +451,15 @@ def import_records(
     *,
     on_conflict: str = "error",
     dry_run: bool = False,
+    merge_repeats: bool = False,
 ) -> Report:
     """Import checked `items` (see `checked`) inside the caller's transaction; any
     problem rejects them all.
+
+    merge_repeats (another program's CSV): a contact without a crm id whose e-mail
+    a record made by this import has is merged into it (Report.merged), not a
+    conflict.  A record whose custom field source_id a stored one has is that
+    record, whatever its name or e-mails (--on-conflict decides).
 
     Raises Refused listing the problems (the caller's rollback undoes everything);
     with dry_run nothing stays written either way.
@@ -412,7 +470,7 @@ def import_records(
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {_IMPORT_CACHE}")
     try:
-        report = _Importer(conn, on_conflict).run(items)
+        report = _Importer(conn, on_conflict, merge_repeats).run(items)
     except BaseException:
         conn.execute("ROLLBACK TO import")
         conn.execute("RELEASE import")
@@ -432,6 +490,14 @@ def import_records(
         )
     return report
 
+
+
+def _source_id(item: Checked) -> str | None:
+    """Another program's id for the record (custom field source_id), if it has one."""
+    text = item.row.get("fields")
+    if not text or '"source_id"' not in text:
+        return None
+    return json.loads(text).get("source_id")
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
