@@ -491,10 +491,13 @@ class _Plan:
     def record(self, row: list[str], where: str) -> dict:
         if len(row) < self.width:
             row = row + [""] * (self.width - len(row))
+        nothing = self.nothing
         data: dict = {}
         for index, name in self.fields:
             value = row[index]
-            if value.strip() and self.nothing.get(index) != value.strip().lower():
+            if value and not value.isspace():
+                if nothing and nothing.get(index) == value.strip().lower():
+                    continue
                 data[name] = value[1:] if value.startswith(_FORMULA) else value
         for index, name in self.dates:
             value = row[index].strip()
@@ -503,10 +506,12 @@ class _Plan:
         fields: dict[str, str] = {}
         for index, name in self.custom:
             value = row[index]
-            if value.strip() and self.nothing.get(index) != value.strip().lower():
+            if value and not value.isspace():
+                if nothing and nothing.get(index) == value.strip().lower():
+                    continue
                 fields[name] = value[1:] if value.startswith(_FORMULA) else value
         if self.others:
-            self._lists(row, data, fields, where)
+            self._lists(row, data, fields)
         if "tags" in data:  # Google joins groups with " ::: " and marks system ones with *
             parts = data["tags"].replace(" ::: ", ";").split(";")
             tags = ";".join(p.strip() for p in parts if p.strip() and not p.startswith("*"))
@@ -518,62 +523,68 @@ class _Plan:
             data["fields"] = _merged_fields(data.get("fields"), fields)
         return data
 
-    def _lists(self, row: list[str], data: dict, fields: dict, where: str) -> None:
+    def _lists(self, row: list[str], data: dict, fields: dict) -> None:
         lists: dict[str, list] = {}
         own: dict[str, list] = {}
         numbered: dict[tuple[str, int], dict[str, str]] = {}  # Google: (emails, 1) -> parts
-        addresses: dict[str | None, dict[str, str]] = {}  # label -> parts
+        addresses: dict = {}  # label (or Google's (key, label)) -> parts
         birth: dict[str, str] = {}
-        names = {"e": "emails", "p": "phones", "u": "urls", "r": "related"}
         for index, target in self.others:
             value = row[index]
-            if not value.strip():
+            if not value or value.isspace():
                 continue
             value = (value[1:] if value.startswith(_FORMULA) else value).strip()
             tag = target[0]
-            if tag in names:
+            name = _LIST_KEYS.get(tag)
+            if name is not None:
                 if target[1] == "*":  # our own labelled list: first, so its labels win
-                    own[names[tag]] = [part for part in value.split(";") if part.strip()]
+                    own[name] = [part for part in value.split(";") if part.strip()]
+                elif name in lists:
+                    lists[name].append({"value": value, "label": target[1]})
                 else:
-                    lists.setdefault(names[tag], []).append(_item(value, target[1]))
-            elif tag == "n":
-                parts = numbered.setdefault(target[1:3], {})
-                parts[target[3]] = value
+                    lists[name] = [{"value": value, "label": target[1]}]
             elif tag == "a":
                 parts = addresses.setdefault(target[1], {})
                 part = target[2]
                 parts[part] = f"{parts[part]}, {value}" if part in parts else value
+            elif tag == "n":
+                numbered.setdefault(target[1:3], {})[target[3]] = value
             elif tag == "t":
-                from crmcli.models import ACCOUNT_TYPES
-
-                folded = value.lower()
-                found = next((kind for kind in ACCOUNT_TYPES if kind in folded), None)
-                if found:
-                    data["type"] = found
-                if found != folded:
-                    fields["source_type"] = value
+                _account_type(value, data, fields)
             else:  # "b"
                 birth[target[1]] = value
-        for (what, _), parts in sorted(numbered.items()):
-            _google(what, parts, lists, fields, addresses)
-        plain = {key: data.pop(key) for key in ("street", "city", "region", "postal_code",
-                                                "country") if key in data}  # fmt: skip
+        if numbered:
+            for (what, _), parts in sorted(numbered.items()):
+                _google(what, parts, lists, fields, addresses)
         if addresses:
+            plain = {key: data.pop(key) for key in ADDRESS_KEYS[3:] if key in data}
             found = [_address(None, plain)] if plain else []
             data["addresses"] = found + [_address(label, parts)
                                          for label, parts in addresses.items()]  # fmt: skip
-        else:
-            data.update(plain)
         if birth:
             _birth(birth, data, fields)
-        if "phones" in lists:  # Outlook's fax, pager... columns come before its phones
-            lists["phones"].sort(key=lambda item: item["label"] in _LATER_PHONES)
-        for name in ("emails", "phones", "urls"):
-            if name in own or name in lists:
-                data[name] = own.get(name, []) + lists.get(name, [])
-        for name in ("related", "dates", "impps"):
-            if name in lists:
-                data[name] = lists[name]
+        phones = lists.get("phones")
+        if phones and len(phones) > 1:  # Outlook's fax, pager... columns come before its phones
+            phones.sort(key=lambda item: item["label"] in _LATER_PHONES)
+        for name, items in lists.items():
+            data[name] = own.pop(name, []) + items
+        data.update(own)
+
+
+_LIST_KEYS = {"e": "emails", "p": "phones", "u": "urls", "r": "related"}
+
+
+def _account_type(value: str, data: dict, fields: dict) -> None:
+    """Another program's account type: crm's type found in it (Salesforce's
+    "Customer - Direct" is a customer), the text as given kept as source_type."""
+    from crmcli.models import ACCOUNT_TYPES
+
+    folded = value.lower()
+    found = next((kind for kind in ACCOUNT_TYPES if kind in folded), None)
+    if found:
+        data["type"] = found
+    if found != folded:
+        fields["source_type"] = value
 
 
 def _item(value: str, label: str | None) -> dict:
