@@ -195,9 +195,14 @@ def import_(
 ) -> None:
     """Import records, all or nothing: one bad record rejects the file, listed by line.
 
-    Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Apple, Salesforce,
-    HubSpot and LinkedIn column names are recognised; --map for others) and vCards.
-    A company column creates or reuses the account. CSV/TSV: the ' that crm's export
+    Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Thunderbird, Apple,
+    Salesforce, HubSpot, Zoho and LinkedIn column names are recognised; --map for
+    others) and vCards. A company column creates or reuses the account. A .csv may use
+    , ; or tab, and a preamble before its header (LinkedIn's Notes:) is skipped. Another
+    program's ids (ID, Record ID, Contact ID) are kept as the custom field source_id,
+    which finds the record when that source is imported again; crm ids are read only
+    from a file whose columns are all crm's field names. The same person twice in
+    another program's CSV (same e-mail) is one contact. CSV/TSV: the ' that crm's export
     puts before a formula cell is taken off. TSV: a file whose header is exactly the
     one crm writes (crm export -f tsv, crm list KIND -f tsv) has crm's escapes, so
     \\t, \\n, \\r and \\\\ are read as tab, LF, CR and backslash; in any other TSV a

@@ -82,7 +82,7 @@ _PHONE_COLUMNS = {
 _LATER_PHONES = {"work fax", "home fax", "other fax", "fax", "pager", "assistant", "callback",
                  "car", "company", "isdn", "radio", "tty", "telex"}  # fmt: skip
 _URL_COLUMNS = {
-    "url": None, "urls": "*", "web page": None, "webpage": None, "website": None,
+    "url": None, "web page": None, "webpage": None, "website": None,
     "website url": None, "web page 1": "work", "web page 2": "home",
     "business web page": "work", "personal web page": "home", "home page": "home",
     "linkedin url": "linkedin", "linkedin": "linkedin",
