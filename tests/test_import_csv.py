@@ -140,6 +140,7 @@ def test_a_one_column_file_keeps_its_first_rows():
         {"emails": [{"value": "a@x.example", "label": None}]},
         {"emails": [{"value": "b@x.example", "label": None}]},
     ]
+    assert read("name\nDoe; Jane\n") == [{"name": "Doe; Jane"}]  # not a ; file
 
 
 @pytest.mark.parametrize("sep", [";", "\t"])

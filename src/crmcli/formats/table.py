@@ -391,12 +391,20 @@ def _peek(lines: Iterator[str]) -> tuple[str | None, Iterator[str]]:
 
 def _delimiter(text: str) -> str:
     """`,`, `;` or tab: the one the header line uses most (Thunderbird writes `;` or
-    tab in a .csv), counted outside quotes; `,` when it uses none."""
-    for line in text[:65536].splitlines()[:30]:
+    tab in a .csv), counted outside quotes; `,` when it uses none.  The header is
+    the first line, or the first after a preamble and a blank line (LinkedIn's)."""
+    first, blank = True, False
+    for line in text[:65536].splitlines()[:_PREAMBLE_ROWS]:
+        if not line.strip():
+            blank = True
+            continue
         bare = re.sub(r'"[^"]*"', "", line)
         counts = {sep: bare.count(sep) for sep in (",", ";", "\t")}
         if any(counts.values()):
+            if not (first or blank):
+                break  # one column, whose values hold a , or ;
             return max(counts, key=lambda sep: counts[sep])  # ties: , first
+        first = False
     return ","
 
 
