@@ -139,7 +139,8 @@ def test_google_contacts_csv(crm, tmp_path):
     ]
     assert jane["phones"] == [{"value": "+1 555 0100", "label": "mobile"}]
     assert jane["tags"] == ["VIP"] and jane["birthday"] == "1990-04-23"
-    assert jane["fields"] == {}  # the nickname is a field (tests/test_import_csv.py)
+    assert jane["nickname"] == "JD" and jane["fields"] == {} and jane["postal_code"] == "62701"
+    assert jane["addresses"][0]["label"] is None  # Google's had none
 
 
 @pytest.mark.usefixtures("checked_where")
@@ -159,7 +160,8 @@ def test_outlook_csv(crm, tmp_path):
     crm.ok("import", str(path))
     anna = crm.json("contact", "show", "anna@initech.example")
     assert (anna["title"], anna["department"], anna["account"]) == ("Engineer", "R&D", "Initech")
-    assert anna["fields"] == {}  # Dr. is the prefix (tests/test_import_csv.py)
+    assert anna["fields"] == {} and anna["prefix"] == "Dr."
+    assert anna["addresses"][0]["label"] == "work" and anna["city"] == "Austin"
     assert [p["label"] for p in anna["phones"]] == ["work", "mobile"]
     assert anna["tags"] == ["Customers", "Key"] and len(anna["emails"]) == 2
 

@@ -731,12 +731,23 @@ def _not_csv(begun: int, line: int, exc: Exception) -> Refused:
 
 def crm_header(header: list[str]) -> bool:
     """Whether a TSV's header is the one crm writes for a kind (`crm export -f tsv`,
-    `crm list KIND -f tsv`): only then are its backslashes crm's escapes.  Another
-    program's TSV keeps `C:\\temp\\new` as it is.  (A header an older crm wrote
-    would be listed here too, should the fields ever change.)"""
+    `crm list KIND -f tsv`), now or in an older version (_OLDER_HEADERS): only then
+    are its backslashes crm's escapes.  Another program's TSV keeps
+    `C:\\temp\\new` as it is."""
     from crmcli.models import FIELDS_BY_KIND
 
-    return tuple(header) in FIELDS_BY_KIND.values()
+    return tuple(header) in FIELDS_BY_KIND.values() or tuple(header) in _OLDER_HEADERS
+
+
+_ADDRESS = ("street", "city", "region", "postal_code", "country")
+# The headers crm wrote before the fields of issue 12 (schema 9 and before).
+_OLDER_HEADERS = (
+    ("id", "name", "kind", "type", "industry", "website", "email", "phone", *_ADDRESS,
+     "parent_id", "parent", "description", "tags", "fields", "created_at", "updated_at"),
+    ("id", "name", "first_name", "last_name", "title", "department", "email", "phone", "emails",
+     "phones", "account_id", "account", *_ADDRESS, "birthday", "description", "every",
+     "last_contacted", "tags", "fields", "created_at", "updated_at"),
+)  # fmt: skip
 
 
 _TSV_ESCAPE = re.compile(r"\\([\\tnr])")

@@ -16,11 +16,11 @@ from typing import NamedTuple
 from crmcli import models, when
 from crmcli.config import Config
 from crmcli.errors import CrmError, InvalidValue
-from crmcli.store import accounts, activities, common, contacts, deals, search
+from crmcli.store import accounts, activities, common, contacts, deals, details, search
 
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
 _CONTACT_VALUES = [key for key in contacts.EDITABLE
-                   if key not in ("name", "first_name", "last_name")]  # fmt: skip
+                   if key != "name" and key not in models.NAME_PARTS]  # fmt: skip
 
 
 class Checked(NamedTuple):
@@ -62,22 +62,28 @@ def _check_accounts(data: dict, config: Config) -> Checked:
     if not values.get("name"):
         raise InvalidValue("an account needs a name")
     row = {**accounts.clean(values), **_common(data)}
+    if data.get("vcard"):
+        row["vcard"] = common.dump(details.vcard(data["vcard"]))
     parent = _text(data.get("parent"))
     return Checked(row, _id(data.get("id")), _ids(data, "parent_id"),
                    parent=parent if parent and parent.strip() else None)  # fmt: skip
 
 
 def _check_contacts(data: dict, config: Config) -> Checked:
-    row = _names(data)
-    row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
-    row.update(_common(data))
+    row = contacts.clean(_texts(data, _CONTACT_VALUES))
+    lists = {key: details.items(key, data.get(key)) for key in models.ITEM_LISTS}
+    lists["vcard"] = details.vcard(data.get("vcard"))
+    contacts.with_lists(row, details.addresses(data.get("addresses")), lists)
     emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
     phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
+    company = _company(data)
+    row.update(_names(data, row.get("nickname"), emails, company))
+    row.update(_common(data))
     return Checked(
         row,
         _id(data.get("id")),
         _ids(data, "account_id"),
-        _company(data),
+        company,
         emails=emails,
         phones=phones,
         email_keys=[models.email_key(address) for _, address in emails],
@@ -227,12 +233,29 @@ def _labelled(value: object) -> list[str]:
     return [part for part in str(value).split(";") if part.strip()]
 
 
-def _names(data: dict) -> dict:
-    """first/last as the file says when it gives either (our export); else NAME split."""
-    first, last = _text(data.get("first_name")) or "", _text(data.get("last_name")) or ""
-    if first.strip() or last.strip():
-        return contacts.names(None, first, last)
-    return contacts.names(_text(data.get("name")), None, None)
+def _names(data: dict, nickname: str | None, emails: list, company: tuple | None) -> dict:
+    """The name as the file gives it, and its parts.  A record with a name and no
+    parts has it split into first/last (another program's `Name` column), unless
+    it names its parts as empty (crm's JSON, which has the keys) or the name is
+    what the contact would be named by anyway (its nickname, first e-mail or
+    account: a contact that has no name parts).  With no name it is derived
+    from what the record has (contacts.names)."""
+    parts = {part: _text(data.get(part)) for part in models.NAME_PARTS}
+    name = _text(data.get("name"))
+    email = emails[0][1] if emails else None
+    account = company[0] if company else None
+    if name is not None and not name.strip():
+        name = None
+    given = any(part and part.strip() for part in parts.values())
+    if name is not None and not given:
+        plain = models.nfc(name).strip()
+        split = "first_name" not in data and "last_name" not in data and plain not in (
+            nickname, email, account
+        )
+        return contacts.names(name, {}, split=split)
+    return contacts.names(
+        name, parts, nickname=nickname, email=email, account=account, split=False
+    )
 
 
 def _common(data: dict) -> dict:

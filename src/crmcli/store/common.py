@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from crmcli import models
 from crmcli.store import refs
 
-JSON_COLUMNS = ("tags", "fields")
+# Columns holding JSON text, decoded when read (the lists of issue 12 too).
+JSON_COLUMNS = ("tags", "fields", "addresses", "urls", "impps", "related", "dates", "vcard")
 
 
 def now() -> str:
@@ -27,7 +28,7 @@ def record(cursor: sqlite3.Cursor, row: tuple) -> dict:
     result = {}
     for (column, *_), value in zip(cursor.description, row, strict=True):
         if column in JSON_COLUMNS and isinstance(value, str):
-            value = json.loads(value)
+            value = [] if value == "[]" else json.loads(value)  # most lists are empty
         result[column] = value
     return result
 

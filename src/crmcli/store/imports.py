@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from crmcli import models
 from crmcli.errors import CrmError, InvalidValue, Refused
-from crmcli.store import bulk, common, contacts, refs
+from crmcli.store import bulk, common, contacts, details, refs
 from crmcli.store.checks import Checked
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
@@ -299,6 +299,7 @@ class _Importer:
         tags = json.loads(current[0]) + json.loads(row["tags"])  # both checked before
         merged["tags"] = common.dump(models.tags([], stored=tags))
         merged["fields"] = common.dump({**json.loads(current[1]), **json.loads(row["fields"])})
+        merged.update(_merged_lists(self.conn, table, existing, row))
         merged = {key: value for key, value in merged.items()
                   if value is not None and key not in ("created_at",)}  # fmt: skip
         common.update(self.conn, table, existing, merged)
@@ -317,9 +318,15 @@ class _Importer:
         ).fetchone(), strict=True))  # fmt: skip
         names = ("name", "name_key", "first_name", "last_name")
         unnamed = all(current.get(key) is None for key in names[2:] if key in current)
+        lists = contacts.LISTS if table == "contacts" else {}
         filled = {key: value for key, value in row.items()
                   if key in current and value is not None and key not in ("tags", "fields")
+                  and key not in lists
                   and (current[key] is None or (unnamed and key in names))}  # fmt: skip
+        for key, compared in lists.items():  # the first's items first: its primary address
+            if key in row and row[key] not in (None, "[]"):
+                first, later = json.loads(current[key] or "[]"), json.loads(row[key])
+                filled[key] = common.dump(details.union(first, later, compared))
         tags = json.loads(current["tags"]) + json.loads(row["tags"])
         filled["tags"] = common.dump(models.tags([], stored=tags))
         fields = {**json.loads(row["fields"]), **json.loads(current["fields"])}  # the first's win
@@ -406,6 +413,24 @@ class _Importer:
                 )
             except CrmError as exc:
                 self._problem(where, exc.message)
+
+
+def _merged_lists(conn: sqlite3.Connection, table: str, existing: int, row: dict) -> dict:
+    """The list columns of a record updated from the file: the file's items first
+    (its first address becomes the primary one), then the stored ones it lacks; a
+    list the file leaves empty stays as stored."""
+    lists = contacts.LISTS if table == "contacts" else {"vcard": lambda line: line}
+    given = [key for key in lists if row.get(key, "[]") != "[]"]
+    if table not in ("contacts", "accounts") or not given:
+        return {key: None for key in lists if key in row}  # None: not written
+    stored = conn.execute(
+        f"SELECT {', '.join(given)} FROM {table} WHERE id = ?", (existing,)
+    ).fetchone()
+    merged: dict = {key: None for key in lists if key in row}
+    for key, old in zip(given, stored, strict=True):
+        new = details.union(json.loads(row[key]), json.loads(old), lists[key])
+        merged[key] = common.dump(new)
+    return merged
 
 
 class _Origins:
