@@ -560,3 +560,64 @@ def test_export_csv_for_excel(crm, tmp_path, other_db):
     crm.ok("import", str(tmp_path / "excel.csv"), env=other_db)  # crm's own, ids and all
     assert crm.ok("export", "-f", "csv", env=other_db).stdout == plain
     assert "--bom" in crm.fails(2, "export", "--bom").stderr
+
+
+def test_outlook_and_google_files_land_in_the_record(crm, tmp_path):
+    outlook = tmp_path / "outlook.csv"
+    outlook.write_text(row(
+        OUTLOOK, **{"Title": "Ms.", "First Name": "Maria", "Middle Name": "Elena",
+        "Last Name": "Garcia", "Suffix": "Jr.", "Company": "Contoso", "Job Title": "Manager",
+        "Business Street": "1 Microsoft Way", "Business Street 2": "Building 4",
+        "Business City": "Redmond", "Home Street": "22 Pine St", "Home City": "Seattle",
+        "Birthday": "4/23/1990", "Anniversary": "0/0/00", "Gender": "Unspecified",
+        "E-mail Address": "maria@contoso.example", "E-mail Display Name": "Maria (m@c)",
+        "Spouse": "Luis", "Web Page": "https://contoso.example/maria"}
+    ))  # fmt: skip
+    assert "imported 1 account, 1 contact" in crm.ok("import", str(outlook)).stderr
+    maria = crm.json("contact", "show", "maria@contoso.example")
+    assert (maria["name"], maria["prefix"], maria["middle_name"], maria["suffix"]) == (
+        "Ms. Maria Elena Garcia Jr.", "Ms.", "Elena", "Jr."
+    )  # fmt: skip
+    assert (maria["birthday"], maria["anniversary"], maria["gender"]) == ("1990-04-23", None, None)
+    assert [(a["label"], a["street"], a["extended"], a["city"]) for a in maria["addresses"]] == [
+        ("work", "1 Microsoft Way", "Building 4", "Redmond"),
+        ("home", "22 Pine St", None, "Seattle"),
+    ]
+    assert (maria["street"], maria["city"]) == ("1 Microsoft Way", "Redmond")  # the primary
+    assert maria["related"] == [{"value": "Luis", "label": "spouse"}]
+    assert maria["urls"] == [{"value": "https://contoso.example/maria", "label": None}]
+    assert maria["fields"] == {}
+    google = tmp_path / "google.csv"
+    google.write_text(row(
+        GOOGLE, **{"First Name": "Grace", "Last Name": "Hopper", "Nickname": "Amazing Grace",
+        "Birthday": "--12-09", "E-mail 1 - Label": "* Work", "E-mail 1 - Value": "g@navy.example",
+        "Address 1 - Label": "Home", "Address 1 - City": "New York",
+        "Website 1 - Label": "Profile", "Website 1 - Value": "https://navy.example/hopper",
+        "Event 1 - Label": "Anniversary", "Event 1 - Value": "1930-06-15",
+        "IM 1 - Service": "Skype", "IM 1 - Value": "grace.h"}
+    ))  # fmt: skip
+    crm.ok("import", str(google))
+    grace = crm.json("contact", "show", "g@navy.example")
+    assert (grace["nickname"], grace["birthday"], grace["city"]) == (
+        "Amazing Grace", "--12-09", "New York"
+    )  # fmt: skip
+    assert grace["dates"] == [{"value": "1930-06-15", "label": "anniversary"}]
+    assert grace["impps"] == [{"value": "skype:grace.h", "label": "skype"}]
+    assert grace["urls"] == [{"value": "https://navy.example/hopper", "label": "profile"}]
+
+
+def test_a_row_with_only_an_e_mail_is_a_contact_and_a_later_row_names_it(crm, tmp_path):
+    path = tmp_path / "hubspot.csv"
+    path.write_text(
+        HUBSPOT + "\n"
+        "52,,,noname@durand.example,,,,,,,,,,,lead,,2024-03-13,\n"
+        "53,Claire,Durand,claire@durand.example,,,CEO,,,,,,,,,,2024-03-14,\n"
+        "54,Claire,Durand,NONAME@durand.example,,,,,,Paris,,,,https://durand.example,,,,\n"
+    )  # today: "line 2: a contact needs a name"
+    assert "imported 2 contacts (1 row merged into another)" in crm.ok("import", str(path)).stderr
+    named = crm.json("contact", "show", "noname@durand.example")
+    assert (named["name"], named["first_name"], named["city"]) == (
+        "Claire Durand", "Claire", "Paris"
+    )  # fmt: skip
+    assert named["urls"] == [{"value": "https://durand.example", "label": None}]
+    assert named["fields"]["source_id"] == "52"
