@@ -308,6 +308,14 @@ def test_outlook_columns():
     assert fields(data) == {"account": "A-77", "referred_by": "Bob"}  # not the company
 
 
+def test_outlook_exchange_entries_are_no_e_mails():
+    (data,) = read(row(OUTLOOK, **{
+        "First Name": "Jo", "E-mail Address": "/o=ExchangeLabs/ou=Exchange/cn=Recipients/cn=jo",
+        "E-mail Type": "EX", "E-mail 2 Address": "jo@x.example", "E-mail 2 Type": "SMTP"}))
+    assert data["emails"] == [{"value": "jo@x.example", "label": None}]
+    assert fields(data) == {"exchange_address": "/o=ExchangeLabs/ou=Exchange/cn=Recipients/cn=jo"}
+
+
 def test_linkedin_hubspot_and_salesforce_columns():
     (hub,) = read(row(
         HUBSPOT, **{"Record ID": "51", "First Name": "Gaëlle", "Last Name": "Perrin",

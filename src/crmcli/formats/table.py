@@ -118,13 +118,13 @@ _SOURCE_IDS = {"id": "source_id", "record id": "source_id", "contact id": "sourc
 _CONTACT_SOURCE_IDS = {**_SOURCE_IDS, "account id": "source_account_id",
                        "associated company ids": "source_account_id",
                        "primary associated company id": "source_account_id"}  # fmt: skip
+_EX = "Outlook's e-mail type; an Exchange (EX) address is kept as custom field exchange_address"
 # Columns that say nothing a person would miss (Outlook's e-mail display names and
 # SMTP types), and values that mean "nothing" (Outlook writes them in every row).
 _IGNORED = {"e mail display name": "Outlook's display name for the e-mail",
             "e mail 2 display name": "Outlook's display name for the e-mail",
             "e mail 3 display name": "Outlook's display name for the e-mail",
-            "e mail type": "Outlook's e-mail type", "e mail 2 type": "Outlook's e-mail type",
-            "e mail 3 type": "Outlook's e-mail type"}  # fmt: skip
+            "e mail type": _EX, "e mail 2 type": _EX, "e mail 3 type": _EX}  # fmt: skip
 _NOTHING = {"sensitivity": "normal", "priority": "normal", "private": "false",
             "gender": "unspecified"}  # fmt: skip
 _IMPP_SCHEMES = {"skype": "skype", "jabber": "xmpp", "xmpp": "xmpp", "google talk": "xmpp",
@@ -495,10 +495,24 @@ class _Plan:
             elif tag != "x" and (tag != "f" or target[1]):
                 self.others.append((index, target))
         self.width = len(targets)
+        # Outlook's EX e-mails: an Exchange directory name (/o=.../cn=...), no address.
+        where_is = {key: index for index, key in enumerate(keys)}
+        self.exchange = [
+            (where_is[f"e mail{n} type"], where_is[f"e mail{n} address"], f"exchange_address{n}")
+            for n in ("", " 2", " 3")
+            if f"e mail{n} type" in where_is and f"e mail{n} address" in where_is
+            and targets[where_is[f"e mail{n} address"]][0] == "e"
+        ]  # fmt: skip
 
     def record(self, row: list[str], where: str) -> dict:
         if len(row) < self.width:
             row = row + [""] * (self.width - len(row))
+        fields: dict[str, str] = {}
+        for kind, address, name in self.exchange:
+            if row[kind].strip().upper() == "EX" and row[address].strip():
+                fields[name.replace(" ", "_")] = row[address]
+                row = [*row]
+                row[address] = ""
         nothing = self.nothing
         data: dict = {}
         for index, name in self.fields:
@@ -511,7 +525,6 @@ class _Plan:
             value = row[index].strip()
             if value and (when := _date(value, self.order, where, name)) is not None:
                 data[name] = when
-        fields: dict[str, str] = {}
         for index, name in self.custom:
             value = row[index]
             if value and not value.isspace():
@@ -800,7 +813,6 @@ def _merged_fields(existing: str | None, extra: dict[str, str]) -> str:
             key = f"f_{key}"
         merged.setdefault(key[:64], value)
     return json.dumps(merged, ensure_ascii=False)
-
 
 
 def _label(label: str | None) -> str | None:
