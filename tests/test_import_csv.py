@@ -455,6 +455,8 @@ def test_describe_says_what_each_column_fills():
         ("Birth Year", "birthday (year)"),
         ("Fax", "phone (fax)"),
     ]
+    assert table.read_header(LINKEDIN_NOTES + LINKEDIN + "\nA,B,,,,,\n") == LINKEDIN.split(",")
+    assert table.read_header("a;b\n1;2\n") == ["a", "b"] and table.read_header("") == []
     google = table.describe(["E-mail 1 - Label", "E-mail 1 - Value", "Address 2 - City",
                              "Record ID"], "contacts", {})  # fmt: skip
     assert [what for _, what in google] == [

@@ -336,24 +336,10 @@ def read_csv(
     maps = _maps(mapping)
     # A description may be 1 MB, twice that in TSV with every character escaped.
     csv.field_size_limit(max(csv.field_size_limit(), 2 * TEXT_MAX_BYTES + 2))
-    lines = _lines(text)
-    skipped = 0
-    if delimiter is None:
-        first, lines = _peek(lines)
-        if re.match(r"sep=(.)\r?\n?\Z", first or ""):  # Excel's: the delimiter, said
-            delimiter, skipped = first[4], 1
-            next(lines)
-        else:
-            delimiter = _delimiter(text)
-    # strict: an unterminated quote or text after a closing one is an error, not
-    # the rest of the file read into one cell.
-    reader = _Counted(csv.reader(lines, delimiter=delimiter, strict=True), skipped)
     try:
-        header, replay, error = _header(reader)
+        reader, delimiter, header, replay, error = _opened(text, delimiter)
     except StopIteration:
         return
-    except csv.Error as exc:
-        raise _not_csv(1, reader.line_num, exc) from None
     if delimiter == "\t" and (crm_header(header) if unescape is None else unescape):
         reader = _Unescaped(reader)
         header = reader.unescape_row(header)
@@ -380,6 +366,38 @@ def read_csv(
             continue
         where = f"line {reader.line_num}"
         yield where, kind, plan.record(row, where)
+
+
+def read_header(text: str, delimiter: str | None = None) -> list[str]:
+    """The header row of a CSV/TSV as read_csv finds it (past a preamble, with the
+    delimiter it detects when `delimiter` is None): what describe() wants."""
+    try:
+        return _opened(text, delimiter)[2]
+    except StopIteration:
+        return []
+
+
+def _opened(text: str, delimiter: str | None) -> tuple:
+    """(reader, delimiter, header, rows read past it, error) for read_csv."""
+    import csv
+
+    lines = _lines(text)
+    skipped = 0
+    if delimiter is None:
+        first, lines = _peek(lines)
+        if re.match(r"sep=(.)\r?\n?\Z", first or ""):  # Excel's: the delimiter, said
+            delimiter, skipped = first[4], 1
+            next(lines)
+        else:
+            delimiter = _delimiter(text)
+    # strict: an unterminated quote or text after a closing one is an error, not
+    # the rest of the file read into one cell.
+    reader = _Counted(csv.reader(lines, delimiter=delimiter, strict=True), skipped)
+    try:
+        header, replay, error = _header(reader)
+    except csv.Error as exc:
+        raise _not_csv(1, reader.line_num, exc) from None
+    return reader, delimiter, header, replay, error
 
 
 def _peek(lines: Iterator[str]) -> tuple[str | None, Iterator[str]]:
