@@ -102,8 +102,8 @@ def other_db(tmp_path):
     return {"CRM_DB": str(tmp_path / "other.db")}
 
 
-def read(text: str, kind: str = "contacts", delimiter=None, **options) -> list[dict]:
-    return [data for _, _, data in table.read_csv(text, kind, delimiter, [], **options)]
+def read(text: str, kind: str = "contacts", delimiter=None, mapping=(), **options) -> list[dict]:
+    return [data for _, _, data in table.read_csv(text, kind, delimiter, mapping, **options)]
 
 
 def row(header: str, **cells: str) -> str:
@@ -133,6 +133,12 @@ def test_linkedin_preamble_before_the_header_is_skipped():
     assert fields(priya) == {"linkedin_connected_on": "12 Mar 2021"}
     # the line numbers are the file's
     assert [where for where, _, _ in table.read_csv(text, "contacts", None, [])] == ["line 5"]
+
+
+def test_a_column_mapped_to_email_adds_to_the_list():
+    assert _emails(read("Mail,Work Email\na@x.example,b@x.example\n",
+                        mapping=["Mail=email"])[0]) == [(None, "a@x.example"),
+                                                        ("work", "b@x.example")]  # fmt: skip
 
 
 def test_a_one_column_file_keeps_its_first_rows():
@@ -400,6 +406,9 @@ def test_only_crms_own_header_gives_crm_ids():
     assert "id" not in foreign
     assert fields(foreign) == {"source_id": "001Hs00002tqbWT", "source_account_id": "0015g"}
     assert fields(read("Id,Name\n7,Acme\n", "accounts")[0]) == {"source_id": "7"}
+    deal = read("Opportunity ID,Account ID,name,amount\n006x,001y,Big,100\n", "deals")[0]
+    assert fields(deal) == {"source_id": "006x", "source_account_id": "001y"}
+    assert "account_id" not in deal and deal["name"] == "Big"
 
 
 # -- dates ------------------------------------------------------------------------------

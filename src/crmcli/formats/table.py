@@ -175,15 +175,17 @@ def _targets(header: list[str], kind: str, maps: dict[str, str]) -> list[tuple]:
     targets = []
     for column, key in zip(header, keys, strict=True):
         if column in maps:
-            target = ("f", maps[column])
+            target = _MAPPED_LISTS.get(maps[column], ("f", maps[column]))
         elif own and column in ("id", "account_id", "parent_id", "contact_id", "deal_id"):
             target = ("f", column)
         elif kind == "contacts":
             target = _contact_target(key, linkedin, outlook_title, google)
         elif kind == "accounts":
             target = _account_target(key)
-        elif key in _SOURCE_IDS and key != "account id":
-            target = ("c", _SOURCE_IDS[key])
+        elif key in ("id", "record id", *_DEAL_IDS.get(kind, ())):
+            target = ("c", "source_id")
+        elif key in ("account id", "contact id", "deal id", "parent id"):  # not crm's links
+            target = ("c", f"source_{key.replace(' ', '_')}")
         else:
             target = ("f", key.replace(" ", "_"))  # ours (close_date ...) or a custom field
         targets.append(target)
@@ -195,6 +197,12 @@ def _targets(header: list[str], kind: str, maps: dict[str, str]) -> list[tuple]:
         and column not in maps else target
         for column, key, target in zip(header, keys, targets, strict=True)
     ]  # fmt: skip
+
+
+_DEAL_IDS = {"deals": ("deal id", "opportunity id")}  # a deal's own id in another's file
+# --map COLUMN=email (or phone...) adds to the contact's list, as such columns do.
+_MAPPED_LISTS = {"email": ("e", None), "emails": ("e", "*"), "phone": ("p", None),
+                 "phones": ("p", "*"), "url": ("u", None)}  # fmt: skip
 
 
 def _contact_target(key: str, linkedin: bool, outlook_title: bool, google: bool) -> tuple:
