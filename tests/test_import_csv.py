@@ -189,8 +189,8 @@ def test_thunderbird_columns():
     )  # fmt: skip
     assert data["birthday"] == "--04-23"  # no year: kept year-less
     assert [a["label"] for a in data["addresses"]] == ["home", "work"]
-    assert data["addresses"][0] == {"label": "home", "po_box": None, "extended": "Flat 2",
-                                    "street": "1 Road", "city": "Town", "region": None,
+    assert data["addresses"][0] == {"label": "home", "po_box": None, "extended": None,
+                                    "street": "1 Road\nFlat 2", "city": "Town", "region": None,
                                     "postal_code": "12345", "country": None}  # fmt: skip
     assert [(p["label"], p["value"]) for p in data["phones"]] == [
         ("work", "+1 555 0100"), ("mobile", "+1 555 0101"), ("fax", "+1 555 0102")
@@ -297,7 +297,7 @@ def test_outlook_columns():
     assert "gender" not in data and data["tags"] == "Customers;VIP"
     assert [(a["label"], a["street"], a["extended"], a["po_box"], a["city"])
             for a in data["addresses"]] == [
-        ("work", "1 Microsoft Way", "Building 4", "PO 9", "Redmond"),
+        ("work", "1 Microsoft Way\nBuilding 4", None, "PO 9", "Redmond"),
         ("home", "22 Pine St", None, None, "Seattle"),
         ("other", None, None, None, "Portland"),
     ]  # fmt: skip
@@ -396,6 +396,12 @@ def test_company_exports_as_accounts():
                                          "Account Number": "A-1"}), "accounts")  # fmt: skip
     assert (zoho["name"], zoho["type"], zoho["postal_code"]) == ("Zylker", "vendor", "600001")
     assert fields(zoho) == {"source_id": "z1", "source_account_number": "A-1"}
+    api = "Id,IsPersonAccount,Name,PersonEmail,PersonMobilePhone,PersonMailingCity"
+    (person,) = read(api + "\n001H,true,Lena Fischer,l@mail.example,+49 151,Berlin\n", "accounts")
+    assert (person["kind"], person["email"], person["city"]) == (
+        "person", "l@mail.example", "Berlin"
+    )  # fmt: skip
+    assert fields(person) == {"source_id": "001H", "person_mobile_phone": "+49 151"}
 
 
 # -- ids --------------------------------------------------------------------------------
@@ -599,10 +605,10 @@ def test_outlook_and_google_files_land_in_the_record(crm, tmp_path):
     )  # fmt: skip
     assert (maria["birthday"], maria["anniversary"], maria["gender"]) == ("1990-04-23", None, None)
     assert [(a["label"], a["street"], a["extended"], a["city"]) for a in maria["addresses"]] == [
-        ("work", "1 Microsoft Way", "Building 4", "Redmond"),
+        ("work", "1 Microsoft Way\nBuilding 4", None, "Redmond"),
         ("home", "22 Pine St", None, "Seattle"),
     ]
-    assert (maria["street"], maria["city"]) == ("1 Microsoft Way", "Redmond")  # the primary
+    assert (maria["street"], maria["city"]) == ("1 Microsoft Way\nBuilding 4", "Redmond")
     assert maria["related"] == [{"value": "Luis", "label": "spouse"}]
     assert maria["urls"] == [{"value": "https://contoso.example/maria", "label": None}]
     assert maria["fields"] == {}

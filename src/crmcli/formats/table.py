@@ -93,8 +93,10 @@ _RELATED_COLUMNS = {"spouse": "spouse", "children": "child", "assistants name": 
 _ADDRESS_LABELS = {"business": "work", "work": "work", "home": "home", "other": "other",
                    "mailing": None}  # fmt: skip
 _ADDRESS_PARTS = {
-    "street": "street", "address": "street", "street 2": "extended", "street 3": "extended",
-    "address 2": "extended", "city": "city", "state": "region", "region": "region",
+    # Outlook's Street 2 and 3, Thunderbird's Address 2: more lines of the street (as
+    # Outlook writes them in a vCard's ADR; RFC 6350 wants ADR's extended part empty).
+    "street": "street", "address": "street", "street 2": "street", "street 3": "street",
+    "address 2": "street", "city": "city", "state": "region", "region": "region",
     "state province": "region", "postal code": "postal_code", "zip code": "postal_code",
     "zip": "postal_code", "zip postal code": "postal_code", "country": "country",
     "country region": "country", "address po box": "po_box", "po box": "po_box",
@@ -247,6 +249,12 @@ def _contact_target(key: str, linkedin: bool, outlook_title: bool, google: bool)
 def _account_target(key: str) -> tuple:
     if key in _SOURCE_IDS:
         return ("c", _SOURCE_IDS[key])
+    if key == "is person account":  # Salesforce's person accounts: kind person
+        return ("k", "kind")
+    if key.startswith("person ") and (key[7:] in ("email", "phone") or key.startswith(
+        "person mailing "
+    )):
+        return _account_target(key[15:] if key.startswith("person mailing ") else key[7:])
     if key in ("type", "account type"):
         return ("t", "type")  # Salesforce's "Customer - Direct": crm's type and the text
     if key in _ACCOUNT_KNOWN:
@@ -303,6 +311,8 @@ def _described(target: tuple, known: set[str]) -> str:
         return f"birthday ({target[1]})"
     if tag == "t":
         return "field type (customer, prospect... found in it; the text: source_type)"
+    if tag == "k":
+        return "field kind (true: person)"
     if not target[1]:
         return "ignored"
     return f"ignored ({target[1]})"
@@ -593,11 +603,14 @@ class _Plan:
             elif tag == "a":
                 parts = addresses.setdefault(target[1], {})
                 part = target[2]
-                parts[part] = f"{parts[part]}, {value}" if part in parts else value
+                parts[part] = f"{parts[part]}\n{value}" if part in parts else value
             elif tag == "n":
                 numbered.setdefault(target[1:3], {})[target[3]] = value
             elif tag == "t":
                 _account_type(value, data, fields)
+            elif tag == "k":
+                if value.lower() in ("true", "1", "yes", "person"):
+                    data["kind"] = "person"
             else:  # "b"
                 birth[target[1]] = value
         if numbered:
