@@ -100,3 +100,31 @@ def test_schema_9_contacts_gain_the_address_book_fields(crm, tmp_path):
     bo = crm.json("contact", "add", "--nickname", "Bo", env=env)
     assert (bo["name"], bo["first_name"], bo["last_name"]) == ("Bo", None, None)
     assert "database ok" in crm.ok("db", "check", env=env).stderr
+
+
+def test_m010_rolled_back_leaves_the_schema_as_it_was(tmp_path):
+    """The name CHECK is dropped by editing the schema inside the upgrade's
+    transaction: rolled back (a failing later step), the table is as it was."""
+    import sqlite3
+
+    from crmcli import migrations
+
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURES[8], path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    before = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()
+    conn.execute("BEGIN")
+    migrations.m010_address_book_fields(conn)
+    (during,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()
+    assert "CHECK (first_name" not in during and "addresses" in during
+    conn.execute("INSERT INTO contacts (name, name_key, created_at, updated_at) VALUES"
+                 " ('Bo', 'bo', 'x', 'x')")  # fmt: skip
+    conn.execute("ROLLBACK")
+    conn.close()
+    conn = sqlite3.connect(path)
+    after = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()
+    assert after == before
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("INSERT INTO contacts (name, name_key, created_at, updated_at) VALUES"
+                     " ('Bo', 'bo', 'x', 'x')")  # fmt: skip

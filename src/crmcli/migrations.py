@@ -598,6 +598,8 @@ def m010_address_book_fields(conn: sqlite3.Connection) -> None:
     if found != 1:
         raise RuntimeError("m010: the contacts table's name CHECK was not found")
     version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    if hasattr(conn, "setconfig"):  # Python 3.12+: a SQLite built defensive would refuse
+        conn.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, False)
     conn.execute("PRAGMA writable_schema = ON")
     try:
         conn.execute(
@@ -614,7 +616,10 @@ def m010_address_book_fields(conn: sqlite3.Connection) -> None:
         "SELECT sql FROM sqlite_master WHERE name = 'search_contacts_update'"
     ).fetchone()
     conn.execute("DROP TRIGGER search_contacts_update")
-    conn.execute(f"UPDATE contacts SET addresses = {_address_json(lambda name: name)}")
+    conn.execute(
+        f"UPDATE contacts SET addresses = {_address_json(lambda name: name)}"
+        f" WHERE coalesce({', '.join(_ADDRESS_COLUMNS)}) IS NOT NULL"
+    )
     url = "fields ->> '$.url'"
     conn.execute(
         f"UPDATE contacts SET urls = json_array(json_object('value', {url}, 'label', NULL)),"

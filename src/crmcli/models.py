@@ -578,10 +578,14 @@ def full_name(first: str | None, last: str | None) -> str:
 
 
 def derived_name(
-    parts: dict, nickname: str | None = None, email: str | None = None, account: str | None = None
+    parts: dict,
+    nickname: str | None = None,
+    email: str | None = None,
+    account: str | None = None,
+    phone: str | None = None,
 ) -> str | None:
     """The name a contact is given when none is: its NAME_PARTS joined by single
     spaces; with no parts its nickname, else its first e-mail, else its account's
-    name ("named by what it has"); None when it has none of them."""
+    name, else its first phone ("named by what it has"); None when it has none."""
     joined = " ".join(parts[part] for part in NAME_PARTS if parts.get(part))
-    return joined or nickname or email or account or None
+    return joined or nickname or email or account or phone or None

@@ -162,7 +162,8 @@ def add(
     NAME is the name as shown, kept as given; it is split into first and last
     name unless --first or --last is given. Without NAME the name is made of
     --prefix --first --middle --last --suffix, or is the nickname, the first
-    e-mail or the account's name. --street ... --country edit the first --address.
+    e-mail, the account's name or the first phone. --street ... --country edit
+    the first --address.
     """
     values = o.given(
         nickname=nickname,
@@ -252,8 +253,9 @@ def edit(
         str | None,
         typer.Option(
             "--name",
-            help="New name as shown; alone it is split into first/last as in add, with any"
-            " part options it is kept as the parts' display ('' makes it from the parts).",
+            help="New name as shown, kept as given. Alone it is also split into first/last"
+            " as in add (prefix, middle and suffix cleared); with --first, --last, --prefix,"
+            " --middle or --suffix those parts are set instead. '' makes it from the parts.",
         ),
     ] = None,
     first: FirstOpt = None,

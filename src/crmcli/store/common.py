@@ -34,8 +34,18 @@ def record(cursor: sqlite3.Cursor, row: tuple) -> dict:
 
 
 def records(cursor: sqlite3.Cursor) -> Iterator[dict]:
+    """The rows as record() makes them, the column names and JSON columns worked
+    out once (a listing's rows have many columns, a few of them JSON)."""
+    names = [column for column, *_ in cursor.description]
+    decoded = [index for index, name in enumerate(names) if name in JSON_COLUMNS]
+    loads = json.loads
     for row in cursor:
-        yield record(cursor, row)
+        result = dict(zip(names, row, strict=True))
+        for index in decoded:
+            value = row[index]
+            if isinstance(value, str):
+                result[names[index]] = [] if value == "[]" else loads(value)
+        yield result
 
 
 def insert(conn: sqlite3.Connection, table: str, values: dict) -> int:

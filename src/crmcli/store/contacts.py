@@ -41,6 +41,7 @@ def names(
     nickname: str | None = None,
     email: str | None = None,
     account: str | None = None,
+    phone: str | None = None,
     split: bool = True,
 ) -> dict:
     """The name columns: `name` (the formatted name, kept as given), its key, and
@@ -48,20 +49,22 @@ def names(
 
     With a NAME and no part given, first/last are NAME split ('Jane Q. Doe' is
     'Jane Q.' 'Doe') unless `split` is false.  With no NAME, the name is the parts
-    joined, else the nickname, the first e-mail or the account's name
-    (models.derived_name)."""
+    joined, else the nickname, the first e-mail, the account's name or the first
+    phone (models.derived_name)."""
     given = {key: value for key, value in (parts or {}).items() if value is not None}
     text = models.nfc(full).strip() if full is not None else ""
     named = any(given.get(part, "").strip() for part in ("first_name", "last_name"))
     if text and split and not named:
         first, last = models.split_full_name(text)
         given = {**given, "first_name": first, "last_name": last}
-    row = {part: _stripped(models.line(_PART_NAMES[part], given.get(part)))
-           for part in models.NAME_PARTS}  # fmt: skip
-    name = text or models.derived_name(row, nickname, email, account)
+    row = dict.fromkeys(models.NAME_PARTS)
+    for part, value in given.items():
+        row[part] = _stripped(models.line(_PART_NAMES[part], value))
+    name = text or models.derived_name(row, nickname, email, account, phone)
     if not name:
         raise InvalidValue(
-            "a contact needs a name: give NAME, --first, --last, --nickname or an --email"
+            "a contact needs a name: give NAME, --first, --last, --nickname, an --email"
+            " or a --phone"
         )
     if not models.fold(name).strip():
         raise InvalidValue("a contact needs a name: this one holds only invisible characters")
@@ -76,17 +79,17 @@ def clean(values: dict[str, str | None]) -> dict:
     return {key: _CHECKS[key](raw) for key, raw in values.items() if raw is not None}
 
 
-def with_lists(row: dict, addresses: list[dict], lists: dict[str, list[dict] | None]) -> dict:
-    """`row` (checked columns) with the address list and the other lists given
+def with_lists(row: dict, addresses: list[dict], lists: dict[str, list[dict] | None]) -> list[dict]:
+    """Put into `row` (checked columns) the address list and the other lists given
     (None: not given) as columns; the street..country `row` holds edit
-    addresses[0], and are then set from it."""
+    addresses[0], and are then set from it.  Returns the addresses."""
     given = {column: row.pop(column) for column in models.ADDRESS_FIELDS if column in row}
     stored = details.with_primary(addresses, given)
-    row.update(details.primary(stored), addresses=common.dump(stored))
+    row.update(details.primary(stored), addresses=details.dump_addresses(stored))
     for key, value in lists.items():
         if value is not None:
-            row[key] = common.dump(value)
-    return row
+            row[key] = common.dump(value) if value else "[]"  # most lists are empty
+    return stored
 
 
 def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:
@@ -151,6 +154,7 @@ def add_contact(
             nickname=row.get("nickname"),
             email=email_pairs[0][1] if email_pairs else None,
             account=account_name,
+            phone=phone_pairs[0][1] if phone_pairs else None,
         )
     )
     row["tags"] = common.dump(models.tags(tags))
@@ -408,13 +412,10 @@ def edit_contact(
     stored, changed = _edited_lists(
         current, addresses, remove_addresses, lists or {}, removals or {}
     )
-    if addresses or remove_addresses or any(c in row for c in models.ADDRESS_FIELDS):
+    if addresses or remove_addresses or not row.keys().isdisjoint(models.ADDRESS_FIELDS):
         with_lists(row, stored, changed)
-    else:
-        with_lists(row, current["addresses"], changed)
-        del row["addresses"]
-        for column in models.ADDRESS_FIELDS:
-            del row[column]
+    else:  # the addresses stay as they are
+        row.update({key: common.dump(value) for key, value in changed.items()})
     if account is not None and no_account:
         raise InvalidValue("--account and --no-account cannot be used together")
     if no_account:
@@ -459,7 +460,9 @@ def _renamed(
     email = next(iter([*kept, *(address for _, address in email_pairs)]), None)
     account_id = row.get("account_id", current["account_id"])
     nickname = row.get("nickname", current["nickname"])
-    old = models.derived_name(old_parts, current["nickname"], current["email"], current["account"])
+    old = models.derived_name(
+        old_parts, current["nickname"], current["email"], current["account"], current["phone"]
+    )
     new_parts = {**old_parts, **given}
     if full_name is None and current["name"] != old:
         return names(current["name"], new_parts, split=False)  # a formatted name: kept
@@ -469,6 +472,7 @@ def _renamed(
         nickname=nickname,
         email=email,
         account=_account_name(conn, account_id),
+        phone=current["phone"],
         split=False,
     )
 

@@ -108,21 +108,25 @@ def account_text(row: dict) -> str:
     )
 
 
-def _list(row: dict, column: str) -> list:
-    value = row.get(column) or "[]"
-    return [] if value == "[]" else json.loads(value)
+_TEXT_LISTS = ("addresses", "urls", "impps", "related")
 
 
-def _values(row: dict, column: str) -> str | None:
+def _values(items: list | None) -> str | None:
     """The migrations' _values(): a list's values joined by spaces."""
-    return " ".join(item["value"] for item in _list(row, column)) or None
+    return " ".join(item["value"] for item in items) if items else None
 
 
-def contact_text(row: dict, emails: list, phones: list) -> str:
+def contact_text(row: dict, emails: list, phones: list, lists: dict | None = None) -> str:
     """The search body of a contact written as `row` (its columns, lists as JSON
-    text), with its (label, value) e-mails and phones in order (migrations'
-    CONTACT_BODY)."""
-    addresses = _list(row, "addresses")
+    text, or already decoded in `lists`), with its (label, value) e-mails and
+    phones in order (migrations' CONTACT_BODY)."""
+    if lists is None:
+        lists = {
+            column: json.loads(row[column])
+            for column in _TEXT_LISTS
+            if row.get(column) not in (None, "[]")
+        }
+    addresses = lists.get("addresses")
     tags, fields = row.get("tags", "[]"), row.get("fields", "{}")
     return _joined(
         row.get("nickname"),
@@ -131,12 +135,12 @@ def contact_text(row: dict, emails: list, phones: list) -> str:
         row.get("department"),
         " ".join(address for _, address in emails) if emails else None,
         " ".join(_phone_text(number) for _, number in phones) if phones else None,
-        " ".join(_joined(*(a.get(part) for part in ADDRESS_PARTS)) for a in addresses)
+        " ".join(_joined(*(a[part] for part in ADDRESS_PARTS)) for a in addresses)
         if addresses
         else None,
-        _values(row, "urls"),
-        _values(row, "impps"),
-        _values(row, "related"),
+        _values(lists.get("urls")),
+        _values(lists.get("impps")),
+        _values(lists.get("related")),
         row.get("description"),
         tags if tags != "[]" else None,
         fields if fields != "{}" else None,
