@@ -56,7 +56,7 @@ def test_an_older_crms_log_that_changed_a_record_twice_is_not_undone_inexactly(c
     import sqlite3
 
     path = tmp_path / "old.db"
-    shutil.copy(FIXTURES[-1], path)  # the schema before m009, with its triggers
+    shutil.copy(FIXTURES[7], path)  # schema 8: before m009, with its triggers
     conn = sqlite3.connect(path, isolation_level=None)
     for summary, statements in [
         ("account edit Acme --city Paris", ["UPDATE accounts SET city = 'Paris'"]),
@@ -76,3 +76,55 @@ def test_an_older_crms_log_that_changed_a_record_twice_is_not_undone_inexactly(c
     assert crm.ok("export", env=env).stdout.split("\n", 1)[1] == before
     crm.ok("undo", "1", env=env)  # one image of the row: exact whatever the order
     assert crm.json("account", "show", "Acme", env=env)["city"] == "Springfield"
+
+
+def test_schema_9_contacts_gain_the_address_book_fields(crm, tmp_path):
+    """m010: the primary address becomes addresses[0], an old import's fields.url
+    moves to urls (fields.uid stays), the name CHECK goes, undo of an edit logged
+    before the upgrade puts back the list with the column, the index finds the new
+    fields and the file is sound."""
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURES[8], path)
+    env = {"CRM_DB": str(path)}
+    ada = crm.json("contact", "show", "Ada Byron", env=env)
+    primary = {"label": None, "po_box": None, "extended": None, "street": "12 St James's Sq",
+               "region": None, "postal_code": "SW1Y 4JH", "country": "UK"}  # fmt: skip
+    assert ada["addresses"] == [{**primary, "city": "Paris"}] and ada["city"] == "Paris"
+    assert ada["urls"] == [{"value": "https://ada.example", "label": None}]
+    assert ada["fields"] == {"uid": "u-2"}
+    assert (ada["nickname"], ada["impps"], ada["vcard"]) == (None, [], [])
+    crm.ok("undo", env=env)  # the city edit logged by the schema-9 crm
+    ada = crm.json("contact", "show", "Ada Byron", env=env)
+    assert ada["addresses"] == [{**primary, "city": "London"}] and ada["city"] == "London"
+    assert [hit["name"] for hit in crm.json("search", "ada.example", env=env)] == ["Ada Byron"]
+    bo = crm.json("contact", "add", "--nickname", "Bo", env=env)
+    assert (bo["name"], bo["first_name"], bo["last_name"]) == ("Bo", None, None)
+    assert "database ok" in crm.ok("db", "check", env=env).stderr
+
+
+def test_m010_rolled_back_leaves_the_schema_as_it_was(tmp_path):
+    """The name CHECK is dropped by editing the schema inside the upgrade's
+    transaction: rolled back (a failing later step), the table is as it was."""
+    import sqlite3
+
+    from crmcli import migrations
+
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURES[8], path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    before = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()
+    conn.execute("BEGIN")
+    migrations.m010_address_book_fields(conn)
+    (during,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()
+    assert "CHECK (first_name" not in during and "addresses" in during
+    conn.execute("INSERT INTO contacts (name, name_key, created_at, updated_at) VALUES"
+                 " ('Bo', 'bo', 'x', 'x')")  # fmt: skip
+    conn.execute("ROLLBACK")
+    conn.close()
+    conn = sqlite3.connect(path)
+    after = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()
+    assert after == before
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("INSERT INTO contacts (name, name_key, created_at, updated_at) VALUES"
+                     " ('Bo', 'bo', 'x', 'x')")  # fmt: skip

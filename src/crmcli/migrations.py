@@ -409,20 +409,22 @@ def m005_history(conn: sqlite3.Connection) -> None:
     _history_triggers_m005(conn)
 
 
+# Each phone's digits worked out once (m006).  `LIMIT -1` keeps SQLite from
+# folding the inner query back into the outer one (and the expression with it).
+_PHONES_ONCE = (
+    "(SELECT group_concat(value || ' ' || digits || ' ' || substr(digits, -10) || ' ' ||"
+    f" substr(digits, -7), ' ') FROM (SELECT value, {_digits('value')} AS digits"
+    " FROM contact_phones WHERE contact_id = c.id LIMIT -1))"
+)
+
+
 def m006_search_digits_once(conn: sqlite3.Connection) -> None:
     """The contacts' search view, giving the same text, with each phone's digits
     worked out once instead of three times: a quarter less work per contact
-    written.  `LIMIT -1` keeps SQLite from folding the inner query back into the
-    outer one (and the expression with it)."""
-    digits = _digits("value")
-    phones = (
-        "(SELECT group_concat(value || ' ' || digits || ' ' || substr(digits, -10) || ' ' ||"
-        f" substr(digits, -7), ' ') FROM (SELECT value, {digits} AS digits FROM contact_phones"
-        " WHERE contact_id = c.id LIMIT -1))"
-    )
+    written."""
     rowid, name, _ = _SEARCH_VIEWS["contacts"]
     body = _words(
-        "title", "department", _EMAILS, phones, *_ADDRESS_COLUMNS, "description", *_EXTRAS
+        "title", "department", _EMAILS, _PHONES_ONCE, *_ADDRESS_COLUMNS, "description", *_EXTRAS
     )
     conn.execute("DROP VIEW search_contacts")
     conn.execute(
@@ -521,6 +523,155 @@ def m009_history_in_order(conn: sqlite3.Connection) -> None:
     )
 
 
+# What a contact's search body holds since m010: its nickname and middle name,
+# every address (not only the primary one), its URLs, IM handles and related
+# people.  store.search.contact_text gives the same text in Python.
+ADDRESS_PARTS = ("po_box", "extended", "street", "city", "region", "postal_code", "country")
+_ADDRESSES = (
+    "(SELECT group_concat("
+    + _words(*(f"a.value ->> '{part}'" for part in ADDRESS_PARTS))
+    + ", ' ') FROM json_each(c.addresses) a)"
+)
+
+
+def _values(column: str) -> str:
+    return f"(SELECT group_concat(v.value ->> 'value', ' ') FROM json_each(c.{column}) v)"
+
+
+CONTACT_BODY = _words(
+    "nickname",
+    "middle_name",
+    "title",
+    "department",
+    _EMAILS,
+    _PHONES_ONCE,
+    _ADDRESSES,
+    _values("urls"),
+    _values("impps"),
+    _values("related"),
+    "description",
+    *_EXTRAS,
+)
+CONTACT_TEXT = ("prefix", "middle_name", "suffix", "nickname", "gender", "anniversary")
+CONTACT_LISTS = ("addresses", "urls", "impps", "related", "dates", "vcard")
+_NAME_CHECK = r",\s*CHECK \(first_name IS NOT NULL OR last_name IS NOT NULL\)"
+
+
+def _address_json(part) -> str:
+    """A one-address list (label null) from the five primary address values that
+    `part(name)` gives as SQL, or '[]' when they are all empty."""
+    values = [part(name) for name in _ADDRESS_COLUMNS]
+    address = ", ".join(
+        f"'{name}', " + (part(name) if name in _ADDRESS_COLUMNS else "NULL")
+        for name in ("label", *ADDRESS_PARTS)
+    )
+    return (
+        f"CASE WHEN coalesce({', '.join(values)}) IS NULL THEN '[]'"
+        f" ELSE json_array(json_object({address})) END"
+    )
+
+
+def m010_address_book_fields(conn: sqlite3.Connection) -> None:
+    """A contact holds what address books hold (issue 12): N's five parts, a
+    nickname, gender, anniversary, and lists of addresses, URLs, IM handles,
+    related people, other dates and the vCard properties crm has no field for
+    (accounts too).  The street..country columns stay as the primary address,
+    addresses[0]; an old import's `fields.url` moves to `urls`.
+
+    A contact may now have no name parts (named by its nickname, e-mail or
+    account), so the CHECK that wanted a first or last name goes.  SQLite cannot
+    drop a constraint, and rebuilding the table would fire the ON DELETE actions
+    of the tables that point at it; a CHECK removed changes nothing stored, so the
+    table's SQL is edited in place, as SQLite's ALTER TABLE documentation
+    describes (writable_schema, then a new schema_version so every connection
+    reads the schema again)."""
+    import re
+
+    for column in CONTACT_TEXT:
+        conn.execute(f"ALTER TABLE contacts ADD COLUMN {column} TEXT")
+    for column in CONTACT_LISTS:
+        conn.execute(f"ALTER TABLE contacts ADD COLUMN {column} TEXT NOT NULL DEFAULT '[]'")
+    conn.execute("ALTER TABLE accounts ADD COLUMN vcard TEXT NOT NULL DEFAULT '[]'")
+
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()
+    without, found = re.subn(_NAME_CHECK, "", sql)
+    if found != 1:
+        raise RuntimeError("m010: the contacts table's name CHECK was not found")
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    if hasattr(conn, "setconfig"):  # Python 3.12+: a SQLite built defensive would refuse
+        conn.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, False)
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'contacts'",
+            (without,),
+        )
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+    # The stored rows, without their search entries rewritten one by one: the
+    # contacts' entries are made again below, from the new view.
+    (reindex,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'search_contacts_update'"
+    ).fetchone()
+    conn.execute("DROP TRIGGER search_contacts_update")
+    conn.execute(
+        f"UPDATE contacts SET addresses = {_address_json(lambda name: name)}"
+        f" WHERE coalesce({', '.join(_ADDRESS_COLUMNS)}) IS NOT NULL"
+    )
+    url = "fields ->> '$.url'"
+    conn.execute(
+        f"UPDATE contacts SET urls = json_array(json_object('value', {url}, 'label', NULL)),"
+        " fields = json_remove(fields, '$.url') WHERE json_type(fields, '$.url') = 'text'"
+    )
+    # Row images kept for undo, likewise, so an undo puts back a row whose lists
+    # agree with its columns.
+    # ('' || ...: the lists go in as text, as the triggers take columns, not as JSON.)
+    image = (
+        "json_set(before, '$.addresses', '' || "
+        + _address_json(lambda name: f"before ->> '$.{name}'")
+        + ")"
+    )
+    conn.execute(
+        f"UPDATE changes SET before = {image}"
+        " WHERE tbl = 'contacts' AND before IS NOT NULL AND before ->> '$.addresses' IS NULL"
+    )
+    old_url = "(before ->> '$.fields') ->> '$.url'"
+    conn.execute(
+        "UPDATE changes SET before = json_set(before,"
+        f" '$.urls', '' || json_array(json_object('value', {old_url}, 'label', NULL)),"
+        " '$.fields', '' || json_remove(before ->> '$.fields', '$.url'))"
+        " WHERE tbl = 'contacts' AND before IS NOT NULL"
+        f" AND json_type(before ->> '$.fields', '$.url') = 'text'"
+    )
+
+    rowid, name, _ = _SEARCH_VIEWS["contacts"]
+    conn.execute("DROP VIEW search_contacts")
+    conn.execute(
+        f"CREATE VIEW search_contacts AS SELECT id, {rowid} AS rowid,"
+        f" 'contact' AS kind, {name} AS name, {CONTACT_BODY} AS body FROM contacts c"
+    )
+    conn.execute(reindex)
+    conn.execute("DELETE FROM search WHERE rowid IN (SELECT id * 4 + 1 FROM contacts)")
+    conn.execute(
+        "INSERT INTO search (rowid, kind, name, body) SELECT rowid, kind, name, body"
+        " FROM search_contacts"
+    )
+    history_triggers(conn)
+
+
+def m012_source_ids(conn: sqlite3.Connection) -> None:
+    """Another program's id of a record (custom field source_id, from a CSV's ID or
+    Record ID column) found fast: importing the same source again matches by it.
+    Only rows that have one are in the index."""
+    for table in ("contacts", "accounts"):
+        conn.execute(
+            f"CREATE INDEX {table}_source_id ON {table}(json_extract(fields, '$.source_id'))"
+            " WHERE json_extract(fields, '$.source_id') IS NOT NULL"
+        )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -531,5 +682,7 @@ MIGRATIONS = [
     m007_change_ranges,
     m008_visible_keys,
     m009_history_in_order,
+    m010_address_book_fields,
+    m012_source_ids,  # the lead renumbers (issue 12: m010 record, m011 photos)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -28,6 +28,14 @@ ACCOUNT_KINDS = ("business", "person")
 ACCOUNT_TYPES = ("customer", "prospect", "partner", "vendor", "competitor", "other")
 
 ADDRESS_FIELDS = ("street", "city", "region", "postal_code", "country")
+# One of a contact's `addresses`: vCard ADR's seven parts and a label.
+ADDRESS_KEYS = ("label", "po_box", "extended", *ADDRESS_FIELDS)
+NAME_PARTS = ("prefix", "first_name", "middle_name", "last_name", "suffix")  # as a name reads
+# Contacts' labelled lists of {value, label} besides e-mails and phones, and `vcard`.
+ITEM_LISTS = ("urls", "impps", "related", "dates")
+LIST_MAX = 100  # addresses, URLs, IM handles, related people, dates: items a contact has
+URI_MAX = 2_000  # a URL, IM handle or related person's URI
+VCARD_MAX = 1_000  # unknown vCard properties kept for one record
 
 ACCOUNT_FIELDS = (
     "id",
@@ -44,6 +52,7 @@ ACCOUNT_FIELDS = (
     "description",
     "tags",
     "fields",
+    "vcard",
     "created_at",
     "updated_at",
 )
@@ -51,8 +60,12 @@ ACCOUNT_FIELDS = (
 CONTACT_FIELDS = (
     "id",
     "name",
+    "prefix",
     "first_name",
+    "middle_name",
     "last_name",
+    "suffix",
+    "nickname",
     "title",
     "department",
     "email",
@@ -62,12 +75,20 @@ CONTACT_FIELDS = (
     "account_id",
     "account",
     *ADDRESS_FIELDS,
+    "addresses",
+    "urls",
+    "impps",
+    "related",
     "birthday",
+    "anniversary",
+    "dates",
+    "gender",
     "description",
     "every",
     "last_contacted",
     "tags",
     "fields",
+    "vcard",
     "created_at",
     "updated_at",
 )
@@ -456,16 +477,24 @@ def date(field: str, value: str | None) -> str | None:
         raise InvalidValue(f"invalid {field} {value!r}: use YYYY-MM-DD, e.g. 1990-04-23") from None
 
 
-def birthday(value: str | None) -> str | None:
-    """A birthday: YYYY-MM-DD, or --MM-DD when the year is not known (SPEC)."""
+def birthday(value: str | None, field: str = "birthday") -> str | None:
+    """A birthday (or anniversary, or another date of a contact's): YYYY-MM-DD, or
+    --MM-DD when the year is not known (SPEC)."""
     text = (value or "").strip()
     if not (text.startswith("--") and len(text) == 7 and text[4] == "-"):
-        return date("birthday", value)
+        try:
+            return date(field, value)
+        except InvalidValue:
+            if text.startswith("--"):
+                raise InvalidValue(
+                    f"invalid {field} {text!r}: use YYYY-MM-DD, or --MM-DD without a year"
+                ) from None
+            raise
     try:
         return "--" + dt.date.fromisoformat(f"2000{text[1:]}").isoformat()[5:]  # 2000: Feb 29
     except ValueError:
         raise InvalidValue(
-            f"invalid birthday {text!r}: use YYYY-MM-DD, or --MM-DD without a year"
+            f"invalid {field} {text!r}: use YYYY-MM-DD, or --MM-DD without a year"
         ) from None
 
 
@@ -546,3 +575,17 @@ def split_full_name(full: str) -> tuple[str | None, str | None]:
 
 def full_name(first: str | None, last: str | None) -> str:
     return " ".join(part for part in (first, last) if part)
+
+
+def derived_name(
+    parts: dict,
+    nickname: str | None = None,
+    email: str | None = None,
+    account: str | None = None,
+    phone: str | None = None,
+) -> str | None:
+    """The name a contact is given when none is: its NAME_PARTS joined by single
+    spaces; with no parts its nickname, else its first e-mail, else its account's
+    name, else its first phone ("named by what it has"); None when it has none."""
+    joined = " ".join(parts[part] for part in NAME_PARTS if parts.get(part))
+    return joined or nickname or email or account or phone or None

@@ -146,6 +146,9 @@ def _flat(value: object) -> str:
 
 
 def _labelled(item: object) -> str:
+    if isinstance(item, dict) and "value" not in item:  # an address: its parts
+        parts = "; ".join(str(v) for key, v in item.items() if key != "label" and v is not None)
+        return f"{item['label']}:{parts}" if item.get("label") else parts
     if isinstance(item, dict):
         return f"{item['label']}:{item['value']}" if item.get("label") else str(item["value"])
     return str(item)

@@ -48,7 +48,65 @@ PhoneOpt = Annotated[
 ]
 TitleOpt = Annotated[str | None, typer.Option("--title", help="Job title.")]
 DepartmentOpt = Annotated[str | None, typer.Option("--department", help="Department.")]
-BirthdayOpt = Annotated[str | None, typer.Option("--birthday", help="Birthday, YYYY-MM-DD.")]
+BirthdayOpt = Annotated[
+    str | None, typer.Option("--birthday", help="Birthday, YYYY-MM-DD (--MM-DD without a year).")
+]
+PrefixOpt = Annotated[str | None, typer.Option("--prefix", help="Name prefix: Dr., Ms.")]
+MiddleOpt = Annotated[str | None, typer.Option("--middle", help="Middle (additional) name.")]
+SuffixOpt = Annotated[str | None, typer.Option("--suffix", help="Name suffix: PhD, Jr.")]
+NicknameOpt = Annotated[str | None, typer.Option("--nickname", help="Nickname.")]
+GenderOpt = Annotated[
+    str | None, typer.Option("--gender", help="Gender as you write it (vCard: F, M, O;non-binary).")
+]
+AnniversaryOpt = Annotated[
+    str | None, typer.Option("--anniversary", help="Anniversary, YYYY-MM-DD or --MM-DD.")
+]
+AddressOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--address",
+        metavar="[LABEL:]STREET;CITY;REGION;POSTAL;COUNTRY",
+        help="A postal address, parts in that order, later ones may be left out, e.g."
+        " 'home:1 Main St; Springfield; IL; 62701; USA' (repeatable; the first is primary,"
+        " shown as --street ... --country; seven parts are vCard's PO box; extended;"
+        " street; city; region; postal code; country).",
+    ),
+]
+UrlOpt = Annotated[
+    list[str] | None,
+    typer.Option("--url", metavar="[LABEL:]URL", help="Web page, e.g. work:https://acme.example."),
+]
+ImppOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--impp",
+        metavar="[LABEL:]URI",
+        help="Chat or social handle as a URI, e.g. xmpp:jane@jabber.example or"
+        " work:skype:jane.doe (repeatable).",
+    ),
+]
+RelatedOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--related",
+        metavar="[LABEL:]NAME",
+        help="A related person: name or URI, e.g. spouse:John Doe (repeatable).",
+    ),
+]
+DateOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--date",
+        metavar="LABEL:DATE",
+        help="Another date, e.g. 'first met:2020-05-01' or graduation:--06-30 (repeatable).",
+    ),
+]
+
+
+def _lists(url, impp, related, date) -> dict:
+    return {"urls": url, "impps": impp, "related": related, "dates": date}
+
+
 EveryOpt = Annotated[
     str | None,
     typer.Option(
@@ -69,18 +127,29 @@ def add(
     ] = None,
     first: FirstOpt = None,
     last: LastOpt = None,
+    prefix: PrefixOpt = None,
+    middle: MiddleOpt = None,
+    suffix: SuffixOpt = None,
+    nickname: NicknameOpt = None,
     account: AccountOpt = None,
     email: EmailOpt = None,
     phone: PhoneOpt = None,
     title: TitleOpt = None,
     department: DepartmentOpt = None,
     birthday: BirthdayOpt = None,
+    anniversary: AnniversaryOpt = None,
+    gender: GenderOpt = None,
     every: EveryOpt = None,
+    address: AddressOpt = None,
     street: o.StreetOpt = None,
     city: o.CityOpt = None,
     region: o.RegionOpt = None,
     postal_code: o.PostalOpt = None,
     country: o.CountryOpt = None,
+    url: UrlOpt = None,
+    impp: ImppOpt = None,
+    related: RelatedOpt = None,
+    date: DateOpt = None,
     description: o.DescriptionOpt = None,
     tag: o.TagOpt = None,
     set_: o.SetOpt = None,
@@ -88,8 +157,18 @@ def add(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Add a contact (also: crm contact new). --first/--last override the split of NAME."""
+    """Add a contact (also: crm contact new).
+
+    NAME is the name as shown, kept as given; it is split into first and last
+    name unless --first or --last is given. Without NAME the name is made of
+    --prefix --first --middle --last --suffix, or is the nickname, the first
+    e-mail, the account's name or the first phone. --street ... --country edit
+    the first --address.
+    """
     values = o.given(
+        nickname=nickname,
+        anniversary=anniversary,
+        gender=gender,
         title=title,
         department=department,
         birthday=birthday,
@@ -107,10 +186,13 @@ def add(
             full_name=name,
             first=first,
             last=last,
+            parts={"prefix": prefix, "middle_name": middle, "suffix": suffix},
             values=values,
             account=account,
             emails=email,
             phones=phone,
+            addresses=address,
+            lists=_lists(url, impp, related, date),
             tags=tag,
             fields=models.assignments(set_),
         )
@@ -168,10 +250,20 @@ def edit(
     ctx: typer.Context,
     ref: Ref,
     name: Annotated[
-        str | None, typer.Option("--name", help="New full name (split as in add).")
+        str | None,
+        typer.Option(
+            "--name",
+            help="New name as shown, kept as given. Alone it is also split into first/last"
+            " as in add (prefix, middle and suffix cleared); with --first, --last, --prefix,"
+            " --middle or --suffix those parts are set instead. '' makes it from the parts.",
+        ),
     ] = None,
     first: FirstOpt = None,
     last: LastOpt = None,
+    prefix: PrefixOpt = None,
+    middle: MiddleOpt = None,
+    suffix: SuffixOpt = None,
+    nickname: NicknameOpt = None,
     account: AccountOpt = None,
     no_account: Annotated[
         bool, typer.Option("--no-account", help="Unlink from its account.")
@@ -186,9 +278,39 @@ def edit(
         list[str] | None,
         typer.Option("--remove-phone", metavar="NUMBER", help="Remove a phone (repeatable)."),
     ] = None,
+    address: AddressOpt = None,
+    remove_address: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--remove-address",
+            metavar="N|LABEL",
+            help="Remove the Nth address (1 is the primary) or those with this label.",
+        ),
+    ] = None,
+    url: UrlOpt = None,
+    remove_url: Annotated[
+        list[str] | None, typer.Option("--remove-url", metavar="URL", help="Remove a URL.")
+    ] = None,
+    impp: ImppOpt = None,
+    remove_impp: Annotated[
+        list[str] | None,
+        typer.Option("--remove-impp", metavar="URI", help="Remove a chat handle."),
+    ] = None,
+    related: RelatedOpt = None,
+    remove_related: Annotated[
+        list[str] | None,
+        typer.Option("--remove-related", metavar="NAME", help="Remove a related person."),
+    ] = None,
+    date: DateOpt = None,
+    remove_date: Annotated[
+        list[str] | None,
+        typer.Option("--remove-date", metavar="LABEL|DATE", help="Remove a date."),
+    ] = None,
     title: TitleOpt = None,
     department: DepartmentOpt = None,
     birthday: BirthdayOpt = None,
+    anniversary: AnniversaryOpt = None,
+    gender: GenderOpt = None,
     every: EveryOpt = None,
     street: o.StreetOpt = None,
     city: o.CityOpt = None,
@@ -206,10 +328,17 @@ def edit(
 ) -> None:
     """Change a contact.
 
-    --email and --phone add (or relabel) addresses; --remove-email/--remove-phone
-    drop them. An empty value (--title '') clears a field; --tag adds like --add-tag.
+    --email, --phone, --url, --impp, --related and --date add (or relabel) values;
+    --remove-... drop them. --address adds one (one with the label of an address
+    the contact has replaces it); --street ... --country edit the primary one.
+    Changing name parts (or the nickname) re-makes a name that was made from them;
+    a name given with NAME/--name is kept. An empty value (--title '') clears a
+    field; --tag adds like --add-tag.
     """
     values = o.given(
+        nickname=nickname,
+        anniversary=anniversary,
+        gender=gender,
         title=title,
         department=department,
         birthday=birthday,
@@ -222,10 +351,18 @@ def edit(
         every=every,
     )
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
+    parts = {"prefix": prefix, "middle_name": middle, "suffix": suffix}
+    lists = _lists(url, impp, related, date)
+    removals = _lists(remove_url, remove_impp, remove_related, remove_date)
     changes = [
         name,
         first,
         last,
+        *parts.values(),
+        address,
+        remove_address,
+        *lists.values(),
+        *removals.values(),
         account,
         no_account,
         email,
@@ -244,6 +381,7 @@ def edit(
             full_name=name,
             first=first,
             last=last,
+            parts=parts,
             values=values,
             account=account,
             no_account=no_account,
@@ -251,6 +389,10 @@ def edit(
             remove_emails=remove_email,
             phones=phone,
             remove_phones=remove_phone,
+            addresses=address,
+            remove_addresses=remove_address,
+            lists=lists,
+            removals=removals,
             tag_edit=tags,
         )
     render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)

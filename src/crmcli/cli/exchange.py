@@ -42,6 +42,14 @@ def export(
     vcard_version: Annotated[
         Literal["4.0", "3.0"], typer.Option("--vcard-version", help="vCard 4.0 or 3.0.")
     ] = "4.0",
+    bom: Annotated[
+        bool,
+        typer.Option(
+            "--bom",
+            "--excel",
+            help="CSV/TSV: begin with a UTF-8 byte-order mark, so Excel reads UTF-8.",
+        ),
+    ] = False,
 ) -> None:
     """Export records: JSON is a full backup of every kind that `crm import` restores.
 
@@ -58,6 +66,8 @@ def export(
 
     if fmt == "vcf" and kind not in (None, "contacts"):
         raise InvalidValue("vCards hold contacts only")
+    if bom and fmt not in ("csv", "tsv"):
+        raise InvalidValue("--bom (--excel) is for CSV and TSV")
     kinds = (kind,) if kind else writers.KINDS
     with o.session(ctx, write=False) as conn, _target(output, ctx, conn) as out:
         if fmt == "json":
@@ -67,6 +77,8 @@ def export(
         elif fmt == "vcf":
             count = writers.write_vcf(conn, out, vcard_version)
         else:
+            if bom:
+                out.write("\ufeff")  # what Excel looks for; crm import drops it
             count = writers.write_csv(conn, out, kind or "contacts", "," if fmt == "csv" else "\t")
     from crmcli.render import escape
 
@@ -186,6 +198,16 @@ def import_(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="The file's encoding (default UTF-8).")
     ] = None,
+    date_order: Annotated[
+        Literal["mdy", "dmy"] | None,
+        typer.Option(
+            "--date-order",
+            help="CSV/TSV dates like 04/05/1990: month first (mdy) or day first (dmy)"
+            " (default: Outlook's files mdy; elsewhere one that could be either refuses"
+            " the file).",
+            show_default=False,
+        ),
+    ] = None,
     tsv_escapes: Annotated[
         bool | None,
         typer.Option(
@@ -209,9 +231,14 @@ def import_(
     The exit code is 0 when the import was written, records left out or not: the
     summary counts them (imported 10 contacts, rejected 2).
 
-    Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Apple, Salesforce,
-    HubSpot and LinkedIn column names are recognised; --map for others) and vCards.
-    A company column creates or reuses the account. CSV/TSV: the ' that crm's export
+    Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Thunderbird, Apple,
+    Salesforce, HubSpot, Zoho and LinkedIn column names are recognised; --map for
+    others) and vCards. A company column creates or reuses the account. A .csv may use
+    , ; or tab, and a preamble before its header (LinkedIn's Notes:) is skipped. Another
+    program's ids (ID, Record ID, Contact ID) are kept as the custom field source_id,
+    which finds the record when that source is imported again; crm ids are read only
+    from a file whose columns are all crm's field names. The same person twice in
+    another program's CSV (same e-mail) is one contact. CSV/TSV: the ' that crm's export
     puts before a formula cell is taken off. TSV: a file whose header is exactly the
     one crm writes (crm export -f tsv, crm list KIND -f tsv) has crm's escapes, so
     \\t, \\n, \\r and \\\\ are read as tab, LF, CR and backslash; in any other TSV a
@@ -240,6 +267,8 @@ def import_(
             raise InvalidValue(f"--rejects {rejects} is the file being imported; choose another")
     if tsv_escapes is not None and fmt != "tsv":
         raise InvalidValue("--tsv-escapes and --no-tsv-escapes are for TSV files")
+    if date_order is not None and fmt not in ("csv", "tsv"):
+        raise InvalidValue("--date-order is for CSV and TSV files")
     text = formats.decode(_read(file), encoding)
     if fmt == "json":
         items = backup.read_json(text, kind)
@@ -248,8 +277,8 @@ def import_(
     elif fmt == "vcf":
         items = vcard.read_vcf(text)
     else:
-        delimiter = "," if fmt == "csv" else "\t"
-        items = table.read_csv(text, kind, delimiter, mapping or [], tsv_escapes)
+        delimiter = None if fmt == "csv" else "\t"  # a .csv's: `,` `;` or tab, as it is
+        items = table.read_csv(text, kind, delimiter, mapping or [], tsv_escapes, date_order)
     items = rejects_file.without_reasons(items, fmt, text)  # a rejects file, fixed
     settings = config.load()
     if sys.stderr.isatty():
@@ -268,11 +297,13 @@ def import_(
         workers.checking(items, settings, size) as checked,
         o.session(ctx, write=True) as conn,
     ):
-        if rejects is not None or dry_run:
+        if rejects is not None:
             checked = first.noted(checked)
         report = imports.import_records(
-            conn, checked, on_conflict=on_conflict, dry_run=dry_run, skip_invalid=skip_invalid
-        )
+            conn, checked, on_conflict=on_conflict, dry_run=dry_run,
+            merge_repeats=fmt in ("csv", "tsv"),  # the same person twice: one contact
+            skip_invalid=skip_invalid,
+        )  # fmt: skip
         history.describe(conn, report.summary())
         if rejects is not None and not dry_run:
             # Inside the transaction: if FILE cannot be written, nothing is imported.
@@ -283,8 +314,8 @@ def import_(
 
         columns = None
         if fmt in ("csv", "tsv"):
-            header = rejects_file.header(text, fmt, first.where)
-            columns = preview.columns(header, kind, mapping or [])
+            header = table.read_header(text, None if fmt == "csv" else "\t")
+            columns = table.describe(header, kind, mapping or [])
         preview.show(report, columns, tally, as_json)
     prefix = "dry run, nothing written: would have " if dry_run else ""
     summary = report.summary()

@@ -18,41 +18,6 @@ _PROPERTY = re.compile(r"(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)[ \t]*[;:]")
 _FRAME = {"BEGIN", "END", "VERSION"}
 
 
-def columns(header: list[str], kind: str, mapping: list[str]) -> list[tuple[str, str]]:
-    """(column, what it is read as) for each column of a CSV/TSV header."""
-    from crmcli.formats import table
-
-    describe = getattr(table, "describe", None)
-    if describe is not None:
-        return describe(header, kind, mapping)
-    return _described(header, kind, mapping)  # until formats.table says it itself
-
-
-def _described(header: list[str], kind: str, mapping: list[str]) -> list[tuple[str, str]]:
-    from crmcli.formats import table
-    from crmcli.models import FIELDS_BY_KIND
-
-    maps = dict(pair.partition("=")[::2] for pair in mapping)
-    maps = {column.strip(): target.strip() for column, target in maps.items()}
-    known = set(FIELDS_BY_KIND[kind])
-    described = []
-    for column in header:
-        if not column.strip():
-            described.append((column, "ignored"))
-            continue
-        target = table._field_for(column, kind, maps)
-        if isinstance(target, tuple) and len(target) == 3:
-            what = f"{target[0]} {target[1]} {target[2]}"
-        elif isinstance(target, tuple):
-            what = f"{target[0]}s" + (f" ({target[1]})" if target[1] not in (None, "*") else "")
-        elif target in known:
-            what = target
-        else:
-            what = f"custom field {target}"
-        described.append((column, what))
-    return described
-
-
 class Properties:
     """A vCard file's records passed on, noting which properties each card kept as
     they were (crm has no field for them) and which fields were filled."""

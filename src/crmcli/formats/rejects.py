@@ -102,30 +102,18 @@ def _row(raw: str, cells: list[str], header: list[str], reason: str, delimiter: 
     return delimiter.join(written) + ending
 
 
-def header(text: str, fmt: str, first: str | None) -> list[str]:
-    """A CSV/TSV's header cells: the last row with text before the `first` record
-    (a preamble may come before it), or the first such row of a file without any."""
-    delimiter = _delimiter(text, "," if fmt == "csv" else "\t", set(), first)
-    first_end = _number(first) if first else None
-    found: list[str] = []
-    for end, _, cells in _rows(text, delimiter):
-        if first_end is not None and end >= first_end:
-            break
-        if any(cell.strip() for cell in cells):
-            found = cells
-            if first_end is None:
-                break
-    return found
-
-
 def _delimiter(text: str, delimiter: str, ends: set[int], first: str | None) -> str:
-    """The delimiter the reader split the file by (it may detect ; tab or |): of
-    those whose rows end on the lines the reader's did (`ends`, `first`), the one
-    that splits the header into the most cells, the format's own on a tie."""
+    """The delimiter the reader split the file by (a .csv may use ; or tab): of those
+    whose rows end on the lines the reader's did (`ends`, `first`), the one that
+    splits the header as the reader did, else into the most cells."""
+    from crmcli.formats import table
+
     first_end = _number(first) if first else None
     wanted = ends | ({first_end} if first_end else set())
+    expected = table.read_header(text, None if delimiter == "," else delimiter)
     candidates = (delimiter, *(other for other in _DELIMITERS if other != delimiter))
-    ranked = sorted(candidates, key=lambda each: -_header_width(text, each, first_end))
+    headers = {each: _header_cells(text, each, first_end) for each in candidates}
+    ranked = sorted(candidates, key=lambda each: (headers[each] != expected, -len(headers[each])))
     for candidate in ranked:
         last = max(wanted, default=0)
         found = set()
@@ -138,16 +126,18 @@ def _delimiter(text: str, delimiter: str, ends: set[int], first: str | None) -> 
     return delimiter
 
 
-def _header_width(text: str, delimiter: str, first_end: int | None) -> int:
-    width = 0
+def _header_cells(text: str, delimiter: str, first_end: int | None) -> list[str]:
+    """The last row with text before the first record (a preamble may come before
+    it), or the first such row of a file without records."""
+    found: list[str] = []
     for end, _, cells in _rows(text, delimiter):
         if first_end is not None and end >= first_end:
             break
         if any(cell.strip() for cell in cells):
-            width = len(cells)
+            found = cells
             if first_end is None:
                 break
-    return width
+    return found
 
 
 def _rows(text: str, delimiter: str) -> Iterator[tuple[int, str, list[str]]]:

@@ -99,9 +99,19 @@ def _search_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
+# The street..country columns are the primary address, addresses[0] (store.details).
+_ADDRESS_APART = " OR ".join(
+    f"{column} IS NOT (addresses ->> '$[0].{column}')"
+    for column in ("street", "city", "region", "postal_code", "country")
+)
+
+
 def _contact_problems(conn: sqlite3.Connection) -> list[str]:
     stale = conn.execute(f"SELECT count(*) FROM contacts c WHERE {_STALE}").fetchone()[0]
-    return [f"{stale} with summary columns out of step"] if stale else []
+    apart = conn.execute(f"SELECT count(*) FROM contacts WHERE {_ADDRESS_APART}").fetchone()[0]
+    return [f"{stale} with summary columns out of step"] * bool(stale) + [
+        f"{apart} whose street..country are not their first address"
+    ] * bool(apart)
 
 
 def _key_problems(conn: sqlite3.Connection) -> list[str]:

@@ -16,11 +16,15 @@ from typing import NamedTuple
 from crmcli import models, when
 from crmcli.config import Config
 from crmcli.errors import CrmError, InvalidValue
-from crmcli.store import accounts, activities, common, contacts, deals, search
+from crmcli.store import accounts, activities, common, contacts, deals, details, search
 
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z"
+_RARE_PARTS = ("prefix", "middle_name", "suffix")
+# New columns a record mostly leaves empty.
+_SPARSE = frozenset(("prefix", "middle_name", "suffix", *models.ADDRESS_FIELDS, "addresses",
+                     *models.ITEM_LISTS, "vcard"))  # fmt: skip
 _CONTACT_VALUES = [key for key in contacts.EDITABLE
-                   if key not in ("name", "first_name", "last_name")]  # fmt: skip
+                   if key != "name" and key not in models.NAME_PARTS]  # fmt: skip
 
 
 class Checked(NamedTuple):
@@ -62,26 +66,47 @@ def _check_accounts(data: dict, config: Config) -> Checked:
     if not values.get("name"):
         raise InvalidValue("an account needs a name")
     row = {**accounts.clean(values), **_common(data)}
+    if data.get("vcard"):
+        row["vcard"] = common.dump(details.vcard(data["vcard"]))
     parent = _text(data.get("parent"))
     return Checked(row, _id(data.get("id")), _ids(data, "parent_id"),
                    parent=parent if parent and parent.strip() else None)  # fmt: skip
 
 
 def _check_contacts(data: dict, config: Config) -> Checked:
-    row = _names(data)
-    row.update(contacts.clean(_texts(data, _CONTACT_VALUES)))
-    row.update(_common(data))
+    row = contacts.clean(_texts(data, _CONTACT_VALUES))
+    # Only the lists a record has (most have none: a CSV row's cost counts).
+    lists = {key: details.items(key, data[key]) for key in models.ITEM_LISTS if data.get(key)}
+    if data.get("vcard"):
+        lists["vcard"] = details.vcard(data["vcard"])
+    given = data.get("addresses")
+    if given or lists:
+        lists["addresses"] = contacts.with_lists(row, details.addresses(given), lists)
+        for column in [c for c, value in row.items() if value in (None, "[]") and c in _SPARSE]:
+            del row[column]  # left out, the column's default (NULL, '[]') is written
+    elif not row.keys().isdisjoint(models.ADDRESS_FIELDS):  # a CSV's address columns
+        address = details.from_columns(row)
+        if address is not None:
+            lists["addresses"] = [address]
+            row["addresses"] = details.dump_addresses(lists["addresses"])
     emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
     phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
+    company = _company(data)
+    names = _names(data, row.get("nickname"), emails, phones, company)
+    for part in _RARE_PARTS:
+        if names[part] is None:
+            del names[part]  # left out: NULL
+    row.update(names)
+    row.update(_common(data))
     return Checked(
         row,
         _id(data.get("id")),
         _ids(data, "account_id"),
-        _company(data),
+        company,
         emails=emails,
         phones=phones,
         email_keys=[models.email_key(address) for _, address in emails],
-        text=search.contact_text(row, emails, phones),
+        text=search.contact_text(row, emails, phones, lists),
         summary=contacts.summary(emails, phones),
     )
 
@@ -227,12 +252,34 @@ def _labelled(value: object) -> list[str]:
     return [part for part in str(value).split(";") if part.strip()]
 
 
-def _names(data: dict) -> dict:
-    """first/last as the file says when it gives either (our export); else NAME split."""
-    first, last = _text(data.get("first_name")) or "", _text(data.get("last_name")) or ""
-    if first.strip() or last.strip():
-        return contacts.names(None, first, last)
-    return contacts.names(_text(data.get("name")), None, None)
+def _names(
+    data: dict, nickname: str | None, emails: list, phones: list, company: tuple | None
+) -> dict:
+    """The name as the file gives it, and its parts.  A record with a name and no
+    parts has it split into first/last (another program's `Name` column), unless
+    it names its parts as empty (crm's JSON, which has the keys) or the name is
+    what the contact would be named by anyway (its nickname, first e-mail or
+    account: a contact that has no name parts).  With no name it is derived
+    from what the record has (contacts.names)."""
+    parts = {part: _text(data[part]) for part in models.NAME_PARTS if data.get(part)}
+    name = _text(data.get("name"))
+    email = emails[0][1] if emails else None
+    account = company[0] if company else None
+    phone = phones[0][1] if phones else None
+    if name is not None and not name.strip():
+        name = None
+    given = any(part and part.strip() for part in parts.values())
+    if name is not None and not given:
+        plain = models.nfc(name).strip()
+        split = (
+            "first_name" not in data
+            and "last_name" not in data
+            and plain not in (nickname, email, account, phone)
+        )
+        return contacts.names(name, {}, split=split)
+    return contacts.names(
+        name, parts, nickname=nickname, email=email, account=account, phone=phone, split=False
+    )
 
 
 def _common(data: dict) -> dict:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from crmcli import models
 from crmcli.store import refs
 
-JSON_COLUMNS = ("tags", "fields")
+# Columns holding JSON text, decoded when read (the lists of issue 12 too).
+JSON_COLUMNS = ("tags", "fields", "addresses", "urls", "impps", "related", "dates", "vcard")
 
 
 def now() -> str:
@@ -27,14 +28,24 @@ def record(cursor: sqlite3.Cursor, row: tuple) -> dict:
     result = {}
     for (column, *_), value in zip(cursor.description, row, strict=True):
         if column in JSON_COLUMNS and isinstance(value, str):
-            value = json.loads(value)
+            value = [] if value == "[]" else json.loads(value)  # most lists are empty
         result[column] = value
     return result
 
 
 def records(cursor: sqlite3.Cursor) -> Iterator[dict]:
+    """The rows as record() makes them, the column names and JSON columns worked
+    out once (a listing's rows have many columns, a few of them JSON)."""
+    names = [column for column, *_ in cursor.description]
+    decoded = [index for index, name in enumerate(names) if name in JSON_COLUMNS]
+    loads = json.loads
     for row in cursor:
-        yield record(cursor, row)
+        result = dict(zip(names, row, strict=True))
+        for index in decoded:
+            value = row[index]
+            if isinstance(value, str):
+                result[names[index]] = [] if value == "[]" else loads(value)
+        yield result
 
 
 def insert(conn: sqlite3.Connection, table: str, values: dict) -> int:

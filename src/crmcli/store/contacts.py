@@ -6,40 +6,70 @@ import sqlite3
 
 from crmcli import models, when
 from crmcli.errors import InvalidValue, Refused
-from crmcli.store import common, query, refs
+from crmcli.store import common, details, query, refs
 
 _CHECKS = {
+    "nickname": lambda v: _stripped(models.line("nickname", v)),
     "title": lambda v: models.line("title", v),
     "department": lambda v: models.line("department", v),
     **{f: (lambda v, f=f: models.line(f.replace("_", " "), v)) for f in models.ADDRESS_FIELDS},
     "birthday": models.birthday,
+    "anniversary": lambda v: models.birthday(v, "anniversary"),
+    "gender": lambda v: _stripped(models.line("gender", v)),
     "description": lambda v: models.text("description", v),
     "every": when.every,  # '0' clears
 }
-EDITABLE = ("name", "first_name", "last_name", *_CHECKS)
-# Plain columns a merge may fill from the other record.
-EDITABLE_COLUMNS = ("account_id", *_CHECKS)
+EDITABLE = ("name", *models.NAME_PARTS, *_CHECKS)
+# Plain columns a merge may fill from the other record (the primary address is
+# addresses[0]: merged with the list).
+EDITABLE_COLUMNS = ("account_id", *(key for key in _CHECKS if key not in models.ADDRESS_FIELDS))
+# The JSON lists a contact's row holds (store.details), with how two of them are
+# told the same when merged.
+LISTS = {"addresses": details.without_label, **dict.fromkeys(models.ITEM_LISTS, details.value_of),
+         "vcard": lambda line: line}  # fmt: skip
+_PART_NAMES = {part: part.replace("_", " ") for part in models.NAME_PARTS}
 
 
-def names(full: str | None, first: str | None, last: str | None) -> dict:
-    """first/last/name columns from NAME and --first/--last (which win)."""
-    split_first, split_last = models.split_full_name(models.nfc(full or ""))
-    first = split_first if first is None else first
-    last = split_last if last is None else last
-    first = models.line("first name", first)
-    last = models.line("last name", last)
-    if first is None and last is None:
-        raise InvalidValue("a contact needs a name: give NAME, --first or --last")
-    first, last = (part.strip() if part else None for part in (first, last))
-    full_name = models.full_name(first, last)
-    if not models.fold(full_name).strip():
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if value else None
+
+
+def names(
+    full: str | None,
+    parts: dict[str, str | None] | None = None,
+    *,
+    nickname: str | None = None,
+    email: str | None = None,
+    account: str | None = None,
+    phone: str | None = None,
+    split: bool = True,
+) -> dict:
+    """The name columns: `name` (the formatted name, kept as given), its key, and
+    the five parts (prefix, first, middle, last, suffix; None = not given).
+
+    With a NAME and no part given, first/last are NAME split ('Jane Q. Doe' is
+    'Jane Q.' 'Doe') unless `split` is false.  With no NAME, the name is the parts
+    joined, else the nickname, the first e-mail, the account's name or the first
+    phone (models.derived_name)."""
+    given = {key: value for key, value in (parts or {}).items() if value is not None}
+    text = models.nfc(full).strip() if full is not None else ""
+    named = any(given.get(part, "").strip() for part in ("first_name", "last_name"))
+    if text and split and not named:
+        first, last = models.split_full_name(text)
+        given = {**given, "first_name": first, "last_name": last}
+    row = dict.fromkeys(models.NAME_PARTS)
+    for part, value in given.items():
+        row[part] = _stripped(models.line(_PART_NAMES[part], value))
+    name = text or models.derived_name(row, nickname, email, account, phone)
+    if not name:
+        raise InvalidValue(
+            "a contact needs a name: give NAME, --first, --last, --nickname, an --email"
+            " or a --phone"
+        )
+    if not models.fold(name).strip():
         raise InvalidValue("a contact needs a name: this one holds only invisible characters")
-    return {
-        "first_name": first,
-        "last_name": last,
-        "name": full_name,
-        "name_key": models.fold(full_name),
-    }
+    name = models.name("name", name)
+    return {**row, "name": name, "name_key": models.fold(name)}
 
 
 def clean(values: dict[str, str | None]) -> dict:
@@ -47,6 +77,19 @@ def clean(values: dict[str, str | None]) -> dict:
     if unknown:
         raise InvalidValue(f"unknown contact field(s): {', '.join(sorted(unknown))}")
     return {key: _CHECKS[key](raw) for key, raw in values.items() if raw is not None}
+
+
+def with_lists(row: dict, addresses: list[dict], lists: dict[str, list[dict] | None]) -> list[dict]:
+    """Put into `row` (checked columns) the address list and the other lists given
+    (None: not given) as columns; the street..country `row` holds edit
+    addresses[0], and are then set from it.  Returns the addresses."""
+    given = {column: row.pop(column) for column in models.ADDRESS_FIELDS if column in row}
+    stored = details.with_primary(addresses, given)
+    row.update(details.primary(stored), addresses=details.dump_addresses(stored))
+    for key, value in lists.items():
+        if value is not None:
+            row[key] = common.dump(value) if value else "[]"  # most lists are empty
+    return stored
 
 
 def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:
@@ -82,17 +125,38 @@ def add_contact(
     full_name: str | None = None,
     first: str | None = None,
     last: str | None = None,
+    parts: dict[str, str | None] | None = None,
     values: dict[str, str | None] | None = None,
     account: str | None = None,
     emails: list[str] | None = None,
     phones: list[str] | None = None,
+    addresses: list[str] | None = None,
+    lists: dict[str, list[str] | None] | None = None,
     tags: list[str] | None = None,
     fields: dict[str, str] | None = None,
 ) -> dict:
-    row = {**names(full_name, first, last), **clean(values or {})}
+    """A new contact.  `parts`: prefix, middle_name, suffix (first and last may
+    come as `first`/`last`); `addresses` in details.ADDRESS_FORM; `lists`: urls,
+    impps, related and dates as `[LABEL:]VALUE` texts."""
+    row = clean(values or {})
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
+    checked_lists = {key: details.items(key, raw) for key, raw in (lists or {}).items()}
+    with_lists(row, details.addresses(addresses), checked_lists)
+    account_name = None
     if account is not None:
         row["account_id"] = refs.account_id(conn, account)
+        account_name = _account_name(conn, row["account_id"])
+    given = {**(parts or {}), "first_name": first, "last_name": last}
+    row.update(
+        names(
+            full_name,
+            given,
+            nickname=row.get("nickname"),
+            email=email_pairs[0][1] if email_pairs else None,
+            account=account_name,
+            phone=phone_pairs[0][1] if phone_pairs else None,
+        )
+    )
     row["tags"] = common.dump(models.tags(tags))
     row["fields"] = common.dump(models.custom_fields(fields))
     check_emails_free(conn, email_pairs, None)
@@ -233,6 +297,9 @@ def _item(text: str) -> dict:
     return {"value": text, "label": None}
 
 
+_ADDRESS_WORDS = " || ' ' || ".join(
+    f"coalesce(a.value ->> '{part}', '')" for part in models.ADDRESS_KEYS[1:]
+)
 # Filtering by e-mail looks at every address, through the unique index.
 _HAS_EMAIL = "c.id IN (SELECT contact_id FROM contact_emails WHERE value_key = ?)"
 SCHEMA = query.schema(
@@ -246,6 +313,7 @@ SCHEMA = query.schema(
         "id": "number",
         "account_id": "number",
         "birthday": "date",
+        "anniversary": "date",
         "last_contacted": "date",
         "created_at": "date",
         "updated_at": "date",
@@ -257,6 +325,13 @@ SCHEMA = query.schema(
         "emails": "contact_emails WHERE contact_id = c.id",
         "phones": "contact_phones WHERE contact_id = c.id",
         "tags": "json_each(c.tags) WHERE 1",
+        # Each address as its parts joined, so addresses~Paris finds any of them.
+        "addresses": f"(SELECT {_ADDRESS_WORDS} AS value FROM json_each(c.addresses) a) WHERE 1",
+        **{
+            key: f"(SELECT i.value ->> 'value' AS value FROM json_each(c.{key}) i) WHERE 1"
+            for key in models.ITEM_LISTS
+        },
+        "vcard": "json_each(c.vcard) WHERE 1",
     },
     sort_keys={"id": "c.id", "name": "c.name_key"},
 )
@@ -273,6 +348,34 @@ def list_contacts(
     return compiled.rows(conn, SCHEMA, "c.name_key, c.id", fixed, params, _typed)
 
 
+def _account_name(conn: sqlite3.Connection, account_id: int | None) -> str | None:
+    if account_id is None:
+        return None
+    return conn.execute("SELECT name FROM accounts WHERE id = ?", (account_id,)).fetchone()[0]
+
+
+def _edited_lists(
+    current: dict,
+    addresses: list[str] | None,
+    remove_addresses: list[str] | None,
+    lists: dict[str, list[str] | None],
+    removals: dict[str, list[str] | None],
+) -> tuple[list[dict], dict[str, list[dict] | None]]:
+    """The address list and the other lists after an edit (None: unchanged)."""
+    stored = current["addresses"]
+    if remove_addresses:
+        stored = details.remove_addresses(stored, remove_addresses)
+    if addresses:
+        stored = details.add_addresses(stored, details.addresses(addresses))
+    changed: dict[str, list[dict] | None] = {}
+    for key in models.ITEM_LISTS:
+        gone, new = removals.get(key), lists.get(key)
+        if gone or new:
+            edited = details.remove_items(key, current[key], gone or [])
+            changed[key] = details.add_items(edited, details.items(key, new))
+    return stored, changed
+
+
 def edit_contact(
     conn: sqlite3.Connection,
     ref: str,
@@ -280,6 +383,7 @@ def edit_contact(
     full_name: str | None = None,
     first: str | None = None,
     last: str | None = None,
+    parts: dict[str, str | None] | None = None,
     values: dict[str, str | None] | None = None,
     account: str | None = None,
     no_account: bool = False,
@@ -287,24 +391,44 @@ def edit_contact(
     remove_emails: list[str] | None = None,
     phones: list[str] | None = None,
     remove_phones: list[str] | None = None,
+    addresses: list[str] | None = None,
+    remove_addresses: list[str] | None = None,
+    lists: dict[str, list[str] | None] | None = None,
+    removals: dict[str, list[str] | None] | None = None,
     tag_edit: common.TagEdit = common.TagEdit(),
 ) -> dict:
+    """Change a contact.  Lists: `addresses`/`lists` add (an address with a stored
+    one's label replaces it, a value already there is relabelled), `removals`
+    drop by value (dates also by label), `remove_addresses` by position or label.
+
+    The name: `full_name` is the new formatted name ('' derives it from the
+    parts); given alone it is split into first/last as in add, the other parts
+    cleared.  Parts (or the nickname) changed without it: a name that was derived
+    from the old parts is derived again from the new ones; a formatted name that
+    was given is kept."""
     contact_id = refs.contact_id(conn, ref)
     current = get_contact(conn, contact_id)
     row = clean(values or {})
-    if full_name is not None or first is not None or last is not None:
-        if full_name is None:
-            first = current["first_name"] if first is None else first
-            last = current["last_name"] if last is None else last
-        row.update(names(full_name, first, last))
+    stored, changed = _edited_lists(
+        current, addresses, remove_addresses, lists or {}, removals or {}
+    )
+    if addresses or remove_addresses or not row.keys().isdisjoint(models.ADDRESS_FIELDS):
+        with_lists(row, stored, changed)
+    else:  # the addresses stay as they are
+        row.update({key: common.dump(value) for key, value in changed.items()})
     if account is not None and no_account:
         raise InvalidValue("--account and --no-account cannot be used together")
     if no_account:
         row["account_id"] = None
     elif account is not None:
         row["account_id"] = refs.account_id(conn, account)
-    row.update(tag_edit.columns(current))
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
+    given = {key: value for key, value in
+             {**(parts or {}), "first_name": first, "last_name": last}.items()
+             if value is not None}  # fmt: skip
+    if full_name is not None or given or "nickname" in row:
+        row.update(_renamed(conn, current, full_name, given, row, email_pairs, remove_emails))
+    row.update(tag_edit.columns(current))
     check_emails_free(conn, email_pairs, contact_id)
     _remove(conn, contact_id, "contact_emails", remove_emails or [])
     _remove(conn, contact_id, "contact_phones", remove_phones or [])
@@ -313,6 +437,44 @@ def edit_contact(
     # Touch updated_at when only the address lists changed, too.
     common.update(conn, "contacts", contact_id, row)
     return get_contact(conn, contact_id)
+
+
+def _renamed(
+    conn: sqlite3.Connection,
+    current: dict,
+    full_name: str | None,
+    given: dict,
+    row: dict,
+    email_pairs: list,
+    remove_emails: list[str] | None,
+) -> dict:
+    """The name columns after an edit (see edit_contact)."""
+    old_parts = {part: current[part] for part in models.NAME_PARTS}
+    if full_name is not None and full_name.strip():
+        if given:
+            return names(full_name, {**old_parts, **given}, split=False)
+        return names(full_name, {})
+    gone = {models.email_key(address) for address in remove_emails or []}
+    kept = [item["value"] for item in current["emails"]
+            if models.email_key(item["value"]) not in gone]  # fmt: skip
+    email = next(iter([*kept, *(address for _, address in email_pairs)]), None)
+    account_id = row.get("account_id", current["account_id"])
+    nickname = row.get("nickname", current["nickname"])
+    old = models.derived_name(
+        old_parts, current["nickname"], current["email"], current["account"], current["phone"]
+    )
+    new_parts = {**old_parts, **given}
+    if full_name is None and current["name"] != old:
+        return names(current["name"], new_parts, split=False)  # a formatted name: kept
+    return names(
+        None,
+        new_parts,
+        nickname=nickname,
+        email=email,
+        account=_account_name(conn, account_id),
+        phone=current["phone"],
+        split=False,
+    )
 
 
 def due_contacts(conn: sqlite3.Connection, today: str) -> list[dict]:

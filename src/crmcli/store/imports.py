@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from crmcli import models
 from crmcli.errors import CrmError, InvalidValue, Refused
-from crmcli.store import bulk, common, contacts, refs
+from crmcli.store import bulk, common, contacts, details, refs
 from crmcli.store.checks import Checked
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
@@ -53,6 +53,7 @@ class Report:
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    merged: Counter = field(default_factory=Counter)  # rows of one file merged into another
     problems: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, why), skip_invalid
     written: list[tuple[str, int]] = field(default_factory=list)  # the first few (kind, id)
@@ -65,6 +66,9 @@ class Report:
             if (count := self.created[kind])
         ]
         text = "imported " + (", ".join(parts) or "nothing")
+        if merged := sum(self.merged.values()):
+            text += (" (1 row merged into another)" if merged == 1
+                     else f" ({merged:,} rows merged into others)")  # fmt: skip
         for verb, counter in (("updated", self.updated), ("skipped", self.skipped)):
             if sum(counter.values()):
                 text += f", {verb} {sum(counter.values()):,}"
@@ -74,8 +78,11 @@ class Report:
 
 
 class _Importer:
-    def __init__(self, conn: sqlite3.Connection, on_conflict: str, skip_invalid: bool = False):
-        self.conn, self.on_conflict, self.skip_invalid = conn, on_conflict, skip_invalid
+    def __init__(self, conn: sqlite3.Connection, on_conflict: str, merge_repeats: bool = False,
+                 skip_invalid: bool = False):  # fmt: skip
+        self.conn, self.on_conflict = conn, on_conflict
+        self.merge_repeats = merge_repeats  # see import_records
+        self.skip_invalid = skip_invalid
         self.undoable = False  # a savepoint holds the item being written (see _write)
         self.report = Report()
         self.ids: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}  # file id -> ours
@@ -152,6 +159,15 @@ class _Importer:
         )
         self.companies.update(found)
         self.no_company = names.difference(self.companies)
+        self.sources: dict[str, dict[str, int]] = {}  # kind -> stored source_id -> our id
+        for kind in ("accounts", "contacts"):
+            wanted = [source for _, what, item in chunk if what == kind
+                      and not isinstance(item, str) and (source := _source_id(item))]  # fmt: skip
+            self.sources[kind] = dict(self.conn.execute(
+                f"SELECT json_extract(fields, '$.source_id'), id FROM {kind}"
+                " WHERE json_extract(fields, '$.source_id') IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            )) if wanted else {}  # fmt: skip
 
     def _problem(self, where: str, message: str) -> None:
         if self.skip_invalid:
@@ -159,28 +175,44 @@ class _Importer:
         else:
             self.report.problems.append(f"{where}: {message}")
 
+    def _hold(self) -> None:
+        """Skipping invalid records, before writing one straight into the database
+        (an update, a repeat merged), when all that waits in the batch is written:
+        what follows may fail half way (see _undo_item)."""
+        if self.skip_invalid:
+            self.conn.execute("SAVEPOINT record")
+            self.undoable = True
+            report = self.report
+            self.counted = (report.updated.copy(), report.merged.copy(), len(report.written))
+
     def _undo_item(self) -> None:
-        """Skipping a record that failed half way (an update): take back what of it
-        was written, and its count."""
+        """Skipping a record that failed half way: take back what of it was written,
+        and its counts."""
         if self.undoable:
             self.conn.execute("ROLLBACK TO record")
             self.conn.execute("RELEASE record")
-            self.report.updated, written = self.counted
+            self.report.updated, self.report.merged, written = self.counted
             del self.report.written[written:]
             self.undoable = False
 
     # -- kinds --------------------------------------------------------------------
     def _accounts(self, item: Checked) -> None:
         key = item.row["name_key"]
-        existing = self._existing("accounts", item, [key],
-                                  "SELECT id FROM accounts WHERE name_key = ?", key)  # fmt: skip
+        existing = self._from_source("accounts", item)
+        if existing is None:
+            sql = "SELECT id FROM accounts WHERE name_key = ?"
+            existing = self._existing("accounts", item, [key], sql, key)
         account_id = self._write("accounts", item, item.row, existing)
         if item.links.get("parent_id") is not None or item.parent is not None:
             self.parents.append((f"account {item.row['name']!r}", account_id, item))
 
     def _contacts(self, item: Checked) -> None:
-        # The conflict first: a record refused must not leave the account it named.
-        existing = self._refused_conflict("contacts", item, self._existing_contact(item))
+        existing = self._existing_contact(item)
+        # The same person twice in another program's file: one contact.
+        merging = (existing is not None and self.merge_repeats and item.file_id is None
+                   and self.origins["contacts"].get(existing) is not None)  # fmt: skip
+        if not merging:  # the conflict first: a record refused leaves no account it named
+            self._refused_conflict("contacts", item, existing)
         account = self._account(item)
         if existing is None:
             name = self._account_name(account)
@@ -189,8 +221,15 @@ class _Importer:
             self._created("contacts", item, new_id)
             return
         row = item.row if account is None else {**item.row, "account_id": account}
-        contact_id = self._write("contacts", item, row, existing)
-        if self.on_conflict == "update":
+        if merging:
+            self.batch.flush()
+            self._hold()
+            self._fill("contacts", existing, row)
+            self.report.merged["contacts"] += 1
+            contact_id = existing
+        else:
+            contact_id = self._write("contacts", item, row, existing)
+        if self.on_conflict == "update" or merging:
             contacts.check_emails_free(self.conn, item.emails, contact_id)
             contacts.add_emails(self.conn, contact_id, item.emails)
             self.fresh_emails.update(item.email_keys)
@@ -238,7 +277,15 @@ class _Importer:
                 return row[0]
         return None
 
+    def _from_source(self, table: str, item: Checked) -> int | None:
+        """The stored record with this one's source_id (another program's id for it),
+        when it has one: the same source imported again."""
+        source = _source_id(item) if item.file_id is None else None
+        return self.sources[table].get(source) if source else None
+
     def _existing_contact(self, item: Checked) -> int | None:
+        if (found := self._from_source("contacts", item)) is not None:
+            return found
         stored, fresh, pending = self.stored_emails, self.fresh_emails, self.batch.keys["contacts"]
         keys = [key for key in item.email_keys
                 if key in stored or key in fresh or key in pending]  # fmt: skip
@@ -274,10 +321,7 @@ class _Importer:
             self.report.skipped[table] += 1
         else:
             self.batch.flush()
-            if self.skip_invalid:  # what follows may fail half way: see _undo_item
-                self.conn.execute("SAVEPOINT record")
-                self.undoable = True
-                self.counted = (self.report.updated.copy(), len(self.report.written))
+            self._hold()
             self._update(table, existing, row)
             self.report.updated[table] += 1
             self._note(table, existing)
@@ -317,6 +361,7 @@ class _Importer:
         tags = json.loads(current[0]) + json.loads(row["tags"])  # both checked before
         merged["tags"] = common.dump(models.tags([], stored=tags))
         merged["fields"] = common.dump({**json.loads(current[1]), **json.loads(row["fields"])})
+        merged.update(_merged_lists(self.conn, table, existing, row))
         merged = {key: value for key, value in merged.items()
                   if value is not None and key not in ("created_at",)}  # fmt: skip
         common.update(self.conn, table, existing, merged)
@@ -324,6 +369,31 @@ class _Importer:
             self.companies.clear()
             self.no_company.clear()
             self.account_names.pop(existing, None)
+
+    def _fill(self, table: str, existing: int, row: dict) -> None:
+        """A later row of the same record in one file: it fills what the first left
+        empty (the first row's values stay), tags and custom fields are added; a
+        record named only by what it has (no name parts) takes the later names."""
+        columns = [key for key in row if key not in ("created_at", "updated_at")]
+        current = dict(zip(columns, self.conn.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE id = ?", (existing,)
+        ).fetchone(), strict=True))  # fmt: skip
+        names = ("name", "name_key", "first_name", "last_name")
+        unnamed = all(current.get(key) is None for key in names[2:] if key in current)
+        lists = contacts.LISTS if table == "contacts" else {}
+        filled = {key: value for key, value in row.items()
+                  if key in current and value is not None and key not in ("tags", "fields")
+                  and key not in lists
+                  and (current[key] is None or (unnamed and key in names))}  # fmt: skip
+        for key, compared in lists.items():  # the first's items first: its primary address
+            if key in row and row[key] not in (None, "[]"):
+                first, later = json.loads(current[key] or "[]"), json.loads(row[key])
+                filled[key] = common.dump(details.union(first, later, compared))
+        tags = json.loads(current["tags"]) + json.loads(row["tags"])
+        filled["tags"] = common.dump(models.tags([], stored=tags))
+        fields = {**json.loads(row["fields"]), **json.loads(current["fields"])}  # the first's win
+        filled["fields"] = common.dump(fields)
+        common.update(self.conn, table, existing, filled)
 
     def _link(self, item: Checked, key: str, table: str) -> int | None:
         """Our id for a link in the file: remapped, or an id we already have."""
@@ -407,6 +477,24 @@ class _Importer:
                 self.report.problems.append(f"{where}: {exc.message}")
 
 
+def _merged_lists(conn: sqlite3.Connection, table: str, existing: int, row: dict) -> dict:
+    """The list columns of a record updated from the file: the file's items first
+    (its first address becomes the primary one), then the stored ones it lacks; a
+    list the file leaves empty stays as stored."""
+    lists = contacts.LISTS if table == "contacts" else {"vcard": lambda line: line}
+    given = [key for key in lists if row.get(key, "[]") != "[]"]
+    if table not in ("contacts", "accounts") or not given:
+        return {key: None for key in lists if key in row}  # None: not written
+    stored = conn.execute(
+        f"SELECT {', '.join(given)} FROM {table} WHERE id = ?", (existing,)
+    ).fetchone()
+    merged: dict = {key: None for key in lists if key in row}
+    for key, old in zip(given, stored, strict=True):
+        new = details.union(json.loads(row[key]), json.loads(old), lists[key])
+        merged[key] = common.dump(new)
+    return merged
+
+
 class _Origins:
     """Where in the file each record an import made came from (`line 2`), for the
     message of a later record that clashes with it.  Kept as two arrays, 16 bytes a
@@ -450,11 +538,17 @@ def import_records(
     *,
     on_conflict: str = "error",
     dry_run: bool = False,
+    merge_repeats: bool = False,
     skip_invalid: bool = False,
 ) -> Report:
     """Import checked `items` (see `checked`) inside the caller's transaction; any
     problem rejects them all, unless skip_invalid: then the records with one are
     left out and listed in `Report.rejected`.
+
+    merge_repeats (another program's CSV): a contact without a crm id whose e-mail
+    a record made by this import has is merged into it (Report.merged), not a
+    conflict.  A record whose custom field source_id a stored one has is that
+    record, whatever its name or e-mails (--on-conflict decides).
 
     Raises Refused listing the problems (the caller's rollback undoes everything);
     with dry_run nothing stays written either way, and `Report.preview` holds the
@@ -466,7 +560,7 @@ def import_records(
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {_IMPORT_CACHE}")
     try:
-        report = _Importer(conn, on_conflict, skip_invalid).run(items)
+        report = _Importer(conn, on_conflict, merge_repeats, skip_invalid).run(items)
         if dry_run and not report.problems:
             report.preview = [_stored(conn, kind, row_id) for kind, row_id in report.written]
     except BaseException:
@@ -498,6 +592,14 @@ def _stored(conn: sqlite3.Connection, kind: str, row_id: int) -> dict:
            "deals": deals.get_deal, "activities": activities.get_activity,
            "tasks": tasks.get_task}[kind]  # fmt: skip
     return {"record": _ONE[kind], **get(conn, row_id)}
+
+
+def _source_id(item: Checked) -> str | None:
+    """Another program's id for the record (custom field source_id), if it has one."""
+    text = item.row.get("fields")
+    if not text or '"source_id"' not in text:
+        return None
+    return json.loads(text).get("source_id")
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

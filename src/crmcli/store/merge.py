@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from crmcli import models
 from crmcli.errors import InvalidValue
-from crmcli.store import accounts, common, contacts, refs
+from crmcli.store import accounts, common, contacts, details, refs
 
 _SIMILAR = 0.88  # difflib ratio of two names at the same account
 
@@ -124,6 +124,7 @@ def merge_contacts(conn: sqlite3.Connection, keep: int, others: list[int]) -> di
     """Move everything of `others` onto `keep`, then delete them; `keep` wins conflicts."""
     for other in others:
         _fill(conn, "contacts", keep, other, contacts.EDITABLE_COLUMNS)
+        _join_lists(conn, "contacts", keep, other, contacts.LISTS)
         for table in ("contact_emails", "contact_phones"):
             rows = conn.execute(
                 f"SELECT id, value FROM {table} WHERE contact_id = ? ORDER BY position", (other,)
@@ -154,6 +155,7 @@ def merge_contacts(conn: sqlite3.Connection, keep: int, others: list[int]) -> di
 def merge_accounts(conn: sqlite3.Connection, keep: int, others: list[int]) -> dict:
     for other in others:
         _fill(conn, "accounts", keep, other, accounts.EDITABLE_COLUMNS)
+        _join_lists(conn, "accounts", keep, other, {"vcard": lambda line: line})
         for table, column in (("contacts", "account_id"), ("deals", "account_id"),
                               ("activities", "account_id"), ("tasks", "account_id"),
                               ("accounts", "parent_id")):  # fmt: skip
@@ -177,3 +179,20 @@ def _fill(conn: sqlite3.Connection, table: str, keep: int, other: int, columns) 
         if mine in (None, "") and theirs not in (None, ""):
             row[column] = theirs
     common.update(conn, table, keep, row)
+
+
+def _join_lists(conn: sqlite3.Connection, table: str, keep: int, other: int, lists: dict) -> None:
+    """keep's lists (addresses, URLs ... and kept vCard properties), then what
+    other's have that they lack; keep's primary address stays the primary one
+    (the street..country columns follow addresses[0])."""
+    select = ", ".join(lists)
+    kept = conn.execute(f"SELECT {select} FROM {table} WHERE id = ?", (keep,)).fetchone()
+    gone = conn.execute(f"SELECT {select} FROM {table} WHERE id = ?", (other,)).fetchone()
+    row: dict = {}
+    for (key, same), mine, theirs in zip(lists.items(), kept, gone, strict=True):
+        if theirs != "[]":
+            row[key] = common.dump(details.union(json.loads(mine), json.loads(theirs), same))
+    if "addresses" in row:
+        row.update(details.primary(json.loads(row["addresses"])))
+    if row:
+        common.update(conn, table, keep, row)

@@ -8,13 +8,14 @@ NEAR, -) can never be injected or cause a syntax error.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import unicodedata
 
 from crmcli import models
 from crmcli.errors import InvalidValue
-from crmcli.migrations import SEARCH_KINDS
+from crmcli.migrations import ADDRESS_PARTS, SEARCH_KINDS
 
 HIT_START, HIT_END = "\x02", "\x03"  # around matches in a snippet; render highlights them
 RANKED = 5000  # matches ranked per search; beyond that, index order decides
@@ -67,7 +68,7 @@ def search(
 
 
 # -- entries, as the views give them ------------------------------------------------
-# The text the search_accounts and search_contacts views (migrations m004, m006)
+# The text the search_accounts and search_contacts views (migrations m004, m010)
 # give a record, worked out in Python for bulk writes (store.bulk): through the
 # view a million contacts' entries cost 3.5 s of the writing process; this runs
 # in the process that checks the import.  tests/test_search.py proves that both
@@ -107,15 +108,42 @@ def account_text(row: dict) -> str:
     )
 
 
-def contact_text(row: dict, emails: list, phones: list) -> str:
-    """The search body of a contact written as `row`, with its (label, value)
-    e-mails and phones in order."""
+_TEXT_LISTS = ("addresses", "urls", "impps", "related")
+
+
+def _values(items: list | None) -> str | None:
+    """The migrations' _values(): a list's values joined by spaces."""
+    return " ".join(item["value"] for item in items) if items else None
+
+
+def contact_text(row: dict, emails: list, phones: list, lists: dict | None = None) -> str:
+    """The search body of a contact written as `row` (its columns, lists as JSON
+    text, or already decoded in `lists`), with its (label, value) e-mails and
+    phones in order (migrations' CONTACT_BODY)."""
+    if lists is None:
+        lists = {
+            column: json.loads(row[column])
+            for column in _TEXT_LISTS
+            if row.get(column) not in (None, "[]")
+        }
+    addresses = lists.get("addresses")
+    tags, fields = row.get("tags", "[]"), row.get("fields", "{}")
     return _joined(
+        row.get("nickname"),
+        row.get("middle_name"),
         row.get("title"),
         row.get("department"),
         " ".join(address for _, address in emails) if emails else None,
         " ".join(_phone_text(number) for _, number in phones) if phones else None,
-        *_address_and_more(row),
+        " ".join(_joined(*(a[part] for part in ADDRESS_PARTS)) for a in addresses)
+        if addresses
+        else None,
+        _values(lists.get("urls")),
+        _values(lists.get("impps")),
+        _values(lists.get("related")),
+        row.get("description"),
+        tags if tags != "[]" else None,
+        fields if fields != "{}" else None,
     )
 
 
