@@ -59,7 +59,8 @@ def _table(out: TextIO, text: str, delimiter: str, reasons: dict, first: str | N
     """The header, then each rejected row with its reason.  Rows are found by
     the line they end on; the delimiter the reader used is the one whose rows end
     where the reader's did (a file may use ; or tab)."""
-    delimiter = _delimiter(text, delimiter, {_number(where) for where in reasons}, first)
+    by_line = _numbered(reasons, "line")
+    delimiter = _delimiter(text, delimiter, set(by_line), first)
     first_end = _number(first) if first else None
     header: tuple[str, list[str]] = ("", [])
     written = 0
@@ -72,7 +73,7 @@ def _table(out: TextIO, text: str, delimiter: str, reasons: dict, first: str | N
             continue
         if end == first_end:
             out.write(_header_row(header, delimiter))
-        reason = reasons.get(f"line {end}")
+        reason = by_line.get(end)
         if reason is not None:
             out.write(_row(raw, cells, header[1], reason, delimiter))
             written += 1
@@ -188,7 +189,19 @@ def _cell(value: str, delimiter: str, defuse: bool = True) -> str:
 
 
 def _number(where: str) -> int:
-    return int(where.rpartition(" ")[2].lstrip("#"))
+    """The number of `line 12`, `card 3` (`card 3 (line 20)`), `contacts #4`."""
+    found = re.search(r"\d+", where)
+    return int(found.group()) if found else 0
+
+
+def _numbered(reasons: dict[str, str], word: str) -> dict[int, str]:
+    """The reasons by the number of the `line N` or `card N` each names."""
+    numbered: dict[int, str] = {}
+    for where, reason in reasons.items():
+        if found := re.match(rf"{word} (\d+)", where):
+            number = int(found.group(1))
+            numbered[number] = f"{numbered[number]}; {reason}" if number in numbered else reason
+    return numbered
 
 
 # -- vCard --------------------------------------------------------------------------
@@ -199,6 +212,7 @@ def _cards(out: TextIO, text: str, reasons: dict) -> int:
     """The Nth card is the text from the Nth BEGIN:VCARD to its END:VCARD."""
     from crmcli.formats.vcard import escape, fold
 
+    by_card = _numbered(reasons, "card")
     written, number, start, inside = 0, 0, 0, False
     for match in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text):
         line = match.group()
@@ -209,7 +223,7 @@ def _cards(out: TextIO, text: str, reasons: dict) -> int:
             number, start, inside = number + 1, match.start(), True
         elif found.group(1).upper() == "END" and inside:
             inside = False
-            reason = reasons.get(f"card {number}")
+            reason = by_card.get(number)
             if reason is not None:
                 ending = line[len(line.rstrip("\r\n")) :] or "\r\n"
                 added = fold(f"{PROPERTY}:{escape(reason)}").replace("\r\n", ending)
@@ -220,9 +234,10 @@ def _cards(out: TextIO, text: str, reasons: dict) -> int:
 
 # -- JSON and JSONL -----------------------------------------------------------------
 def _jsonl(out: TextIO, text: str, reasons: dict) -> int:
+    by_line = _numbered(reasons, "line")
     written = 0
     for number, match in enumerate(re.finditer(r"[^\n]*\n|[^\n]+\Z", text), start=1):
-        reason = reasons.get(f"line {number}")
+        reason = by_line.get(number)
         if reason is not None:
             record = json.loads(match.group())
             out.write(_line({**record, COLUMN: reason}))
