@@ -440,6 +440,10 @@ def test_dates_as_other_programs_write_them(text, order, expected):
     assert table._date(text, order, "line 2", "birthday") == expected
 
 
+def test_a_year_less_date_crm_defused_for_spreadsheets_comes_back():
+    assert read("name,birthday\nJane,'--04-23\n") == [{"name": "Jane", "birthday": "--04-23"}]
+
+
 def test_a_date_that_could_be_read_two_ways_needs_the_order():
     text = "Name,Birthday\nJane,04/05/1990\n"
     with pytest.raises(Refused, match=r"line 2: birthday '04/05/1990'.*--date-order"):

@@ -558,7 +558,8 @@ class _Plan:
                     continue
                 data[name] = value[1:] if value.startswith(_FORMULA) else value
         for index, name in self.dates:
-            value = row[index].strip()
+            value = row[index]
+            value = (value[1:] if value.startswith(_FORMULA) else value).strip()  # '--04-23
             if value and (when := _date(value, self.order, where, name)) is not None:
                 data[name] = when
         for index, name in self.custom:
