@@ -170,6 +170,9 @@ def test_byte_order_marks_say_the_encoding(codec):
     assert formats.decode("\ufeff".encode() + text.encode(), "utf-8") == text
     with pytest.raises(Refused, match="--encoding"):
         formats.decode(text.encode("utf-16-le"), None)  # without a BOM: say it
+    with pytest.raises(Refused, match=r"UTF-16 without a byte-order mark.*--encoding utf-16-le"):
+        formats.decode("name,email\nJo,jo@x.example\n".encode("utf-16-le"), None)
+    assert formats.decode("name\nJo\n".encode("utf-16-le"), "utf-16-le") == "name\nJo\n"
 
 
 # -- the programs' column names ------------------------------------------------------------
