@@ -170,6 +170,9 @@ def test_byte_order_marks_say_the_encoding(codec):
     assert formats.decode("\ufeff".encode() + text.encode(), "utf-8") == text
     with pytest.raises(Refused, match="--encoding"):
         formats.decode(text.encode("utf-16-le"), None)  # without a BOM: say it
+    with pytest.raises(Refused, match=r"UTF-16 without a byte-order mark.*--encoding utf-16-le"):
+        formats.decode("name,email\nJo,jo@x.example\n".encode("utf-16-le"), None)
+    assert formats.decode("name\nJo\n".encode("utf-16-le"), "utf-16-le") == "name\nJo\n"
 
 
 # -- the programs' column names ------------------------------------------------------------
@@ -425,6 +428,8 @@ def test_only_crms_own_header_gives_crm_ids():
         ("--04-23", None, "--04-23"),
         ("--0423", None, "--04-23"),
         ("19900423", None, "1990-04-23"),
+        ("1990/4/23", None, "1990-04-23"),
+        ("1990-4-3", None, "1990-04-03"),
         ("4/23/1990", None, "1990-04-23"),
         ("23/4/1990", None, "1990-04-23"),
         ("23.04.1990", None, "1990-04-23"),
@@ -438,6 +443,10 @@ def test_only_crms_own_header_gives_crm_ids():
 )
 def test_dates_as_other_programs_write_them(text, order, expected):
     assert table._date(text, order, "line 2", "birthday") == expected
+
+
+def test_a_year_less_date_crm_defused_for_spreadsheets_comes_back():
+    assert read("name,birthday\nJane,'--04-23\n") == [{"name": "Jane", "birthday": "--04-23"}]
 
 
 def test_a_date_that_could_be_read_two_ways_needs_the_order():

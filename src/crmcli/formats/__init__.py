@@ -27,6 +27,13 @@ def decode(data: bytes, encoding: str | None) -> str:
     codec = encoding or next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8-sig")
     if codec.lower().replace("_", "-") in ("utf-8", "utf8"):
         codec = "utf-8-sig"  # a BOM is no character of the first field
+    start = data[:4096]
+    if encoding is None and codec == "utf-8-sig" and start.count(0) > len(start) // 4:
+        # ASCII in UTF-16 without its mark decodes as UTF-8, a NUL every other byte
+        raise Refused(
+            "the file looks like UTF-16 without a byte-order mark: say which with"
+            " --encoding utf-16-le (or utf-16-be)"
+        )
     try:
         return data.decode(codec)
     except LookupError:

@@ -558,7 +558,8 @@ class _Plan:
                     continue
                 data[name] = value[1:] if value.startswith(_FORMULA) else value
         for index, name in self.dates:
-            value = row[index].strip()
+            value = row[index]
+            value = (value[1:] if value.startswith(_FORMULA) else value).strip()  # '--04-23
             if value and (when := _date(value, self.order, where, name)) is not None:
                 data[name] = when
         for index, name in self.custom:
@@ -714,6 +715,8 @@ def _date(value: str, order: str | None, where: str, name: str) -> str | None:
         return f"--{match[1]}-{match[2]}"
     if match := re.fullmatch(r"(\d{4})-?(\d\d)-?(\d\d)(?:[T ][0-9:.]+Z?)?", text):
         return f"{match[1]}-{match[2]}-{match[3]}"
+    if match := re.fullmatch(r"(\d{4})([/.-])(\d{1,2})\2(\d{1,2})", text):  # 1990/4/23
+        return f"{match[1]}-{int(match[3]):02}-{int(match[4]):02}"
     match = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d\d)", text)
     if not match:
         return text
