@@ -252,3 +252,15 @@ def _first_line(fd: int, proc: subprocess.Popen) -> str:
         if select.select([fd], [], [], 0.1)[0]:
             data += os.read(fd, 4096)
     return data.split(b"\n")[0].decode()
+
+
+def test_rejects_of_a_semicolon_csv_after_a_preamble_keep_its_header_and_delimiter(crm, tmp_path):
+    source, rejects = tmp_path / "in.csv", tmp_path / "rejects.csv"
+    source.write_text(
+        'Notes:\n"Exported; by someone"\n\nFirst Name;Last Name;Email Address\n'
+        "Ann;Lee;ann@x.example\nBen;Roe;ben-at-x\n"
+    )
+    crm.ok("import", str(source), "--skip-invalid", "--rejects", str(rejects))
+    lines = rejects.read_text().splitlines()
+    assert lines[0] == "First Name;Last Name;Email Address;crm_rejected"
+    assert lines[1].startswith("Ben;Roe;ben-at-x;invalid email 'ben-at-x'") and len(lines) == 2
