@@ -140,6 +140,7 @@ def test_google_contacts_csv(crm, tmp_path):
     assert jane["phones"] == [{"value": "+1 555 0100", "label": "mobile"}]
     assert jane["tags"] == ["VIP"] and jane["birthday"] == "1990-04-23"
     assert jane["nickname"] == "JD" and jane["fields"] == {} and jane["postal_code"] == "62701"
+    assert jane["addresses"][0]["label"] is None  # Google's had none
 
 
 @pytest.mark.usefixtures("checked_where")
@@ -159,7 +160,8 @@ def test_outlook_csv(crm, tmp_path):
     crm.ok("import", str(path))
     anna = crm.json("contact", "show", "anna@initech.example")
     assert (anna["title"], anna["department"], anna["account"]) == ("Engineer", "R&D", "Initech")
-    assert anna["fields"] == {"honorific": "Dr."}
+    assert anna["fields"] == {} and anna["prefix"] == "Dr."
+    assert anna["addresses"][0]["label"] == "work" and anna["city"] == "Austin"
     assert [p["label"] for p in anna["phones"]] == ["work", "mobile"]
     assert anna["tags"] == ["Customers", "Key"] and len(anna["emails"]) == 2
 
@@ -468,22 +470,34 @@ def test_a_file_that_cannot_be_read_on_is_refused_whole(crm, tmp_path):
 @pytest.mark.usefixtures("checked_where")
 def test_repeated_addresses_across_batches_are_conflicts(crm, tmp_path):
     """Rows are written in batches and their addresses looked up a chunk at a time:
-    a repeat just before or after a batch is written is caught all the same."""
-    rows, repeats = [], 0
+    a repeat just before or after a batch is written is caught all the same: a
+    conflict in crm's own JSONL, merged into the first in another program's CSV."""
+    rows, records, repeats = [], [], 0
     for i in range(12_000):
         email = f"p{i - 3}@x.example" if i % 997 == 0 and i else f"p{i}@x.example"
         repeats += email != f"p{i}@x.example"
         rows.append(f"P {i},{email},Company {i % 700}")
-    path = tmp_path / "repeats.csv"
-    path.write_text("Name,Email,Company\n" + "\n".join(rows) + "\n")
-    refused = crm.fails(1, "import", str(path))
+        record = {"name": f"P {i}", "email": email, "account": f"Company {i % 700}"}
+        records.append(json.dumps(record))
+    path = tmp_path / "repeats.jsonl"
+    path.write_text("\n".join(records) + "\n")
+    refused = crm.fails(1, "import", str(path), "--kind", "contacts")
     assert f"{repeats} problem(s)" in refused.stderr
-    assert "line 999: the same e-mail as line 996\n" in refused.stderr  # not one stored
-    skipped = crm.ok("import", str(path), "--on-conflict", "skip")
+    assert "line 998: the same e-mail as line 995\n" in refused.stderr  # not one stored
+    skipped = crm.ok("import", str(path), "--kind", "contacts", "--on-conflict", "skip")
     assert f"imported 700 accounts, {12_000 - repeats:,} contacts, skipped {repeats}" in (
         skipped.stderr
     )
     assert crm.ok("db", "check").stderr == "database ok\n"
+    path = tmp_path / "repeats.csv"
+    path.write_text("Name,Email,Company\n" + "\n".join(rows) + "\n")
+    merged = crm.ok("import", str(path), env={"CRM_DB": str(tmp_path / "other.db")})
+    assert f"imported 700 accounts, {12_000 - repeats:,} contacts ({repeats} rows merged" in (
+        merged.stderr
+    )
+    assert crm.ok("db", "check", env={"CRM_DB": str(tmp_path / "other.db")}).stderr == (
+        "database ok\n"
+    )
 
 
 @pytest.mark.usefixtures("checked_where")

@@ -70,8 +70,10 @@ def test_iso_timestamps_from_other_programs_are_stored_in_utc(crm, tmp_path, giv
 
 
 def test_rows_of_one_file_that_clash_name_each_other(crm, tmp_path):
-    same = "name,email\nA,jane@bücher.example\nB,JANE@xn--bcher-kva.example\n"
-    assert "line 3: the same e-mail as line 2\n" in _import(crm, tmp_path, "a.csv", same)
+    same = [{"name": "A", "email": "jane@bücher.example"},
+            {"name": "B", "email": "JANE@xn--bcher-kva.example"}]  # fmt: skip
+    error = _import(crm, tmp_path, "a.json", json.dumps(same))
+    assert "contacts #2: the same e-mail as contacts #1\n" in error  # a CSV's are merged
     twice = "name\nAcme\nB\nACME\n"
     error = _import(crm, tmp_path, "b.csv", twice, "--kind", "accounts")
     assert "line 4: the same name as line 2\n" in error

@@ -708,6 +708,17 @@ def m011_photos(conn: sqlite3.Connection) -> None:
     history_triggers(conn)
 
 
+def m012_source_ids(conn: sqlite3.Connection) -> None:
+    """Another program's id of a record (custom field source_id, from a CSV's ID or
+    Record ID column) found fast: importing the same source again matches by it.
+    Only rows that have one are in the index."""
+    for table in ("contacts", "accounts"):
+        conn.execute(
+            f"CREATE INDEX {table}_source_id ON {table}(json_extract(fields, '$.source_id'))"
+            " WHERE json_extract(fields, '$.source_id') IS NOT NULL"
+        )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -720,5 +731,6 @@ MIGRATIONS = [
     m009_history_in_order,
     m010_address_book_fields,
     m011_photos,
+    m012_source_ids,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -42,6 +42,14 @@ def export(
     vcard_version: Annotated[
         Literal["4.0", "3.0"], typer.Option("--vcard-version", help="vCard 4.0 or 3.0.")
     ] = "4.0",
+    bom: Annotated[
+        bool,
+        typer.Option(
+            "--bom",
+            "--excel",
+            help="CSV/TSV: begin with a UTF-8 byte-order mark, so Excel reads UTF-8.",
+        ),
+    ] = False,
 ) -> None:
     """Export records: JSON is a full backup of every kind that `crm import` restores.
 
@@ -59,6 +67,8 @@ def export(
 
     if fmt == "vcf" and kind not in (None, "contacts", "accounts"):
         raise InvalidValue("vCards hold contacts or accounts (--kind accounts: KIND:org cards)")
+    if bom and fmt not in ("csv", "tsv"):
+        raise InvalidValue("--bom (--excel) is for CSV and TSV")
     kinds = (kind,) if kind else writers.KINDS
     with o.session(ctx, write=False) as conn, _target(output, ctx, conn) as out:
         if fmt == "json":
@@ -68,6 +78,8 @@ def export(
         elif fmt == "vcf":
             count = writers.write_vcf(conn, out, vcard_version, kind or "contacts")
         else:
+            if bom:
+                out.write("\ufeff")  # what Excel looks for; crm import drops it
             count = writers.write_csv(conn, out, kind or "contacts", "," if fmt == "csv" else "\t")
     from crmcli.render import escape
 
@@ -157,10 +169,45 @@ def import_(
         typer.Option("--on-conflict", help="A record already stored: error, skip or update."),
     ] = "error",
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and report; write nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Check and report; write nothing. Shows how each column or property is"
+            " read and the first records as they would be stored.",
+        ),
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The --dry-run preview as JSON (on stdout).")
+    ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Import every valid record (still one operation, undone whole by crm undo);"
+            " leave out the rest and count them.",
+        ),
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects",
+            metavar="FILE",
+            help="With --skip-invalid: write the records left out to FILE (0600, replaced"
+            " whole), as they were, each with its reason.",
+        ),
+    ] = None,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="The file's encoding (default UTF-8).")
+    ] = None,
+    date_order: Annotated[
+        Literal["mdy", "dmy"] | None,
+        typer.Option(
+            "--date-order",
+            help="CSV/TSV dates like 04/05/1990: month first (mdy) or day first (dmy)"
+            " (default: Outlook's files mdy; elsewhere one that could be either refuses"
+            " the file).",
+            show_default=False,
+        ),
     ] = None,
     tsv_escapes: Annotated[
         bool | None,
@@ -174,11 +221,27 @@ def import_(
 ) -> None:
     """Import records, all or nothing: one bad record rejects the file, listed by line.
 
-    Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Apple, Salesforce,
-    HubSpot and LinkedIn column names are recognised; --map for others) and vCards
-    (2.1/3.0/4.0: a KIND:org card is an account, a KIND:group card tags the members
-    the file holds, properties crm has no field for are kept and exported again).
-    A company column creates or reuses the account. CSV/TSV: the ' that crm's export
+    --skip-invalid imports the valid records and leaves out the others (a value
+    refused, a conflict under --on-conflict error, a link to no record), listing
+    the first 20 reasons; a file that cannot be read on (a quote never closed, a
+    broken JSON) is still refused whole. --rejects FILE writes those records as
+    they were: a CSV/TSV with the file's header and a crm_rejected column, vCards
+    each with an X-CRM-REJECTED property, JSON or JSONL records as JSONL lines
+    with a "crm_rejected" key: fix them and import FILE again. FILE is written
+    every time (only the header when nothing was left out) but not by --dry-run.
+    The exit code is 0 when the import was written, records left out or not: the
+    summary counts them (imported 10 contacts, rejected 2).
+
+    Reads crm's own JSON/JSONL export, CSV/TSV (Google, Outlook, Thunderbird, Apple,
+    Salesforce, HubSpot, Zoho and LinkedIn column names are recognised; --map for
+    others) and vCards (2.1/3.0/4.0: a KIND:org card is an account, a KIND:group card
+    tags the members the file holds, properties crm has no field for are kept and
+    exported again). A company column creates or reuses the account. A .csv may use
+    , ; or tab, and a preamble before its header (LinkedIn's Notes:) is skipped. Another
+    program's ids (ID, Record ID, Contact ID) are kept as the custom field source_id,
+    which finds the record when that source is imported again; crm ids are read only
+    from a file whose columns are all crm's field names. The same person twice in
+    another program's CSV (same e-mail) is one contact. CSV/TSV: the ' that crm's export
     puts before a formula cell is taken off. TSV: a file whose header is exactly the
     one crm writes (crm export -f tsv, crm list KIND -f tsv) has crm's escapes, so
     \\t, \\n, \\r and \\\\ are read as tab, LF, CR and backslash; in any other TSV a
@@ -191,13 +254,24 @@ def import_(
     """
     from crmcli import config, formats, workers
     from crmcli.formats import backup, table, vcard
+    from crmcli.formats import rejects as rejects_file
     from crmcli.store import history, imports
 
     fmt = fmt or formats.FORMATS.get(Path(file).suffix.lower())
     if fmt is None:
         raise InvalidValue(f"cannot tell the format of {file!r}: add --format")
+    if rejects is not None and not skip_invalid:
+        raise InvalidValue("--rejects FILE is for --skip-invalid: it lists the records left out")
+    if as_json and not dry_run:
+        raise InvalidValue("--json is for --dry-run's preview")
+    if rejects is not None:
+        rejects = rejects.expanduser()
+        if file != "-" and _same_file(Path(file).expanduser(), rejects):
+            raise InvalidValue(f"--rejects {rejects} is the file being imported; choose another")
     if tsv_escapes is not None and fmt != "tsv":
         raise InvalidValue("--tsv-escapes and --no-tsv-escapes are for TSV files")
+    if date_order is not None and fmt not in ("csv", "tsv"):
+        raise InvalidValue("--date-order is for CSV and TSV files")
     text = formats.decode(_read(file), encoding)
     if fmt == "json":
         items = backup.read_json(text, kind)
@@ -206,21 +280,86 @@ def import_(
     elif fmt == "vcf":
         items = vcard.read_vcf(text)
     else:
-        delimiter = "," if fmt == "csv" else "\t"
-        items = table.read_csv(text, kind, delimiter, mapping or [], tsv_escapes)
+        delimiter = None if fmt == "csv" else "\t"  # a .csv's: `,` `;` or tab, as it is
+        items = table.read_csv(text, kind, delimiter, mapping or [], tsv_escapes, date_order)
+    items = rejects_file.without_reasons(items, fmt, text)  # a rejects file, fixed
     settings = config.load()
     if sys.stderr.isatty():
         items = _progress(items, max(text.count("\n"), 1))
-    # A big file is checked in a second process, started before the database is open.
+    tally = None
+    if dry_run and fmt == "vcf":  # which properties the cards' records kept as they were
+        from crmcli.cli import preview
+
+        items = tally = preview.Properties(items, text)
+    # A big file is checked in a second process, started before the database is open
+    # (not a vCard preview's: it counts the records here).
+    size = 0 if tally is not None else len(text)
+    first = _First()
     with (
         _fewer_collections(),
-        workers.checking(items, settings, len(text)) as checked,
+        workers.checking(items, settings, size) as checked,
         o.session(ctx, write=True) as conn,
     ):
-        report = imports.import_records(conn, checked, on_conflict=on_conflict, dry_run=dry_run)
+        if rejects is not None:
+            checked = first.noted(checked)
+        report = imports.import_records(
+            conn, checked, on_conflict=on_conflict, dry_run=dry_run,
+            merge_repeats=fmt in ("csv", "tsv"),  # the same person twice: one contact
+            skip_invalid=skip_invalid,
+        )  # fmt: skip
         history.describe(conn, report.summary())
+        if rejects is not None and not dry_run:
+            # Inside the transaction: if FILE cannot be written, nothing is imported.
+            with _target(rejects, ctx, conn) as out:
+                rejects_file.write(out, fmt, text, report.rejected, kind=kind, first=first.where)
+    if dry_run:
+        from crmcli.cli import preview
+
+        columns = None
+        if fmt in ("csv", "tsv"):
+            header = table.read_header(text, None if fmt == "csv" else "\t")
+            columns = table.describe(header, kind, mapping or [])
+        preview.show(report, columns, tally, as_json)
     prefix = "dry run, nothing written: would have " if dry_run else ""
-    print(prefix + report.summary(), file=sys.stderr)
+    summary = report.summary()
+    if report.rejected and rejects is not None and not dry_run:
+        from crmcli.render import escape
+
+        summary += f" (see {escape(str(rejects))})"
+    print(prefix + summary, file=sys.stderr)
+    if report.rejected and (rejects is None or dry_run):
+        _list_rejected(report.rejected)
+
+
+class _First:
+    """Where the first record read was (a CSV's header is the row before it)."""
+
+    where: str | None = None
+
+    def noted(self, checked):
+        checked = iter(checked)
+        for entry in checked:
+            self.where = entry[0]
+            yield entry
+            break
+        yield from checked
+
+
+def _list_rejected(rejected: list[tuple[str, str]], most: int = 20) -> None:
+    """The first reasons, as an import refused whole lists its problems."""
+    from crmcli.render import escape
+
+    for where, reason in rejected[:most]:
+        print(f"  {escape(where)}: {escape(reason)}", file=sys.stderr)
+    if len(rejected) > most:
+        print(f"  ... and {len(rejected) - most:,} more", file=sys.stderr)
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return os.path.realpath(one) == os.path.realpath(other)
 
 
 @contextmanager

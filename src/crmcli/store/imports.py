@@ -15,6 +15,12 @@ A record conflicts with one already stored when its id is taken, or for an
 account its name, for a contact one of its e-mails.  On conflict: `error`
 rejects the whole import and lists them, `skip` keeps the stored record,
 `update` fills and overwrites it from the file (e-mails, phones and tags merged).
+
+With skip_invalid, a record that cannot be written (a value refused, a conflict
+under `error`, a link to nothing) is left out and counted in `Report.rejected`
+with its reason; every other record is written, in the same transaction.  A
+record is refused before anything of it is written (an update that fails half
+way is undone by its own savepoint), so nothing of a rejected record stays.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from crmcli.store.checks import Checked, picture_bytes
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 _SHOWN = 20  # problems listed before the rest are counted
+PREVIEW = 5  # records a dry run shows as they would be stored
 _CHUNK = 500  # records whose e-mails are looked up together
 _CHUNK_BYTES = 1 << 20  # or fewer, when their photos come to this many bytes
 _IMPORT_CACHE = -65536  # page cache while importing: 64 MB (SQLite reads a negative size as KiB)
@@ -46,7 +53,11 @@ class Report:
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    merged: Counter = field(default_factory=Counter)  # rows of one file merged into another
     problems: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, why), skip_invalid
+    written: list[tuple[str, int]] = field(default_factory=list)  # the first few (kind, id)
+    preview: list[dict] = field(default_factory=list)  # a dry run: those records as stored
 
     def summary(self) -> str:
         parts = [
@@ -55,15 +66,24 @@ class Report:
             if (count := self.created[kind])
         ]
         text = "imported " + (", ".join(parts) or "nothing")
+        if merged := sum(self.merged.values()):
+            text += (" (1 row merged into another)" if merged == 1
+                     else f" ({merged:,} rows merged into others)")  # fmt: skip
         for verb, counter in (("updated", self.updated), ("skipped", self.skipped)):
             if sum(counter.values()):
                 text += f", {verb} {sum(counter.values()):,}"
+        if self.rejected:
+            text += f", rejected {len(self.rejected):,}"
         return text
 
 
 class _Importer:
-    def __init__(self, conn: sqlite3.Connection, on_conflict: str):
+    def __init__(self, conn: sqlite3.Connection, on_conflict: str, merge_repeats: bool = False,
+                 skip_invalid: bool = False):  # fmt: skip
         self.conn, self.on_conflict = conn, on_conflict
+        self.merge_repeats = merge_repeats  # see import_records
+        self.skip_invalid = skip_invalid
+        self.undoable = False  # a savepoint holds the item being written (see _write)
         self.report = Report()
         self.ids: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}  # file id -> ours
         self.parents: list[tuple[str, int, Checked]] = []  # (where, account id, its item)
@@ -89,9 +109,15 @@ class _Importer:
                 try:
                     self.by_kind[kind](item)
                 except CrmError as exc:
+                    self._undo_item()
                     self._problem(where, exc.message)
                 except sqlite3.IntegrityError as exc:  # e.g. renamed onto another's name
+                    self._undo_item()
                     self._problem(where, f"clashes with a stored record ({exc})")
+                else:
+                    if self.undoable:
+                        self.conn.execute("RELEASE record")
+                        self.undoable = False
         self.batch.flush()
         self._link_parents()
         return self.report
@@ -133,23 +159,62 @@ class _Importer:
         )
         self.companies.update(found)
         self.no_company = names.difference(self.companies)
+        self.sources: dict[str, dict[str, int]] = {}  # kind -> stored source_id -> our id
+        for kind in ("accounts", "contacts"):
+            wanted = [source for _, what, item in chunk if what == kind
+                      and not isinstance(item, str) and (source := _source_id(item))]  # fmt: skip
+            self.sources[kind] = dict(self.conn.execute(
+                f"SELECT json_extract(fields, '$.source_id'), id FROM {kind}"
+                " WHERE json_extract(fields, '$.source_id') IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            )) if wanted else {}  # fmt: skip
 
     def _problem(self, where: str, message: str) -> None:
-        self.report.problems.append(f"{where}: {message}")
+        if self.skip_invalid:
+            self.report.rejected.append((where, message))
+        else:
+            self.report.problems.append(f"{where}: {message}")
+
+    def _hold(self) -> None:
+        """Skipping invalid records, before writing one straight into the database
+        (an update, a repeat merged), when all that waits in the batch is written:
+        what follows may fail half way (see _undo_item)."""
+        if self.skip_invalid:
+            self.conn.execute("SAVEPOINT record")
+            self.undoable = True
+            report = self.report
+            self.counted = (report.updated.copy(), report.merged.copy(), len(report.written))
+
+    def _undo_item(self) -> None:
+        """Skipping a record that failed half way: take back what of it was written,
+        and its counts."""
+        if self.undoable:
+            self.conn.execute("ROLLBACK TO record")
+            self.conn.execute("RELEASE record")
+            self.report.updated, self.report.merged, written = self.counted
+            del self.report.written[written:]
+            self.undoable = False
 
     # -- kinds --------------------------------------------------------------------
     def _accounts(self, item: Checked) -> None:
         key = item.row["name_key"]
-        existing = self._existing("accounts", item, [key],
-                                  "SELECT id FROM accounts WHERE name_key = ?", key)  # fmt: skip
+        existing = self._from_source("accounts", item)
+        if existing is None:
+            sql = "SELECT id FROM accounts WHERE name_key = ?"
+            existing = self._existing("accounts", item, [key], sql, key)
         account_id = self._write("accounts", item, item.row, existing)
         self._picture("accounts", item, account_id, existing)
         if item.links.get("parent_id") is not None or item.parent is not None:
             self.parents.append((f"account {item.row['name']!r}", account_id, item))
 
     def _contacts(self, item: Checked) -> None:
-        account = self._account(item)
         existing = self._existing_contact(item)
+        # The same person twice in another program's file: one contact.
+        merging = (existing is not None and self.merge_repeats and item.file_id is None
+                   and self.origins["contacts"].get(existing) is not None)  # fmt: skip
+        if not merging:  # the conflict first: a record refused leaves no account it named
+            self._refused_conflict("contacts", item, existing)
+        account = self._account(item)
         if existing is None:
             name = self._account_name(account)
             new_id = self.batch.add_contact(item, item.file_id, account, name)
@@ -158,9 +223,17 @@ class _Importer:
             self._picture("contacts", item, new_id, None)
             return
         row = item.row if account is None else {**item.row, "account_id": account}
-        contact_id = self._write("contacts", item, row, existing)
-        self._picture("contacts", item, contact_id, existing)
-        if self.on_conflict == "update":
+        if merging:
+            self.batch.flush()
+            self._hold()
+            self._fill("contacts", existing, row)
+            self.report.merged["contacts"] += 1
+            contact_id = existing
+        else:
+            contact_id = self._write("contacts", item, row, existing)
+        # A repeat's photo as an update's: the later one (skip keeps the stored).
+        self._picture("contacts", item, contact_id, None if merging else existing)
+        if self.on_conflict == "update" or merging:
             contacts.check_emails_free(self.conn, item.emails, contact_id)
             contacts.add_emails(self.conn, contact_id, item.emails)
             self.fresh_emails.update(item.email_keys)
@@ -174,9 +247,10 @@ class _Importer:
 
     def _deals(self, item: Checked) -> None:
         row = {**item.row, **self._links(item, ("contact_id", "contacts"))}
+        existing = self._refused_conflict("deals", item, self._existing("deals", item))
         if (account := self._account(item)) is not None:
             row["account_id"] = account
-        self._write("deals", item, row, self._existing("deals", item))
+        self._write("deals", item, row, existing)
 
     def _activities(self, item: Checked) -> None:
         self._linked("activities", item)
@@ -213,7 +287,15 @@ class _Importer:
                 return row[0]
         return None
 
+    def _from_source(self, table: str, item: Checked) -> int | None:
+        """The stored record with this one's source_id (another program's id for it),
+        when it has one: the same source imported again."""
+        source = _source_id(item) if item.file_id is None else None
+        return self.sources[table].get(source) if source else None
+
     def _existing_contact(self, item: Checked) -> int | None:
+        if (found := self._from_source("contacts", item)) is not None:
+            return found
         stored, fresh, pending = self.stored_emails, self.fresh_emails, self.batch.keys["contacts"]
         keys = [key for key in item.email_keys
                 if key in stored or key in fresh or key in pending]  # fmt: skip
@@ -228,6 +310,11 @@ class _Importer:
             ).fetchone()
             found = row[0] if row else None
         return found
+
+    def _refused_conflict(self, table: str, item: Checked, existing: int | None) -> int | None:
+        if existing is not None and self.on_conflict == "error":
+            raise Refused(self._conflict(table, item, existing))
+        return existing
 
     def _write(self, table: str, item: Checked, row: dict, existing: int | None) -> int:
         """Insert, or settle a conflict; returns our id for the record."""
@@ -244,15 +331,18 @@ class _Importer:
             self.report.skipped[table] += 1
         else:
             self.batch.flush()
+            self._hold()
             self._update(table, existing, row)
             self.report.updated[table] += 1
+            self._note(table, existing)
         if item.file_id is not None:
             self.ids[table][item.file_id] = existing
         return existing
 
     def _conflict(self, table: str, item: Checked, existing: int) -> str:
         """What a record clashes with: one stored before, or one of this file."""
-        origin = self.origins[table].get(existing) if len(self.report.problems) < _SHOWN else None
+        listed = len(self.report.problems) + len(self.report.rejected)
+        origin = self.origins[table].get(existing) if listed < _SHOWN else None
         if origin is None:
             return f"conflicts with {table[:-1]} {existing} already stored"
         if item.file_id == existing:
@@ -261,10 +351,16 @@ class _Importer:
 
     def _created(self, table: str, item: Checked, new_id: int) -> None:
         self.report.created[table] += 1
+        self._note(table, new_id)
         self.origins[table].add(new_id, self.where)
         self.fresh_ids[table].add(new_id)
         if item.file_id is not None:
             self.ids[table][item.file_id] = new_id
+
+    def _note(self, table: str, row_id: int) -> None:
+        """The first records written, in the file's order, for a dry run's preview."""
+        if len(self.report.written) < PREVIEW:
+            self.report.written.append((table, row_id))
 
     def _update(self, table: str, existing: int, row: dict) -> None:
         """Fill and overwrite a stored record from the file; tags and fields merged."""
@@ -283,6 +379,31 @@ class _Importer:
             self.companies.clear()
             self.no_company.clear()
             self.account_names.pop(existing, None)
+
+    def _fill(self, table: str, existing: int, row: dict) -> None:
+        """A later row of the same record in one file: it fills what the first left
+        empty (the first row's values stay), tags and custom fields are added; a
+        record named only by what it has (no name parts) takes the later names."""
+        columns = [key for key in row if key not in ("created_at", "updated_at")]
+        current = dict(zip(columns, self.conn.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE id = ?", (existing,)
+        ).fetchone(), strict=True))  # fmt: skip
+        names = ("name", "name_key", "first_name", "last_name")
+        unnamed = all(current.get(key) is None for key in names[2:] if key in current)
+        lists = contacts.LISTS if table == "contacts" else {}
+        filled = {key: value for key, value in row.items()
+                  if key in current and value is not None and key not in ("tags", "fields")
+                  and key not in lists
+                  and (current[key] is None or (unnamed and key in names))}  # fmt: skip
+        for key, compared in lists.items():  # the first's items first: its primary address
+            if key in row and row[key] not in (None, "[]"):
+                first, later = json.loads(current[key] or "[]"), json.loads(row[key])
+                filled[key] = common.dump(details.union(first, later, compared))
+        tags = json.loads(current["tags"]) + json.loads(row["tags"])
+        filled["tags"] = common.dump(models.tags([], stored=tags))
+        fields = {**json.loads(row["fields"]), **json.loads(current["fields"])}  # the first's win
+        filled["fields"] = common.dump(fields)
+        common.update(self.conn, table, existing, filled)
 
     def _link(self, item: Checked, key: str, table: str) -> int | None:
         """Our id for a link in the file: remapped, or an id we already have."""
@@ -362,8 +483,8 @@ class _Importer:
                 self.conn.execute(
                     "UPDATE accounts SET parent_id = ? WHERE id = ?", (parent, account_id)
                 )
-            except CrmError as exc:
-                self._problem(where, exc.message)
+            except CrmError as exc:  # not a record of the file to leave out: refused
+                self.report.problems.append(f"{where}: {exc.message}")
 
 
 def _merged_lists(conn: sqlite3.Connection, table: str, existing: int, row: dict) -> dict:
@@ -427,12 +548,21 @@ def import_records(
     *,
     on_conflict: str = "error",
     dry_run: bool = False,
+    merge_repeats: bool = False,
+    skip_invalid: bool = False,
 ) -> Report:
     """Import checked `items` (see `checked`) inside the caller's transaction; any
-    problem rejects them all.
+    problem rejects them all, unless skip_invalid: then the records with one are
+    left out and listed in `Report.rejected`.
+
+    merge_repeats (another program's CSV): a contact without a crm id whose e-mail
+    a record made by this import has is merged into it (Report.merged), not a
+    conflict.  A record whose custom field source_id a stored one has is that
+    record, whatever its name or e-mails (--on-conflict decides).
 
     Raises Refused listing the problems (the caller's rollback undoes everything);
-    with dry_run nothing stays written either way.
+    with dry_run nothing stays written either way, and `Report.preview` holds the
+    first records as they would have been stored.
     """
     conn.execute("SAVEPOINT import")
     # Batch after batch revisits the same index pages: a bigger page cache for the
@@ -440,7 +570,9 @@ def import_records(
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {_IMPORT_CACHE}")
     try:
-        report = _Importer(conn, on_conflict).run(items)
+        report = _Importer(conn, on_conflict, merge_repeats, skip_invalid).run(items)
+        if dry_run and not report.problems:
+            report.preview = [_stored(conn, kind, row_id) for kind, row_id in report.written]
     except BaseException:
         conn.execute("ROLLBACK TO import")
         conn.execute("RELEASE import")
@@ -460,6 +592,24 @@ def import_records(
         )
     return report
 
+
+
+def _stored(conn: sqlite3.Connection, kind: str, row_id: int) -> dict:
+    """A record as `crm KIND show -f json` gives it."""
+    from crmcli.store import accounts, activities, deals, tasks
+
+    get = {"accounts": accounts.get_account, "contacts": contacts.get_contact,
+           "deals": deals.get_deal, "activities": activities.get_activity,
+           "tasks": tasks.get_task}[kind]  # fmt: skip
+    return {"record": _ONE[kind], **get(conn, row_id)}
+
+
+def _source_id(item: Checked) -> str | None:
+    """Another program's id for the record (custom field source_id), if it has one."""
+    text = item.row.get("fields")
+    if not text or '"source_id"' not in text:
+        return None
+    return json.loads(text).get("source_id")
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
