@@ -115,8 +115,8 @@ def test_skip_invalid_vcards(crm, tmp_path):
     source, rejects = tmp_path / "in.vcf", tmp_path / "rejects.vcf"
     cards = [
         "BEGIN:VCARD\nVERSION:3.0\nFN:Jane Doe\nEMAIL:jane@vc.example\nEND:VCARD\n",
-        "BEGIN:VCARD\nVERSION:3.0\nFN:Bad Card\nEMAIL;TYPE=WORK:not-an-email\nX-FOO:bar\n"
-        "END:VCARD\n",
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Bad Card\nEMAIL;TYPE=WORK:bad@vc.example\nX-FOO:bar\n"
+        f"TITLE:{'x' * 501}\nEND:VCARD\n",
         "BEGIN:VCARD\nVERSION:3.0\nFN:Bob\nEMAIL:bob@vc.example\nEND:VCARD\n",
     ]
     source.write_text("".join(cards))
@@ -125,10 +125,10 @@ def test_skip_invalid_vcards(crm, tmp_path):
     written = rejects.read_text()
     assert written.startswith(cards[1].removesuffix("END:VCARD\n"))
     assert written.endswith("\nEND:VCARD\n") and written.count("BEGIN:VCARD") == 1
-    assert "X-CRM-REJECTED:invalid email 'not-an-email': it needs a name\\, an @-sign" in (
+    assert "X-CRM-REJECTED:title is too long: 501 characters (at most 500)" in (
         written.replace("\n ", "")  # unfolded
     )
-    rejects.write_text(written.replace("not-an-email", "bad@vc.example"))
+    rejects.write_text(written.replace("x" * 501, "Buyer"))
     crm.ok("import", str(rejects))
     bad = crm.json("contact", "show", "bad@vc.example")
     assert bad["name"] == "Bad Card" and "X-CRM-REJECTED" not in json.dumps(bad)

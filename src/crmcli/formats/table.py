@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from crmcli import models
 from crmcli.errors import InvalidValue, Refused
 
 # Column names of other programs' exports, compared as _key gives them (lowercase,
@@ -596,7 +597,9 @@ class _Plan:
             name = _LIST_KEYS.get(tag)
             if name is not None:
                 if target[1] == "*":  # our own labelled list: first, so its labels win
-                    own[name] = [part for part in value.split(";") if part.strip()]
+                    # crm's `label:value;value`; a phone's `;ext=` is no separator
+                    split = models.PHONES_SPLIT if name == "phones" else ";"
+                    own[name] = [part for part in re.split(split, value) if part.strip()]
                 elif name in lists:
                     lists[name].append({"value": value, "label": target[1]})
                 else:
