@@ -246,8 +246,14 @@ def test_google_current_columns():
 def test_google_formatted_address_alone_is_the_street():
     (data,) = read(row(GOOGLE, **{"First Name": "A", "Address 1 - Label": "Work",
                                   "Address 1 - Formatted": "1 Main St\nArlington"}))  # fmt: skip
-    assert data["addresses"][0]["street"] == "1 Main St, Arlington"
+    assert data["addresses"][0]["street"] == "1 Main St\nArlington"
     assert data["addresses"][0]["label"] == "work"
+    two = GOOGLE.replace("Website 1", "Address 2 - Label,Address 2 - City,Website 1", 1)
+    (data,) = read(row(two, **{"First Name": "A", "Address 1 - Label": "Home",
+                               "Address 1 - City": "Rome", "Address 2 - Label": "Home",
+                               "Address 2 - City": "Oslo"}))  # fmt: skip
+    assert [(a["label"], a["city"]) for a in data["addresses"]] == [("home", "Rome"),
+                                                                    ("home", "Oslo")]  # fmt: skip
 
 
 def test_google_legacy_columns():

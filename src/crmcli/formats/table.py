@@ -586,7 +586,7 @@ class _Plan:
         lists: dict[str, list] = {}
         own: dict[str, list] = {}
         numbered: dict[tuple[str, int], dict[str, str]] = {}  # Google: (emails, 1) -> parts
-        addresses: dict = {}  # label (or Google's (key, label)) -> parts
+        addresses: dict = {}  # label (or Google's (number, label)) -> parts
         birth: dict[str, str] = {}
         for index, target in self.others:
             value = row[index]
@@ -618,8 +618,8 @@ class _Plan:
             else:  # "b"
                 birth[target[1]] = value
         if numbered:
-            for (what, _), parts in sorted(numbered.items()):
-                _google(what, parts, lists, fields, addresses)
+            for (what, number), parts in sorted(numbered.items()):
+                _google(what, number, parts, lists, fields, addresses)
         if addresses:
             plain = {key: data.pop(key) for key in ADDRESS_KEYS[3:] if key in data}
             found = [_address(None, plain)] if plain else []
@@ -655,17 +655,17 @@ def _item(value: str, label: str | None) -> dict:
     return {"value": value, "label": label}
 
 
-def _google(what: str, parts: dict[str, str], lists: dict, fields: dict, addresses: dict):
+def _google(what: str, number: int, parts: dict[str, str], lists: dict, fields: dict,
+            addresses: dict) -> None:  # fmt: skip
     """One of Google's numbered groups (`Phone 1 - Label`, `Phone 1 - Value`)."""
     label = _label((parts.get("type") or parts.get("label") or "").strip("* ").lower()) or None
     if what == "addresses":
-        key = label if label not in addresses else f"{label or ''} {len(addresses)}".strip()
         formatted = parts.pop("formatted", None)
         parts.pop("label", None), parts.pop("type", None)
-        if not parts and formatted:
-            parts["street"] = ", ".join(line.strip() for line in formatted.splitlines()
-                                        if line.strip())  # fmt: skip
-        addresses[(key, label)] = parts
+        if not parts and formatted:  # the address as one text: kept as its street
+            parts["street"] = "\n".join(line.strip() for line in formatted.splitlines()
+                                         if line.strip())  # fmt: skip
+        addresses[(number, label)] = parts
         return
     value = parts.get("value") or ""
     if what == "fields":
@@ -690,7 +690,7 @@ def _google(what: str, parts: dict[str, str], lists: dict, fields: dict, address
 
 
 def _address(label, parts: dict[str, str]) -> dict:
-    if isinstance(label, tuple):  # a Google address: (key, label)
+    if isinstance(label, tuple):  # a Google address: (number, label)
         label = label[1]
     return {key: label if key == "label" else parts.get(key) for key in ADDRESS_KEYS}
 
