@@ -2,6 +2,7 @@
 reading the same file, measured in one run.
 
     .venv/bin/python bench/vcard_memory.py [--megabytes 4] [--before SRC]
+    .venv/bin/python bench/vcard_memory.py --photos 100000 [--photo-kb 7] [--before SRC]
 
 Writes three vCard files of about N MB each and imports each into an empty
 database: one card of many folded lines (a 900 kB note and thousands of
@@ -13,6 +14,11 @@ the same for a bare `python -c` that reads and decodes the file: crm's memory
 should follow the biggest card, not the file (goal: within a few times the
 bare figure).  --before SRC runs another checkout's crm (`python -m crmcli`
 with SRC on the path, e.g. an unpacked `git archive main`) the same way.
+
+--photos N writes instead one file of N cards with a photo each (a JPEG of
+--photo-kb kB of random bytes, as incompressible as a real one, base64 and folded;
+issue 12: 100,000 of them import with memory proportional to one card, not the
+file): the file's size, the bare read's peak and crm's, and the time crm took.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -60,6 +67,19 @@ def files(folder: Path, size: int) -> dict[str, Path]:
     return paths
 
 
+def photo_cards(path: Path, cards: int, photo_bytes: int) -> None:
+    import base64
+    import random
+
+    noise = random.Random(12).randbytes(photo_bytes)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for number in range(cards):
+            jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + number.to_bytes(4, "big") + noise
+            data = base64.b64encode(jpeg + b"\xff\xd9").decode()
+            photo = f"PHOTO;ENCODING=b;TYPE=JPEG:{data}"
+            out.write(card(number, f"EMAIL:p{number}@x.example", photo))
+
+
 def peak_mb(argv: list[str], env: dict) -> float:
     """Peak memory (MB) of a command and the processes it waited for."""
     code = (
@@ -77,13 +97,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=float, default=4)
     parser.add_argument("--before", metavar="SRC", help="also measure the crm in SRC")
+    parser.add_argument("--photos", type=int, metavar="N", help="N cards with a photo each")
+    parser.add_argument("--photo-kb", type=float, default=7)
     options = parser.parse_args()
     crms = {"crm": [str(Path(sys.executable).parent / "crm")]}
     if options.before:
         crms["before"] = [sys.executable, "-m", "crmcli"]
     with tempfile.TemporaryDirectory(dir=HERE) as tmp:
         folder = Path(tmp)
-        for name, path in files(folder, int(options.megabytes * 2**20)).items():
+        if options.photos:
+            path = folder / "photos.vcf"
+            photo_cards(path, options.photos, int(options.photo_kb * 1000))
+            paths = {f"{options.photos:,} cards with a {options.photo_kb:g} kB photo each": path}
+        else:
+            paths = files(folder, int(options.megabytes * 2**20))
+        for name, path in paths.items():
             size = path.stat().st_size / 2**20
             read = f"open({str(path)!r}, 'rb').read().decode('utf-8')"
             bare = peak_mb([sys.executable, "-c", read], dict(os.environ))
@@ -92,10 +120,14 @@ def main() -> int:
                 env = {**os.environ, "CRM_DB": str(folder / f"{label}-{path.stem}.db")}
                 if label == "before":
                     env["PYTHONPATH"] = options.before
+                started = time.perf_counter()
                 peak = peak_mb([*argv, "import", str(path)], env)
+                took = time.perf_counter() - started
                 figures.append(
-                    f"{label} {peak:.0f} MB ({peak / size:.1f}x, {peak / bare:.1f}x bare)"
+                    f"{label} {peak:.0f} MB ({peak / size:.1f}x, {peak / bare:.1f}x bare,"
+                    f" {took:.0f} s)"
                 )
+                (folder / f"{label}-{path.stem}.db").unlink(missing_ok=True)
             print(f"{name} ({size:.1f} MB): " + "; ".join(figures))
     return 0
 

@@ -7,7 +7,7 @@ looks them up, batches and writes them: on two cores the import then takes
 about the writing time rather than the sum of both.
 
 The child is started before the parent opens the database, shares nothing
-with it but the file's text (inherited by fork), ignores Ctrl-C (the parent
+with it but the open file it reads (inherited by fork), ignores Ctrl-C (the parent
 handles it and stops the child), and dies of a broken pipe if the parent is
 killed.  Small files, and machines with one core or no fork, are checked in
 this process, by the same function.
@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from crmcli.config import Config
 from crmcli.store import checks
 
-ELSEWHERE_FROM = 1_000_000  # characters of input from which checking moves to a child
+ELSEWHERE_FROM = 1_000_000  # bytes of input from which checking moves to a child
 _CHUNK = 500  # records a message carries
 _CHUNK_BYTES = 1 << 20  # or fewer, when their photos come to this (a chunk of 2 MB ones is 1 GB)
 _PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged process
@@ -37,7 +37,7 @@ _AHEAD = 40  # chunks checked and waiting for the pipe (~6 MB, four batches)
 @contextmanager
 def checking(items: Iterable, config: Config, size: int) -> Iterator[Iterator[tuple]]:
     """The items, checked (as `checks.checked` gives them): in a child process
-    when the input (`size` characters) is big and the machine can, else here."""
+    when the input (`size` bytes) is big and the machine can, else here."""
     if size < ELSEWHERE_FROM or not _can_fork():
         yield checks.checked(items, config)
         return

@@ -272,7 +272,10 @@ def import_(
         raise InvalidValue("--tsv-escapes and --no-tsv-escapes are for TSV files")
     if date_order is not None and fmt not in ("csv", "tsv"):
         raise InvalidValue("--date-order is for CSV and TSV files")
-    text = formats.decode(_read(file), encoding)
+    # Read as it comes, as often as a reader needs (stdin, a pipe or a FIFO copied to
+    # an unnamed temporary file first): memory follows a record, not the file.
+    text = formats.Source.open(file, encoding)
+    ctx.call_on_close(text.close)
     if fmt == "json":
         items = backup.read_json(text, kind)
     elif fmt == "jsonl":
@@ -285,7 +288,7 @@ def import_(
     items = rejects_file.without_reasons(items, fmt, text)  # a rejects file, fixed
     settings = config.load()
     if sys.stderr.isatty():
-        items = _progress(items, max(text.count("\n"), 1))
+        items = _progress(items, text)
     tally = None
     if dry_run and fmt == "vcf":  # which properties the cards' records kept as they were
         from crmcli.cli import preview
@@ -293,7 +296,7 @@ def import_(
         items = tally = preview.Properties(items, text)
     # A big file is checked in a second process, started before the database is open
     # (not a vCard preview's: it counts the records here).
-    size = 0 if tally is not None else len(text)
+    size = 0 if tally is not None else text.size
     first = _First()
     with (
         _fewer_collections(),
@@ -378,22 +381,15 @@ def _fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _progress(items, lines: int, every: int = 2000):
-    """A progress line on the terminal (stderr) while a big file is read in."""
+def _progress(items, source, every: int = 2000):
+    """A progress line on the terminal (stderr) while a big file is read in: the
+    share of the file's bytes read (by the reading's current pass)."""
     count = 0
     for count, item in enumerate(items, start=1):
         if count % every == 0:
-            share = min(99, 100 * count // lines)
+            share = min(99, 100 * source.position // max(source.size, 1))
             print(f"\rimporting: {count:,} records, about {share}%", end="", file=sys.stderr)
         yield item
     if count >= every:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
 
-
-def _read(file: str) -> bytes:
-    if file == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(file).expanduser().read_bytes()
-    except OSError as exc:
-        raise Refused(f"cannot read {file}: {exc.strerror}") from None

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from crmcli import render
-from crmcli.formats import PLURAL
+from crmcli.formats import PLURAL, Source
 
 # A record's columns a preview leaves out: stamps, and what another column repeats.
 _NOT_SHOWN = {"created_at", "updated_at", "email", "phone", "account_id", "record"}
@@ -22,7 +22,7 @@ class Properties:
     """A vCard file's records passed on, noting which properties each card kept as
     they were (crm has no field for them) and which fields were filled."""
 
-    def __init__(self, items: Iterable[tuple[str, str, dict]], text: str):
+    def __init__(self, items: Iterable[tuple[str, str, dict]], text: str | Source):
         self.items, self.text = items, text
         self.kept: Counter = Counter()  # property name -> cards that kept it as it was
         self.filled: Counter = Counter()  # field -> records with a value for it
@@ -37,7 +37,7 @@ class Properties:
         """Each property of the file: in how many cards, and whether read or kept."""
         cards: Counter = Counter()
         seen: set[str] = set()
-        for line in self.text.splitlines():
+        for line in Source.of(self.text).lines("splitlines"):  # the file read again
             found = _PROPERTY.match(line)
             if found is None:
                 continue

@@ -8,17 +8,18 @@ from collections.abc import Iterator
 from typing import NoReturn
 
 from crmcli.errors import Refused
-from crmcli.formats import KINDS, PLURAL
+from crmcli.formats import KINDS, PLURAL, Source
 
 
-def read_json(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
+def read_json(text: str | Source, kind: str) -> Iterator[tuple[str, str, dict]]:
     """Our backup ({"accounts": [...], ...}) or a plain list of one kind, decoded a
     record at a time: as one document, a million-contact backup takes gigabytes.
 
     A backup's kinds must come in the order `crm export` writes them (accounts,
     contacts, deals, activities, tasks), since links name records read before.
+    The file's text is read whole (its records are not: see issue 17).
     """
-    document = _Json(text)
+    document = _Json(text if isinstance(text, str) else text.text())
     opening = document.peek()
     if opening == "[":
         yield from _records(document.elements(), kind)
@@ -138,14 +139,13 @@ def _too_long() -> str:
     return f"a number of more than {sys.get_int_max_str_digits():,} digits"
 
 
-def read_jsonl(text: str, kind: str) -> Iterator[tuple[str, str, dict]]:
+def read_jsonl(text: str | Source, kind: str) -> Iterator[tuple[str, str, dict]]:
     """One object a line; `record` (account, contact ...) names its kind, else --kind.
 
     Lines end at \n only (JSON may hold a raw U+2028 or \x85, which splitlines()
-    would cut at), and are taken one at a time, not copied all at once.
+    would cut at), and are read one at a time as the file comes.
     """
-    for number, match in enumerate(re.finditer(r"[^\n]*\n|[^\n]+\Z", text), start=1):
-        line = match.group()
+    for number, line in enumerate(Source.of(text).lines("lf"), start=1):
         if not line.strip():
             continue
         try:

@@ -4,7 +4,8 @@ can be fixed and imported again.
 
 The readers name each record by its place (`line 12`, `card 3`, `contacts #4`);
 the importer keeps only those places and reasons of the records it left out, and
-this second pass finds their text again in the file's text:
+this second pass finds their text again in the file (read again as it comes,
+`formats.Source`):
 
 - CSV/TSV: the source's header with a `crm_rejected` column added, then each
   rejected row's physical lines as they were (`line N` is a row's last line),
@@ -22,6 +23,8 @@ import re
 from collections.abc import Iterator
 from typing import TextIO
 
+from crmcli.formats import Source
+
 COLUMN = "crm_rejected"  # the reason, in a CSV/TSV and a JSONL record
 PROPERTY = "X-CRM-REJECTED"  # the reason, in a vCard
 _DELIMITERS = (",", ";", "\t", "|")
@@ -31,7 +34,7 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r", "'")  # as crmcli.render defuses a c
 def write(
     out: TextIO,
     fmt: str,
-    text: str,
+    text: str | Source,
     rejected: list[tuple[str, str]],
     *,
     kind: str = "contacts",
@@ -42,6 +45,7 @@ def write(
 
     `first` is where the reader's first record was (CSV/TSV: the header is the
     row before it)."""
+    text = Source.of(text)
     reasons: dict[str, str] = {}
     for where, reason in rejected:
         reasons[where] = f"{reasons[where]}; {reason}" if where in reasons else reason
@@ -55,7 +59,7 @@ def write(
 
 
 # -- CSV and TSV ------------------------------------------------------------------
-def _table(out: TextIO, text: str, delimiter: str, reasons: dict, first: str | None) -> int:
+def _table(out: TextIO, text: Source, delimiter: str, reasons: dict, first: str | None) -> int:
     """The header, then each rejected row with its reason.  Rows are found by
     the line they end on; the delimiter the reader used is the one whose rows end
     where the reader's did (a file may use ; or tab)."""
@@ -103,7 +107,7 @@ def _row(raw: str, cells: list[str], header: list[str], reason: str, delimiter: 
     return delimiter.join(written) + ending
 
 
-def _delimiter(text: str, delimiter: str, ends: set[int], first: str | None) -> str:
+def _delimiter(text: Source, delimiter: str, ends: set[int], first: str | None) -> str:
     """The delimiter the reader split the file by (a .csv may use ; or tab): of those
     whose rows end on the lines the reader's did (`ends`, `first`), the one that
     splits the header as the reader did, else into the most cells."""
@@ -127,7 +131,7 @@ def _delimiter(text: str, delimiter: str, ends: set[int], first: str | None) -> 
     return delimiter
 
 
-def _header_cells(text: str, delimiter: str, first_end: int | None) -> list[str]:
+def _header_cells(text: Source, delimiter: str, first_end: int | None) -> list[str]:
     """The last row with text before the first record (a preamble may come before
     it), or the first such row of a file without records."""
     found: list[str] = []
@@ -141,7 +145,7 @@ def _header_cells(text: str, delimiter: str, first_end: int | None) -> list[str]
     return found
 
 
-def _rows(text: str, delimiter: str) -> Iterator[tuple[int, str, list[str]]]:
+def _rows(text: Source, delimiter: str) -> Iterator[tuple[int, str, list[str]]]:
     """(last physical line, the row's text as it was, its cells) for each row: the
     lines as crmcli.formats.table splits them (\\n, \\r\\n or \\r)."""
     import csv
@@ -149,15 +153,14 @@ def _rows(text: str, delimiter: str) -> Iterator[tuple[int, str, list[str]]]:
     from crmcli.models import TEXT_MAX_BYTES
 
     csv.field_size_limit(max(csv.field_size_limit(), 2 * TEXT_MAX_BYTES + 2))
-    ends = [0]  # where the last line handed to csv ends
+    read: list[str] = []  # the lines handed to csv since its last row
 
     def lines() -> Iterator[str]:
-        for match in re.finditer(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z", text):
-            ends[0] = match.end()
-            yield match.group()
+        for line in text.lines("any"):
+            read.append(line)
+            yield line
 
     reader = csv.reader(lines(), delimiter=delimiter)
-    start = 0
     while True:
         try:
             cells = next(reader)
@@ -165,8 +168,8 @@ def _rows(text: str, delimiter: str) -> Iterator[tuple[int, str, list[str]]]:
             return
         except csv.Error:  # not this delimiter's file (the reader read it whole)
             return
-        yield reader.line_num, text[start : ends[0]], cells
-        start = ends[0]
+        yield reader.line_num, "".join(read), cells
+        read.clear()
 
 
 def _with_cell(raw: str, value: str, delimiter: str, missing: int) -> str:
@@ -208,44 +211,46 @@ def _numbered(reasons: dict[str, str], word: str) -> dict[int, str]:
 _CARD_LINE = re.compile(r"(?:[A-Za-z0-9-]+\.)?(BEGIN|END)[ \t]*:[ \t]*VCARD[ \t]*\Z", re.I)
 
 
-def _cards(out: TextIO, text: str, reasons: dict) -> int:
+def _cards(out: TextIO, text: Source, reasons: dict) -> int:
     """The Nth card is the text from the Nth BEGIN:VCARD to its END:VCARD."""
     from crmcli.formats.vcard import escape, fold
 
     by_card = _numbered(reasons, "card")
-    written, number, start, inside = 0, 0, 0, False
-    for match in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text):
-        line = match.group()
+    written, number, inside = 0, 0, False
+    card: list[str] = []  # the lines of the card being read, from its BEGIN:VCARD
+    for line in text.lines("any"):
         found = _CARD_LINE.match(line.rstrip("\r\n"))
-        if found is None:
+        if found is None or (inside and found.group(1).upper() == "BEGIN"):
+            if inside:
+                card.append(line)
             continue
         if found.group(1).upper() == "BEGIN" and not inside:
-            number, start, inside = number + 1, match.start(), True
+            number, card, inside = number + 1, [line], True
         elif found.group(1).upper() == "END" and inside:
             inside = False
             reason = by_card.get(number)
             if reason is not None:
                 ending = line[len(line.rstrip("\r\n")) :] or "\r\n"
                 added = fold(f"{PROPERTY}:{escape(reason)}").replace("\r\n", ending)
-                out.write(text[start : match.start()] + added + line.rstrip("\r\n") + ending)
+                out.write("".join(card) + added + line.rstrip("\r\n") + ending)
                 written += 1
     return written
 
 
 # -- JSON and JSONL -----------------------------------------------------------------
-def _jsonl(out: TextIO, text: str, reasons: dict) -> int:
+def _jsonl(out: TextIO, text: Source, reasons: dict) -> int:
     by_line = _numbered(reasons, "line")
     written = 0
-    for number, match in enumerate(re.finditer(r"[^\n]*\n|[^\n]+\Z", text), start=1):
+    for number, line in enumerate(text.lines("lf"), start=1):
         reason = by_line.get(number)
         if reason is not None:
-            record = json.loads(match.group())
+            record = json.loads(line)
             out.write(_line({**record, COLUMN: reason}))
             written += 1
     return written
 
 
-def _json(out: TextIO, text: str, kind: str, reasons: dict) -> int:
+def _json(out: TextIO, text: Source, kind: str, reasons: dict) -> int:
     from crmcli.formats import PLURAL, backup
 
     singular = {plural: one for one, plural in PLURAL.items()}
@@ -263,16 +268,22 @@ def _line(record: dict) -> str:
 
 
 # -- reading a rejects file back ----------------------------------------------------
-def without_reasons(items: Iterator[tuple[str, str, dict]], fmt: str, text: str) -> Iterator:
+def without_reasons(
+    items: Iterator[tuple[str, str, dict]], fmt: str, text: str | Source
+) -> Iterator:
     """A rejects file fixed and imported again: the reasons crm wrote into it are
     not kept (a custom field `crm_rejected`, a vCard's X-CRM-REJECTED).  JSON's
     unknown `crm_rejected` key is never read.  Other files pass as they are (one
-    search of the text tells)."""
-    if fmt in ("csv", "tsv") and COLUMN in text:
+    reading of the file tells)."""
+    if fmt in ("csv", "tsv") and Source.of(text).search(_COLUMN_FOUND, len(COLUMN)):
         return _without_reasons(items)
-    if fmt == "vcf" and re.search(PROPERTY, text, re.IGNORECASE):
+    if fmt == "vcf" and Source.of(text).search(_PROPERTY_FOUND, len(PROPERTY)):
         return _without_reasons(items)
     return items
+
+
+_COLUMN_FOUND = re.compile(re.escape(COLUMN))
+_PROPERTY_FOUND = re.compile(re.escape(PROPERTY), re.IGNORECASE)
 
 
 def _without_reasons(items: Iterator[tuple[str, str, dict]]) -> Iterator:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from crmcli import models
 from crmcli.errors import InvalidValue, Refused
+from crmcli.formats import Source
 
 # Column names of other programs' exports, compared as _key gives them (lowercase,
 # camelCase split, each run of other characters as one space), for what they fill.
@@ -330,7 +331,7 @@ def _maps(mapping: list[str]) -> dict[str, str]:
 
 
 def read_csv(
-    text: str,
+    text: str | Source,
     kind: str,
     delimiter: str | None,
     mapping: list[str],
@@ -356,7 +357,7 @@ def read_csv(
     # A description may be 1 MB, twice that in TSV with every character escaped.
     csv.field_size_limit(max(csv.field_size_limit(), 2 * TEXT_MAX_BYTES + 2))
     try:
-        reader, delimiter, header, replay, error = _opened(text, delimiter)
+        reader, delimiter, header, replay, error = _opened(Source.of(text), delimiter)
     except StopIteration:
         return
     if delimiter == "\t" and (crm_header(header) if unescape is None else unescape):
@@ -387,16 +388,16 @@ def read_csv(
         yield where, kind, plan.record(row, where)
 
 
-def read_header(text: str, delimiter: str | None = None) -> list[str]:
+def read_header(text: str | Source, delimiter: str | None = None) -> list[str]:
     """The header row of a CSV/TSV as read_csv finds it (past a preamble, with the
     delimiter it detects when `delimiter` is None): what describe() wants."""
     try:
-        return _opened(text, delimiter)[2]
+        return _opened(Source.of(text), delimiter)[2]
     except StopIteration:
         return []
 
 
-def _opened(text: str, delimiter: str | None) -> tuple:
+def _opened(text: Source, delimiter: str | None) -> tuple:
     """(reader, delimiter, header, rows read past it, error) for read_csv."""
     import csv
 
@@ -426,12 +427,12 @@ def _peek(lines: Iterator[str]) -> tuple[str | None, Iterator[str]]:
     return first, (itertools.chain([first], lines) if first is not None else iter(()))
 
 
-def _delimiter(text: str) -> str:
+def _delimiter(text: Source) -> str:
     """`,`, `;` or tab: the one the header line uses most (Thunderbird writes `;` or
     tab in a .csv), counted outside quotes; `,` when it uses none.  The header is
     the first line, or the first after a preamble and a blank line (LinkedIn's)."""
     first, blank = True, False
-    for line in text[:65536].splitlines()[:_PREAMBLE_ROWS]:
+    for line in text.head(65536).splitlines()[:_PREAMBLE_ROWS]:
         if not line.strip():
             blank = True
             continue
@@ -838,14 +839,10 @@ class _Unescaped:
         return _TSV_ESCAPE.sub(lambda match: _TSV_CHARS[match.group(1)], cell)
 
 
-def _lines(text: str) -> Iterator[str]:
-    """The text's lines with their endings (\n, \r\n or \r), as csv wants them.
-
-    io.StringIO would do, but it keeps a copy of the text four bytes a character:
-    300 MB for a million contacts.
-    """
-    for match in re.finditer(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z", text):
-        yield match.group()
+def _lines(text: str | Source) -> Iterator[str]:
+    """The file's lines with their endings (\n, \r\n or \r), as csv wants them,
+    read as they come: memory follows a row, not the file."""
+    return Source.of(text).lines("any")
 
 
 def _merged_fields(existing: str | None, extra: dict[str, str]) -> str:

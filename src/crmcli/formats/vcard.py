@@ -21,9 +21,10 @@ import base64
 import binascii
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from crmcli.errors import Refused
+from crmcli.formats import Source
 
 _NAMESPACE = uuid.UUID("5d1e3c2a-6a9b-4f0e-9a44-0c2b8f1e7d11")  # crmcli's, fixed forever
 _NAME = re.compile(r"[A-Za-z0-9-]+\Z")  # a property name, no group
@@ -392,7 +393,7 @@ def _kept_again(name: str, value: str) -> bool:
 
 
 # -- reading --------------------------------------------------------------------
-def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
+def read_vcf(text: str | Source) -> Iterator[tuple[str, str, dict]]:
     """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts and accounts.
 
     A KIND:org card (Apple: X-ABShowAs:COMPANY) is an account, read before the
@@ -405,17 +406,45 @@ def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
 
     crm finds the lines and cards itself and has vobject parse one card's lines:
     vobject's own reader takes some 100 times a long line's size in memory, and
-    a card inside a card makes it fail.  Memory follows the biggest card.
+    a card inside a card makes it fail.  Memory follows the biggest card: the file
+    is read as it comes, once to see what it holds, again for each kind of card.
     """
-    groups = _group_tags(text) if _GROUP_HINT.search(text) else {}
-    companies = _ORG_HINT.search(text) is not None
+    source = Source.of(text)
+    split, grouped, companies = _first_look(source)
+    groups = _group_tags(source.lines(split)) if grouped else {}
     if companies:  # first, so that a person's ORG finds its company's card, wherever it is
-        yield from _read_cards(text, groups, _company)
-    yield from _read_cards(text, groups, (lambda lines: not _company(lines)) if companies else None)
+        yield from _read_cards(source.lines(split), groups, _company)
+    people = (lambda lines: not _company(lines)) if companies else None
+    yield from _read_cards(source.lines(split), groups, people)
 
 
-def _read_cards(text: str, groups: dict, wanted) -> Iterator[tuple[str, str, dict]]:
-    for number, begun, lines in _cards(text):
+def _first_look(source: Source) -> tuple[str, bool, bool]:
+    """How the file's lines end ("lf" if any line ends at LF, else "cr"), and whether
+    it may hold a group card and a company card (the hints: a first look without
+    vobject; a hint found where there is none only costs another reading).
+
+    Read a chunk at a time: a hint cut by a chunk's end is looked for again with the
+    next chunk (or, if what may be its start is long, taken as found)."""
+    lf = grouped = companies = False
+    held = ""
+    for chunk in source.chunks():
+        text = held + chunk
+        lf = lf or "\n" in chunk
+        grouped = grouped or _GROUP_HINT.search(text) is not None
+        companies = companies or _ORG_HINT.search(text) is not None
+        begun = _HINT_BEGUN.search(text)
+        if begun is not None and len(text) - begun.start() > 4096:
+            grouped = companies = True
+        held = text[begun.start() :] if begun is not None else text[-len("X-ABShowA") :]
+    return ("lf" if lf else "cr"), grouped, companies
+
+
+# Where a hint may begin at the end of a chunk, to be read on with the next one.
+_HINT_BEGUN = re.compile(r"(?i)(?:KIND|X-ABShowAs)[^:\n]*(?::[ \t]*[a-z]*)?\Z")
+
+
+def _read_cards(physical: Iterable[str], groups: dict, wanted) -> Iterator[tuple[str, str, dict]]:
+    for number, begun, lines in _cards(physical):
         if wanted is not None and not wanted(lines):
             continue
         kind, data, keys = _from_card(_parsed(lines, begun), begun)
@@ -441,10 +470,10 @@ def _company(lines: list[tuple[int, str]]) -> bool:
     return False
 
 
-def _cards(text: str) -> Iterator[tuple[int, int, list[tuple[int, str]]]]:
-    """(number, line it begins on, its lines) for each card."""
+def _cards(physical: Iterable[str]) -> Iterator[tuple[int, int, list[tuple[int, str]]]]:
+    """(number, line it begins on, its lines) for each card of the physical lines."""
     number, lines, begun = 0, None, 0
-    for at, line in _logical_lines(text):
+    for at, line in _logical_lines(physical):
         head, _, value = line.partition(":")
         name = head.partition(";")[0].rpartition(".")[2].strip().upper()
         value = value.strip().upper()
@@ -469,20 +498,20 @@ def _cards(text: str) -> Iterator[tuple[int, int, list[tuple[int, str]]]]:
         raise _broken(begun, "the card begun here has no END:VCARD")
 
 
-def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+def _logical_lines(physical: Iterable[str]) -> Iterator[tuple[int, str]]:
     """(line number, line) for each property: folded lines (the next begins with a
     space or tab) unfolded, vCard 2.1's quoted-printable soft breaks (a line ending
     in =) joined; blank lines left out.
 
     Lines end at LF, CR LF or CR CR LF; a CR alone inside a line (Thunderbird
     writes them in a note) is a line break of the value.  Only a file without
-    any LF has lines that end at CR."""
+    any LF has lines that end at CR: `physical` are the lines split so (see
+    _first_look)."""
     pieces: list[str] = []
     begun = 0
     soft_break = empty_qp = False
-    physical = _LF_LINES if "\n" in text else _CR_LINES
-    for number, match in enumerate(physical.finditer(text), start=1):
-        line = match.group().rstrip("\n").rstrip("\r")
+    for number, line in enumerate(physical, start=1):
+        line = line.rstrip("\n").rstrip("\r")
         if "\r" in line:
             line = line.replace("\r", "\\n")
         if soft_break:
@@ -504,8 +533,6 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 _PROPERTY = re.compile(r"\s*(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+\s*[;:]")
-_LF_LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")
-_CR_LINES = re.compile(r"[^\r]*\r|[^\r]+\Z")
 
 
 def _quoted_printable(line: str) -> bool:
@@ -634,12 +661,12 @@ def _kind(value: str) -> str:
 _GROUP_HINT = re.compile(r"(?i)KIND[^:\n]*:[ \t]*group")
 
 
-def _group_tags(text: str) -> dict[str, list[str]]:
+def _group_tags(physical: Iterable[str]) -> dict[str, list[str]]:
     """Member key (see _member_key) -> the names of the groups that list it.  A first
     look at the file, without vobject; a broken file is left to the reading proper."""
     tags: dict[str, list[str]] = {}
     try:
-        for _, _, lines in _cards(text):
+        for _, _, lines in _cards(physical):
             name, members, group = None, [], False
             for _, line in lines:
                 head, _, value = line.partition(":")
