@@ -476,7 +476,8 @@ def test_repeated_addresses_across_batches_are_conflicts(crm, tmp_path):
     for i in range(12_000):
         email = f"p{i - 3}@x.example" if i % 997 == 0 and i else f"p{i}@x.example"
         repeats += email != f"p{i}@x.example"
-        rows.append(f"P {i},{email},Company {i % 700}")
+        # the CSV's repeat has the first's name too: another's name is another person
+        rows.append(f"P {i - 3 if email != f'p{i}@x.example' else i},{email},Company {i % 700}")
         record = {"name": f"P {i}", "email": email, "account": f"Company {i % 700}"}
         records.append(json.dumps(record))
     path = tmp_path / "repeats.jsonl"

@@ -710,13 +710,14 @@ def m011_photos(conn: sqlite3.Connection) -> None:
 
 def m012_source_ids(conn: sqlite3.Connection) -> None:
     """Another program's id of a record (custom field source_id, from a CSV's ID or
-    Record ID column) found fast: importing the same source again matches by it.
-    Only rows that have one are in the index."""
+    Record ID column) and a vCard's UID (custom field uid) found fast: importing the
+    same source again matches by them.  Only rows that have one are in the index."""
     for table in ("contacts", "accounts"):
-        conn.execute(
-            f"CREATE INDEX {table}_source_id ON {table}(json_extract(fields, '$.source_id'))"
-            " WHERE json_extract(fields, '$.source_id') IS NOT NULL"
-        )
+        for key in ("source_id", "uid"):
+            conn.execute(
+                f"CREATE INDEX {table}_{key} ON {table}(json_extract(fields, '$.{key}'))"
+                f" WHERE json_extract(fields, '$.{key}') IS NOT NULL"
+            )
 
 
 MIGRATIONS = [

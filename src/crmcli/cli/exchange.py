@@ -238,10 +238,16 @@ def import_(
     tags the members the file holds, properties crm has no field for are kept and
     exported again). A company column creates or reuses the account. A .csv may use
     , ; or tab, and a preamble before its header (LinkedIn's Notes:) is skipped. Another
-    program's ids (ID, Record ID, Contact ID) are kept as the custom field source_id,
-    which finds the record when that source is imported again; crm ids are read only
-    from a file whose columns are all crm's field names. The same person twice in
-    another program's CSV (same e-mail) is one contact. CSV/TSV: the ' that crm's export
+    program's ids (ID, Record ID, Contact ID) are kept as the custom field source_id
+    (and the column's name as source_id_column), which finds the record when that
+    source is imported again: a stored record whose source_id came from a column of
+    that name and that shares an e-mail, the name or a phone with the row (another
+    file's ID 1 is another person); crm ids are read only from a file whose columns
+    are all crm's field names. The same person twice in another program's CSV (same
+    e-mail) is one contact when the names agree (equal, one row without a name, or
+    one name's words in the other's: Ann and Ann Lee, Annie and Ann Lee), else the
+    later row is a conflict. A vCard's UID (kept as the custom field uid) finds the
+    contact or account that has it before its e-mails do. CSV/TSV: the ' that crm's export
     puts before a formula cell is taken off. TSV: a file whose header is exactly the
     one crm writes (crm export -f tsv, crm list KIND -f tsv) has crm's escapes, so
     \\t, \\n, \\r and \\\\ are read as tab, LF, CR and backslash; in any other TSV a

@@ -533,6 +533,10 @@ class _Plan:
             elif tag != "x" and (tag != "f" or target[1]):
                 self.others.append((index, target))
         self.width = len(targets)
+        # The id column's folded header (`record id`): which kind of source gave a
+        # source_id, kept with it (custom field source_id_column, see store.imports).
+        self.source = next((key for target, key in zip(targets, keys, strict=True)
+                            if target == ("c", "source_id")), None)  # fmt: skip
         # Outlook's EX e-mails: an Exchange directory name (/o=.../cn=...), no address.
         where_is = {key: index for index, key in enumerate(keys)}
         self.exchange = [
@@ -572,6 +576,8 @@ class _Plan:
                 fields[name] = value[1:] if value.startswith(_FORMULA) else value
         if self.others:
             self._lists(row, data, fields)
+        if self.source is not None and "source_id" in fields:
+            fields["source_id_column"] = self.source
         if "tags" in data:  # Google joins groups with " ::: " and marks system ones with *
             parts = data["tags"].replace(" ::: ", ";").split(";")
             tags = ";".join(p.strip() for p in parts if p.strip() and not p.startswith("*"))

@@ -96,6 +96,10 @@ class _Importer:
         self.by_kind = {kind: getattr(self, f"_{kind}") for kind in KINDS}
         self.where = ""  # the item being written
         self.origins = {kind: _Origins() for kind in KINDS}  # what each new record came from
+        self.fresh_uids: dict[str, dict[str, int]] = {"accounts": {}, "contacts": {}}
+        # Stored contacts this import updated or skipped (merge_repeats): a later row
+        # of the same person is merged into what the first made of it.
+        self.touched: set[int] = set()
 
     # -- the driver ---------------------------------------------------------------
     def run(self, items: Iterable[tuple[str, str, Checked | str]]) -> Report:
@@ -159,13 +163,26 @@ class _Importer:
         )
         self.companies.update(found)
         self.no_company = names.difference(self.companies)
-        self.sources: dict[str, dict[str, int]] = {}  # kind -> stored source_id -> our id
+        # kind -> stored source_id -> [(our id, the column that gave it)]; kind ->
+        # stored UID (a vCard's, custom field uid) -> our id.
+        self.sources: dict[str, dict[str, list[tuple[int, str | None]]]] = {}
+        self.uids: dict[str, dict[str, int]] = {}
         for kind in ("accounts", "contacts"):
-            wanted = [source for _, what, item in chunk if what == kind
+            wanted = [source[0] for _, what, item in chunk if what == kind
                       and not isinstance(item, str) and (source := _source_id(item))]  # fmt: skip
-            self.sources[kind] = dict(self.conn.execute(
-                f"SELECT json_extract(fields, '$.source_id'), id FROM {kind}"
+            self.sources[kind] = {}
+            for source, row_id, column in self.conn.execute(
+                f"SELECT json_extract(fields, '$.source_id'), id,"
+                f" json_extract(fields, '$.source_id_column') FROM {kind}"
                 " WHERE json_extract(fields, '$.source_id') IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            ) if wanted else ():  # fmt: skip
+                self.sources[kind].setdefault(source, []).append((row_id, column))
+            wanted = [uid for _, what, item in chunk if what == kind
+                      and not isinstance(item, str) and (uid := _field(item, "uid"))]  # fmt: skip
+            self.uids[kind] = dict(self.conn.execute(
+                f"SELECT json_extract(fields, '$.uid'), id FROM {kind}"
+                " WHERE json_extract(fields, '$.uid') IN (SELECT value FROM json_each(?))",
                 (json.dumps(wanted),),
             )) if wanted else {}  # fmt: skip
 
@@ -198,28 +215,40 @@ class _Importer:
     # -- kinds --------------------------------------------------------------------
     def _accounts(self, item: Checked) -> None:
         key = item.row["name_key"]
-        existing = self._from_source("accounts", item)
+        existing = self._from_uid("accounts", item)
+        if existing is None:
+            existing = self._from_source("accounts", item)
         if existing is None:
             sql = "SELECT id FROM accounts WHERE name_key = ?"
             existing = self._existing("accounts", item, [key], sql, key)
         account_id = self._write("accounts", item, item.row, existing)
+        self._fresh_uid("accounts", item, account_id)
         self._picture("accounts", item, account_id, existing)
         if item.links.get("parent_id") is not None or item.parent is not None:
             self.parents.append((f"account {item.row['name']!r}", account_id, item))
 
     def _contacts(self, item: Checked) -> None:
         existing = self._existing_contact(item)
-        # The same person twice in another program's file: one contact.
-        merging = (existing is not None and self.merge_repeats and item.file_id is None
-                   and self.origins["contacts"].get(existing) is not None)  # fmt: skip
+        # The same person twice in another program's file: one contact, when the
+        # names agree (see _same_person); else a conflict, whatever --on-conflict.
+        repeat = (existing is not None and self.merge_repeats and item.file_id is None
+                  and (existing in self.touched
+                       or self.origins["contacts"].get(existing) is not None))  # fmt: skip
+        merging = repeat and self._same_person(existing, item)
+        if repeat and not merging and self.on_conflict != "skip":
+            raise Refused(self._conflict("contacts", item, existing))
         if not merging:  # the conflict first: a record refused leaves no account it named
             self._refused_conflict("contacts", item, existing)
+        if merging and self.on_conflict == "skip" and existing in self.touched:
+            self.report.merged["contacts"] += 1  # a repeat of a stored record kept as it is
+            return
         account = self._account(item)
         if existing is None:
             name = self._account_name(account)
             new_id = self.batch.add_contact(item, item.file_id, account, name)
             self.fresh_emails.update(item.email_keys)
             self._created("contacts", item, new_id)
+            self._fresh_uid("contacts", item, new_id)
             self._picture("contacts", item, new_id, None)
             return
         row = item.row if account is None else {**item.row, "account_id": account}
@@ -231,6 +260,8 @@ class _Importer:
             contact_id = existing
         else:
             contact_id = self._write("contacts", item, row, existing)
+            if self.merge_repeats and item.file_id is None:
+                self.touched.add(contact_id)
         # A repeat's photo as an update's: the later one (skip keeps the stored).
         self._picture("contacts", item, contact_id, None if merging else existing)
         if self.on_conflict == "update" or merging:
@@ -289,11 +320,89 @@ class _Importer:
 
     def _from_source(self, table: str, item: Checked) -> int | None:
         """The stored record with this one's source_id (another program's id for it),
-        when it has one: the same source imported again."""
+        when it has one: the same source imported again.  An id means something only
+        in its source: the stored record's came from the same column (`record id`,
+        custom field source_id_column), and it agrees with this one on an e-mail, the
+        name or a phone; else they are two records (two programs' `ID` 1 are not
+        one person)."""
         source = _source_id(item) if item.file_id is None else None
-        return self.sources[table].get(source) if source else None
+        if not source:
+            return None
+        for row_id, column in self.sources[table].get(source[0], ()):
+            if column == source[1] and self._agrees(table, row_id, item):
+                return row_id
+        return None
+
+    def _agrees(self, table: str, row_id: int, item: Checked) -> bool:
+        """Whether a stored record and an item share the folded name, an e-mail or a
+        phone (its digits)."""
+        self.batch.flush()
+        row = item.row
+        if table == "accounts":
+            stored = self.conn.execute(
+                "SELECT name_key, email, phone FROM accounts WHERE id = ?", (row_id,)
+            ).fetchone()
+            return stored[0] == row["name_key"] or any(
+                value is not None and _same_value(value, row.get(key), key == "phone")
+                for key, value in (("email", stored[1]), ("phone", stored[2]))
+            )
+        if self.conn.execute(
+            "SELECT 1 FROM contacts WHERE id = ? AND name_key = ?", (row_id, row["name_key"])
+        ).fetchone() or self.conn.execute(
+            "SELECT 1 FROM contact_emails WHERE contact_id = ?"
+            " AND value_key IN (SELECT value FROM json_each(?))",
+            (row_id, json.dumps(list(item.email_keys))),
+        ).fetchone():
+            return True
+        mine = {_digits(number) for _, number in item.phones} - {""}
+        return bool(mine) and any(_digits(value) in mine for (value,) in self.conn.execute(
+            "SELECT value FROM contact_phones WHERE contact_id = ?", (row_id,)
+        ))  # fmt: skip
+
+    def _from_uid(self, table: str, item: Checked) -> int | None:
+        """The record with this one's vCard UID (custom field uid): stored, or made by
+        this import."""
+        if item.file_id is not None or not (uid := _field(item, "uid")):
+            return None
+        found = self.uids[table].get(uid)
+        return found if found is not None else self.fresh_uids[table].get(uid)
+
+    def _fresh_uid(self, table: str, item: Checked, row_id: int) -> None:
+        if uid := _field(item, "uid"):
+            self.fresh_uids[table].setdefault(uid, row_id)
+
+    def _same_person(self, existing: int, item: Checked) -> bool:
+        """Whether a later row of another program's file names the person an
+        earlier one did: the same folded name, or one of them has no name of its
+        own (named by its e-mail, phone or company), or one name's words are all in
+        the other's (`Ann` and `Ann Lee`), or the first words begin alike and the
+        rest of one are in the other's (`Annie` and `Ann Lee`, `Jo Smith` and
+        `John Smith`)."""
+        self.batch.flush()
+        key, account = self.conn.execute(
+            "SELECT c.name_key, a.name FROM contacts c"
+            " LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id = ?", (existing,)
+        ).fetchone()
+        values = [value for (value,) in self.conn.execute(
+            "SELECT value FROM contact_emails WHERE contact_id = ? UNION ALL"
+            " SELECT value FROM contact_phones WHERE contact_id = ?", (existing, existing)
+        )]  # fmt: skip
+        stored = _own_name(key, [*values, account])
+        given = _own_name(item.row["name_key"], [
+            *(address for _, address in item.emails), *(number for _, number in item.phones),
+            item.account[0] if item.account else None])  # fmt: skip
+        if stored is None or given is None or set(stored) <= set(given) or set(given) <= set(
+            stored
+        ):
+            return True
+        rest, other = set(stored[1:]), set(given[1:])
+        return (stored[0].startswith(given[0]) or given[0].startswith(stored[0])) and (
+            rest <= other or other <= rest
+        )
 
     def _existing_contact(self, item: Checked) -> int | None:
+        if (found := self._from_uid("contacts", item)) is not None:
+            return found
         if (found := self._from_source("contacts", item)) is not None:
             return found
         stored, fresh, pending = self.stored_emails, self.fresh_emails, self.batch.keys["contacts"]
@@ -347,6 +456,8 @@ class _Importer:
             return f"conflicts with {table[:-1]} {existing} already stored"
         if item.file_id == existing:
             return f"id {existing} is taken by {origin}"
+        if (uid := _field(item, "uid")) and self.fresh_uids.get(table, {}).get(uid) == existing:
+            return f"the same UID as {origin}"
         return f"the same {'name' if table == 'accounts' else 'e-mail'} as {origin}"
 
     def _created(self, table: str, item: Checked, new_id: int) -> None:
@@ -604,12 +715,43 @@ def _stored(conn: sqlite3.Connection, kind: str, row_id: int) -> dict:
     return {"record": _ONE[kind], **get(conn, row_id)}
 
 
-def _source_id(item: Checked) -> str | None:
-    """Another program's id for the record (custom field source_id), if it has one."""
+def _source_id(item: Checked) -> tuple[str, str | None] | None:
+    """Another program's id for the record (custom field source_id) and the column
+    it came from (source_id_column), if it has one."""
     text = item.row.get("fields")
     if not text or '"source_id"' not in text:
         return None
-    return json.loads(text).get("source_id")
+    fields = json.loads(text)
+    source = fields.get("source_id")
+    return (source, fields.get("source_id_column")) if source else None
+
+
+def _field(item: Checked, key: str) -> str | None:
+    """A custom field of a checked record (`uid`), if it has it."""
+    text = item.row.get("fields")
+    if not text or f'"{key}"' not in text:
+        return None
+    return json.loads(text).get(key) or None
+
+
+def _digits(number: str) -> str:
+    return "".join(char for char in number if char.isdigit())
+
+
+def _same_value(stored: str, given: str | None, phone: bool) -> bool:
+    if given is None:
+        return False
+    if phone:
+        return _digits(stored) != "" and _digits(stored) == _digits(given)
+    return models.email_key(stored) == models.email_key(given)
+
+
+def _own_name(key: str, others: list[str | None]) -> list[str] | None:
+    """The words of a contact's folded name, or None when it is named by what it
+    has (one of `others`: its e-mails, phones, company)."""
+    if key in {models.fold(value) for value in others if value}:
+        return None
+    return key.split() or None
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
