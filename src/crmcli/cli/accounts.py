@@ -294,6 +294,7 @@ def merge(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Merge accounts into KEEP: their contacts, deals, activities, tasks, child accounts,
-    tags and custom fields (KEEP wins) move to it; its empty fields are filled."""
+    tags and custom fields (KEEP wins) move to it; its empty fields are filled.
+    A merge that would give vcard more than 1,000 lines (1 MB) is refused."""
     account = o.merge(ctx, "account", keep, others, yes)
     render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)

@@ -485,6 +485,7 @@ def merge(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Merge contacts into KEEP: their e-mails, phones, tags, custom fields (KEEP wins),
-    deals, activities and tasks move to it; its empty fields are filled; they are deleted."""
+    deals, activities and tasks move to it; its empty fields are filled; they are deleted.
+    A merge that would give a list more than 100 items (vcard: 1,000 lines) is refused."""
     contact = o.merge(ctx, "contact", keep, others, yes)
     render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)

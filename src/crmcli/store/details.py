@@ -18,7 +18,7 @@ import json
 import re
 
 from crmcli import models
-from crmcli.errors import InvalidValue
+from crmcli.errors import InvalidValue, Refused
 
 _ONE = {"addresses": "address", "urls": "URL", "impps": "IM handle",
         "related": "related person", "dates": "date", "vcard": "vCard property"}  # fmt: skip
@@ -170,11 +170,34 @@ def remove_items(kind: str, stored: list[dict], gone: list[str]) -> list[dict]:
     return result
 
 
-def union(first: list, second: list, key=lambda item: item) -> list:
-    """first, then what second has that first has not (compared by `key`)."""
+def union(first: list, second: list, key=lambda item: item, kind: str = "") -> list:
+    """first, then what second has that first has not (compared by `key`).
+
+    Two records merged (`contact merge`, repeats of one record in a file, an
+    import's update) must not make a list longer than one record may hold
+    (LIST_MAX items, vCard's VCARD_MAX lines and TEXT_MAX_BYTES): that is refused
+    (exit 1), since dropping the extra would lose data silently."""
     seen = {json.dumps(key(item), sort_keys=True) for item in first}
     extra = [item for item in second if json.dumps(key(item), sort_keys=True) not in seen]
-    return [*first, *extra]
+    result = [*first, *extra]
+    _merged_within(kind, result)
+    return result
+
+
+def _merged_within(kind: str, result: list) -> None:
+    most = models.VCARD_MAX if kind == "vcard" else models.LIST_MAX
+    if len(result) > most:
+        raise Refused(
+            f"merged, {kind or 'a list'} would hold {len(result):,} items (at most {most:,}):"
+            " remove some first"
+        )
+    if kind == "vcard":
+        size = sum(len(line.encode("utf-8")) for line in result)
+        if size > models.TEXT_MAX_BYTES:
+            raise Refused(
+                f"merged, vcard would hold {size:,} bytes (at most {models.TEXT_MAX_BYTES:,}):"
+                " remove some properties first"
+            )
 
 
 def value_of(item: dict) -> object:

@@ -398,7 +398,7 @@ class _Importer:
         for key, compared in lists.items():  # the first's items first: its primary address
             if key in row and row[key] not in (None, "[]"):
                 first, later = json.loads(current[key] or "[]"), json.loads(row[key])
-                filled[key] = common.dump(details.union(first, later, compared))
+                filled[key] = common.dump(details.union(first, later, compared, key))
         tags = json.loads(current["tags"]) + json.loads(row["tags"])
         filled["tags"] = common.dump(models.tags([], stored=tags))
         fields = {**json.loads(row["fields"]), **json.loads(current["fields"])}  # the first's win
@@ -500,7 +500,7 @@ def _merged_lists(conn: sqlite3.Connection, table: str, existing: int, row: dict
     ).fetchone()
     merged: dict = {key: None for key in lists if key in row}
     for key, old in zip(given, stored, strict=True):
-        new = details.union(json.loads(row[key]), json.loads(old), lists[key])
+        new = details.union(json.loads(row[key]), json.loads(old), lists[key], key)
         merged[key] = common.dump(new)
     return merged
 

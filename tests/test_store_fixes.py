@@ -1,0 +1,43 @@
+"""Fixes after issue 12's review: limits kept by merges, m010's URLs, a derived
+name that follows its sources, show's CSV cells, year-less dates in --where,
+dates kept as events, checked --date values, empty addresses, --no-photo."""
+
+import json
+
+
+def _urls(start: int, count: int) -> list[str]:
+    return [f"--url=https://x.example/{n}" for n in range(start, start + count)]
+
+
+def test_contact_merge_refuses_more_than_a_list_may_hold(crm):
+    crm.ok("contact", "add", "A", "--email", "a@x.example", *_urls(0, 60))
+    crm.ok("contact", "add", "B", "--email", "b@x.example", *_urls(100, 60))
+    result = crm.fails(1, "contact", "merge", "A", "B", "--yes")
+    assert "urls would hold 120 items (at most 100)" in result.stderr
+    assert len(crm.json("contact", "show", "A")["urls"]) == 60  # nothing merged
+    crm.ok("contact", "show", "B")
+
+
+def test_csv_repeats_merged_refuse_a_list_past_the_limit(crm, tmp_path):
+    path = tmp_path / "two.csv"
+    first = json.dumps([f"https://x.example/{n}" for n in range(60)])
+    later = json.dumps([f"https://x.example/{n}" for n in range(100, 160)])
+    lines = ["first_name,email,urls", f'A,a@x.example,"{first.replace(chr(34), 2 * chr(34))}"',
+             f'A,a@x.example,"{later.replace(chr(34), 2 * chr(34))}"']  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+    result = crm("import", str(path))
+    assert result.exit_code == 1, result.stderr
+    assert "urls would hold 120 items" in result.stderr
+    assert crm.json("contact", "list") == []
+
+
+def test_import_update_refuses_a_list_past_the_limit(crm, tmp_path):
+    crm.ok("contact", "add", "A", "--email", "a@x.example", *_urls(0, 60))
+    record = {"first_name": "A", "emails": ["a@x.example"],
+              "urls": [f"https://x.example/{n}" for n in range(100, 160)]}  # fmt: skip
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"kind": "contact", **record}) + "\n")
+    result = crm("import", str(path), "--on-conflict", "update")
+    assert result.exit_code == 1, result.stderr
+    assert "urls would hold 120 items" in result.stderr
+    assert len(crm.json("contact", "show", "A")["urls"]) == 60
