@@ -41,3 +41,35 @@ def test_import_update_refuses_a_list_past_the_limit(crm, tmp_path):
     assert result.exit_code == 1, result.stderr
     assert "urls would hold 120 items" in result.stderr
     assert len(crm.json("contact", "show", "A")["urls"]) == 60
+
+
+def test_m010_moves_only_urls_the_urls_check_accepts(crm, tmp_path):
+    """An old `--set url=...` of several lines, or blank, gave a backup that did
+    not restore: m010 moves a usable URL, drops a blank one, and leaves one the
+    urls check refuses in the custom fields."""
+    import shutil
+    import sqlite3
+
+    from test_upgrades import FIXTURES
+
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURES[8], path)
+    old = sqlite3.connect(path)
+    old.execute("UPDATE contacts SET fields = json_object('url', 'line1' || char(10) || 'line2')"
+                " WHERE id = 1")  # fmt: skip
+    at = "2020-01-01T00:00:00Z"
+    old.execute("INSERT INTO contacts (first_name, name, name_key, fields, created_at, updated_at)"
+                " VALUES ('Blank', 'Blank', 'blank', json_object('url', '   '), ?, ?)",
+                (at, at))  # fmt: skip
+    old.commit()
+    old.close()
+    env = {"CRM_DB": str(path)}
+    jane = crm.json("contact", "show", "Jane Doe", env=env)
+    assert (jane["urls"], jane["fields"]) == ([], {"url": "line1\nline2"})
+    blank = crm.json("contact", "show", "Blank", env=env)
+    assert (blank["urls"], blank["fields"]) == ([], {})
+    ada = crm.json("contact", "show", "Ada Byron", env=env)
+    assert ada["urls"] == [{"value": "https://ada.example", "label": None}]
+    backup = tmp_path / "backup.json"
+    crm.ok("export", "-o", str(backup), env=env)
+    crm.ok("import", str(backup), env={"CRM_DB": str(tmp_path / "new.db")})
