@@ -73,3 +73,26 @@ def test_m010_moves_only_urls_the_urls_check_accepts(crm, tmp_path):
     backup = tmp_path / "backup.json"
     crm.ok("export", "-o", str(backup), env=env)
     crm.ok("import", str(backup), env={"CRM_DB": str(tmp_path / "new.db")})
+
+
+def test_show_csv_cells_are_the_listings_and_import_again(crm, tmp_path):
+    crm.ok("contact", "add", "Jane Doe", "--email", "jane@x.example",
+           "--url", "work:https://jane.example", "--address", "home:1 Main St; Springfield",
+           "--address", "work:2 Office Rd; Chicago", "--date", "met:2020-05-01")  # fmt: skip
+    import csv
+    import io
+
+    for fmt in ("csv", "tsv"):
+        shown = crm.ok("contact", "show", "Jane Doe", "-f", fmt).stdout
+        listed = crm.ok("contact", "list", "-f", fmt, "--columns", "urls,addresses,dates").stdout
+        dialect = "excel-tab" if fmt == "tsv" else "excel"
+        (row,) = csv.DictReader(io.StringIO(shown), dialect=dialect)
+        (same,) = csv.DictReader(io.StringIO(listed), dialect=dialect)
+        assert {key: row[key] for key in same} == same
+    path = tmp_path / "jane.csv"
+    path.write_text(crm.ok("contact", "show", "Jane Doe", "-f", "csv").stdout)
+    env = {"CRM_DB": str(tmp_path / "new.db")}
+    crm.ok("import", str(path), env=env)
+    before, after = crm.json("contact", "show", "1"), crm.json("contact", "show", "1", env=env)
+    for key in ("urls", "addresses", "dates", "emails"):
+        assert after[key] == before[key]
