@@ -96,3 +96,23 @@ def test_show_csv_cells_are_the_listings_and_import_again(crm, tmp_path):
     before, after = crm.json("contact", "show", "1"), crm.json("contact", "show", "1", env=env)
     for key in ("urls", "addresses", "dates", "emails"):
         assert after[key] == before[key]
+
+
+def test_where_knows_year_less_dates(crm):
+    crm.ok("contact", "add", "Ann", "--birthday", "--04-23", "--anniversary", "--06-01")
+    crm.ok("contact", "add", "Ben", "--birthday", "1990-04-23")
+    crm.ok("contact", "add", "Cy", "--birthday", "1890-05-01")
+
+    def names(*where: str) -> list[str]:
+        args = [arg for text in where for arg in ("--where", text)]
+        return [row["name"] for row in crm.json("contact", "list", *args)]
+
+    assert names("birthday=--04-23") == ["Ann", "Ben"]  # every April 23rd
+    assert names("anniversary=--06-01") == ["Ann"]
+    assert names("birthday!=--04-23") == ["Cy"]
+    assert names("birthday>=--04-01", "birthday<--05-01") == ["Ann", "Ben"]
+    assert names("birthday<=1900-01-01") == ["Cy"]  # a year-less date is in no range
+    assert names("birthday>1900-01-01") == ["Ben"]
+    assert names("birthday=1990-04-23") == ["Ben"]
+    assert "invalid date '--02-30'" in crm.fails(2, "contact", "list", "--where",
+                                                 "birthday=--02-30").stderr  # fmt: skip
