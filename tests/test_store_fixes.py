@@ -116,3 +116,28 @@ def test_where_knows_year_less_dates(crm):
     assert names("birthday=1990-04-23") == ["Ben"]
     assert "invalid date '--02-30'" in crm.fails(2, "contact", "list", "--where",
                                                  "birthday=--02-30").stderr  # fmt: skip
+
+
+def test_dates_on_one_day_with_two_labels_are_two_events(crm):
+    crm.ok("contact", "add", "Ann", "--date", "birthday:2020-01-01", "--date", "met:2020-01-01")
+    both = [{"value": "2020-01-01", "label": "birthday"}, {"value": "2020-01-01", "label": "met"}]
+    assert crm.json("contact", "show", "Ann")["dates"] == both
+    crm.ok("contact", "edit", "Ann", "--date", "2020-01-01", "--date", "met:2020-01-01")
+    assert crm.json("contact", "show", "Ann")["dates"] == both  # nothing new
+    crm.ok("contact", "add", "Bo", "--date", "wed:2020-01-01", "--date", "met:2021-01-01")
+    merged = crm.json("contact", "merge", "Ann", "Bo", "--yes")
+    assert merged["dates"] == [*both, {"value": "2020-01-01", "label": "wed"},
+                               {"value": "2021-01-01", "label": "met"}]  # fmt: skip
+
+
+def test_a_date_given_on_the_command_line_must_be_one(crm, tmp_path):
+    for value in ("x:notadate", "2020-02-30", "met:--02-30"):
+        assert "invalid date" in crm.fails(2, "contact", "add", "Ann", "--date", value).stderr
+    crm.ok("contact", "add", "Ann")
+    assert "invalid date" in crm.fails(2, "contact", "edit", "Ann", "--date", "June").stderr
+    # another program's text date read from a file stays text
+    path = tmp_path / "bo.jsonl"
+    met = [{"value": "June 2001", "label": "met"}]
+    path.write_text(json.dumps({"kind": "contact", "first_name": "Bo", "dates": met}) + "\n")
+    crm.ok("import", str(path))
+    assert crm.json("contact", "show", "Bo")["dates"] == met

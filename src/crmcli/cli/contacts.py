@@ -98,7 +98,8 @@ DateOpt = Annotated[
     typer.Option(
         "--date",
         metavar="LABEL:DATE",
-        help="Another date, e.g. 'first met:2020-05-01' or graduation:--06-30 (repeatable).",
+        help="Another date, e.g. 'first met:2020-05-01' or graduation:--06-30 (repeatable;"
+        " YYYY-MM-DD or --MM-DD; one day may hold several labels: each is its own date).",
     ),
 ]
 

@@ -27,7 +27,7 @@ EDITABLE_COLUMNS = ("account_id", *(key for key in _CHECKS if key not in models.
 # The JSON lists a contact's row holds (store.details), with how two of them are
 # told the same when merged.
 LISTS = {"addresses": details.without_label, **dict.fromkeys(models.ITEM_LISTS, details.value_of),
-         "vcard": lambda line: line}  # fmt: skip
+         "dates": details.dated, "vcard": lambda line: line}  # fmt: skip
 _PART_NAMES = {part: part.replace("_", " ") for part in models.NAME_PARTS}
 
 
@@ -141,7 +141,7 @@ def add_contact(
     impps, related and dates as `[LABEL:]VALUE` texts."""
     row = clean(values or {})
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
-    checked_lists = {key: details.items(key, raw) for key, raw in (lists or {}).items()}
+    checked_lists = {key: details.given_items(key, raw) for key, raw in (lists or {}).items()}
     with_lists(row, details.addresses(addresses), checked_lists)
     account_name = None
     if account is not None:
@@ -373,7 +373,7 @@ def _edited_lists(
         gone, new = removals.get(key), lists.get(key)
         if gone or new:
             edited = details.remove_items(key, current[key], gone or [])
-            changed[key] = details.add_items(edited, details.items(key, new))
+            changed[key] = details.add_items(edited, details.given_items(key, new or []), key)
     return stored, changed
 
 

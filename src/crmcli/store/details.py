@@ -129,15 +129,36 @@ def items(kind: str, raw: object) -> list[dict]:
             value = _value(kind, text)
         else:
             raise InvalidValue(f"{kind}: each item is text or an object with value and label")
-        result = add_items(result, [{"value": value, "label": tag}])
+        result = add_items(result, [{"value": value, "label": tag}], kind)
     return result
 
 
-def add_items(stored: list[dict], new: list[dict]) -> list[dict]:
-    """New items appended; one whose value is there already gives it its label."""
+def given_items(kind: str, raw: list[str]) -> list[dict]:
+    """items() from the command line (`--date` ...): there a date must be one
+    (YYYY-MM-DD or --MM-DD, a real day); another program's text date read from a
+    file (`June 2001`) stays text."""
+    result = items(kind, raw)
+    if kind == "dates":
+        for item in result:
+            try:
+                models.birthday(item["value"], "date")
+            except InvalidValue:
+                raise InvalidValue(
+                    f"invalid date {item['value']!r}: use [LABEL:]YYYY-MM-DD, or --MM-DD"
+                    " without a year"
+                ) from None
+    return result
+
+
+def add_items(stored: list[dict], new: list[dict], kind: str = "") -> list[dict]:
+    """New items appended; one whose value is there already gives it its label.
+    Dates are events: two labels on one day are two dates (`birthday` and `met`),
+    so a date is the same as a stored one only with the same label or none."""
     result = [dict(item) for item in stored]
     for item in new:
-        same = next((old for old in result if old["value"] == item["value"]), None)
+        same = next((old for old in result if old["value"] == item["value"]
+                     and (kind != "dates" or None in (old["label"], item["label"])
+                          or old["label"] == item["label"])), None)  # fmt: skip
         if same is None:
             result.append(dict(item))
         elif item["label"]:
@@ -202,6 +223,11 @@ def _merged_within(kind: str, result: list) -> None:
 
 def value_of(item: dict) -> object:
     return item["value"]
+
+
+def dated(item: dict) -> object:
+    """A date's key when records merge: its value and label (see add_items)."""
+    return [item["value"], item["label"]]
 
 
 def without_label(address: dict) -> dict:
