@@ -141,3 +141,37 @@ def test_a_date_given_on_the_command_line_must_be_one(crm, tmp_path):
     path.write_text(json.dumps({"kind": "contact", "first_name": "Bo", "dates": met}) + "\n")
     crm.ok("import", str(path))
     assert crm.json("contact", "show", "Bo")["dates"] == met
+
+
+def test_empty_addresses_and_labelled_empty_values_are_refused(crm):
+    for value in ("", "home:;;;;", "  ; ; "):
+        assert "empty address" in crm.fails(2, "contact", "add", "Ann", "--address", value).stderr
+    crm.ok("contact", "add", "Ann")
+    assert "empty address" in crm.fails(2, "contact", "edit", "Ann", "--address", ";").stderr
+    assert crm.fails(2, "contact", "edit", "Ann", "--url", "work:").stderr == "Error: empty URL\n"
+    assert "empty e-mail" in crm.fails(2, "contact", "edit", "Ann", "--email", "work:").stderr
+
+
+def test_no_photo_without_a_photo_changes_nothing(crm):
+    crm.ok("contact", "add", "Ann")
+    crm.ok("account", "new", "Acme")
+    before = crm.json("contact", "show", "Ann")
+    result = crm.ok("contact", "edit", "Ann", "--no-photo", "--json")
+    assert json.loads(result.stdout)["updated_at"] == before["updated_at"]
+    assert "'Ann' has no photo to remove: nothing changed" in result.stderr
+    assert "has no logo to remove" in crm.ok("account", "edit", "Acme", "--no-logo").stderr
+    assert len(crm.json("history")) == 2  # the two adds: nothing to undo
+    assert crm.json("contact", "show", "Ann") == before
+
+
+def test_an_imported_photo_must_be_an_image_crm_knows(crm, tmp_path):
+    import base64
+
+    for media_type, data in (("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>'),
+                             ("image/png", b"arbitrary bytes, not a picture"),
+                             ("image/gif", b"GIF89a")):  # fmt: skip
+        photo = {"media_type": media_type, "data": base64.b64encode(data).decode()}
+        path = tmp_path / "ann.jsonl"
+        path.write_text(json.dumps({"kind": "contact", "first_name": "Ann", "photo": photo}))
+        result = crm("import", str(path))
+        assert result.exit_code == 1 and "not an image crm recognises" in result.stderr

@@ -193,7 +193,8 @@ def edit(
 ) -> None:
     """Change an account. An empty value (--city '') clears a field; --tag adds like --add-tag.
 
-    --logo FILE sets or replaces the logo, --no-logo removes it.
+    --logo FILE sets or replaces the logo, --no-logo removes it (with no logo and nothing
+    else to change, nothing changes).
     """
     picture, remove_logo = pictures.change(logo, no_logo, "logo")
     values = o.given(
@@ -214,6 +215,10 @@ def edit(
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     if not o.anything([values, parent, no_parent, tags, picture, remove_logo]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
+    if remove_logo and not o.anything([values, parent, no_parent, tags, picture]):
+        unchanged = pictures.none_to_remove(ctx, "accounts", ref)
+        if unchanged is not None:
+            return render.record(unchanged, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
     with o.session(ctx, write=True) as conn:
         account = store.edit_account(
             conn, ref, values, parent=parent, no_parent=no_parent, tag_edit=tags

@@ -342,7 +342,8 @@ def edit(
     Changing name parts (or the nickname) re-makes a name that was made from them;
     a name given with NAME/--name is kept. An empty value (--title '') clears a
     field; --tag adds like --add-tag.
-    --photo FILE sets or replaces the photo, --no-photo removes it.
+    --photo FILE sets or replaces the photo, --no-photo removes it (with no photo and
+    nothing else to change, nothing changes).
     """
     picture, remove_photo = pictures.change(photo, no_photo, "photo")
     values = o.given(
@@ -386,6 +387,10 @@ def edit(
     ]
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
+    if remove_photo and not o.anything(changes[:-1]):
+        unchanged = pictures.none_to_remove(ctx, "contacts", ref)
+        if unchanged is not None:
+            return render.record(unchanged, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
     with o.session(ctx, write=True) as conn:
         contact = store.edit_contact(
             conn,

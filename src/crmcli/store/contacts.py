@@ -142,7 +142,7 @@ def add_contact(
     row = clean(values or {})
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
     checked_lists = {key: details.given_items(key, raw) for key, raw in (lists or {}).items()}
-    with_lists(row, details.addresses(addresses), checked_lists)
+    with_lists(row, details.given_addresses(addresses), checked_lists)
     account_name = None
     if account is not None:
         row["account_id"] = refs.account_id(conn, account)
@@ -367,7 +367,7 @@ def _edited_lists(
     if remove_addresses:
         stored = details.remove_addresses(stored, remove_addresses)
     if addresses:
-        stored = details.add_addresses(stored, details.addresses(addresses))
+        stored = details.add_addresses(stored, details.given_addresses(addresses))
     changed: dict[str, list[dict] | None] = {}
     for key in models.ITEM_LISTS:
         gone, new = removals.get(key), lists.get(key)

@@ -314,6 +314,15 @@ def addresses(raw: object) -> list[dict]:
     return _at_most(result)
 
 
+def given_addresses(raw: list[str] | None) -> list[dict]:
+    """addresses() from the command line: an `--address` with no part (`""`,
+    `home:;;;;`) is refused, as an empty `--url` is, not dropped silently."""
+    for text in raw or []:
+        if _address(text) is None:
+            raise InvalidValue(f"empty address {text!r}: give {ADDRESS_FORM}")
+    return addresses(raw)
+
+
 def add_addresses(stored: list[dict], new: list[dict]) -> list[dict]:
     """New addresses appended; one with the label of a stored one replaces it, one
     the same as a stored one (label aside) relabels it."""
