@@ -73,6 +73,16 @@ def test_m010_moves_only_urls_the_urls_check_accepts(crm, tmp_path):
     backup = tmp_path / "backup.json"
     crm.ok("export", "-o", str(backup), env=env)
     crm.ok("import", str(backup), env={"CRM_DB": str(tmp_path / "new.db")})
+    # m010 also says which names were made: Jane Doe's is her parts joined
+    assert crm.json("contact", "edit", "Jane Doe", "--last", "Roe", env=env)["name"] == "Jane Roe"
+    crm.ok("contact", "edit", "Blank", "--name", "The Blank One", "--first", "Blank", env=env)
+    assert crm.json("contact", "edit", "The Blank One", "--first", "B",
+                    env=env)["name"] == "The Blank One"  # fmt: skip
+    crm.ok("undo", env=env)
+    blank = crm.json("contact", "show", "The Blank One", env=env)
+    assert blank["first_name"] == "Blank"
+    assert crm.json("contact", "edit", "3", "--first", "C", env=env)["name"] == "The Blank One"
+    assert "database ok" in crm.ok("db", "check", env=env).stderr
 
 
 def test_show_csv_cells_are_the_listings_and_import_again(crm, tmp_path):
@@ -175,3 +185,40 @@ def test_an_imported_photo_must_be_an_image_crm_knows(crm, tmp_path):
         path.write_text(json.dumps({"kind": "contact", "first_name": "Ann", "photo": photo}))
         result = crm("import", str(path))
         assert result.exit_code == 1 and "not an image crm recognises" in result.stderr
+
+
+def test_a_made_name_follows_its_sources_and_a_given_one_stays(crm):
+    """Whether a name was given is stored (name_given), not guessed from the
+    current state: a name made from an e-mail follows the e-mails."""
+    crm.ok("contact", "add", "--email", "a@x.example", "--email", "b@x.example")
+    made = crm.json("contact", "edit", "a@x.example", "--remove-email", "a@x.example")
+    assert made["name"] == "b@x.example"
+    crm.ok("contact", "add", "Other", "--email", "a@x.example")
+    assert crm.json("contact", "show", "a@x.example")["name"] == "Other"  # not ambiguous
+    assert crm.json("contact", "edit", "b@x.example", "--nickname", "Bo")["name"] == "Bo"
+    assert crm.json("contact", "edit", "Bo", "--first", "Bob", "--last", "Doe")["name"] == "Bob Doe"
+    assert crm.json("contact", "edit", "Bob Doe", "--last", "Roe")["name"] == "Bob Roe"
+    assert "a contact needs a name" in crm.fails(
+        2, "contact", "edit", "Bob Roe", "--first", "", "--last", "", "--nickname", "",
+        "--remove-email", "b@x.example").stderr  # fmt: skip
+    given = crm.json("contact", "add", "The Boss", "--first", "Ann", "--email", "c@x.example")
+    assert given["name"] == "The Boss"
+    for change in (["--first", "Anna"], ["--remove-email", "c@x.example"], ["--nickname", "A"]):
+        assert crm.json("contact", "edit", "The Boss", *change)["name"] == "The Boss"
+    crm.ok("undo")
+    crm.ok("contact", "edit", "The Boss", "--name", "")  # '' makes it from the parts again
+    assert crm.json("contact", "show", "Anna")["name"] == "Anna"
+    assert crm.json("contact", "edit", "Anna", "--first", "Annie")["name"] == "Annie"
+
+
+def test_a_backup_keeps_which_names_were_made(crm, tmp_path):
+    crm.ok("contact", "add", "--email", "a@x.example", "--email", "b@x.example")
+    crm.ok("contact", "add", "The Boss", "--first", "Ann", "--email", "c@x.example")
+    backup = tmp_path / "backup.json"
+    crm.ok("export", "-o", str(backup))
+    env = {"CRM_DB": str(tmp_path / "new.db")}
+    crm.ok("import", str(backup), env=env)
+    edit = ("contact", "edit", "a@x.example", "--remove-email", "a@x.example", "--json")
+    assert json.loads(crm.ok(*edit, env=env).stdout)["name"] == "b@x.example"
+    boss = ("contact", "edit", "The Boss", "--first", "Anna", "--json")
+    assert json.loads(crm.ok(*boss, env=env).stdout)["name"] == "The Boss"

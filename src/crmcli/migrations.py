@@ -598,6 +598,13 @@ def _address_json(part) -> str:
     )
 
 
+def _name_given(column) -> str:
+    """1 unless the name is the first and last name joined (`column` gives a column's
+    expression from its name)."""
+    first, last = column("first_name"), column("last_name")
+    return f"{column('name')} IS NOT trim(coalesce({first}, '') || ' ' || coalesce({last}, ''))"
+
+
 def _m010_url(text: str | None) -> str | None:
     """The urls list (JSON text) an old fields.url becomes: `[]` when blank, None
     (it stays in fields) when the urls check refuses it."""
@@ -640,6 +647,11 @@ def m010_address_book_fields(conn: sqlite3.Connection) -> None:
     for column in CONTACT_LISTS:
         conn.execute(f"ALTER TABLE contacts ADD COLUMN {column} TEXT NOT NULL DEFAULT '[]'")
     conn.execute("ALTER TABLE accounts ADD COLUMN vcard TEXT NOT NULL DEFAULT '[]'")
+    # Whether the name was given (NAME, FN) or made by crm from the parts (then
+    # made again when they change).  Before, a contact always had a first or last
+    # name: its name was made from them when it is the two joined.
+    conn.execute("ALTER TABLE contacts ADD COLUMN name_given INTEGER NOT NULL DEFAULT 0")
+    conn.execute(f"UPDATE contacts SET name_given = {_name_given(lambda name: name)}")
 
     (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()
     without, found = re.subn(_NAME_CHECK, "", sql)
@@ -687,6 +699,11 @@ def m010_address_book_fields(conn: sqlite3.Connection) -> None:
     conn.execute(
         f"UPDATE changes SET before = {image}"
         " WHERE tbl = 'contacts' AND before IS NOT NULL AND before ->> '$.addresses' IS NULL"
+    )
+    made = _name_given(lambda name: f"(before ->> '$.{name}')")
+    conn.execute(
+        f"UPDATE changes SET before = json_set(before, '$.name_given', {made})"
+        " WHERE tbl = 'contacts' AND before IS NOT NULL AND before ->> '$.name_given' IS NULL"
     )
     old_url = "crm_m010_url((before ->> '$.fields') ->> '$.url')"
     conn.execute(

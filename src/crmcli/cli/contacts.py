@@ -339,9 +339,9 @@ def edit(
     --email, --phone, --url, --impp, --related and --date add (or relabel) values;
     --remove-... drop them. --address adds one (one with the label of an address
     the contact has replaces it); --street ... --country edit the primary one.
-    Changing name parts (or the nickname) re-makes a name that was made from them;
-    a name given with NAME/--name is kept. An empty value (--title '') clears a
-    field; --tag adds like --add-tag.
+    A name crm made (from the parts, nickname, first e-mail, account or first phone)
+    is made again when any of them changes; a name given with NAME/--name is kept.
+    An empty value (--title '') clears a field; --tag adds like --add-tag.
     --photo FILE sets or replaces the photo, --no-photo removes it (with no photo and
     nothing else to change, nothing changes).
     """

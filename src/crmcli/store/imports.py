@@ -388,8 +388,8 @@ class _Importer:
         current = dict(zip(columns, self.conn.execute(
             f"SELECT {', '.join(columns)} FROM {table} WHERE id = ?", (existing,)
         ).fetchone(), strict=True))  # fmt: skip
-        names = ("name", "name_key", "first_name", "last_name")
-        unnamed = all(current.get(key) is None for key in names[2:] if key in current)
+        names = ("name", "name_key", "name_given", "first_name", "last_name")
+        unnamed = all(current.get(key) is None for key in names[3:] if key in current)
         lists = contacts.LISTS if table == "contacts" else {}
         filled = {key: value for key, value in row.items()
                   if key in current and value is not None and key not in ("tags", "fields")
