@@ -163,7 +163,7 @@ def test_labelled_lists_add_relabel_and_remove(conn):
             "urls": ["https://jane.example", "work:https://acme.example/jane"],
             "impps": ["xmpp:jane@jabber.example", "work:skype:jane.doe"],
             "related": ["spouse:John Doe", "urn:uuid:1234"],
-            "dates": ["first met:2020-05-01", "graduation:June 2001"],
+            "dates": ["first met:2020-05-01", "graduation:2001-06-15"],
         },
     )
     assert c["urls"] == [
@@ -178,7 +178,7 @@ def test_labelled_lists_add_relabel_and_remove(conn):
         {"value": "John Doe", "label": "spouse"},
         {"value": "urn:uuid:1234", "label": None},
     ]
-    assert c["dates"][1] == {"value": "June 2001", "label": "graduation"}
+    assert c["dates"][1] == {"value": "2001-06-15", "label": "graduation"}
     c = contacts.edit_contact(
         conn,
         "Jane Doe",

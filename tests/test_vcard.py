@@ -348,7 +348,8 @@ def test_a_hostile_vcard_is_refused_with_one_clear_line(crm, name):
 def test_hostile_but_readable_vcards_import(crm):
     """1,000 properties (the most a record keeps), vCard 2.1's quoted-printable soft line
     breaks, a base64 photo of a megabyte, a 4.0 data: URI, and commas not escaped."""
-    photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + "QUFB" * 400_000
+    jpeg = "/9j/" + "QUFB" * 400_000  # a JPEG's signature (FF D8 FF), then bytes
+    photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + jpeg
     cards = (
         card("FN:Many", *(f"X-P{i}:v{i}" for i in range(1_000)))
         + card("N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;",
@@ -356,7 +357,7 @@ def test_hostile_but_readable_vcards_import(crm):
                "ller", "NOTE;QUOTED-PRINTABLE:line one=0D=0Aline=", " two =", "continues",
                version="2.1")
         + card("FN:Photo", photo, "NOTE:Call him, he is nice")
-        + card("FN:Uri", "PHOTO:data:image/jpeg;base64," + "QUFB" * 100_000, "URL:http://x/a,b",
+        + card("FN:Uri", "PHOTO:data:image/jpeg;base64,/9j/" + "QUFB" * 100_000, "URL:http://x/a,b",
                version="4.0")
     )  # fmt: skip
     assert "imported 4 contacts" in crm.ok("import", "-", "-f", "vcf", input=cards).stderr
@@ -366,10 +367,10 @@ def test_hostile_but_readable_vcards_import(crm):
     assert jurgen["description"] == "line one\nline two continues"
     many, _, photo, uri = (data for _, _, data in vcard.read_vcf(cards))
     assert len(many["vcard"]) == 1_000 and many["vcard"][-1] == "X-P999:v999"
-    assert photo["photo"] == {"media_type": "image/jpeg", "data": "QUFB" * 400_000}
+    assert photo["photo"] == {"media_type": "image/jpeg", "data": jpeg}
     assert photo["description"] == "Call him, he is nice" and "vcard" not in photo
     assert uri["urls"] == [{"value": "http://x/a,b", "label": None}]
-    assert uri["photo"] == {"media_type": "image/jpeg", "data": "QUFB" * 100_000}
+    assert uri["photo"] == {"media_type": "image/jpeg", "data": "/9j/" + "QUFB" * 100_000}
 
 
 def test_reading_a_card_takes_memory_of_that_card_not_of_its_lines():

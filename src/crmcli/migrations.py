@@ -598,12 +598,40 @@ def _address_json(part) -> str:
     )
 
 
+def _name_given(column) -> str:
+    """1 unless the name is the first and last name joined (`column` gives a column's
+    expression from its name)."""
+    first, last = column("first_name"), column("last_name")
+    return f"{column('name')} IS NOT trim(coalesce({first}, '') || ' ' || coalesce({last}, ''))"
+
+
+def _m010_url(text: str | None) -> str | None:
+    """The urls list (JSON text) an old fields.url becomes: `[]` when blank, None
+    (it stays in fields) when the urls check refuses it."""
+    import json
+
+    from crmcli.errors import InvalidValue
+    from crmcli.store import details
+
+    if text is None:
+        return None
+    if not text.strip():
+        return "[]"
+    try:
+        urls = details.items("urls", [{"value": text, "label": None}])
+    except InvalidValue:
+        return None
+    return json.dumps(urls, ensure_ascii=False, separators=(",", ":"))
+
+
 def m010_address_book_fields(conn: sqlite3.Connection) -> None:
     """A contact holds what address books hold (issue 12): N's five parts, a
     nickname, gender, anniversary, and lists of addresses, URLs, IM handles,
     related people, other dates and the vCard properties crm has no field for
     (accounts too).  The street..country columns stay as the primary address,
-    addresses[0]; an old import's `fields.url` moves to `urls`.
+    addresses[0]; an old import's `fields.url` moves to `urls` when the urls check
+    takes it (a blank one goes; one of several lines stays a custom field).  Other
+    custom fields an old vCard import made (`vcard.NICKNAME`...) stay as they are.
 
     A contact may now have no name parts (named by its nickname, e-mail or
     account), so the CHECK that wanted a first or last name goes.  SQLite cannot
@@ -619,6 +647,11 @@ def m010_address_book_fields(conn: sqlite3.Connection) -> None:
     for column in CONTACT_LISTS:
         conn.execute(f"ALTER TABLE contacts ADD COLUMN {column} TEXT NOT NULL DEFAULT '[]'")
     conn.execute("ALTER TABLE accounts ADD COLUMN vcard TEXT NOT NULL DEFAULT '[]'")
+    # Whether the name was given (NAME, FN) or made by crm from the parts (then
+    # made again when they change).  Before, a contact always had a first or last
+    # name: its name was made from them when it is the two joined.
+    conn.execute("ALTER TABLE contacts ADD COLUMN name_given INTEGER NOT NULL DEFAULT 0")
+    conn.execute(f"UPDATE contacts SET name_given = {_name_given(lambda name: name)}")
 
     (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()
     without, found = re.subn(_NAME_CHECK, "", sql)
@@ -647,10 +680,13 @@ def m010_address_book_fields(conn: sqlite3.Connection) -> None:
         f"UPDATE contacts SET addresses = {_address_json(lambda name: name)}"
         f" WHERE coalesce({', '.join(_ADDRESS_COLUMNS)}) IS NOT NULL"
     )
-    url = "fields ->> '$.url'"
+    # Only a URL the urls list accepts moves (checked as `--url` is); a blank one
+    # goes, one it refuses (several lines, too long) stays a custom field.
+    conn.create_function("crm_m010_url", 1, _m010_url, deterministic=True)
+    url = "crm_m010_url(fields ->> '$.url')"
     conn.execute(
-        f"UPDATE contacts SET urls = json_array(json_object('value', {url}, 'label', NULL)),"
-        " fields = json_remove(fields, '$.url') WHERE json_type(fields, '$.url') = 'text'"
+        f"UPDATE contacts SET urls = {url}, fields = json_remove(fields, '$.url')"
+        f" WHERE json_type(fields, '$.url') = 'text' AND {url} IS NOT NULL"
     )
     # Row images kept for undo, likewise, so an undo puts back a row whose lists
     # agree with its columns.
@@ -664,13 +700,18 @@ def m010_address_book_fields(conn: sqlite3.Connection) -> None:
         f"UPDATE changes SET before = {image}"
         " WHERE tbl = 'contacts' AND before IS NOT NULL AND before ->> '$.addresses' IS NULL"
     )
-    old_url = "(before ->> '$.fields') ->> '$.url'"
+    made = _name_given(lambda name: f"(before ->> '$.{name}')")
+    conn.execute(
+        f"UPDATE changes SET before = json_set(before, '$.name_given', {made})"
+        " WHERE tbl = 'contacts' AND before IS NOT NULL AND before ->> '$.name_given' IS NULL"
+    )
+    old_url = "crm_m010_url((before ->> '$.fields') ->> '$.url')"
     conn.execute(
         "UPDATE changes SET before = json_set(before,"
-        f" '$.urls', '' || json_array(json_object('value', {old_url}, 'label', NULL)),"
+        f" '$.urls', '' || {old_url},"
         " '$.fields', '' || json_remove(before ->> '$.fields', '$.url'))"
         " WHERE tbl = 'contacts' AND before IS NOT NULL"
-        f" AND json_type(before ->> '$.fields', '$.url') = 'text'"
+        f" AND json_type(before ->> '$.fields', '$.url') = 'text' AND {old_url} IS NOT NULL"
     )
 
     rowid, name, _ = _SEARCH_VIEWS["contacts"]

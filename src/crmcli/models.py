@@ -165,7 +165,7 @@ FIELDS_BY_KIND = {
 
 _KEY = r"[A-Za-z_][A-Za-z0-9_.-]*\Z"
 # A label: anything up to the first `:` but `;` and control characters (LABEL_MAX).
-_LABELLED = r"(?s)([^\W\d_][^:;\x00-\x1f\x7f-\x9f]{0,39}):(?!//)(.+)\Z"
+_LABELLED = r"(?s)([^\W\d_][^:;\x00-\x1f\x7f-\x9f]{0,39}):(?!//)(.*)\Z"  # `work:`: empty value
 _PHONE = r"(?i)[0-9+().\-/ *#,]+((ext\.?|x|#|;ext=) ?[0-9]+)?\Z"
 # Where a `label:value;value` cell or summary column of phones splits: a `;` that
 # does not begin a tel: URI's extension (+1-418-656-9254;ext=102).

@@ -130,10 +130,18 @@ class _Visible:
         self.write = lambda text: file.write(visible(text))
 
 
-def _flat(value: object) -> str:
-    """One CSV/TSV cell: lists joined by ';', labelled values as label:value."""
+# Lists whose CSV/TSV cell is JSON text, as listings and exports write them (the
+# column as stored) and import reads them back.
+_JSON_CELLS = frozenset(("addresses", "urls", "impps", "related", "dates", "vcard"))
+
+
+def _flat(value: object, field: str = "") -> str:
+    """One CSV/TSV cell: lists joined by ';', labelled values as label:value; the
+    address-book lists (_JSON_CELLS) as compact JSON."""
     if value is None:
         return ""
+    if field in _JSON_CELLS and isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
@@ -192,7 +200,7 @@ def records(
     if fmt in ("csv", "tsv"):
         if hasattr(rows, "flat"):  # a store listing: SQLite makes the cells itself
             return write_cells(write, fmt, fields, batches(rows.flat(fields)))
-        flat = ([_flat(row.get(field)) for field in fields] for row in rows)
+        flat = ([_flat(row.get(field), field) for field in fields] for row in rows)
         return write_cells(write, fmt, fields, _chunks(flat))
     if fmt == "json":
         write("[")

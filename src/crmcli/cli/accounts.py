@@ -193,7 +193,8 @@ def edit(
 ) -> None:
     """Change an account. An empty value (--city '') clears a field; --tag adds like --add-tag.
 
-    --logo FILE sets or replaces the logo, --no-logo removes it.
+    --logo FILE sets or replaces the logo, --no-logo removes it (with no logo and nothing
+    else to change, nothing changes).
     """
     picture, remove_logo = pictures.change(logo, no_logo, "logo")
     values = o.given(
@@ -214,6 +215,10 @@ def edit(
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     if not o.anything([values, parent, no_parent, tags, picture, remove_logo]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
+    if remove_logo and not o.anything([values, parent, no_parent, tags, picture]):
+        unchanged = pictures.none_to_remove(ctx, "accounts", ref)
+        if unchanged is not None:
+            return render.record(unchanged, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
     with o.session(ctx, write=True) as conn:
         account = store.edit_account(
             conn, ref, values, parent=parent, no_parent=no_parent, tag_edit=tags
@@ -294,6 +299,7 @@ def merge(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Merge accounts into KEEP: their contacts, deals, activities, tasks, child accounts,
-    tags and custom fields (KEEP wins) move to it; its empty fields are filled."""
+    tags and custom fields (KEEP wins) move to it; its empty fields are filled.
+    A merge that would give vcard more than 1,000 lines (1 MB) is refused."""
     account = o.merge(ctx, "account", keep, others, yes)
     render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)

@@ -98,7 +98,8 @@ DateOpt = Annotated[
     typer.Option(
         "--date",
         metavar="LABEL:DATE",
-        help="Another date, e.g. 'first met:2020-05-01' or graduation:--06-30 (repeatable).",
+        help="Another date, e.g. 'first met:2020-05-01' or graduation:--06-30 (repeatable;"
+        " YYYY-MM-DD or --MM-DD; one day may hold several labels: each is its own date).",
     ),
 ]
 
@@ -338,10 +339,11 @@ def edit(
     --email, --phone, --url, --impp, --related and --date add (or relabel) values;
     --remove-... drop them. --address adds one (one with the label of an address
     the contact has replaces it); --street ... --country edit the primary one.
-    Changing name parts (or the nickname) re-makes a name that was made from them;
-    a name given with NAME/--name is kept. An empty value (--title '') clears a
-    field; --tag adds like --add-tag.
-    --photo FILE sets or replaces the photo, --no-photo removes it.
+    A name crm made (from the parts, nickname, first e-mail, account or first phone)
+    is made again when any of them changes; a name given with NAME/--name is kept.
+    An empty value (--title '') clears a field; --tag adds like --add-tag.
+    --photo FILE sets or replaces the photo, --no-photo removes it (with no photo and
+    nothing else to change, nothing changes).
     """
     picture, remove_photo = pictures.change(photo, no_photo, "photo")
     values = o.given(
@@ -385,6 +387,10 @@ def edit(
     ]
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
+    if remove_photo and not o.anything(changes[:-1]):
+        unchanged = pictures.none_to_remove(ctx, "contacts", ref)
+        if unchanged is not None:
+            return render.record(unchanged, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
     with o.session(ctx, write=True) as conn:
         contact = store.edit_contact(
             conn,
@@ -485,6 +491,7 @@ def merge(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Merge contacts into KEEP: their e-mails, phones, tags, custom fields (KEEP wins),
-    deals, activities and tasks move to it; its empty fields are filled; they are deleted."""
+    deals, activities and tasks move to it; its empty fields are filled; they are deleted.
+    A merge that would give a list more than 100 items (vcard: 1,000 lines) is refused."""
     contact = o.merge(ctx, "contact", keep, others, yes)
     render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)

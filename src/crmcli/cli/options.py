@@ -85,7 +85,8 @@ WhereOpt = Annotated[
         "-w",
         metavar="EXPR",
         help="FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains), FIELD>VALUE, >=, <, <=;"
-        " FIELD is a field or a custom field (repeatable: all must hold).",
+        " FIELD is a field or a custom field (repeatable: all must hold); a year-less"
+        " date (birthday=--04-23) compares the day of the year.",
         autocompletion=complete.fields,
     ),
 ]

@@ -72,6 +72,26 @@ def change(path: Path | None, remove: bool, what: str):
     return read(path, what), remove
 
 
+def none_to_remove(ctx: typer.Context, kind: str, ref: str) -> dict | None:
+    """An edit whose only change is --no-photo (--no-logo) on an owner with none
+    changes nothing (no updated_at, nothing to undo): the record as it is, said so
+    on stderr; None when there is one to remove."""
+    from crmcli import render
+    from crmcli.store import accounts, contacts, photos, refs
+
+    with o.session(ctx, write=False) as conn:
+        if kind == "contacts":
+            record = contacts.get_contact(conn, refs.contact_id(conn, ref))
+        else:
+            record = accounts.get_account(conn, refs.account_id(conn, ref))
+    what = photos.WHAT[kind]
+    if record.get(what) is not None:
+        return None
+    print(f"{render.quoted(record['name'])} has no {what} to remove: nothing changed",
+          file=sys.stderr)  # fmt: skip
+    return record
+
+
 def apply(conn, kind: str, owner_id: int, picture, remove: bool, *, touch: bool = True) -> None:
     """Store or remove the owner's photo (logo); an edit's `touch`es its updated_at.
     Removing one that is not there is no error (the state asked for is reached)."""

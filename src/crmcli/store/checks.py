@@ -306,7 +306,8 @@ def _names(
             and "last_name" not in data
             and plain not in (nickname, email, account, phone)
         )
-        return contacts.names(name, {}, split=split)
+        return contacts.names(name, {}, split=split, nickname=nickname, email=email,
+                              account=account, phone=phone)  # fmt: skip
     return contacts.names(
         name, parts, nickname=nickname, email=email, account=account, phone=phone, split=False
     )

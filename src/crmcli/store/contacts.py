@@ -27,7 +27,7 @@ EDITABLE_COLUMNS = ("account_id", *(key for key in _CHECKS if key not in models.
 # The JSON lists a contact's row holds (store.details), with how two of them are
 # told the same when merged.
 LISTS = {"addresses": details.without_label, **dict.fromkeys(models.ITEM_LISTS, details.value_of),
-         "vcard": lambda line: line}  # fmt: skip
+         "dates": details.dated, "vcard": lambda line: line}  # fmt: skip
 _PART_NAMES = {part: part.replace("_", " ") for part in models.NAME_PARTS}
 
 
@@ -51,7 +51,8 @@ def names(
     With a NAME and no part given, first/last are NAME split ('Jane Q. Doe' is
     'Jane Q.' 'Doe') unless `split` is false.  With no NAME, the name is the parts
     joined, else the nickname, the first e-mail, the account's name or the first
-    phone (models.derived_name)."""
+    phone (models.derived_name).  `name_given` is 1 when NAME is not what those
+    would make: a made name is made again when they change (edit_contact)."""
     given = {key: value for key, value in (parts or {}).items() if value is not None}
     text = models.nfc(full).strip() if full is not None else ""
     named = any(given.get(part, "").strip() for part in ("first_name", "last_name"))
@@ -61,7 +62,8 @@ def names(
     row = dict.fromkeys(models.NAME_PARTS)
     for part, value in given.items():
         row[part] = _stripped(models.line(_PART_NAMES[part], value))
-    name = text or models.derived_name(row, nickname, email, account, phone)
+    made = models.derived_name(row, nickname, email, account, phone)
+    name = text or made
     if not name:
         raise InvalidValue(
             "a contact needs a name: give NAME, --first, --last, --nickname, an --email"
@@ -70,7 +72,9 @@ def names(
     if not models.fold(name).strip():
         raise InvalidValue("a contact needs a name: this one holds only invisible characters")
     name = models.name("name", name)
-    return {**row, "name": name, "name_key": models.fold(name)}
+    # Given: a name other than the one crm makes (that one follows its sources).
+    given_name = 1 if text and name != made else 0
+    return {**row, "name": name, "name_key": models.fold(name), "name_given": given_name}
 
 
 def clean(values: dict[str, str | None]) -> dict:
@@ -141,8 +145,8 @@ def add_contact(
     impps, related and dates as `[LABEL:]VALUE` texts."""
     row = clean(values or {})
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
-    checked_lists = {key: details.items(key, raw) for key, raw in (lists or {}).items()}
-    with_lists(row, details.addresses(addresses), checked_lists)
+    checked_lists = {key: details.given_items(key, raw) for key, raw in (lists or {}).items()}
+    with_lists(row, details.given_addresses(addresses), checked_lists)
     account_name = None
     if account is not None:
         row["account_id"] = refs.account_id(conn, account)
@@ -367,13 +371,13 @@ def _edited_lists(
     if remove_addresses:
         stored = details.remove_addresses(stored, remove_addresses)
     if addresses:
-        stored = details.add_addresses(stored, details.addresses(addresses))
+        stored = details.add_addresses(stored, details.given_addresses(addresses))
     changed: dict[str, list[dict] | None] = {}
     for key in models.ITEM_LISTS:
         gone, new = removals.get(key), lists.get(key)
         if gone or new:
             edited = details.remove_items(key, current[key], gone or [])
-            changed[key] = details.add_items(edited, details.items(key, new))
+            changed[key] = details.add_items(edited, details.given_items(key, new or []), key)
     return stored, changed
 
 
@@ -427,6 +431,9 @@ def edit_contact(
     given = {key: value for key, value in
              {**(parts or {}), "first_name": first, "last_name": last}.items()
              if value is not None}  # fmt: skip
+    (current["name_given"],) = conn.execute(
+        "SELECT name_given FROM contacts WHERE id = ?", (contact_id,)
+    ).fetchone()
     if full_name is not None or given or "nickname" in row:
         row.update(_renamed(conn, current, full_name, given, row, email_pairs, remove_emails))
     row.update(tag_edit.columns(current))
@@ -435,6 +442,8 @@ def edit_contact(
     _remove(conn, contact_id, "contact_phones", remove_phones or [])
     add_emails(conn, contact_id, email_pairs)
     add_phones(conn, contact_id, phone_pairs)
+    if not row.get("name_given", current["name_given"]):
+        row.update(_made_again(conn, contact_id, current, row))
     # Touch updated_at when only the address lists changed, too.
     common.update(conn, "contacts", contact_id, row)
     return get_contact(conn, contact_id)
@@ -461,11 +470,8 @@ def _renamed(
     email = next(iter([*kept, *(address for _, address in email_pairs)]), None)
     account_id = row.get("account_id", current["account_id"])
     nickname = row.get("nickname", current["nickname"])
-    old = models.derived_name(
-        old_parts, current["nickname"], current["email"], current["account"], current["phone"]
-    )
     new_parts = {**old_parts, **given}
-    if full_name is None and current["name"] != old:
+    if full_name is None and current["name_given"]:
         return names(current["name"], new_parts, split=False)  # a formatted name: kept
     return names(
         None,
@@ -476,6 +482,32 @@ def _renamed(
         phone=current["phone"],
         split=False,
     )
+
+
+def _made_again(conn: sqlite3.Connection, contact_id: int, current: dict, row: dict) -> dict:
+    """The name columns of a contact whose name crm made (not given), made again
+    from what it has after the edit: its parts, nickname, first e-mail, account
+    and first phone (the e-mails and phones as already written).  An account
+    renamed later does not rename its contacts."""
+    email, phone = conn.execute(
+        "SELECT email, phone FROM contacts WHERE id = ?", (contact_id,)
+    ).fetchone()
+    account_id = row.get("account_id", current["account_id"])
+    try:
+        return names(
+            None,
+            {part: row.get(part, current[part]) for part in models.NAME_PARTS},
+            nickname=row.get("nickname", current["nickname"]),
+            email=email,
+            account=_account_name(conn, account_id),
+            phone=phone,
+            split=False,
+        )
+    except InvalidValue as exc:
+        raise InvalidValue(
+            f"{exc.message} (its name {current['name']!r} was made from what it would no"
+            " longer have: give NAME, or keep something to name it by)"
+        ) from None
 
 
 def due_contacts(conn: sqlite3.Connection, today: str) -> list[dict]:

@@ -18,7 +18,7 @@ import json
 import re
 
 from crmcli import models
-from crmcli.errors import InvalidValue
+from crmcli.errors import InvalidValue, Refused
 
 _ONE = {"addresses": "address", "urls": "URL", "impps": "IM handle",
         "related": "related person", "dates": "date", "vcard": "vCard property"}  # fmt: skip
@@ -129,15 +129,36 @@ def items(kind: str, raw: object) -> list[dict]:
             value = _value(kind, text)
         else:
             raise InvalidValue(f"{kind}: each item is text or an object with value and label")
-        result = add_items(result, [{"value": value, "label": tag}])
+        result = add_items(result, [{"value": value, "label": tag}], kind)
     return result
 
 
-def add_items(stored: list[dict], new: list[dict]) -> list[dict]:
-    """New items appended; one whose value is there already gives it its label."""
+def given_items(kind: str, raw: list[str]) -> list[dict]:
+    """items() from the command line (`--date` ...): there a date must be one
+    (YYYY-MM-DD or --MM-DD, a real day); another program's text date read from a
+    file (`June 2001`) stays text."""
+    result = items(kind, raw)
+    if kind == "dates":
+        for item in result:
+            try:
+                models.birthday(item["value"], "date")
+            except InvalidValue:
+                raise InvalidValue(
+                    f"invalid date {item['value']!r}: use [LABEL:]YYYY-MM-DD, or --MM-DD"
+                    " without a year"
+                ) from None
+    return result
+
+
+def add_items(stored: list[dict], new: list[dict], kind: str = "") -> list[dict]:
+    """New items appended; one whose value is there already gives it its label.
+    Dates are events: two labels on one day are two dates (`birthday` and `met`),
+    so a date is the same as a stored one only with the same label or none."""
     result = [dict(item) for item in stored]
     for item in new:
-        same = next((old for old in result if old["value"] == item["value"]), None)
+        same = next((old for old in result if old["value"] == item["value"]
+                     and (kind != "dates" or None in (old["label"], item["label"])
+                          or old["label"] == item["label"])), None)  # fmt: skip
         if same is None:
             result.append(dict(item))
         elif item["label"]:
@@ -170,15 +191,43 @@ def remove_items(kind: str, stored: list[dict], gone: list[str]) -> list[dict]:
     return result
 
 
-def union(first: list, second: list, key=lambda item: item) -> list:
-    """first, then what second has that first has not (compared by `key`)."""
+def union(first: list, second: list, key=lambda item: item, kind: str = "") -> list:
+    """first, then what second has that first has not (compared by `key`).
+
+    Two records merged (`contact merge`, repeats of one record in a file, an
+    import's update) must not make a list longer than one record may hold
+    (LIST_MAX items, vCard's VCARD_MAX lines and TEXT_MAX_BYTES): that is refused
+    (exit 1), since dropping the extra would lose data silently."""
     seen = {json.dumps(key(item), sort_keys=True) for item in first}
     extra = [item for item in second if json.dumps(key(item), sort_keys=True) not in seen]
-    return [*first, *extra]
+    result = [*first, *extra]
+    _merged_within(kind, result)
+    return result
+
+
+def _merged_within(kind: str, result: list) -> None:
+    most = models.VCARD_MAX if kind == "vcard" else models.LIST_MAX
+    if len(result) > most:
+        raise Refused(
+            f"merged, {kind or 'a list'} would hold {len(result):,} items (at most {most:,}):"
+            " remove some first"
+        )
+    if kind == "vcard":
+        size = sum(len(line.encode("utf-8")) for line in result)
+        if size > models.TEXT_MAX_BYTES:
+            raise Refused(
+                f"merged, vcard would hold {size:,} bytes (at most {models.TEXT_MAX_BYTES:,}):"
+                " remove some properties first"
+            )
 
 
 def value_of(item: dict) -> object:
     return item["value"]
+
+
+def dated(item: dict) -> object:
+    """A date's key when records merge: its value and label (see add_items)."""
+    return [item["value"], item["label"]]
 
 
 def without_label(address: dict) -> dict:
@@ -263,6 +312,15 @@ def addresses(raw: object) -> list[dict]:
         if address is not None and address not in result:
             result.append(address)
     return _at_most(result)
+
+
+def given_addresses(raw: list[str] | None) -> list[dict]:
+    """addresses() from the command line: an `--address` with no part (`""`,
+    `home:;;;;`) is refused, as an empty `--url` is, not dropped silently."""
+    for text in raw or []:
+        if _address(text) is None:
+            raise InvalidValue(f"empty address {text!r}: give {ADDRESS_FORM}")
+    return addresses(raw)
 
 
 def add_addresses(stored: list[dict], new: list[dict]) -> list[dict]:

@@ -499,8 +499,8 @@ class _Importer:
         current = dict(zip(columns, self.conn.execute(
             f"SELECT {', '.join(columns)} FROM {table} WHERE id = ?", (existing,)
         ).fetchone(), strict=True))  # fmt: skip
-        names = ("name", "name_key", "first_name", "last_name")
-        unnamed = all(current.get(key) is None for key in names[2:] if key in current)
+        names = ("name", "name_key", "name_given", "first_name", "last_name")
+        unnamed = all(current.get(key) is None for key in names[3:] if key in current)
         lists = contacts.LISTS if table == "contacts" else {}
         filled = {key: value for key, value in row.items()
                   if key in current and value is not None and key not in ("tags", "fields")
@@ -509,7 +509,7 @@ class _Importer:
         for key, compared in lists.items():  # the first's items first: its primary address
             if key in row and row[key] not in (None, "[]"):
                 first, later = json.loads(current[key] or "[]"), json.loads(row[key])
-                filled[key] = common.dump(details.union(first, later, compared))
+                filled[key] = common.dump(details.union(first, later, compared, key))
         tags = json.loads(current["tags"]) + json.loads(row["tags"])
         filled["tags"] = common.dump(models.tags([], stored=tags))
         fields = {**json.loads(row["fields"]), **json.loads(current["fields"])}  # the first's win
@@ -611,7 +611,7 @@ def _merged_lists(conn: sqlite3.Connection, table: str, existing: int, row: dict
     ).fetchone()
     merged: dict = {key: None for key in lists if key in row}
     for key, old in zip(given, stored, strict=True):
-        new = details.union(json.loads(row[key]), json.loads(old), lists[key])
+        new = details.union(json.loads(row[key]), json.loads(old), lists[key], key)
         merged[key] = common.dump(new)
     return merged
 

@@ -205,7 +205,7 @@ def _join_lists(conn: sqlite3.Connection, table: str, keep: int, other: int, lis
     row: dict = {}
     for (key, same), mine, theirs in zip(lists.items(), kept, gone, strict=True):
         if theirs != "[]":
-            row[key] = common.dump(details.union(json.loads(mine), json.loads(theirs), same))
+            row[key] = common.dump(details.union(json.loads(mine), json.loads(theirs), same, key))
     if "addresses" in row:
         row.update(details.primary(json.loads(row["addresses"])))
     if row:

@@ -3,8 +3,8 @@
 Kept in tables of their own (migrations.PICTURES: a row an owner, its id the
 owner's), never on the row a listing reads; the owner's row carries only
 {"media_type", "size"} (its `photo`/`logo` column, kept by triggers).  The
-media type is what the bytes' first bytes say; a type the file declares is
-used only when it agrees or the bytes are of a kind not known here.
+media type is what the bytes' first bytes say, whatever type the file
+declares: bytes of a kind not known here are refused, as on the command line.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ _HEIF_BRANDS = {b"heic": "image/heic", b"heix": "image/heic", b"heim": "image/he
                 b"mif1": "image/heif", b"msf1": "image/heif",
                 b"avif": "image/avif", b"avis": "image/avif"}  # fmt: skip
 _BMP_HEADERS = (12, 40, 52, 56, 64, 108, 124)  # the sizes of BMP's info headers
+# Fewer bytes hold no image of any kind known here (a GIF's header, screen
+# descriptor and trailer alone are 14).
+_SMALLEST = 14
 
 
 class Picture(NamedTuple):
@@ -45,10 +48,14 @@ class Picture(NamedTuple):
 
 
 def sniffed(data: bytes) -> str | None:
-    """The media type the bytes' signature says, or None if it is none known here."""
+    """The media type the bytes' signature says, or None if it is none known here
+    (or too short to hold an image: a signature alone is none; a PNG begins with
+    its IHDR chunk)."""
+    if len(data) < _SMALLEST:
+        return None
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
         return "image/png"
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return "image/gif"
@@ -81,9 +88,11 @@ def checked(data: bytes, declared: str | None = None, *, what: str = "photo") ->
         raise Refused(f"the {what} is empty")
     if len(data) > LIMIT:
         raise Refused(f"the {what} is {len(data):,} bytes: at most {LIMIT:,} are kept")
-    media_type = sniffed(data) or declared_type(declared)
+    media_type = sniffed(data)  # a declared type alone is not enough (SVG is refused)
     if media_type is None:
-        raise Refused(f"the {what} is not an image crm recognises ({KNOWN})")
+        said = declared_type(declared)
+        also = f", whatever it is declared to be ({said})" if said else ""
+        raise Refused(f"the {what} is not an image crm recognises ({KNOWN}){also}")
     return Picture(media_type, data)
 
 

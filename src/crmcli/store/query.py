@@ -190,10 +190,26 @@ def _condition(conn: sqlite3.Connection, schema: Schema, text: str) -> tuple[str
     if kind == "number":
         return _compare(f"CAST({expression} AS NUMERIC)", operator, _number(name, value))
     if kind == "date":
-        return _compare(f"substr({expression}, 1, 10)", operator, when.day(value))
+        return _date_condition(expression, operator, value)
     if kind == "bool":
         return _compare(expression, operator, _bool(name, value))
     return _compare(f"crm_fold({expression})", operator, models.fold(value))
+
+
+def _date_condition(expression: str, operator: str, value: str) -> tuple[str, list]:
+    """A date compared.  A year-less value (`--04-23`, a birthday whose year is not
+    known) compares the day of the year: `birthday=--04-23` is every April 23rd,
+    year or none, `birthday>=--04-01` from April on.  A value with a year compares
+    the whole date, and a range then leaves out the year-less ones (`--04-23` is
+    before or after no 1900-01-01)."""
+    day = f"substr({expression}, 1, 10)"
+    if value.startswith("--"):
+        month_day = models.birthday(value, "date")[2:]  # MM-DD, checked
+        return _compare(f"substr({day}, -5)", operator, month_day)
+    test, params = _compare(day, operator, when.day(value))
+    if operator in ("=", "!="):
+        return test, params
+    return f"({test} AND {expression} NOT LIKE '--%')", params
 
 
 def _compare(expression: str, operator: str, value) -> tuple[str, list]:
