@@ -278,6 +278,9 @@ def without_reasons(items: Iterator[tuple[str, str, dict]], fmt: str, text: str)
 def _without_reasons(items: Iterator[tuple[str, str, dict]]) -> Iterator:
     vcard_key = f"vcard.{PROPERTY}"
     for where, kind, data in items:
+        if isinstance(data, str):  # a card the reader could not read
+            yield where, kind, data
+            continue
         fields = data.get("fields")
         if fields:
             if isinstance(fields, str):

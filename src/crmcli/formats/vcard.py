@@ -303,7 +303,9 @@ def _date_value(value: str, version: str) -> tuple[str, tuple[str, ...]]:
     3.0 too, as khard, vobject and ez-vcard read it); other text as text."""
     if re.match(r"--\d\d-\d\d\Z", value):
         value = f"--{value[2:4]}{value[5:]}"
-    return value, () if _DATE.match(value) or version != "4.0" else ("VALUE=text",)
+    day = _BDAY.match(value)
+    date = _DATE.match(value) and (day is None or _real_day(*day.group(1, 2, 3)))
+    return value, () if date or version != "4.0" else ("VALUE=text",)
 
 
 def _dates(out: _Card, contact: dict, version: str) -> None:
@@ -392,8 +394,11 @@ def _kept_again(name: str, value: str) -> bool:
 
 
 # -- reading --------------------------------------------------------------------
-def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
-    """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts and accounts.
+def read_vcf(text: str) -> Iterator[tuple[str, str, dict | str]]:
+    """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts and accounts; a card
+    with a line crm cannot read (its BEGIN and END clear) gives, in place of its
+    record, what is wrong (`not a valid vCard file: line 4: ...`), which checks.checked
+    passes on as that card's problem (--skip-invalid leaves just that card out).
 
     A KIND:org card (Apple: X-ABShowAs:COMPANY) is an account, read before the
     file's people (a person's ORG then finds it, wherever it is); a KIND:group card
@@ -414,11 +419,16 @@ def read_vcf(text: str) -> Iterator[tuple[str, str, dict]]:
     yield from _read_cards(text, groups, (lambda lines: not _company(lines)) if companies else None)
 
 
-def _read_cards(text: str, groups: dict, wanted) -> Iterator[tuple[str, str, dict]]:
+def _read_cards(text: str, groups: dict, wanted) -> Iterator[tuple[str, str, dict | str]]:
     for number, begun, lines in _cards(text):
         if wanted is not None and not wanted(lines):
             continue
-        kind, data, keys = _from_card(_parsed(lines, begun), begun)
+        try:
+            kind, data, keys = _from_card(_parsed(lines, begun), begun)
+        except Refused as exc:  # a line of this card: the card, not the file (--skip-invalid)
+            kind = "accounts" if _company(lines) else "contacts"
+            yield f"card {number} (line {begun})", kind, exc.message
+            continue
         if kind == "group":
             continue
         tags = [tag for key in keys for tag in groups.get(key, ())]
@@ -485,7 +495,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         line = match.group().rstrip("\n").rstrip("\r")
         if "\r" in line:
             line = line.replace("\r", "\\n")
-        if soft_break:
+        if soft_break and not _CARD_EDGE.match(line):  # a soft break never ends a card
             pieces.append(line)
         elif pieces and line[:1] in (" ", "\t"):
             pieces.append(line[1:])
@@ -504,6 +514,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 _PROPERTY = re.compile(r"\s*(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+\s*[;:]")
+_CARD_EDGE = re.compile(r"(?i)\s*(BEGIN|END)\s*:\s*VCARD\s*\Z")
 _LF_LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")
 _CR_LINES = re.compile(r"[^\r]*\r|[^\r]+\Z")
 
@@ -747,7 +758,11 @@ def _from_card(props: list[_Prop], begun: int) -> tuple[str, dict, list[str]]:
                         or data.get("account")
                         or (lists["phones"][0]["value"] if lists["phones"] else None)
                         or _first_line(data.get("description")))  # fmt: skip
-    return kind, {key: value for key, value in data.items() if value not in (None, "")}, keys
+    record = {key: value for key, value in data.items() if value not in (None, "")}
+    if not any(record.get(key) for key in _NAME_PARTS):
+        # no N, or an empty one: the parts are empty as the card says, not split from FN
+        record.update(first_name=None, last_name=None)
+    return kind, record, keys
 
 
 def _first_line(note: str | None, most: int = 60) -> str | None:
@@ -929,7 +944,20 @@ def _date(value: str, p: _Prop) -> str | None:
     omit = (p.prop.params.get("X-APPLE-OMIT-YEAR") or [None])[0]
     if omit and omit.strip() == year:
         year = "-"
+    if not _real_day(year, *match.group(2, 3)):
+        return None  # 1990-02-30, 0000-00-00: text, kept as it came
     return "-".join((year, *match.group(2, 3)))
+
+
+def _real_day(year: str, month: str, day: str) -> bool:
+    """Whether it is a day of the calendar (a year-less one: of a leap year)."""
+    import datetime as dt
+
+    try:
+        dt.date(2000 if year == "-" else int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
 
 
 def _joined(value, sep: str) -> str:

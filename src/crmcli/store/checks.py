@@ -55,8 +55,12 @@ def check(kind: str, data: dict, config: Config) -> Checked:
 
 
 def checked(items: Iterable[tuple[str, str, dict]], config: Config) -> Iterator[tuple]:
-    """(where, kind, Checked) for each item, or (where, kind, what is wrong with it)."""
+    """(where, kind, Checked) for each item, or (where, kind, what is wrong with it);
+    an item a reader gives as text in place of its record is what is wrong with it."""
     for where, kind, data in items:
+        if isinstance(data, str):  # a reader's word: this record cannot be read (a card's line)
+            yield where, kind, data
+            continue
         try:
             yield where, kind, check(kind, data, config)
         except CrmError as exc:

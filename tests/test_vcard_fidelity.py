@@ -1,0 +1,70 @@
+"""Import/export fidelity (issue 12's review): what a card says comes back as it said it,
+crm -> vcf -> crm and vcf -> crm -> vcf."""
+
+import pytest
+
+from crmcli.formats import vcard
+from test_vcard_read import card, one
+from test_vcard_write import STAMP, vobject_card
+
+
+def exported(record: dict, version: str = "4.0") -> dict:
+    """A record as crm exports it, read back by crm."""
+    full = {"id": 1, "created_at": STAMP, "updated_at": STAMP, **record}
+    ((_, _, data),) = list(vcard.read_vcf(vcard.card(full, version)))
+    return data
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [("FN:Dr. Jane Smith PhD",), ("FN:Pizza Place Downtown", "N:;;;;")],
+)
+def test_a_card_without_name_parts_keeps_them_empty(crm, tmp_path, lines):
+    """No N, or an empty one: nothing is split from FN, in the record and the export."""
+    text = card(*lines, version="4.0")
+    data = one(text)
+    assert data["first_name"] is None and data["last_name"] is None
+    crm.ok("import", "-", "-f", "vcf", input=text)
+    (contact,) = crm.json("contact", "list")
+    assert (contact["first_name"], contact["last_name"]) == (None, None)
+    out = crm.ok("export", "-f", "vcf").stdout_bytes.decode()
+    assert "\r\nN:;;;;\r\n" in out
+
+
+@pytest.mark.parametrize("bday", ["1990-02-30", "0000-00-00"])
+def test_an_impossible_date_is_kept_as_text_and_written_back(crm, bday):
+    text = card("FN:Jane Doe", f"BDAY:{bday}", f"ANNIVERSARY:{bday}", "item1.X-ABDATE:1990-13-01",
+                "item1.X-ABLabel:first day", "FN:Other")  # fmt: skip
+    crm.ok("import", "-", "-f", "vcf", input=text)
+    (jane,) = crm.json("contact", "list")
+    assert jane["birthday"] is None and jane["fields"]["birthday"] == bday
+    assert {"value": bday, "label": "anniversary"} in jane["dates"]
+    assert {"value": "1990-13-01", "label": "first day"} in jane["dates"]
+    out = crm.ok("export", "-f", "vcf").stdout_bytes.decode()
+    assert f"BDAY;VALUE=text:{bday}\r\n" in out
+    assert vobject_card(out).bday.value == bday
+
+
+def test_a_soft_break_on_the_last_property_does_not_swallow_end_vcard():
+    text = ("BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Jane\r\nNOTE;ENCODING=QUOTED-PRINTABLE:abc=\r\n"
+            "END:VCARD\r\nBEGIN:VCARD\r\nVERSION:2.1\r\nFN:John\r\nEND:VCARD\r\n")  # fmt: skip
+    records = [data for _, _, data in vcard.read_vcf(text)]
+    assert [(r["name"], r.get("description")) for r in records] == [("Jane", "abc"),
+                                                                    ("John", None)]
+
+
+BROKEN = (card("FN:Good One") + card("FN:Bad One", "this line has no colon")
+          + card("FN:Good Two"))  # fmt: skip
+
+
+def test_skip_invalid_steps_past_a_card_with_a_malformed_line(crm, tmp_path):
+    refused = crm("import", "-", "-f", "vcf", input=BROKEN)
+    assert refused.exit_code == 1
+    assert "card 2 (line 5)" in refused.stderr and "line 8: not a property" in refused.stderr
+    assert crm.json("contact", "list") == []
+    rejects = tmp_path / "rejects.vcf"
+    crm.ok("import", "-", "-f", "vcf", "--skip-invalid", "--rejects", str(rejects), input=BROKEN)
+    assert [c["name"] for c in crm.json("contact", "list")] == ["Good One", "Good Two"]
+    written = rejects.read_bytes().decode()
+    assert written.startswith("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bad One\r\nthis line has no colon")
+    assert "X-CRM-REJECTED:" in written and written.count("BEGIN:VCARD") == 1
