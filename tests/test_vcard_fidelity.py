@@ -49,8 +49,7 @@ def test_a_soft_break_on_the_last_property_does_not_swallow_end_vcard():
     text = ("BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Jane\r\nNOTE;ENCODING=QUOTED-PRINTABLE:abc=\r\n"
             "END:VCARD\r\nBEGIN:VCARD\r\nVERSION:2.1\r\nFN:John\r\nEND:VCARD\r\n")  # fmt: skip
     records = [data for _, _, data in vcard.read_vcf(text)]
-    assert [(r["name"], r.get("description")) for r in records] == [("Jane", "abc"),
-                                                                    ("John", None)]
+    assert [(r["name"], r.get("description")) for r in records] == [("Jane", "abc"), ("John", None)]
 
 
 BROKEN = (card("FN:Good One") + card("FN:Bad One", "this line has no colon")

@@ -6,7 +6,7 @@ they came."""
 import pytest
 
 from crmcli import models
-from crmcli.errors import InvalidValue, Refused
+from crmcli.errors import InvalidValue
 from crmcli.formats import vcard
 
 
