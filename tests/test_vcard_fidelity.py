@@ -67,3 +67,20 @@ def test_skip_invalid_steps_past_a_card_with_a_malformed_line(crm, tmp_path):
     written = rejects.read_bytes().decode()
     assert written.startswith("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bad One\r\nthis line has no colon")
     assert "X-CRM-REJECTED:" in written and written.count("BEGIN:VCARD") == 1
+
+
+def test_line_breaks_are_read_as_lf_even_quoted_printable_crlf():
+    data = one(card("N:Doe;Jane;;;", "ADR;ENCODING=QUOTED-PRINTABLE:;;1 Road=0D=0AFlat 2;Town;;;",
+                    "NOTE;ENCODING=QUOTED-PRINTABLE:a=0Db=0D=0Ac", version="2.1"))  # fmt: skip
+    assert data["addresses"][0]["street"] == "1 Road\nFlat 2"
+    assert data["description"] == "a\nb\nc"
+
+
+def test_labels_and_kept_lines_are_nfc_and_lose_control_characters():
+    data = one(card("FN:Jane", "item1.EMAIL:jane@x.example", "item1.X-ABLabel:Bu\u0308ro",
+                    "X-NOTE-ALT:Bu\u0308ro", "FBURL;ENCODING=QUOTED-PRINTABLE:http://f.example/=0C",
+                    version="2.1"))  # fmt: skip
+    assert data["emails"] == [{"value": "jane@x.example", "label": "b\u00fcro"}]
+    assert data["vcard"] == ["X-NOTE-ALT:B\u00fcro", "FBURL:http://f.example/"]
+    assert "FBURL:http://f.example/\r\n" in vcard.card(
+        {"id": 1, "created_at": STAMP, "updated_at": STAMP, "name": "Jane", **data})

@@ -572,6 +572,8 @@ def _parsed(lines: list[tuple[int, str]], begun: int) -> list[_Prop]:
         if binary:
             props.append(_Prop(at, line, prop))
             continue
+        if "\r" in prop.value:  # quoted-printable =0D=0A: line breaks are LF, as crm keeps them
+            prop.value = prop.value.replace("\r\n", "\n").replace("\r", "\n")
         if "\\" in prop.value:
             value = _COLON.sub(r"\1:", prop.value)
             prop.value = value if prop.name in _STRUCTURED else _ESCAPED.sub(_unescaped, value)
@@ -717,7 +719,9 @@ class _Reading:
         return self.seen[p.name] == 1
 
     def keep(self, position: int, p: _Prop) -> None:
-        self.kept.append((position, _as_kept(p)))
+        """Kept as it came, NFC-normalised as crm's text is, without control
+        characters (Outlook's FBURL ends in a form feed): one property still."""
+        self.kept.append((position, _CONTROL.sub("", _nfc(_as_kept(p)))))
 
 
 def _from_card(props: list[_Prop], begun: int) -> tuple[str, dict, list[str]]:
@@ -960,6 +964,12 @@ def _real_day(year: str, month: str, day: str) -> bool:
     return True
 
 
+def _nfc(text: str) -> str:
+    import unicodedata
+
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def _joined(value, sep: str) -> str:
     """A component of N or ADR; several values (a list) joined by `sep`."""
     if isinstance(value, list) and sep == ",":  # a comma that was not escaped, as it was
@@ -992,7 +1002,7 @@ def _clean_label(label: str) -> str | None:
     left for the check to refuse."""
     from crmcli.models import clean_label
 
-    label = label.strip()
+    label = _nfc(label.strip())
     if match := _APPLE.match(label):
         label = match.group(1)
     label = re.sub(r"^[\W\d_]+", "", clean_label(label).lower())
