@@ -84,3 +84,40 @@ def test_labels_and_kept_lines_are_nfc_and_lose_control_characters():
     assert data["vcard"] == ["X-NOTE-ALT:B\u00fcro", "FBURL:http://f.example/"]
     assert "FBURL:http://f.example/\r\n" in vcard.card(
         {"id": 1, "created_at": STAMP, "updated_at": STAMP, "name": "Jane", **data})
+
+
+ALTERNATIVES = ["FN;LANGUAGE=ja:山田", "N;ALTID=1;LANGUAGE=en:Yamada;Taro;;;",
+                "BDAY;ALTID=1;VALUE=text:circa 1990", "X-GENDER:M"]  # fmt: skip
+
+
+def test_alternative_representations_and_x_gender_are_written_back():
+    text = card("FN:Taro Yamada", "N:Yamada;Taro;;;", "GENDER:M", "BDAY:19900423", *ALTERNATIVES,
+                "BDAY:19900423", "UID:urn:uuid:1", "UID:urn:uuid:1", version="4.0")  # fmt: skip
+    data = one(text)
+    assert data["vcard"] == ALTERNATIVES  # the repeated BDAY and UID said nothing new
+    out = vcard.card({"id": 1, "created_at": STAMP, "updated_at": STAMP, **data}, "4.0")
+    logical = out.replace("\r\n ", "").split("\r\n")
+    for line in ALTERNATIVES:
+        assert logical.count(line) == 1, line
+    assert [line for line in logical if line.startswith(("FN", "N:", "N;", "UID", "BDAY"))] == [
+        "UID:urn:uuid:1", "FN:Taro Yamada", "N:Yamada;Taro;;;", "BDAY:1990-04-23",
+        *ALTERNATIVES[:3]]  # fmt: skip
+    assert exported(data)["vcard"] == ALTERNATIVES
+    plain = {**data, "vcard": ["FN:Second", "UID:other", "BDAY:2000-01-01"]}
+    written = vcard.card({"id": 1, "created_at": STAMP, "updated_at": STAMP, **plain}, "4.0")
+    assert "Second" not in written and "other" not in written and "2000" not in written
+
+
+def test_custom_fields_go_out_and_come_back(crm, tmp_path):
+    crm.ok("contact", "add", "Jane Doe", "--set", "foo=bar; baz", "--set", "source_id=g:123",
+           "--set", "role=Boss")  # fmt: skip
+    for version in ("4.0", "3.0"):
+        out = crm.ok("export", "-f", "vcf", "--vcard-version", version).stdout_bytes.decode()
+        assert 'X-CRM-FIELD;X-NAME="foo":bar\\; baz\r\n' in out and "ROLE:Boss" in out
+        assert vobject_card(out).contents["x-crm-field"][1].value == "g:123"
+        other = {"CRM_DB": str(tmp_path / f"{version}.db")}
+        crm.ok("import", "-", "-f", "vcf", input=out, env=other)
+        (jane,) = crm.json("contact", "list", env=other)
+        assert {k: v for k, v in jane["fields"].items() if k != "uid"} == {
+            "foo": "bar; baz", "source_id": "g:123", "role": "Boss"}  # fmt: skip
+        assert not jane["vcard"]

@@ -52,12 +52,13 @@ _MEMBER = {"MEMBER", "X-ADDRESSBOOKSERVER-MEMBER"}
 _CONTACT_WRITES = {
     "BEGIN", "END", "VERSION", "PRODID", "UID", "FN", "N", "REV", "KIND", "X-ABSHOWAS", "EMAIL",
     "TEL", "ADR", "LABEL", "URL", "IMPP", "RELATED", "X-ABRELATEDNAMES", "X-ABDATE", "BDAY",
-    "GENDER", "X-GENDER", "CATEGORIES", "X-DEPARTMENT", "X-SOCIALPROFILE", "PROFILE",
+    "GENDER", "X-GENDER", "CATEGORIES", "X-DEPARTMENT", "X-SOCIALPROFILE", "PROFILE", "X-CRM-FIELD",
     *_IMPP_NAMES, *_RELATED_NAMES, *_ANNIVERSARY_NAMES, *_GROUP_KIND, *_MEMBER,
 }  # fmt: skip
 # An account's card says one e-mail, phone, URL and address: the others are kept.
 _ACCOUNT_WRITES = {"BEGIN", "END", "VERSION", "PRODID", "UID", "FN", "N", "REV", "KIND",
-                   "X-ABSHOWAS", "CATEGORIES", "PROFILE", *_GROUP_KIND, *_MEMBER}  # fmt: skip
+                   "X-ABSHOWAS", "CATEGORIES", "PROFILE", "X-CRM-FIELD", *_GROUP_KIND,
+                   *_MEMBER}  # fmt: skip
 # TYPE words each property's TYPE can say; a label of other words is an Apple
 # item group's X-ABLabel.
 _TYPE_WORDS = {
@@ -75,6 +76,10 @@ _DATE = re.compile(r"(\d{4}(-?\d{2}(-?\d{2})?)?|--\d{2}-?\d{2}|---\d{2})\Z")
 _UNSAFE_PARAM = re.compile(r'["\x00-\x1f\x7f]')  # not even inside quotes
 _SPECIAL = re.compile(r"[\\,;\r\n]")  # what escape() changes
 _NAMES_SEEN: set[str] = set()  # property names already checked against _NAME
+# A custom field is X-CRM-FIELD;X-NAME="key":value, but those crm writes as a
+# property of their own (UID, ROLE, a BDAY crm could not read, an old URL, TITLE).
+_FIELD = "X-CRM-FIELD"
+_FIELDS_WRITTEN = {"uid", "role", "birthday", "url", "title"}
 
 
 def uid(record: dict, kind: str = "contacts") -> str:
@@ -198,7 +203,13 @@ def card(record: dict, version: str = "4.0", kind: str = "contacts") -> str:
         if (key.startswith("vcard.") and _NAME.match(name) and name.upper() not in _OWN
                 and name.upper() not in out.names):  # fmt: skip
             out.add(name, value)
+    for key, value in fields.items():  # the others: X-CRM-FIELD;X-NAME="foo":bar
+        if key not in _FIELDS_WRITTEN and not key.startswith("vcard.") and value is not None:
+            name = _UNSAFE_PARAM.sub(" ", str(key))
+            out.add(_FIELD, str(value), params=(f'X-NAME="{name}"',))
     writes = _ACCOUNT_WRITES if kind == "accounts" else _CONTACT_WRITES
+    if kind != "accounts" and version == "4.0":
+        writes = writes - {"X-GENDER"}  # 4.0's is GENDER: a card's X-GENDER besides it is kept
     out.lines.extend(line for line in map(_kept(writes), kept) if line)
     out.add("REV", record["updated_at"].replace("-", "").replace(":", ""))
     return "BEGIN:VCARD\r\n" + "".join(out.lines) + "END:VCARD\r\n"
@@ -375,11 +386,18 @@ def _kept(writes: set[str]):
         if match is None or _CONTROL.search(line) or (at := _value_at(line)) < 0:
             return None
         name = match.group(2).upper()
-        if name in writes and not _kept_again(name, line[at:].strip()):
+        if (name in writes and not _kept_again(name, line[at:].strip())
+                and not (name in _ALTERNATIVES and _ALTERNATE.search(line[: at - 1]))):  # fmt: skip
             return None
         return fold(line)
 
     return kept
+
+
+# An alternative representation (ALTID, LANGUAGE: FN;LANGUAGE=ja:山田) of a property
+# crm writes once is written back beside crm's own; a second plain one is not.
+_ALTERNATIVES = {"FN", "N", "BDAY", "ANNIVERSARY", "GENDER", "NICKNAME", "ADR"}
+_ALTERNATE = re.compile(r"(?i);\s*(ALTID|LANGUAGE)\s*=")
 
 
 def _kept_again(name: str, value: str) -> bool:
@@ -786,7 +804,7 @@ _ADR_PARTS = (("box", "po_box"), ("extended", "extended"), ("street", "street"),
 
 _ACCOUNT_READS = {"FN", "ORG", "EMAIL", "TEL", "ADR", "URL", "NOTE", "CATEGORIES", "UID",
                   "PHOTO", "LOGO", "VERSION", "PRODID", "REV", "PROFILE", "LABEL", "X-ABSHOWAS",
-                  *_GROUP_KIND}  # fmt: skip
+                  "X-CRM-FIELD", *_GROUP_KIND}  # fmt: skip
 
 
 _BREAK = re.compile(r"[\r\n]")
@@ -842,6 +860,8 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
             card.fields["role"] = text
     elif name == "UID" and card.first(p):
         card.fields["uid"] = text
+    elif name == _FIELD and (key := _field_key(p)) and key not in card.fields:
+        card.fields[key] = text  # crm's custom field, as crm wrote it
     elif name == "EMAIL":
         if _email(text.strip()):
             lists["emails"].append({"value": text.strip(), "label": card.label(p)})
@@ -890,8 +910,20 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
             card.keep(position, p)  # a URL, not the picture
         else:
             data["logo" if kind == "accounts" else "photo"] = media
-    else:
-        card.keep(position, p)
+    elif not (name in _ONCE and any(q.line == p.line for q in card.props[:position])):
+        card.keep(position, p)  # (a second UID or BDAY that says the first again: read)
+
+
+_ONCE = {"UID", "BDAY", "FN", "N", "GENDER", "ANNIVERSARY"}
+
+
+def _field_key(p: _Prop) -> str | None:
+    """X-CRM-FIELD's X-NAME, if crm takes it as a custom field's key."""
+    key = (p.prop.params.get("X-NAME") or [""])[0].strip()
+    return key if key and key not in _FIELDS_WRITTEN and _FIELD_KEY.match(key) else None
+
+
+_FIELD_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}\Z")  # models.field_key
 
 
 def _phone(number: str) -> bool:
