@@ -121,3 +121,32 @@ def test_custom_fields_go_out_and_come_back(crm, tmp_path):
         assert {k: v for k, v in jane["fields"].items() if k != "uid"} == {
             "foo": "bar; baz", "source_id": "g:123", "role": "Boss"}  # fmt: skip
         assert not jane["vcard"]
+
+
+@pytest.mark.parametrize("version", ["4.0", "3.0"])
+def test_every_phone_label_crm_writes_comes_back_as_it_was(version):
+    labels = ["voice", "cell", "mobile", "home fax", "work voice", "text", None]
+    phones = [{"value": f"+1 555 010{n}", "label": label} for n, label in enumerate(labels)]
+    assert exported({"name": "Jane", "phones": phones}, version)["phones"] == phones
+
+
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAAB"
+       "JRU5ErkJggg==")  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_crms_own_photo_summary_cell_leaves_the_photo_alone(crm, tmp_path, fmt):
+    import base64
+
+    picture = tmp_path / "p.png"
+    picture.write_bytes(base64.b64decode(PNG))
+    crm.ok("contact", "add", "Jane Doe", "--photo", str(picture))
+    text = crm.ok("export", "-f", fmt).stdout_bytes.decode()
+    assert '""size"":70' in text
+    crm.ok("import", "-", "-f", fmt, "--on-conflict", "update", input=text)
+    (jane,) = crm.json("contact", "list")
+    assert jane["fields"] == {} and crm.json("contact", "show", "Jane Doe")["photo"]["size"] == 70
+    other = {"CRM_DB": str(tmp_path / "other.db")}
+    crm.ok("import", "-", "-f", fmt, input=text, env=other)
+    (jane,) = crm.json("contact", "list", env=other)
+    assert jane["fields"] == {}

@@ -166,11 +166,14 @@ class _Card:
     def labelled(self, name: str, *parts: str, label: str | None,
                  params: tuple[str, ...] = ()) -> None:  # fmt: skip
         """A property with its label: TYPE where TYPE can say it (home, work, cell,
-        home fax ...), else an Apple item group with an X-ABLabel."""
-        words = [{"mobile": "cell"}.get(word, word) for word in (label or "").split()]
+        home fax ...), else an Apple item group with an X-ABLabel: also a word that
+        TYPE would not give back as it was (voice reads as no label, cell as mobile)."""
+        given = (label or "").split()
+        words = [{"mobile": "cell"}.get(word, word) for word in given]
         if not words:
             self.add(name, *parts, params=params)
-        elif all(word in _TYPE_WORDS.get(name, ()) for word in words):
+        elif "cell" not in given and all(word in _TYPE_WORDS.get(name, ())
+                                         and word not in _TYPE_SKIP for word in words):  # fmt: skip
             self.add(name, *parts, params=(f"TYPE={','.join(words)}", *params))
         else:
             group = self.group()
