@@ -161,3 +161,13 @@ def test_a_csv_date_against_date_order_is_that_records_error_and_4501_is_no_date
     crm.ok("import", "-", "-f", "csv", "--date-order", "mdy", "--skip-invalid", input=text)
     got = {c["name"]: c["birthday"] for c in crm.json("contact", "list")}
     assert got == {"John Doe": "1990-04-23", "Old One": None}
+
+
+def test_khard_reads_crms_year_less_birthday_in_3_0_as_year_less():
+    """khard keeps a year-less date as its placeholder year 1900 and shows --04-23."""
+    contacts = pytest.importorskip("khard.contacts")
+    text = vcard.card({"id": 1, "created_at": STAMP, "updated_at": STAMP, "name": "Jane",
+                       "birthday": "--04-23"}, "3.0")  # fmt: skip
+    assert "BDAY:--0423\r\n" in text
+    card = contacts.YAMLEditable(vobject_card(text), "3.0")
+    assert card.get_formatted_birthday() == "--04-23"
