@@ -103,7 +103,8 @@ def test_alternative_representations_and_x_gender_are_written_back():
         "UID:urn:uuid:1", "FN:Taro Yamada", "N:Yamada;Taro;;;", "BDAY:1990-04-23",
         *ALTERNATIVES[:3]]  # fmt: skip
     assert exported(data)["vcard"] == ALTERNATIVES
-    plain = {**data, "vcard": ["FN:Second", "UID:other", "BDAY:2000-01-01"]}
+    plain = {**data, "vcard": ["FN:Second", "UID:other", "BDAY:2000-01-01",
+                               'FN;X-A="b;ALTID=1":Second', "UID;ALTID=1:other"]}  # fmt: skip
     written = vcard.card({"id": 1, "created_at": STAMP, "updated_at": STAMP, **plain}, "4.0")
     assert "Second" not in written and "other" not in written and "2000" not in written
 

@@ -390,7 +390,8 @@ def _kept(writes: set[str]):
             return None
         name = match.group(2).upper()
         if (name in writes and not _kept_again(name, line[at:].strip())
-                and not (name in _ALTERNATIVES and _ALTERNATE.search(line[: at - 1]))):  # fmt: skip
+                and not (name in _ALTERNATIVES
+                         and _ALTERNATE.search(_QUOTED.sub("", line[: at - 1])))):  # fmt: skip
             return None
         return fold(line)
 
@@ -399,8 +400,9 @@ def _kept(writes: set[str]):
 
 # An alternative representation (ALTID, LANGUAGE: FN;LANGUAGE=ja:山田) of a property
 # crm writes once is written back beside crm's own; a second plain one is not.
-_ALTERNATIVES = {"FN", "N", "BDAY", "ANNIVERSARY", "GENDER", "NICKNAME", "ADR"}
+_ALTERNATIVES = {"FN", "N", "BDAY", "ANNIVERSARY", "GENDER"}
 _ALTERNATE = re.compile(r"(?i);\s*(ALTID|LANGUAGE)\s*=")
+_QUOTED = re.compile(r'"[^"]*"')  # a parameter's quoted value
 
 
 def _kept_again(name: str, value: str) -> bool:
