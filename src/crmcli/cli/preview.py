@@ -29,6 +29,9 @@ class Properties:
 
     def __iter__(self) -> Iterator[tuple[str, str, dict]]:
         for where, kind, data in self.items:
+            if isinstance(data, str):  # a card that cannot be read: its problem
+                yield where, kind, data
+                continue
             self.kept.update(_kept(data))
             self.filled.update(key for key, value in data.items() if value not in (None, "", []))
             yield where, kind, data

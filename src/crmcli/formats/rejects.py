@@ -289,6 +289,9 @@ _PROPERTY_FOUND = re.compile(re.escape(PROPERTY), re.IGNORECASE)
 def _without_reasons(items: Iterator[tuple[str, str, dict]]) -> Iterator:
     vcard_key = f"vcard.{PROPERTY}"
     for where, kind, data in items:
+        if isinstance(data, str):  # a card the reader could not read
+            yield where, kind, data
+            continue
         fields = data.get("fields")
         if fields:
             if isinstance(fields, str):

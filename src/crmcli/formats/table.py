@@ -733,8 +733,8 @@ def _date(value: str, order: str | None, where: str, name: str) -> str | None:
     if order == "keep":  # another date: the text as given unless it is certain
         return text
     first, second, year = int(match[1]), int(match[3]), match[4]
-    if first == 0 or second == 0 or int(year) == 0:
-        return None  # Outlook's placeholder for no date: 0/0/00
+    if first == 0 or second == 0 or int(year) == 0 or (first, second, year) == (1, 1, "4501"):
+        return None  # Outlook's placeholders for no date: 0/0/00, 1/1/4501
     if len(year) == 2:  # a birthday is past: 23 is 1923 in 2022, 2023 from 2023
         import datetime as dt
 
@@ -742,6 +742,10 @@ def _date(value: str, order: str | None, where: str, name: str) -> str | None:
         year = str(now - (now - 2000 - int(year)) % 100)
     if match[2] == ".":
         order = "dmy"  # 23.04.1990: day first everywhere
+    elif (first > 12 and order == "mdy") or (second > 12 and order == "dmy"):
+        # the text, which the check refuses for this record alone (--skip-invalid)
+        return f"{text} (no {'month/day/year' if order == 'mdy' else 'day/month/year'}" \
+            f" date, as --date-order {order} says)"
     elif first > 12 or second > 12:
         order = "dmy" if first > 12 else "mdy"
     elif first != second and order is None:

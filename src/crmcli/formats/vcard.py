@@ -53,12 +53,13 @@ _MEMBER = {"MEMBER", "X-ADDRESSBOOKSERVER-MEMBER"}
 _CONTACT_WRITES = {
     "BEGIN", "END", "VERSION", "PRODID", "UID", "FN", "N", "REV", "KIND", "X-ABSHOWAS", "EMAIL",
     "TEL", "ADR", "LABEL", "URL", "IMPP", "RELATED", "X-ABRELATEDNAMES", "X-ABDATE", "BDAY",
-    "GENDER", "X-GENDER", "CATEGORIES", "X-DEPARTMENT", "X-SOCIALPROFILE", "PROFILE",
+    "GENDER", "X-GENDER", "CATEGORIES", "X-DEPARTMENT", "X-SOCIALPROFILE", "PROFILE", "X-CRM-FIELD",
     *_IMPP_NAMES, *_RELATED_NAMES, *_ANNIVERSARY_NAMES, *_GROUP_KIND, *_MEMBER,
 }  # fmt: skip
 # An account's card says one e-mail, phone, URL and address: the others are kept.
 _ACCOUNT_WRITES = {"BEGIN", "END", "VERSION", "PRODID", "UID", "FN", "N", "REV", "KIND",
-                   "X-ABSHOWAS", "CATEGORIES", "PROFILE", *_GROUP_KIND, *_MEMBER}  # fmt: skip
+                   "X-ABSHOWAS", "CATEGORIES", "PROFILE", "X-CRM-FIELD", *_GROUP_KIND,
+                   *_MEMBER}  # fmt: skip
 # TYPE words each property's TYPE can say; a label of other words is an Apple
 # item group's X-ABLabel.
 _TYPE_WORDS = {
@@ -76,6 +77,10 @@ _DATE = re.compile(r"(\d{4}(-?\d{2}(-?\d{2})?)?|--\d{2}-?\d{2}|---\d{2})\Z")
 _UNSAFE_PARAM = re.compile(r'["\x00-\x1f\x7f]')  # not even inside quotes
 _SPECIAL = re.compile(r"[\\,;\r\n]")  # what escape() changes
 _NAMES_SEEN: set[str] = set()  # property names already checked against _NAME
+# A custom field is X-CRM-FIELD;X-NAME="key":value, but those crm writes as a
+# property of their own (UID, ROLE, a BDAY crm could not read, an old URL, TITLE).
+_FIELD = "X-CRM-FIELD"
+_FIELDS_WRITTEN = {"uid", "role", "birthday", "url", "title"}
 
 
 def uid(record: dict, kind: str = "contacts") -> str:
@@ -162,11 +167,14 @@ class _Card:
     def labelled(self, name: str, *parts: str, label: str | None,
                  params: tuple[str, ...] = ()) -> None:  # fmt: skip
         """A property with its label: TYPE where TYPE can say it (home, work, cell,
-        home fax ...), else an Apple item group with an X-ABLabel."""
-        words = [{"mobile": "cell"}.get(word, word) for word in (label or "").split()]
+        home fax ...), else an Apple item group with an X-ABLabel: also a word that
+        TYPE would not give back as it was (voice reads as no label, cell as mobile)."""
+        given = (label or "").split()
+        words = [{"mobile": "cell"}.get(word, word) for word in given]
         if not words:
             self.add(name, *parts, params=params)
-        elif all(word in _TYPE_WORDS.get(name, ()) for word in words):
+        elif "cell" not in given and all(word in _TYPE_WORDS.get(name, ())
+                                         and word not in _TYPE_SKIP for word in words):  # fmt: skip
             self.add(name, *parts, params=(f"TYPE={','.join(words)}", *params))
         else:
             group = self.group()
@@ -199,7 +207,13 @@ def card(record: dict, version: str = "4.0", kind: str = "contacts") -> str:
         if (key.startswith("vcard.") and _NAME.match(name) and name.upper() not in _OWN
                 and name.upper() not in out.names):  # fmt: skip
             out.add(name, value)
+    for key, value in fields.items():  # the others: X-CRM-FIELD;X-NAME="foo":bar
+        if key not in _FIELDS_WRITTEN and not key.startswith("vcard.") and value is not None:
+            name = _UNSAFE_PARAM.sub(" ", str(key))
+            out.add(_FIELD, str(value), params=(f'X-NAME="{name}"',))
     writes = _ACCOUNT_WRITES if kind == "accounts" else _CONTACT_WRITES
+    if kind != "accounts" and version == "4.0":
+        writes = writes - {"X-GENDER"}  # 4.0's is GENDER: a card's X-GENDER besides it is kept
     out.lines.extend(line for line in map(_kept(writes), kept) if line)
     out.add("REV", record["updated_at"].replace("-", "").replace(":", ""))
     return "BEGIN:VCARD\r\n" + "".join(out.lines) + "END:VCARD\r\n"
@@ -304,7 +318,9 @@ def _date_value(value: str, version: str) -> tuple[str, tuple[str, ...]]:
     3.0 too, as khard, vobject and ez-vcard read it); other text as text."""
     if re.match(r"--\d\d-\d\d\Z", value):
         value = f"--{value[2:4]}{value[5:]}"
-    return value, () if _DATE.match(value) or version != "4.0" else ("VALUE=text",)
+    day = _BDAY.match(value)
+    date = _DATE.match(value) and (day is None or _real_day(*day.group(1, 2, 3)))
+    return value, () if date or version != "4.0" else ("VALUE=text",)
 
 
 def _dates(out: _Card, contact: dict, version: str) -> None:
@@ -374,11 +390,20 @@ def _kept(writes: set[str]):
         if match is None or _CONTROL.search(line) or (at := _value_at(line)) < 0:
             return None
         name = match.group(2).upper()
-        if name in writes and not _kept_again(name, line[at:].strip()):
+        if (name in writes and not _kept_again(name, line[at:].strip())
+                and not (name in _ALTERNATIVES
+                         and _ALTERNATE.search(_QUOTED.sub("", line[: at - 1])))):  # fmt: skip
             return None
         return fold(line)
 
     return kept
+
+
+# An alternative representation (ALTID, LANGUAGE: FN;LANGUAGE=ja:山田) of a property
+# crm writes once is written back beside crm's own; a second plain one is not.
+_ALTERNATIVES = {"FN", "N", "BDAY", "ANNIVERSARY", "GENDER"}
+_ALTERNATE = re.compile(r"(?i);\s*(ALTID|LANGUAGE)\s*=")
+_QUOTED = re.compile(r'"[^"]*"')  # a parameter's quoted value
 
 
 def _kept_again(name: str, value: str) -> bool:
@@ -393,8 +418,11 @@ def _kept_again(name: str, value: str) -> bool:
 
 
 # -- reading --------------------------------------------------------------------
-def read_vcf(text: str | Source) -> Iterator[tuple[str, str, dict]]:
-    """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts and accounts.
+def read_vcf(text: str | Source) -> Iterator[tuple[str, str, dict | str]]:
+    """vCard 2.1, 3.0 or 4.0 cards (several a file) as contacts and accounts; a card
+    with a line crm cannot read (its BEGIN and END clear) gives, in place of its
+    record, what is wrong (`not a valid vCard file: line 4: ...`), which checks.checked
+    passes on as that card's problem (--skip-invalid leaves just that card out).
 
     A KIND:org card (Apple: X-ABShowAs:COMPANY) is an account, read before the
     file's people (a person's ORG then finds it, wherever it is); a KIND:group card
@@ -443,11 +471,18 @@ def _first_look(source: Source) -> tuple[str, bool, bool]:
 _HINT_BEGUN = re.compile(r"(?i)(?:KIND|X-ABShowAs)[^:\n]*(?::[ \t]*[a-z]*)?\Z")
 
 
-def _read_cards(physical: Iterable[str], groups: dict, wanted) -> Iterator[tuple[str, str, dict]]:
+def _read_cards(
+    physical: Iterable[str], groups: dict, wanted
+) -> Iterator[tuple[str, str, dict | str]]:
     for number, begun, lines in _cards(physical):
         if wanted is not None and not wanted(lines):
             continue
-        kind, data, keys = _from_card(_parsed(lines, begun), begun)
+        try:
+            kind, data, keys = _from_card(_parsed(lines, begun), begun)
+        except Refused as exc:  # a line of this card: the card, not the file (--skip-invalid)
+            kind = "accounts" if _company(lines) else "contacts"
+            yield f"card {number} (line {begun})", kind, exc.message
+            continue
         if kind == "group":
             continue
         tags = [tag for key in keys for tag in groups.get(key, ())]
@@ -514,7 +549,7 @@ def _logical_lines(physical: Iterable[str]) -> Iterator[tuple[int, str]]:
         line = line.rstrip("\n").rstrip("\r")
         if "\r" in line:
             line = line.replace("\r", "\\n")
-        if soft_break:
+        if soft_break and not _CARD_EDGE.match(line):  # a soft break never ends a card
             pieces.append(line)
         elif pieces and line[:1] in (" ", "\t"):
             pieces.append(line[1:])
@@ -533,6 +568,7 @@ def _logical_lines(physical: Iterable[str]) -> Iterator[tuple[int, str]]:
 
 
 _PROPERTY = re.compile(r"\s*(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+\s*[;:]")
+_CARD_EDGE = re.compile(r"(?i)\s*(BEGIN|END)\s*:\s*VCARD\s*\Z")
 
 
 def _quoted_printable(line: str) -> bool:
@@ -588,6 +624,8 @@ def _parsed(lines: list[tuple[int, str]], begun: int) -> list[_Prop]:
         if binary:
             props.append(_Prop(at, line, prop))
             continue
+        if "\r" in prop.value:  # quoted-printable =0D=0A: line breaks are LF, as crm keeps them
+            prop.value = prop.value.replace("\r\n", "\n").replace("\r", "\n")
         if "\\" in prop.value:
             value = _COLON.sub(r"\1:", prop.value)
             prop.value = value if prop.name in _STRUCTURED else _ESCAPED.sub(_unescaped, value)
@@ -733,7 +771,9 @@ class _Reading:
         return self.seen[p.name] == 1
 
     def keep(self, position: int, p: _Prop) -> None:
-        self.kept.append((position, _as_kept(p)))
+        """Kept as it came, NFC-normalised as crm's text is, without control
+        characters (Outlook's FBURL ends in a form feed): one property still."""
+        self.kept.append((position, _CONTROL.sub("", _nfc(_as_kept(p)))))
 
 
 def _from_card(props: list[_Prop], begun: int) -> tuple[str, dict, list[str]]:
@@ -774,7 +814,11 @@ def _from_card(props: list[_Prop], begun: int) -> tuple[str, dict, list[str]]:
                         or data.get("account")
                         or (lists["phones"][0]["value"] if lists["phones"] else None)
                         or _first_line(data.get("description")))  # fmt: skip
-    return kind, {key: value for key, value in data.items() if value not in (None, "")}, keys
+    record = {key: value for key, value in data.items() if value not in (None, "")}
+    if not any(record.get(key) for key in _NAME_PARTS):
+        # no N, or an empty one: the parts are empty as the card says, not split from FN
+        record.update(first_name=None, last_name=None)
+    return kind, record, keys
 
 
 def _first_line(note: str | None, most: int = 60) -> str | None:
@@ -794,7 +838,7 @@ _ADR_PARTS = (("box", "po_box"), ("extended", "extended"), ("street", "street"),
 
 _ACCOUNT_READS = {"FN", "ORG", "EMAIL", "TEL", "ADR", "URL", "NOTE", "CATEGORIES", "UID",
                   "PHOTO", "LOGO", "VERSION", "PRODID", "REV", "PROFILE", "LABEL", "X-ABSHOWAS",
-                  *_GROUP_KIND}  # fmt: skip
+                  "X-CRM-FIELD", *_GROUP_KIND}  # fmt: skip
 
 
 _BREAK = re.compile(r"[\r\n]")
@@ -850,6 +894,8 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
             card.fields["role"] = text
     elif name == "UID" and card.first(p):
         card.fields["uid"] = text
+    elif name == _FIELD and (key := _field_key(p)) and key not in card.fields:
+        card.fields[key] = text  # crm's custom field, as crm wrote it
     elif name == "EMAIL":
         if _email(text.strip()):
             lists["emails"].append({"value": text.strip(), "label": card.label(p)})
@@ -898,8 +944,20 @@ def _read(card: _Reading, position: int, p: _Prop, kind: str) -> None:
             card.keep(position, p)  # a URL, not the picture
         else:
             data["logo" if kind == "accounts" else "photo"] = media
-    else:
-        card.keep(position, p)
+    elif not (name in _ONCE and any(q.line == p.line for q in card.props[:position])):
+        card.keep(position, p)  # (a second UID or BDAY that says the first again: read)
+
+
+_ONCE = {"UID", "BDAY", "FN", "N", "GENDER", "ANNIVERSARY"}
+
+
+def _field_key(p: _Prop) -> str | None:
+    """X-CRM-FIELD's X-NAME, if crm takes it as a custom field's key."""
+    key = (p.prop.params.get("X-NAME") or [""])[0].strip()
+    return key if key and key not in _FIELDS_WRITTEN and _FIELD_KEY.match(key) else None
+
+
+_FIELD_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}\Z")  # models.field_key
 
 
 def _phone(number: str) -> bool:
@@ -956,7 +1014,26 @@ def _date(value: str, p: _Prop) -> str | None:
     omit = (p.prop.params.get("X-APPLE-OMIT-YEAR") or [None])[0]
     if omit and omit.strip() == year:
         year = "-"
+    if not _real_day(year, *match.group(2, 3)):
+        return None  # 1990-02-30, 0000-00-00: text, kept as it came
     return "-".join((year, *match.group(2, 3)))
+
+
+def _real_day(year: str, month: str, day: str) -> bool:
+    """Whether it is a day of the calendar (a year-less one: of a leap year)."""
+    import datetime as dt
+
+    try:
+        dt.date(2000 if year == "-" else int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
+def _nfc(text: str) -> str:
+    import unicodedata
+
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _joined(value, sep: str) -> str:
@@ -991,7 +1068,7 @@ def _clean_label(label: str) -> str | None:
     left for the check to refuse."""
     from crmcli.models import clean_label
 
-    label = label.strip()
+    label = _nfc(label.strip())
     if match := _APPLE.match(label):
         label = match.group(1)
     label = re.sub(r"^[\W\d_]+", "", clean_label(label).lower())

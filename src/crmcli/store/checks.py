@@ -55,8 +55,12 @@ def check(kind: str, data: dict, config: Config) -> Checked:
 
 
 def checked(items: Iterable[tuple[str, str, dict]], config: Config) -> Iterator[tuple]:
-    """(where, kind, Checked) for each item, or (where, kind, what is wrong with it)."""
+    """(where, kind, Checked) for each item, or (where, kind, what is wrong with it);
+    an item a reader gives as text in place of its record is what is wrong with it."""
     for where, kind, data in items:
+        if isinstance(data, str):  # a reader's word: this record cannot be read (a card's line)
+            yield where, kind, data
+            continue
         try:
             yield where, kind, check(kind, data, config)
         except CrmError as exc:
@@ -236,8 +240,20 @@ def _company(data: dict) -> tuple[str, str] | None:
 def _picture_link(data: dict, key: str) -> dict:
     """Another program's photo column holds a link, not bytes (Google's CSV a URL): it
     is kept as the custom field `photo_url` (`logo_url`), as other columns crm has no
-    field for are.  Bytes come as {"media_type", "data"} (or that as JSON text)."""
+    field for are.  Bytes come as {"media_type", "data"} (or that as JSON text).  What
+    `show` and crm's own CSV give, {"media_type", "size"} without "data", leaves the
+    stored photo alone, also where a CSV reader took the column for a link."""
     value = data.get(key)
+    fields = data.get("fields")
+    if isinstance(fields, str) and f'"{key}_url"' in fields:  # a CSV reader's JSON text
+        try:
+            fields = json.loads(fields)
+        except ValueError:
+            fields = None  # _common says what is wrong with it
+    link = fields.get(f"{key}_url") if isinstance(fields, dict) else None
+    if isinstance(link, str) and _summary(link):
+        fields = {name: text for name, text in fields.items() if name != f"{key}_url"}
+        return {**data, key: None, "fields": fields}
     if not isinstance(value, str) or not value.strip() or value.lstrip().startswith("{"):
         return data
     fields = data.get("fields") or {}
@@ -249,6 +265,17 @@ def _picture_link(data: dict, key: str) -> dict:
     if not isinstance(fields, dict):
         return data
     return {**data, key: None, "fields": {f"{key}_url": value.strip(), **fields}}
+
+
+def _summary(text: str) -> bool:
+    """Whether text is a picture's summary, {"media_type": ..., "size": BYTES}, no data."""
+    if not text.lstrip().startswith("{"):
+        return False
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "size" in value and "data" not in value
 
 
 def _whole(value: object, name: str) -> int:
