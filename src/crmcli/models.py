@@ -270,7 +270,8 @@ def line(field: str, value: str | None) -> str | None:
     value = nfc(value)
     if not value.strip():
         return None
-    return _check_length(field, value, LINE_MAX)
+    # The length checked here only when it is too long: every import checks many lines.
+    return value if len(value) <= LINE_MAX else _check_length(field, value, LINE_MAX)
 
 
 def name(field: str, value: str | None) -> str:
@@ -280,7 +281,7 @@ def name(field: str, value: str | None) -> str:
         raise InvalidValue(f"{field} must not be empty")
     if not fold(value).strip():
         raise InvalidValue(f"{field} must not be empty (it holds only invisible characters)")
-    return _check_length(field, value, LINE_MAX)
+    return value if len(value) <= LINE_MAX else _check_length(field, value, LINE_MAX)
 
 
 def text(field: str, value: str | None) -> str | None:

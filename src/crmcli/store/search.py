@@ -125,11 +125,15 @@ def contact_text(row: dict, emails: list, phones: list, lists: dict | None = Non
     # joining the pieces of a list first, then the lists, gives the same text.
     get = row.get
     pieces = [get("nickname"), get("middle_name"), get("title"), get("department")]
-    pieces += [address for _, address in emails]
-    pieces += [_phone_text(number) for _, number in phones]
-    pieces += [_address_words(address) for address in lists.get("addresses") or ()]
+    for _, address in emails:
+        pieces.append(address)
+    for _, number in phones:
+        pieces.append(_phone_text(number))
+    for address in lists.get("addresses") or ():
+        pieces.append(_address_words(address))
     for column in _TEXT_LISTS[1:]:
-        pieces += [item["value"] for item in lists.get(column) or ()]
+        if lists.get(column):
+            pieces += [item["value"] for item in lists[column]]
     tags, fields = get("tags", "[]"), get("fields", "{}")
     pieces += [get("description"), tags if tags != "[]" else None,
                fields if fields != "{}" else None]  # fmt: skip
