@@ -270,7 +270,8 @@ def line(field: str, value: str | None) -> str | None:
     value = nfc(value)
     if not value.strip():
         return None
-    return _check_length(field, value, LINE_MAX)
+    # The length checked here only when it is too long: every import checks many lines.
+    return value if len(value) <= LINE_MAX else _check_length(field, value, LINE_MAX)
 
 
 def name(field: str, value: str | None) -> str:
@@ -280,7 +281,7 @@ def name(field: str, value: str | None) -> str:
         raise InvalidValue(f"{field} must not be empty")
     if not fold(value).strip():
         raise InvalidValue(f"{field} must not be empty (it holds only invisible characters)")
-    return _check_length(field, value, LINE_MAX)
+    return value if len(value) <= LINE_MAX else _check_length(field, value, LINE_MAX)
 
 
 def text(field: str, value: str | None) -> str | None:
@@ -424,8 +425,13 @@ def labelled(raw: str) -> tuple[str | None, str]:
     values with `;` (`work:a@x.example;b@y.example`).  Text before a `:` that holds an
     @ is an address (a@[IPv6:...]), one before `://` a URL; anything else there that
     is no label is refused as a label."""
-    if ":" not in raw:
+    head, colon, rest = raw.partition(":")
+    if not colon:
         return None, raw.strip()
+    # `work:...`, the usual label, as the pattern below reads it
+    plain = head.isalpha() and head.isascii() and len(head) <= LABEL_MAX
+    if plain and rest.strip() and not rest.startswith("//"):
+        return head.lower(), rest.strip()
     match = re.match(_LABELLED, raw.strip())
     if match and "@" not in match.group(1) and match.group(1).strip():
         return match.group(1).strip().lower(), match.group(2).strip()
@@ -600,5 +606,5 @@ def derived_name(
     """The name a contact is given when none is: its NAME_PARTS joined by single
     spaces; with no parts its nickname, else its first e-mail, else its account's
     name, else its first phone ("named by what it has"); None when it has none."""
-    joined = " ".join(parts[part] for part in NAME_PARTS if parts.get(part))
+    joined = " ".join([parts[part] for part in NAME_PARTS if parts.get(part)])
     return joined or nickname or email or account or phone or None

@@ -699,7 +699,16 @@ def _google(what: str, number: int, parts: dict[str, str], lists: dict, fields: 
 def _address(label, parts: dict[str, str]) -> dict:
     if isinstance(label, tuple):  # a Google address: (number, label)
         label = label[1]
-    return {key: label if key == "label" else parts.get(key) for key in ADDRESS_KEYS}
+    # Every key, in order: most of them empty, so the parts given are put in.
+    address = dict(_NO_ADDRESS)
+    for part, value in parts.items():
+        if part in address:
+            address[part] = value
+    address["label"] = label
+    return address
+
+
+_NO_ADDRESS = dict.fromkeys(ADDRESS_KEYS)
 
 
 def _birth(birth: dict[str, str], data: dict, fields: dict) -> None:

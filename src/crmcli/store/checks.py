@@ -23,6 +23,7 @@ _RARE_PARTS = ("prefix", "middle_name", "suffix")
 # New columns a record mostly leaves empty.
 _SPARSE = frozenset(("prefix", "middle_name", "suffix", *models.ADDRESS_FIELDS, "addresses",
                      *models.ITEM_LISTS, "vcard"))  # fmt: skip
+_RARE_LISTS = frozenset((*models.ITEM_LISTS, "vcard"))
 _CONTACT_VALUES = [key for key in contacts.EDITABLE
                    if key != "name" and key not in models.NAME_PARTS]  # fmt: skip
 
@@ -91,14 +92,18 @@ def _check_contacts(data: dict, config: Config) -> Checked:
     data = _picture_link(data, "photo")
     row = contacts.clean(_texts(data, _CONTACT_VALUES))
     # Only the lists a record has (most have none: a CSV row's cost counts).
-    lists = {key: details.items(key, data[key]) for key in models.ITEM_LISTS if data.get(key)}
-    if data.get("vcard"):
-        lists["vcard"] = details.vcard(data["vcard"])
+    lists = {}
+    if not _RARE_LISTS.isdisjoint(data):
+        lists = {key: details.items(key, data[key]) for key in models.ITEM_LISTS if data.get(key)}
+        if data.get("vcard"):
+            lists["vcard"] = details.vcard(data["vcard"])
     given = data.get("addresses")
-    if given or lists:
+    if lists or (given and not row.keys().isdisjoint(models.ADDRESS_FIELDS)):
         lists["addresses"] = contacts.with_lists(row, details.addresses(given), lists)
         for column in [c for c, value in row.items() if value in (None, "[]") and c in _SPARSE]:
             del row[column]  # left out, the column's default (NULL, '[]') is written
+    elif given:  # most often a CSV row's labelled address columns
+        lists["addresses"] = _addresses_alone(row, details.addresses(given))
     elif not row.keys().isdisjoint(models.ADDRESS_FIELDS):  # a CSV's address columns
         address = details.from_columns(row)
         if address is not None:
@@ -125,6 +130,18 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         summary=contacts.summary(emails, phones),
         picture=photos.from_record(data.get("photo")),
     )
+
+
+def _addresses_alone(row: dict, addresses: list[dict]) -> list[dict]:
+    """What contacts.with_lists() and leaving out the empty columns make of the
+    addresses of a record with no other list and no street..country of its own,
+    done directly: addresses[0]'s parts that hold something, and the list."""
+    if addresses:
+        first = addresses[0]
+        row.update({column: first[column] for column in models.ADDRESS_FIELDS
+                    if first[column] is not None})  # fmt: skip
+        row["addresses"] = details.dump_addresses(addresses)
+    return addresses
 
 
 def _check_deals(data: dict, config: Config) -> Checked:
@@ -186,8 +203,8 @@ _CHECKERS = {
 
 # -- values from a file -------------------------------------------------------------
 def _text(value: object) -> str | None:
-    if value is None:
-        return None
+    if value is None or type(value) is str:  # nearly always
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):
@@ -325,8 +342,7 @@ def _names(
     phone = phones[0][1] if phones else None
     if name is not None and not name.strip():
         name = None
-    given = any(part and part.strip() for part in parts.values())
-    if name is not None and not given:
+    if name is not None and not any(part and part.strip() for part in parts.values()):
         plain = models.nfc(name).strip()
         split = (
             "first_name" not in data
@@ -367,7 +383,7 @@ def _common(data: dict) -> dict:
         else "{}",
     }
     for key in ("created_at", "updated_at"):
-        if stamp := _stamp(key, _text(data.get(key))):
+        if key in data and (stamp := _stamp(key, _text(data[key]))):
             row[key] = stamp
     return row
 

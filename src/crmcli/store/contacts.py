@@ -55,8 +55,7 @@ def names(
     would make: a made name is made again when they change (edit_contact)."""
     given = {key: value for key, value in (parts or {}).items() if value is not None}
     text = models.nfc(full).strip() if full is not None else ""
-    named = any(given.get(part, "").strip() for part in ("first_name", "last_name"))
-    if text and split and not named:
+    if text and split and not _named(given):
         first, last = models.split_full_name(text)
         given = {**given, "first_name": first, "last_name": last}
     row = dict.fromkeys(models.NAME_PARTS)
@@ -69,12 +68,20 @@ def names(
             "a contact needs a name: give NAME, --first, --last, --nickname, an --email"
             " or a --phone"
         )
-    if not models.fold(name).strip():
+    key = models.fold(name)
+    if not key.strip():
         raise InvalidValue("a contact needs a name: this one holds only invisible characters")
-    name = models.name("name", name)
+    checked = models.name("name", name)
     # Given: a name other than the one crm makes (that one follows its sources).
-    given_name = 1 if text and name != made else 0
-    return {**row, "name": name, "name_key": models.fold(name), "name_given": given_name}
+    given_name = 1 if text and checked != made else 0
+    # Folded once more only if the check changed it (folding is most of a name's cost).
+    key = key if checked == name else models.fold(checked)
+    row.update(name=checked, name_key=key, name_given=given_name)
+    return row
+
+
+def _named(parts: dict[str, str]) -> bool:
+    return any(parts.get(part, "").strip() for part in ("first_name", "last_name"))
 
 
 def clean(values: dict[str, str | None]) -> dict:

@@ -111,11 +111,6 @@ def account_text(row: dict) -> str:
 _TEXT_LISTS = ("addresses", "urls", "impps", "related")
 
 
-def _values(items: list | None) -> str | None:
-    """The migrations' _values(): a list's values joined by spaces."""
-    return " ".join(item["value"] for item in items) if items else None
-
-
 def contact_text(row: dict, emails: list, phones: list, lists: dict | None = None) -> str:
     """The search body of a contact written as `row` (its columns, lists as JSON
     text, or already decoded in `lists`), with its (label, value) e-mails and
@@ -126,25 +121,29 @@ def contact_text(row: dict, emails: list, phones: list, lists: dict | None = Non
             for column in _TEXT_LISTS
             if row.get(column) not in (None, "[]")
         }
-    addresses = lists.get("addresses")
-    tags, fields = row.get("tags", "[]"), row.get("fields", "{}")
-    return _joined(
-        row.get("nickname"),
-        row.get("middle_name"),
-        row.get("title"),
-        row.get("department"),
-        " ".join(address for _, address in emails) if emails else None,
-        " ".join(_phone_text(number) for _, number in phones) if phones else None,
-        " ".join(_joined(*(a[part] for part in ADDRESS_PARTS)) for a in addresses)
-        if addresses
-        else None,
-        _values(lists.get("urls")),
-        _values(lists.get("impps")),
-        _values(lists.get("related")),
-        row.get("description"),
-        tags if tags != "[]" else None,
-        fields if fields != "{}" else None,
-    )
+    # The views' nested _words() and group_concat()s as one join of every piece:
+    # joining the pieces of a list first, then the lists, gives the same text.
+    get = row.get
+    pieces = [get("nickname"), get("middle_name"), get("title"), get("department")]
+    for _, address in emails:
+        pieces.append(address)
+    for _, number in phones:
+        pieces.append(_phone_text(number))
+    for address in lists.get("addresses") or ():
+        pieces.append(_address_words(address))
+    for column in _TEXT_LISTS[1:]:
+        if lists.get(column):
+            pieces += [item["value"] for item in lists[column]]
+    tags, fields = get("tags", "[]"), get("fields", "{}")
+    pieces += [get("description"), tags if tags != "[]" else None,
+               fields if fields != "{}" else None]  # fmt: skip
+    return " ".join([piece for piece in pieces if piece is not None]).strip(" ")
+
+
+def _address_words(address: dict) -> str:
+    """An address's _joined() parts (the views' _words() of them)."""
+    return " ".join([value for part in ADDRESS_PARTS if (value := address[part]) is not None]
+                    ).strip(" ")  # fmt: skip
 
 
 def _words(text: str) -> list[str]:
