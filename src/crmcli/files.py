@@ -99,6 +99,26 @@ def temporary_beside(path: Path, suffix: str) -> Iterator[tuple[int, Path]]:
                 os.unlink(f"{name}{side}")
 
 
+def destination(database: Path, target: Path) -> int:
+    """What an output named by -o is, as a stat mode: a regular file (also when it
+    does not exist yet), a FIFO or a character device; never the database or its
+    side files (refuse_overwriting), nor anything else (a folder...).
+
+    The path is taken as given: /dev/stdout and /dev/fd/N lead to a pipe that
+    realpath would turn into a name like /proc/PID/fd/pipe:[N], which cannot be
+    opened."""
+    refuse_overwriting(database, target)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return stat.S_IFREG
+    except OSError as exc:
+        raise Refused(f"cannot write {target}: {exc.strerror}") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+        raise Refused(f"{target} is a {kind(mode)}; give a file, a FIFO or a device")
+    return mode
+
+
 def refuse_overwriting(database: Path, target: Path) -> None:
     """Refuse to write `target` if it is the database file or one of SQLite's files
     beside it (-wal, -shm, -journal: SQLite would take a file of that name as its own):

@@ -106,20 +106,10 @@ def _target(path: Path | None, ctx: typer.Context, conn) -> Iterator:
     from crmcli import db, files
 
     path = path.expanduser()
-    files.refuse_overwriting(db.resolve_path(o.settings(ctx).db), path)
-    try:
-        # The path as given: /dev/stdout and /dev/fd/N lead to a pipe that realpath
-        # would turn into a name like /proc/PID/fd/pipe:[N], which cannot be opened.
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        mode = stat.S_IFREG
-    except OSError as exc:
-        raise Refused(f"cannot write {path}: {exc.strerror}") from None
-    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+    mode = files.destination(db.resolve_path(o.settings(ctx).db), path)
+    if not stat.S_ISREG(mode):  # a FIFO or a device
         yield from _straight_into(path)
         return
-    if not stat.S_ISREG(mode):
-        raise Refused(f"{path} is a {files.kind(mode)}; export writes a file, a FIFO or a device")
     real = Path(os.path.realpath(path))
     with files.replacing(real, path, before=lambda: db.unchanged(conn)) as file:
         yield file

@@ -154,14 +154,8 @@ def _to_file(ctx: typer.Context, path: Path, data: bytes) -> None:
     from crmcli import db, files
 
     path = path.expanduser()
-    files.refuse_overwriting(db.resolve_path(o.settings(ctx).db), path)
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        mode = stat.S_IFREG
-    except OSError as exc:
-        raise Refused(f"cannot write {path}: {exc.strerror}") from None
-    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+    mode = files.destination(db.resolve_path(o.settings(ctx).db), path)
+    if not stat.S_ISREG(mode):  # a FIFO or a device
         try:
             fd = os.open(path, os.O_WRONLY)
         except OSError as exc:
@@ -174,7 +168,5 @@ def _to_file(ctx: typer.Context, path: Path, data: bytes) -> None:
         except OSError as exc:
             raise Refused(f"cannot write {path}: {exc.strerror}") from None
         return
-    if not stat.S_ISREG(mode):
-        raise Refused(f"{path} is a {files.kind(mode)}; give a file, a FIFO or a device")
     with files.replacing(Path(os.path.realpath(path)), path, binary=True) as file:
         file.write(data)
