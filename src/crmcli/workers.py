@@ -50,7 +50,7 @@ def checking(items: Iterable, config: Config, size: int) -> Iterator[Iterator[tu
     child.start()
     sender.close()  # the child's end: when it goes, recv() sees the end of the pipe
     try:
-        yield _received(receiver)
+        yield _received(receiver, config)
     finally:
         if child.is_alive():
             child.kill()
@@ -75,7 +75,7 @@ def _can_fork() -> bool:
     return (cores or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _received(receiver) -> Iterator[tuple]:
+def _received(receiver, config: Config) -> Iterator[tuple]:
     while True:
         try:
             message = receiver.recv()
@@ -85,7 +85,8 @@ def _received(receiver) -> Iterator[tuple]:
             return
         if isinstance(message, BaseException):
             raise message
-        yield from message
+        done, chunk = message
+        yield from chunk if done else checks.checked(chunk, config)
 
 
 def _check(sender, receiver, items: Iterable, config: Config) -> None:
@@ -105,13 +106,13 @@ def _check(sender, receiver, items: Iterable, config: Config) -> None:
     writer.start()
     try:
         chunk, size = [], 0
-        for entry in checks.checked(items, config):
-            chunk.append(entry)
-            size += checks.picture_bytes(entry[2])
+        for item in items:
+            chunk.append(item)
+            size += _picture_text(item[2])
             if len(chunk) == _CHUNK or size >= _CHUNK_BYTES:
-                outbox.put(_pickled(chunk))
+                outbox.put(_pickled(_shared(chunk, outbox, config)))
                 chunk, size = [], 0
-        outbox.put(_pickled(chunk))
+        outbox.put(_pickled(_shared(chunk, outbox, config)))
         outbox.put(_pickled(None))
     except Exception as exc:  # the file itself cannot be read on (a broken CSV quote...)
         try:
@@ -120,6 +121,26 @@ def _check(sender, receiver, items: Iterable, config: Config) -> None:
             outbox.put(_pickled(RuntimeError(f"{type(exc).__name__}: {exc}")))
     outbox.put(None)  # the writer's end
     writer.join()
+
+
+def _shared(chunk: list, outbox: queue.Queue, config: Config) -> tuple[bool, list]:
+    """(True, the chunk checked here), or (False, the chunk as read) for the parent
+    to check: when nothing waits to be sent, the parent is waiting for us (checking
+    is the slower side on two cores), and it has time between its batches.  As soon
+    as chunks wait again, checking stays here: the work finds its balance."""
+    if outbox.empty():
+        return False, chunk
+    return True, list(checks.checked(chunk, config))
+
+
+def _picture_text(data: dict) -> int:
+    """The size of the photo (logo) a record read from a file carries, as text."""
+    size = 0
+    for key in ("photo", "logo"):
+        picture = data.get(key) if isinstance(data, dict) else None
+        if isinstance(picture, dict) and isinstance(picture.get("data"), str):
+            size += len(picture["data"])
+    return size
 
 
 def _pickled(message) -> bytes:
