@@ -230,7 +230,7 @@ def edit(
 
 
 @app.command("logo")
-def logo(ctx: typer.Context, ref: Ref, output: pictures.OutputOpt = None) -> None:
+def logo(ctx: typer.Context, ref: Ref, output: o.OutputOpt = None) -> None:
     """Write the account's logo, its bytes exactly: to FILE with -o, else to stdout
     (a pipe or a file; refused on a terminal). No logo: exit 1."""
     pictures.write_out(ctx, "accounts", ref, output)

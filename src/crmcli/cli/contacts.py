@@ -419,7 +419,7 @@ def edit(
 
 
 @app.command("photo")
-def photo(ctx: typer.Context, ref: Ref, output: pictures.OutputOpt = None) -> None:
+def photo(ctx: typer.Context, ref: Ref, output: o.OutputOpt = None) -> None:
     """Write the contact's photo, its bytes exactly: to FILE with -o, else to stdout
     (a pipe or a file; refused on a terminal). No photo: exit 1."""
     pictures.write_out(ctx, "contacts", ref, output)

@@ -30,15 +30,7 @@ def export(
         Kind | None,
         typer.Option("--kind", "-k", help="Only this kind (csv/tsv: default contacts)."),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write FILE (0600), all or nothing; a symlink's target, a FIFO or device as is.",
-        ),
-    ] = None,
+    output: o.OutputOpt = None,
     vcard_version: Annotated[
         Literal["4.0", "3.0"], typer.Option("--vcard-version", help="vCard 4.0 or 3.0.")
     ] = "4.0",

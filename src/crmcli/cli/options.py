@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
@@ -93,6 +94,15 @@ WhereOpt = Annotated[
 HasTagOpt = Annotated[
     list[str] | None,
     typer.Option("--tag", "-t", metavar="TAG", help="Only those with this tag (repeatable: all)."),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write FILE (0600), all or nothing; a symlink's target, a FIFO or device as is.",
+    ),
 ]
 SortOpt = Annotated[
     list[str] | None,

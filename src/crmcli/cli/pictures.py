@@ -12,33 +12,15 @@ import typer
 from crmcli.cli import options as o
 from crmcli.errors import CrmError, InvalidValue, OutputClosed, Refused
 
+_FORMATS = "JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC or AVIF, at most 2,000,000 bytes"
 PhotoOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--photo",
-        metavar="FILE",
-        help="A photo: JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC or AVIF, at most 2,000,000 bytes.",
-    ),
+    Path | None, typer.Option("--photo", metavar="FILE", help=f"A photo: {_FORMATS}.")
 ]
 NoPhotoOpt = Annotated[bool, typer.Option("--no-photo", help="Remove the photo.")]
 LogoOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--logo",
-        metavar="FILE",
-        help="A logo: JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC or AVIF, at most 2,000,000 bytes.",
-    ),
+    Path | None, typer.Option("--logo", metavar="FILE", help=f"A logo: {_FORMATS}.")
 ]
 NoLogoOpt = Annotated[bool, typer.Option("--no-logo", help="Remove the logo.")]
-OutputOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="Write FILE (0600), all or nothing; a symlink's target, a FIFO or device as is.",
-    ),
-]
 
 
 def read(path: Path | None, what: str):
