@@ -72,8 +72,12 @@ _MULTIGET = (
 )
 
 
-class _TooBig(Exception):
-    """An answer went past its byte cap (the caller decides: split, skip or fail)."""
+class _TooBig(RemoteError):
+    """An answer went past its byte cap (a multiget splits its batch; elsewhere it fails)."""
+
+
+class _Malformed(RemoteError):
+    """An answer is not well-formed XML (a multiget splits its batch; elsewhere it fails)."""
 
 
 def canonical_path(path: str) -> str:
@@ -136,7 +140,7 @@ class _Http:
         *,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-        limit: int = MAX_ANSWER,
+        limit: int | None = None,
         body_needed: bool = True,
     ) -> _Answer:
         """Send, following a few redirects; read the body up to `limit` bytes.
@@ -144,6 +148,7 @@ class _Http:
         Past `limit`: _TooBig, or, when only the status matters, the rest is left unread.
         """
         target = httpx.URL(url)
+        limit = MAX_ANSWER if limit is None else limit
         for _hop in range(MAX_REDIRECTS + 1):
             request = self.client.build_request(method, target, content=body, headers=headers)
             try:
@@ -153,7 +158,7 @@ class _Http:
                     if response.is_redirect and location:
                         target = self._redirect(target, location)
                         continue
-                    data = self._read(response, limit, body_needed)
+                    data = self._read(response, limit, body_needed, f"{method} {_path(target)}")
                 finally:
                     response.close()
             except httpx.HTTPError as exc:
@@ -177,10 +182,13 @@ class _Http:
             )
         return target
 
-    def _read(self, response: httpx.Response, limit: int, body_needed: bool) -> bytes:
+    def _read(self, response: httpx.Response, limit: int, body_needed: bool, what: str) -> bytes:
+        too_big = _TooBig(
+            f"{host_of(response.url)} answered {what} with more than {limit:,} bytes: refused"
+        )
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit and body_needed:
-            raise _TooBig
+            raise too_big
         deadline = time.monotonic() + self.timeout * DEADLINE_FACTOR
         chunks = []
         size = 0
@@ -188,7 +196,7 @@ class _Http:
             size += len(chunk)
             if size > limit:
                 if body_needed:
-                    raise _TooBig
+                    raise too_big
                 break
             if time.monotonic() > deadline:
                 raise httpx.ReadTimeout("the answer took too long")
@@ -291,7 +299,7 @@ def _multistatus(http: _Http, answer: _Answer, what: str) -> Element:
     except DefusedXmlException:
         raise RemoteError(f"{host} sent XML with a DTD or entities for {what}: refused") from None
     except (ParseError, ValueError) as exc:
-        raise RemoteError(f"{host} sent malformed XML for {what}: {_one_line(exc)}") from None
+        raise _Malformed(f"{host} sent malformed XML for {what}: {_one_line(exc)}") from None
     if root.tag != DAV + "multistatus":
         raise RemoteError(f"{host} gave no WebDAV multistatus for {what}")
     return root
@@ -583,12 +591,7 @@ class CardDAV:
             element = (
                 f"<D:sync-token>{escape(token)}</D:sync-token>" if token else "<D:sync-token/>"
             )
-            try:
-                answer = self._report(_SYNC.format(token=element), "0")
-            except _TooBig:
-                raise RemoteError(
-                    f"{host_of(self.url)} sent a sync report over the size cap"
-                ) from None
+            answer = self._report(_SYNC.format(token=element), "0")
             if answer.status in (403, 409) or (token is None and answer.status in (400, 501)):
                 return None  # the token is refused (or no sync at all): the caller lists all
             if answer.status != 207:
@@ -627,17 +630,19 @@ class CardDAV:
         )
         try:
             answer = self._report(body, "0")
-        except _TooBig:
-            if len(batch) > 1:  # some big cards: ask for fewer at a time
-                half = len(batch) // 2
-                yield from self._multiget(batch[:half])
-                yield from self._multiget(batch[half:])
-            else:
+            if answer.status != 207:
+                raise self._http.refused(answer, "REPORT")
+            root = _multistatus(self._http, answer, "REPORT addressbook-multiget")
+        except (_TooBig, _Malformed):
+            # some card is too big, or breaks the XML: ask for fewer at a time, and give
+            # the card that still fails alone as "" (the caller reports it and goes on)
+            if len(batch) == 1:
                 yield batch[0], "", ""
+                return
+            half = len(batch) // 2
+            yield from self._multiget(batch[:half])
+            yield from self._multiget(batch[half:])
             return
-        if answer.status != 207:
-            raise self._http.refused(answer, "REPORT")
-        root = _multistatus(self._http, answer, "REPORT addressbook-multiget")
         for response in _responses(root):
             href = asked.get(self.href(response.href))
             data = response.props.get(CARD + "address-data")
