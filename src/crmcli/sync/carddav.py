@@ -150,8 +150,8 @@ class _Http:
         target = httpx.URL(url)
         limit = MAX_ANSWER if limit is None else limit
         for _hop in range(MAX_REDIRECTS + 1):
-            request = self.client.build_request(method, target, content=body, headers=headers)
             try:
+                request = self.client.build_request(method, target, content=body, headers=headers)
                 response = self.client.send(request, stream=True)
                 try:
                     location = response.headers.get("Location")
@@ -163,6 +163,10 @@ class _Http:
                     response.close()
             except httpx.HTTPError as exc:
                 raise self._failure(exc, target) from None
+            except (UnicodeError, ValueError) as exc:  # a server's ETag or href unfit to send
+                raise RemoteError(
+                    f"cannot send {method} {_path(target)} to {host_of(target)}: {_one_line(exc)}"
+                ) from None
             return _Answer(
                 response.status_code, response.reason_phrase, response.headers, data, target
             )
@@ -220,6 +224,8 @@ class _Http:
             return RemoteError(f"cannot connect to {host}: {_one_line(cause)}")
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return RemoteError(f"not an http(s) URL: {_one_line(_safe_url(url))}")
+        if isinstance(exc, httpx.LocalProtocolError):
+            return RemoteError(f"cannot send a request to {host}: {_one_line(exc)}")
         if isinstance(exc, httpx.DecodingError):
             return RemoteError(f"{host} sent a body that cannot be decoded")
         if isinstance(exc, httpx.TransportError):
@@ -237,8 +243,7 @@ class _Http:
         if answer.status == 403:
             who = _one_line(self.user, 80) if self.user is not None else "anonymous"
             return RemoteError(
-                f"authentication failed for {who} at {host}: {method} {_path(answer.url)}"
-                f" refused ({status})"
+                f"access refused for {who} at {host}: {method} {_path(answer.url)} ({status})"
             )
         if answer.status >= 500:
             return RemoteError(f"{host} failed: {status} on {method} {_path(answer.url)}")
@@ -256,19 +261,26 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def host_of(url: str | httpx.URL) -> str:
-    """`host` or `host:port` of a URL: what messages name (never a user or password)."""
+def _netloc(url: str | httpx.URL) -> str:
+    """`host`, `host:port` or `[v6]:port` of a URL, without any user or password."""
     parts = urlsplit(str(url))
-    host = parts.hostname or "?"
-    return _one_line(f"{host}:{parts.port}" if parts.port else host, 100)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        return f"{host}:{parts.port}" if parts.port else host
+    except ValueError:  # a port that is not a number
+        return host
+
+
+def host_of(url: str | httpx.URL) -> str:
+    """The server a message names (never a user or password)."""
+    return _one_line(_netloc(url) or "?", 100)
 
 
 def _safe_url(url: str | httpx.URL) -> str:
     parts = urlsplit(str(url))
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return urlunsplit((parts.scheme, _netloc(url), parts.path, parts.query, ""))
 
 
 def _path(url: str | httpx.URL) -> str:
@@ -292,7 +304,7 @@ def _status(text: str | None) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
-def _multistatus(http: _Http, answer: _Answer, what: str) -> Element:
+def _multistatus(answer: _Answer, what: str) -> Element:
     host = host_of(answer.url)
     try:
         root = SafeXML.fromstring(answer.body, forbid_dtd=True)
@@ -360,8 +372,11 @@ class _Book:
     supports_sync: bool
 
 
-def _probe(http: _Http, url: str) -> tuple[str, _Response] | None:
-    """PROPFIND depth 0 for discovery: (final URL, its props), None when nothing WebDAV is there."""
+def _probe(http: _Http, url: str, *, guess: bool = False) -> tuple[str, _Response] | None:
+    """PROPFIND depth 0 for discovery: (final URL, its props), None when nothing WebDAV is there.
+
+    A `guess` (the well-known URL) that fails for any reason but the password is None too.
+    """
     answer = http.request(
         "PROPFIND",
         url,
@@ -371,8 +386,15 @@ def _probe(http: _Http, url: str) -> tuple[str, _Response] | None:
     if answer.status in (404, 405, 410, 501) or (answer.status < 300 and answer.status != 207):
         return None
     if answer.status != 207:
+        if guess and answer.status != 401:
+            return None
         raise http.refused(answer, "PROPFIND")
-    root = _multistatus(http, answer, f"PROPFIND {_path(answer.url)}")
+    try:
+        root = _multistatus(answer, f"PROPFIND {_path(answer.url)}")
+    except RemoteError:
+        if guess:
+            return None
+        raise
     final = str(answer.url)
     responses = list(_responses(root))
     own = canonical_path(urlsplit(final).path).rstrip("/")
@@ -391,7 +413,7 @@ def _books(http: _Http, home: str) -> list[_Book]:
     )
     if answer.status != 207:
         raise http.refused(answer, "PROPFIND")
-    root = _multistatus(http, answer, f"PROPFIND {_path(answer.url)}")
+    root = _multistatus(answer, f"PROPFIND {_path(answer.url)}")
     books = []
     for response in _responses(root):
         if CARD + "addressbook" not in _types(response.props):
@@ -450,9 +472,8 @@ def _discover(http: _Http, url: str, wanted: str | None) -> _Book:
     where = host_of(url)
     found = None
     if parts.path in ("", "/"):  # just the server: RFC 6764 says where CardDAV lives
-        found = _probe(
-            http, urlunsplit((parts.scheme, parts.netloc, "/.well-known/carddav", "", ""))
-        )
+        well_known = urlunsplit((parts.scheme, parts.netloc, "/.well-known/carddav", "", ""))
+        found = _probe(http, well_known, guess=True)
     if found is None:
         found = _probe(http, url)
     if found is None:
@@ -575,7 +596,7 @@ class CardDAV:
         )
         if answer.status != 207:
             raise self._http.refused(answer, "PROPFIND")
-        root = _multistatus(self._http, answer, f"PROPFIND {_path(self.url)}")
+        root = _multistatus(answer, f"PROPFIND {_path(self.url)}")
         cards = {}
         for response in _responses(root):
             href = self.href(response.href)
@@ -596,7 +617,7 @@ class CardDAV:
                 return None  # the token is refused (or no sync at all): the caller lists all
             if answer.status != 207:
                 raise self._http.refused(answer, "REPORT")
-            root = _multistatus(self._http, answer, "REPORT sync-collection")
+            root = _multistatus(answer, "REPORT sync-collection")
             truncated = False
             for response in _responses(root):
                 href = self.href(response.href)
@@ -620,6 +641,7 @@ class CardDAV:
         raise RemoteError(f"{host_of(self.url)} truncates its sync report endlessly")
 
     def fetch(self, hrefs: Sequence[str]) -> Iterator[tuple[str, str, str]]:
+        hrefs = list(hrefs)
         for start in range(0, len(hrefs), MULTIGET_BATCH):
             yield from self._multiget(list(hrefs[start : start + MULTIGET_BATCH]))
 
@@ -632,7 +654,7 @@ class CardDAV:
             answer = self._report(body, "0")
             if answer.status != 207:
                 raise self._http.refused(answer, "REPORT")
-            root = _multistatus(self._http, answer, "REPORT addressbook-multiget")
+            root = _multistatus(answer, "REPORT addressbook-multiget")
         except (_TooBig, _Malformed):
             # some card is too big, or breaks the XML: ask for fewer at a time, and give
             # the card that still fails alone as "" (the caller reports it and goes on)
