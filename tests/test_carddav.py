@@ -123,6 +123,8 @@ def test_canonical_hrefs():
     assert same("/u/caf%c3%a9.vcf") == same("/u/café.vcf") == "/u/caf%C3%A9.vcf"
     assert same("/u/a%2fb.vcf") == "/u/a%2Fb.vcf"  # an encoded slash is not a separator
     assert same("/u/a b.vcf") == "/u/a%20b.vcf"
+    assert carddav.host_of("https://ann:pw@[::1]:8443/dav/") == "[::1]:8443"
+    assert carddav.host_of("http://dav.example.org/") == "dav.example.org"
     assert carddav.card_name("ann-1@example.org") == "ann-1@example.org.vcf"
     for unsafe in ("a/b", "..", ".hidden", "", "x" * 300, "é", "a b"):
         name = carddav.card_name(unsafe)
@@ -143,6 +145,23 @@ def test_a_third_party_write_in_between_is_a_conflict_and_survives(radicale, boo
         dav.delete(href, etag)
     [(_, _, text)] = dav.fetch([href])
     assert "FN:Phone Edit" in text
+    with radicale.client(user) as phone:  # a phone stores a card under a name of its own
+        phone.put(url + "0123-abcd.vcf", content=vcard("phone-made"))
+    with pytest.raises(Conflict):
+        dav.create("phone-made", vcard("phone-made", "Crm Too"))  # Radicale: 409 no-uid-conflict
+    assert len(dav.index()) == 2
+
+
+def test_the_remote_has_the_interface_the_engine_calls():
+    import inspect
+
+    from crmcli.sync import Remote
+
+    for name in ("index", "changes", "fetch", "create", "update", "delete", "close"):
+        want = inspect.signature(getattr(Remote, name))
+        assert list(inspect.signature(getattr(carddav.CardDAV, name)).parameters) == list(
+            want.parameters
+        ), name
 
 
 def test_sync_collection_reports_third_party_changes_and_refused_tokens(radicale, book, dav):
