@@ -211,25 +211,13 @@ class _Http:
         host = host_of(url)
         if isinstance(exc, httpx.TimeoutException):
             return RemoteError(f"{host} did not answer within {self.timeout:g} s")
-        cause = _root_cause(exc)
         if isinstance(exc, httpx.ConnectError):
-            if isinstance(cause, ssl.SSLCertVerificationError):
-                return RemoteError(f"TLS failed with {host}: {_one_line(cause.verify_message)}")
-            if isinstance(cause, ssl.SSLError):
-                return RemoteError(f"TLS failed with {host}: {_one_line(cause.reason or cause)}")
-            if isinstance(cause, socket.gaierror):
-                return RemoteError(f"cannot find the host {url.host}: {_one_line(cause.strerror)}")
-            if isinstance(cause, ConnectionRefusedError):
-                return RemoteError(f"cannot connect to {host}: connection refused")
-            return RemoteError(f"cannot connect to {host}: {_one_line(cause)}")
-        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-            return RemoteError(f"not an http(s) URL: {_one_line(_safe_url(url))}")
-        if isinstance(exc, httpx.LocalProtocolError):
-            return RemoteError(f"cannot send a request to {host}: {_one_line(exc)}")
-        if isinstance(exc, httpx.DecodingError):
-            return RemoteError(f"{host} sent a body that cannot be decoded")
-        if isinstance(exc, httpx.TransportError):
-            return RemoteError(f"the connection to {host} dropped: {_one_line(exc)}")
+            return RemoteError(_connect_failure(_root_cause(exc), url))
+        for kind, message in _SEND_FAILURES:
+            if isinstance(exc, kind):
+                return RemoteError(
+                    message.format(host=host, url=_safe_url(url), exc=_one_line(exc))
+                )
         return RemoteError(f"{host}: {_one_line(exc)}")
 
     def refused(self, answer: _Answer, method: str) -> RemoteError:
@@ -248,6 +236,25 @@ class _Http:
         if answer.status >= 500:
             return RemoteError(f"{host} failed: {status} on {method} {_path(answer.url)}")
         return RemoteError(f"{host} refused {method} {_path(answer.url)}: {status}")
+
+
+_SEND_FAILURES = (
+    (httpx.UnsupportedProtocol | httpx.InvalidURL, "not an http(s) URL: {url}"),
+    (httpx.LocalProtocolError, "cannot send a request to {host}: {exc}"),
+    (httpx.DecodingError, "{host} sent a body that cannot be decoded"),
+    (httpx.TransportError, "the connection to {host} dropped: {exc}"),
+)
+
+
+def _connect_failure(cause: BaseException, url: httpx.URL) -> str:
+    host = host_of(url)
+    if isinstance(cause, ssl.SSLError):
+        reason = getattr(cause, "verify_message", None) or cause.reason or cause
+        return f"TLS failed with {host}: {_one_line(reason)}"
+    if isinstance(cause, socket.gaierror):
+        return f"cannot find the host {_one_line(url.host, 100)}: {_one_line(cause.strerror)}"
+    why = "connection refused" if isinstance(cause, ConnectionRefusedError) else _one_line(cause)
+    return f"cannot connect to {host}: {why}"
 
 
 def _root_cause(exc: BaseException) -> BaseException:
