@@ -475,6 +475,13 @@ def test_a_truncated_sync_report_is_asked_for_again_from_its_token(fake):
     assert changes.deleted == {"/book/b.vcf"}
 
 
+def test_what_began_over_https_never_goes_on_over_plain_http():
+    http = carddav._Http("ann", "secret", 1.0, secure=True)
+    with pytest.raises(RemoteError, match="from https to plain http"):
+        http.request("PROPFIND", "http://127.0.0.1:9/ann/")  # a home-set href, a redirect
+    http.close()
+
+
 def test_tls_dns_and_refused_connections_are_one_line(fake, monkeypatch):
     port = fake.server_address[1]
     with pytest.raises(RemoteError, match=f"TLS failed with 127.0.0.1:{port}"):

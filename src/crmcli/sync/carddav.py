@@ -120,9 +120,10 @@ class _Answer:
 class _Http:
     """The one HTTP client of a CardDAV remote, turning every failure into a RemoteError."""
 
-    def __init__(self, user: str | None, password: str | None, timeout: float):
+    def __init__(self, user: str | None, password: str | None, timeout: float, *, secure: bool):
         self.user = user
         self.timeout = timeout
+        self.secure = secure  # began with https: never send the password in the clear
         self.client = httpx.Client(
             auth=httpx.BasicAuth(user, password or "") if user is not None else None,
             timeout=httpx.Timeout(timeout),
@@ -150,6 +151,11 @@ class _Http:
         target = httpx.URL(url)
         limit = MAX_ANSWER if limit is None else limit
         for _hop in range(MAX_REDIRECTS + 1):
+            if self.secure and target.scheme != "https":
+                raise RemoteError(
+                    f"refused to go on from https to plain http ({host_of(target)}):"
+                    " the password would travel unencrypted"
+                )
             try:
                 request = self.client.build_request(method, target, content=body, headers=headers)
                 response = self.client.send(request, stream=True)
@@ -179,11 +185,6 @@ class _Http:
             raise RemoteError(f"{host_of(origin)} redirects to a bad URL") from None
         if target.scheme not in ("http", "https"):
             raise RemoteError(f"{host_of(origin)} redirects to a non-http URL")
-        if origin.scheme == "https" and target.scheme == "http":
-            raise RemoteError(
-                f"{host_of(origin)} redirects from https to plain http ({host_of(target)}):"
-                " refused, the password would travel unencrypted"
-            )
         return target
 
     def _read(self, response: httpx.Response, limit: int, body_needed: bool, what: str) -> bytes:
@@ -425,14 +426,18 @@ def _books(http: _Http, home: str) -> list[_Book]:
     for response in _responses(root):
         if CARD + "addressbook" not in _types(response.props):
             continue
-        url = urljoin(str(answer.url), response.href)
-        segment = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
-        name = (
-            response.props.get(DAV + "displayname") is not None
-            and (response.props[DAV + "displayname"].text or "").strip()
-        ) or segment
-        books.append(_Book(url, name, _supports_sync(response.props)))
+        books.append(_book(urljoin(str(answer.url), response.href), response.props))
     return books
+
+
+def _last_segment(url: str) -> str:
+    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _book(url: str, props: dict[str, Element]) -> _Book:
+    shown = props.get(DAV + "displayname")
+    name = (shown.text or "").strip() if shown is not None else ""
+    return _Book(url, name or _last_segment(url), _supports_sync(props))
 
 
 def _choose(books: list[_Book], wanted: str | None, where: str) -> _Book:
@@ -451,17 +456,12 @@ def _choose(books: list[_Book], wanted: str | None, where: str) -> _Book:
             f"several address books at {where}: {listing()}; pick one with --addressbook NAME"
         )
 
-    def segment(book: _Book) -> str:
-        return unquote(urlsplit(book.url).path.rstrip("/").rsplit("/", 1)[-1])
-
     wanted_path = canonical_path(urlsplit(wanted).path).rstrip("/")
     for rule in (
         lambda b: canonical_path(urlsplit(b.url).path).rstrip("/") == wanted_path,
-        lambda b: segment(b) == wanted,
+        lambda b: _last_segment(b.url) == wanted,
         lambda b: b.name == wanted,
-        lambda b: (
-            b.name.casefold() == wanted.casefold() or segment(b).casefold() == wanted.casefold()
-        ),
+        lambda b: wanted.casefold() in (b.name.casefold(), _last_segment(b.url).casefold()),
     ):
         found = [b for b in books if rule(b)]
         if len(found) == 1:
@@ -487,12 +487,7 @@ def _discover(http: _Http, url: str, wanted: str | None) -> _Book:
         raise RemoteError(f"no CardDAV service at {_one_line(_safe_url(url))}")
     final, response = found
     if CARD + "addressbook" in _types(response.props):
-        name = response.props.get(DAV + "displayname")
-        return _Book(
-            final,
-            (name.text or "").strip() if name is not None else final,
-            _supports_sync(response.props),
-        )
+        return _book(final, response.props)
     homes = _hrefs(response.props.get(CARD + "addressbook-home-set"))
     if not homes:
         for principal in _hrefs(response.props.get(DAV + "current-user-principal")):
@@ -537,7 +532,7 @@ def connect(
     if parts.username is not None and user is None:
         user = unquote(parts.username)
     url = _safe_url(url)
-    http = _Http(user, password, timeout)
+    http = _Http(user, password, timeout, secure=parts.scheme == "https")
     try:
         book = _discover(http, url, addressbook)
         return CardDAV(http, book.url, supports_sync=book.supports_sync, name=book.name)
@@ -633,7 +628,8 @@ class CardDAV:
                 elif response.status == 404:
                     result.deleted.add(href)
                     result.changed.pop(href, None)
-                elif response.props and _is_vcard(response.props):
+                elif not response.props or _is_vcard(response.props):
+                    # without props (some servers): changed all the same, its ETag unknown
                     result.changed[href] = _etag(response.props)
                     result.deleted.discard(href)
             new = (root.findtext(DAV + "sync-token") or "").strip()
@@ -704,7 +700,7 @@ class CardDAV:
         return href, answer.headers.get("ETag")
 
     def update(self, href: str, etag: str, text: str) -> str | None:
-        answer = self._put(href, text, {"If-Match": etag})
+        answer = self._put(href, text, {"If-Match": etag or "*"})  # "": the server gave none
         if answer.status in (412, 409, 404):
             raise Conflict(href)
         if answer.status not in (200, 201, 204):
@@ -715,7 +711,7 @@ class CardDAV:
         answer = self._http.request(
             "DELETE",
             self._url(href),
-            headers={"If-Match": etag},
+            headers={"If-Match": etag or "*"},
             limit=MAX_SMALL,
             body_needed=False,
         )
