@@ -185,7 +185,7 @@ class _Http:
             raise RemoteError(f"{host_of(origin)} redirects to a bad URL") from None
         if target.scheme not in ("http", "https"):
             raise RemoteError(f"{host_of(origin)} redirects to a non-http URL")
-        return target
+        return target.copy_with(userinfo=b"")  # crm's own credentials, or none
 
     def _read(self, response: httpx.Response, limit: int, body_needed: bool, what: str) -> bytes:
         too_big = _TooBig(
@@ -531,6 +531,8 @@ def connect(
         )
     if parts.username is not None and user is None:
         user = unquote(parts.username)
+    if user is not None and (":" in user or not user.isprintable()):
+        raise errors.InvalidValue(f"not a user name for HTTP: {user!r}")
     url = _safe_url(url)
     http = _Http(user, password, timeout, secure=parts.scheme == "https")
     try:
