@@ -127,3 +127,22 @@ def run(installed_crm, tmp_path):
 
     run.env = env
     return run
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory):
+    """One real CardDAV server (Radicale) for the session; give each test its own user."""
+    from davserver import start_radicale
+
+    server = start_radicale(tmp_path_factory.mktemp("radicale"), {})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dav_user(radicale, request) -> str:
+    """A fresh Radicale user for this test (password: its name reversed), with no book yet."""
+    user = f"u{len(radicale.users)}-{request.node.name[:40]}".replace("[", "-").replace("]", "")
+    user = "".join(c if c.isalnum() or c in "-_" else "-" for c in user)
+    radicale.add_user(user, user[::-1])
+    return user
