@@ -446,6 +446,16 @@ def read_vcf(text: str | Source) -> Iterator[tuple[str, str, dict | str]]:
     yield from _read_cards(source.lines(split), groups, people)
 
 
+def person_accounts(items: Iterator[tuple]) -> Iterator[tuple]:
+    """`crm import --kind accounts`: each person's card (KIND:individual, or no KIND)
+    a person account, the card its person's fields; KIND:org cards stay accounts."""
+    for where, kind, data in items:
+        if kind == "contacts" and isinstance(data, dict):
+            yield where, "accounts", {**data, "kind": "person"}
+        else:
+            yield where, kind, data
+
+
 def _first_look(source: Source) -> tuple[str, bool, bool]:
     """How the file's lines end ("lf" if any line ends at LF, else "cr"), and whether
     it may hold a group card and a company card (the hints: a first look without
