@@ -92,8 +92,11 @@ def test_a_person_account_is_one_customer_everywhere(crm):
     assert renamed["person"]["last_name"] == "Berg" and len(renamed["person"]["emails"]) == 3
 
 
-def test_the_rules_of_a_person_account(crm):
+def test_the_rules_of_a_person_account(crm, tmp_path):
     _jane(crm)
+    sheet = tmp_path / "c.csv"
+    sheet.write_text("name,company,email\nBob,Jane Solo,bob@x.example\n")
+    assert "is a person account" in crm.fails(1, "import", str(sheet)).stderr
     crm.ok("account", "new", "Acme")
     refused = crm.fails(1, "contact", "add", "Bob", "--account", "Jane Solo")
     assert "is a person account: it has no contacts but its person" in refused.stderr
@@ -108,6 +111,8 @@ def test_the_rules_of_a_person_account(crm):
     crm.fails(2, "account", "new", "Biz", "--email", "a@b.example", "--email", "c@d.example")
     crm.fails(2, "account", "edit", "Jane Solo", "--kind", "business")
     crm.fails(2, "account", "delete", "Jane Solo", "--detach", "--yes")
+    crm.fails(1, "contact", "merge", "Bob", "Jane Solo", "--yes")
+    crm.fails(1, "account", "merge", "Acme", "Jane Solo", "--yes")
     solo = crm.json("contact", "add", "--first", "Sam", "--last", "Solo", "--person-account")
     assert crm.json("account", "show", "Sam Solo")["person_contact_id"] == solo["id"]
     crm.fails(1, "contact", "add", "Acme", "--person-account")  # the name is taken
@@ -143,13 +148,15 @@ def test_imports_and_exports_keep_person_accounts(crm, tmp_path):
     crm.ok("import", str(backup), env=copy)
     for kind in ("accounts", "contacts"):
         assert crm.json("list", kind, env=copy) == crm.json("list", kind)
+    assert "database ok" in crm.ok("db", "check", env=copy).stderr  # found once
     lines = tmp_path / "b.jsonl"
     crm.ok("export", "--format", "jsonl", "-o", str(lines))
     again = {"CRM_DB": str(tmp_path / "again.db")}
     crm.ok("import", str(lines), env=again)
     assert crm.json("list", "contacts", env=again) == crm.json("list", "contacts")
-    vcf = crm.ok("export", "--format", "vcf").stdout  # the person: a normal card
-    assert "FN:Jane Solo" in vcf and "KIND:org" not in vcf
+    vcf = crm.ok("export", "--format", "vcf", "--kind", "accounts").stdout  # a normal card
+    assert "FN:Jane Solo" in vcf and "KIND:org" not in vcf and "ORG:" not in vcf
+    assert crm.ok("export", "--format", "vcf").stdout == vcf
     cards = tmp_path / "p.vcf"
     cards.write_text("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:individual\r\nFN:Kim Ode\r\nN:Ode;Kim;;;"
                      "\r\nEMAIL:kim@ode.example\r\nBDAY:19700203\r\nEND:VCARD\r\n")  # fmt: skip

@@ -228,11 +228,13 @@ def _contact_lines(out: _Card, contact: dict, version: str) -> None:
     if contact.get("gender"):  # 4.0: sex;identity, as it came
         gender = contact["gender"].split(";", 1)
         out.add("GENDER" if version == "4.0" else "X-GENDER", *gender)
-    if contact.get("account") or contact.get("department"):
+    # A person account's person is a card of its own: its account (itself) no ORG.
+    account = None if contact.get("person_account_id") else contact.get("account")
+    if account or contact.get("department"):
         if contact.get("department"):
-            out.add("ORG", contact.get("account") or "", *org_units(contact["department"]))
+            out.add("ORG", account or "", *org_units(contact["department"]))
         else:
-            out.add("ORG", contact["account"])
+            out.add("ORG", account)
     for key, prop in (("title", "TITLE"), ("role", "ROLE")):
         value = contact.get(key) or (contact.get("fields") or {}).get(key)
         if value:

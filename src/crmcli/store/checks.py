@@ -84,7 +84,7 @@ def _check_accounts(data: dict, config: Config) -> Checked:
     if data.get("vcard"):
         row["vcard"] = common.dump(details.vcard(data["vcard"]))
     parent = _text(data.get("parent"))
-    return Checked(row, _id(data.get("id")), _ids(data, "parent_id"),
+    return Checked(row, _id(data.get("id")), _ids(data, "parent_id", "person_contact_id"),
                    parent=parent if parent and parent.strip() else None,
                    picture=photos.from_record(data.get("logo"), what="logo"),
                    person=_person(data, row, config))  # fmt: skip
@@ -100,8 +100,8 @@ def _person(data: dict, row: dict, config: Config) -> Checked | None:
     --kind accounts, a Salesforce person account's row): its person's fields, checked
     as a contact's.  crm's own records name their person (person_contact_id) instead,
     a contact of the same file."""
-    if row.get("kind") != "person" or "person_contact_id" in data:
-        return None
+    if row.get("kind") != "person" or data.get("person_contact_id") not in (None, ""):
+        return None  # not a person account, or one whose person is a record of its own
     person = {key: value for key, value in data.items() if key not in _ACCOUNT_ONLY}
     for one, several in (("email", "emails"), ("phone", "phones")):
         if person.get(one) and isinstance(person.get(several), list):

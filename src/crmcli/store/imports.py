@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from crmcli import models
 from crmcli.errors import CrmError, InvalidValue, Refused
-from crmcli.store import bulk, common, contacts, details, refs
+from crmcli.store import bulk, common, contacts, details, persons, refs
 from crmcli.store.checks import Checked, picture_bytes
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
@@ -106,6 +106,7 @@ class _Importer:
         self.binds: list[tuple[str, int, Checked]] = []
         self.people: list[tuple[str, int, Checked]] = []
         self.person_accounts: list[tuple[str, int]] = []
+        self.account_persons: dict[int, int | None] = {}
 
     # -- the driver ---------------------------------------------------------------
     def run(self, items: Iterable[tuple[str, str, Checked | str]]) -> Report:
@@ -232,7 +233,7 @@ class _Importer:
         if existing is None and item.row.get("kind") == "person":
             if item.person is not None:
                 self.people.append((self.where, account_id, item.person))
-            else:
+            elif item.links.get("person_contact_id") is None:  # else its person binds it
                 self.person_accounts.append((self.where, account_id))
         self._fresh_uid("accounts", item, account_id)
         self._picture("accounts", item, account_id, existing)
@@ -255,6 +256,8 @@ class _Importer:
             self.report.merged["contacts"] += 1  # a repeat of a stored record kept as it is
             return
         account = self._account(item)
+        if account is not None and self._person_of(account) not in (None, existing):
+            persons.refuse_member(self.conn, account, existing)
         if existing is None:
             name = self._account_name(account)
             new_id = self.batch.add_contact(item, item.file_id, account, name)
@@ -598,10 +601,7 @@ class _Importer:
         return self.account_names[account_id]
 
     def _persons(self) -> None:
-        """Bind person accounts to their persons (see __init__); an account of kind
-        person left without one becomes a business account, the problem reported."""
-        from crmcli.store import persons
-
+        """Bind person accounts to their persons (see __init__); a problem is reported."""
         bound: set[int] = set()
         for where, contact_id, item in self.binds:
             self._person(where, bound, self._named_person, contact_id, item)
@@ -614,8 +614,6 @@ class _Importer:
 
     def _person(self, where: str, bound: set[int], make, *args) -> None:
         """make(*args) gives (contact id, account id) to bind; a problem leaves neither."""
-        from crmcli.store import persons
-
         self.conn.execute("SAVEPOINT person")
         try:
             contact_id, account_id = make(*args)
@@ -625,6 +623,12 @@ class _Importer:
             self.conn.execute("ROLLBACK TO person")
             self.report.problems.append(f"{where}: {exc.message}")
         self.conn.execute("RELEASE person")
+
+    def _person_of(self, account_id: int) -> int | None:
+        """The stored person of an account (person_of, asked once an account)."""
+        if account_id not in self.account_persons:
+            self.account_persons[account_id] = persons.person_of(self.conn, account_id)
+        return self.account_persons[account_id]
 
     def _named_person(self, contact_id: int, item: Checked) -> tuple[int, int]:
         return contact_id, self._link(item, "person_account_id", "accounts")

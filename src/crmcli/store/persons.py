@@ -83,6 +83,8 @@ def bind(conn: sqlite3.Connection, contact_id: int, account_id: int) -> None:
         "UPDATE contacts SET account_id = ?, person_account_id = ? WHERE id = ?",
         (account_id, account_id, contact_id),
     )
+    # Found as its person only (a bulk import wrote the account's entry itself).
+    conn.execute("DELETE FROM search WHERE rowid = ? * 4", (account_id,))
 
 
 def make_person(conn: sqlite3.Connection, account_id: int, tags: str = "[]") -> int:
@@ -179,6 +181,25 @@ def convert(conn: sqlite3.Connection, ref: str, to: Literal["person", "business"
     )
     bind(conn, contact["id"], account_id)
     return accounts.get_account(conn, account_id)
+
+
+def refuse_merge(conn: sqlite3.Connection, noun: str, keep: int, others: list[int]) -> None:
+    """A person goes into no other contact (its account would lose it); person accounts
+    merge with no account (convert them to business first)."""
+    if noun == "contact":
+        gone = [other for other in others if account_of(conn, other) is not None]
+        if gone:
+            raise Refused(
+                f"contact id {gone[0]} is the person of a person account: merge the others"
+                " into it, or convert its account to business first"
+            )
+        return
+    for account_id in (keep, *others):
+        if person_of(conn, account_id) is not None:
+            raise Refused(
+                f"account {_name(conn, account_id)!r} is a person account: convert it to"
+                " business first (crm account convert)"
+            )
 
 
 def refuse_detach(account: dict) -> None:
