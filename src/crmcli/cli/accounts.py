@@ -323,7 +323,7 @@ def edit(
     if not o.anything([values, parent, no_parent, tags, picture, remove_logo, *personal]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     person = {**person, **several}
-    if remove_logo and not o.anything([values, parent, no_parent, tags, picture]):
+    if remove_logo and not o.anything([values, parent, no_parent, tags, picture, *personal]):
         unchanged = pictures.none_to_remove(ctx, "accounts", ref)
         if unchanged is not None:
             return render.record(unchanged, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
