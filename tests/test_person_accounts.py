@@ -97,6 +97,8 @@ def test_the_rules_of_a_person_account(crm, tmp_path):
     sheet = tmp_path / "c.csv"
     sheet.write_text("name,company,email\nBob,Jane Solo,bob@x.example\n")
     assert "is a person account" in crm.fails(1, "import", str(sheet)).stderr
+    sheet.write_text("name,parent\nSub Co,Jane Solo\n")
+    assert "no child accounts" in crm.fails(1, "import", str(sheet), "--kind", "accounts").stderr
     crm.ok("account", "new", "Acme")
     refused = crm.fails(1, "contact", "add", "Bob", "--account", "Jane Solo")
     assert "is a person account: it has no contacts but its person" in refused.stderr

@@ -206,12 +206,13 @@ def new(
         if kind == "person":
             from crmcli.store import persons
 
+            models.name("name", name)  # given, as a business account's is
             own = {key: values.pop(key) for key in models.ADDRESS_FIELDS if key in values}
             del values["name"]
             person["values"] = {**person["values"], **own}
             account = persons.add_person_account(
-                conn, values, parent=parent, tags=tag, fields=models.assignments(set_),
-                full_name=name, **{**person, "emails": email, "phones": phone},
+                conn, values, parent=parent, account_tags=tag,
+                account_fields=models.assignments(set_), full_name=name, **{**person, "emails": email, "phones": phone},
             )  # fmt: skip
         else:
             account = store.add_account(

@@ -160,7 +160,8 @@ def add(
         typer.Option(
             "--person-account",
             help="Make it a person account too: an account of kind person named as the"
-            " contact, bound to it (as crm account new NAME --kind person).",
+            " contact, bound to it (as crm account new NAME --kind person; --tag and --set"
+            " are the person's).",
         ),
     ] = False,
     quiet: o.QuietOpt = False,

@@ -649,6 +649,7 @@ class _Importer:
                     if item.links.get("parent_id") is not None
                     else refs.account_id(self.conn, item.parent)
                 )
+                persons.refuse_child(self.conn, parent)
                 self.conn.execute(
                     "UPDATE accounts SET parent_id = ? WHERE id = ?", (parent, account_id)
                 )

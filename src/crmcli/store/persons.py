@@ -113,13 +113,13 @@ def add_person_account(
     account_values: dict,
     *,
     parent: str | None = None,
-    tags: list[str] | None = None,
-    fields: dict[str, str] | None = None,
+    account_tags: list[str] | None = None,
+    account_fields: dict[str, str] | None = None,
     **person,
 ) -> dict:
     """A new person account: its person made as `contacts.add_contact(**person)`
-    makes a contact; the account (type, industry, website, description, tags, custom
-    fields, parent) named as the person."""
+    makes a contact; the account (type, industry, website, description, its own tags
+    and custom fields, parent) named as the person."""
     from crmcli.store import accounts, common, contacts, refs
 
     unknown = set(account_values) & set(PERSON_COLUMNS)
@@ -131,8 +131,8 @@ def add_person_account(
     if parent is not None:
         row["parent_id"] = refs.account_id(conn, parent)
         refuse_child(conn, row["parent_id"])
-    row["tags"] = common.dump(models.tags(tags))
-    row["fields"] = common.dump(models.custom_fields(fields))
+    row["tags"] = common.dump(models.tags(account_tags))
+    row["fields"] = common.dump(models.custom_fields(account_fields))
     account_id = common.insert(conn, "accounts", row)
     bind(conn, contact["id"], account_id)
     return accounts.get_account(conn, account_id)
