@@ -212,7 +212,8 @@ def new(
             person["values"] = {**person["values"], **own}
             account = persons.add_person_account(
                 conn, values, parent=parent, account_tags=tag,
-                account_fields=models.assignments(set_), full_name=name, **{**person, "emails": email, "phones": phone},
+                account_fields=models.assignments(set_), full_name=name,
+                **{**person, "emails": email, "phones": phone},
             )  # fmt: skip
         else:
             account = store.add_account(
