@@ -416,8 +416,8 @@ def test_company_exports_as_accounts():
     assert (person["kind"], person["email"], person["city"]) == (
         "person", "l@mail.example", "Berlin"
     )  # fmt: skip
-    assert fields(person) == {"source_id": "001H", "person_mobile_phone": "+49 151",
-                              "source_id_column": "id"}  # fmt: skip
+    assert fields(person) == {"source_id": "001H", "source_id_column": "id"}
+    assert person["phones"] == [{"value": "+49 151", "label": "mobile"}]  # the person's (#13)
 
 
 # -- ids --------------------------------------------------------------------------------

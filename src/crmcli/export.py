@@ -94,6 +94,11 @@ def write_vcf(conn: sqlite3.Connection, out: TextIO, version: str, kind: str = "
 
     count = 0
     for record in records(conn, kind):  # photo, logo: {"media_type", "data": base64}
-        out.write(vcard.card(record, version, kind))
+        if kind == "accounts" and record["person_contact_id"] is not None:
+            # A person account as its person's card: import --kind accounts reads it back.
+            person = contacts.get_contact(conn, record["person_contact_id"])
+            out.write(vcard.card(next(photos.attach(conn, "contacts", iter([person]))), version))
+        else:
+            out.write(vcard.card(record, version, kind))
         count += 1
     return count

@@ -761,6 +761,114 @@ def m012_source_ids(conn: sqlite3.Connection) -> None:
             )
 
 
+# A person account (issue 13) is an account of kind person bound one to one to a
+# contact, its person: the contact's person_account_id names the account (and its
+# account_id too, so whatever follows a contact's account works on it).  The
+# account's name, e-mail, phone and address are its person's, kept in step by a
+# trigger; search finds the person only (the account's entry would be a twin).
+PERSON_MIRROR = ("name", "name_key", "email", "phone", *_ADDRESS_COLUMNS)
+
+
+def person_trigger(conn: sqlite3.Connection) -> None:
+    """(A summary_ trigger: bulk writes lift it, and bind no person while they do.)"""
+    columns = ", ".join(PERSON_MIRROR)
+    differs = " OR ".join(f"{column} IS NOT new.{column}" for column in PERSON_MIRROR)
+    assign = ", ".join(f"{column} = new.{column}" for column in PERSON_MIRROR)
+    conn.execute(
+        f"CREATE TRIGGER summary_person_account AFTER UPDATE OF {columns}, person_account_id"
+        " ON contacts WHEN new.person_account_id IS NOT NULL BEGIN"
+        f" UPDATE accounts SET {assign} WHERE id = new.person_account_id AND ({differs}); END"
+    )
+
+
+def _m013_person(conn: sqlite3.Connection, account_id: int) -> None:
+    """A person made for an old person account (a flag only before): from its name,
+    e-mail, phone and address."""
+    import json
+
+    from crmcli import models
+
+    name, email, phone, *address, tags, at = conn.execute(
+        f"SELECT name, email, phone, {', '.join(_ADDRESS_COLUMNS)}, '[]', created_at"
+        " FROM accounts WHERE id = ?",
+        (account_id,),
+    ).fetchone()
+    first, last = models.split_full_name(name)
+    addresses = "[]"
+    if any(address):
+        addresses = json.dumps(
+            [{"label": None, "po_box": None, "extended": None,
+              **dict(zip(_ADDRESS_COLUMNS, address, strict=True))}]
+        )  # fmt: skip
+    cursor = conn.execute(
+        f"INSERT INTO contacts (name, name_key, name_given, first_name, last_name, account_id,"
+        f" person_account_id, {', '.join(_ADDRESS_COLUMNS)}, addresses, tags, fields,"
+        f" created_at, updated_at) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{{}}', ?, ?)",
+        (name, models.fold(name), first, last, account_id, account_id, *address, addresses,
+         tags, at, at),
+    )  # fmt: skip
+    contact_id = cursor.lastrowid
+    if email and not conn.execute(
+        "SELECT 1 FROM contact_emails WHERE value_key = ?", (models.email_key(email),)
+    ).fetchone():
+        conn.execute(
+            "INSERT INTO contact_emails (contact_id, position, value, value_key)"
+            " VALUES (?, 0, ?, ?)",
+            (contact_id, email, models.email_key(email)),
+        )
+    if phone:
+        conn.execute(
+            "INSERT INTO contact_phones (contact_id, position, value) VALUES (?, 0, ?)",
+            (contact_id, phone),
+        )
+
+
+def m013_person_accounts(conn: sqlite3.Connection) -> None:
+    """Person accounts: a contact bound to an account of kind person (see above).
+
+    An old person account (kind person was only a flag) with no contacts gets a
+    person made from its name, e-mail, phone and address; one whose only contact
+    has its name gets that contact as its person; one with other contacts (a
+    person account cannot have any now) becomes a business account, keeping them."""
+    conn.execute(
+        "ALTER TABLE contacts ADD COLUMN person_account_id INTEGER REFERENCES accounts(id)"
+    )
+    conn.execute(
+        "CREATE UNIQUE INDEX contacts_person_account ON contacts(person_account_id)"
+        " WHERE person_account_id IS NOT NULL"
+    )
+    old = conn.execute(
+        "SELECT a.id, (SELECT count(*) FROM contacts c WHERE c.account_id = a.id),"
+        " (SELECT min(c.id) FROM contacts c WHERE c.account_id = a.id"
+        " AND c.name_key = a.name_key) FROM accounts a WHERE a.kind = 'person'"
+    ).fetchall()
+    for account_id, count, same_name in old:
+        if count == 0:
+            _m013_person(conn, account_id)
+        elif count == 1 and same_name is not None:
+            conn.execute(
+                "UPDATE contacts SET person_account_id = ? WHERE id = ?", (account_id, same_name)
+            )
+        else:
+            conn.execute("UPDATE accounts SET kind = 'business' WHERE id = ?", (account_id,))
+    person_trigger(conn)
+    conn.execute(
+        "UPDATE contacts SET person_account_id = person_account_id"
+        " WHERE person_account_id IS NOT NULL"
+    )  # the accounts take their persons' e-mail, phone and address
+    rowid, name, body = _SEARCH_VIEWS["accounts"]
+    conn.execute("DROP VIEW search_accounts")
+    conn.execute(
+        f"CREATE VIEW search_accounts AS SELECT id, {rowid} AS rowid,"
+        f" 'account' AS kind, {name} AS name, {body} AS body FROM accounts c"
+        " WHERE c.kind IS NOT 'person'"
+    )
+    conn.execute(
+        "DELETE FROM search WHERE rowid IN (SELECT id * 4 FROM accounts WHERE kind = 'person')"
+    )
+    history_triggers(conn)
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -774,5 +882,6 @@ MIGRATIONS = [
     m010_address_book_fields,
     m011_photos,
     m012_source_ids,
+    m013_person_accounts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,7 @@ import typer
 
 from crmcli import models, render
 from crmcli.cli import complete, listing, pictures
+from crmcli.cli import contacts as people
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.store import accounts as store
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 
 CONTACT_COLUMNS = ("id", "name", "title", "email", "phone")
+PERSON_COLUMNS = ("id", "name", "first_name", "last_name", "emails", "phones", "birthday",
+                  "addresses", "every")  # fmt: skip
 
 Ref = Annotated[
     str,
@@ -36,8 +39,23 @@ TypeOpt = Annotated[
 ]
 IndustryOpt = Annotated[str | None, typer.Option("--industry", help="Industry.")]
 WebsiteOpt = Annotated[str | None, typer.Option("--website", help="Web site.")]
-EmailOpt = Annotated[str | None, typer.Option("--email", help="General e-mail address.")]
-PhoneOpt = Annotated[str | None, typer.Option("--phone", help="Main phone number.")]
+EmailOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--email",
+        metavar="[LABEL:]ADDR",
+        help="General e-mail address; a person account's person's, labelled and repeatable"
+        " (the first is primary).",
+    ),
+]
+PhoneOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--phone",
+        metavar="[LABEL:]NUMBER",
+        help="Main phone number; a person account's person's, labelled and repeatable.",
+    ),
+]
 ParentOpt = Annotated[
     str | None,
     typer.Option(
@@ -47,6 +65,38 @@ ParentOpt = Annotated[
         autocompletion=complete.accounts,
     ),
 ]
+
+
+def _person(
+    first=None, last=None, prefix=None, middle=None, suffix=None, nickname=None,
+    birthday=None, every=None, address=None, emails=None, phones=None,
+) -> dict:  # fmt: skip
+    """A person account's person's options, as contacts.add_contact/edit_contact take them."""
+    values = o.given(nickname=nickname, birthday=birthday, every=every)
+    return {
+        "first": first,
+        "last": last,
+        "parts": {"prefix": prefix, "middle_name": middle, "suffix": suffix},
+        "values": values,
+        "addresses": address,
+        "emails": emails,
+        "phones": phones,
+    }
+
+
+def _one(option: str, given: list[str] | None) -> str | None:
+    """A business account's one e-mail or phone."""
+    if given and len(given) > 1:
+        raise InvalidValue(f"a business account has one {option}: only a person account's"
+                           " person has several")  # fmt: skip
+    return given[0] if given else None
+
+
+def _with_person(conn, account: dict, fmt: str) -> dict:
+    """A person account's record in JSON holds its person (as crm contact show gives it)."""
+    if account["person_contact_id"] is None or fmt not in ("json", "jsonl"):
+        return account
+    return {**account, "person": contact_store.get_contact(conn, account["person_contact_id"])}
 
 
 def _show(conn, account: dict, fmt: str) -> None:
@@ -66,6 +116,12 @@ def _show(conn, account: dict, fmt: str) -> None:
             listing.ACTIVITY_COLUMNS,
         ),
     }
+    if account["person_contact_id"] is not None:  # the same person as crm contact show
+        person = contact_store.get_contact(conn, account["person_contact_id"])
+        del sections["contacts"], sections["children"]
+        account = _with_person(conn, account, fmt)
+        if fmt not in ("json", "jsonl"):
+            sections = {"person": ([person], PERSON_COLUMNS), **sections}
     render.record(account, fmt, fields=models.ACCOUNT_FIELDS, sections=sections)
     if fmt == "table" and deal_rows:
         render.line(_deal_totals(deal_rows))
@@ -102,20 +158,43 @@ def new(
     tag: o.TagOpt = None,
     set_: o.SetOpt = None,
     logo: pictures.LogoOpt = None,
+    first: people.FirstOpt = None,
+    last: people.LastOpt = None,
+    prefix: people.PrefixOpt = None,
+    middle: people.MiddleOpt = None,
+    suffix: people.SuffixOpt = None,
+    nickname: people.NicknameOpt = None,
+    birthday: people.BirthdayOpt = None,
+    every: people.EveryOpt = None,
+    address: people.AddressOpt = None,
     quiet: o.QuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Create an account (also: crm account add)."""
+    """Create an account (also: crm account add).
+
+    --kind person makes a person account: one customer who is both an account and a
+    contact, its person (crm contact show finds it too). NAME is the person's name,
+    split into first and last name unless --first or --last is given; --email and
+    --phone are the person's (labelled, repeatable), and --first, --last, --prefix,
+    --middle, --suffix, --nickname, --birthday, --every and --address are for a
+    person account only.
+    """
     picture = pictures.read(logo, "logo")
+    person = _person(first, last, prefix, middle, suffix, nickname, birthday, every, address)
+    if kind != "person":
+        personal = [first, last, prefix, middle, suffix, nickname, birthday, every, address]
+        if o.anything(personal):
+            raise InvalidValue("--first, --last, --birthday ... are a person's: add --kind person")
+        email, phone = _one("e-mail", email), _one("phone", phone)
     values = o.given(
         name=name,
         kind=kind,
         type=type_,
         industry=industry,
         website=website,
-        email=email,
-        phone=phone,
+        email=None if kind == "person" else email,
+        phone=None if kind == "person" else phone,
         street=street,
         city=city,
         region=region,
@@ -124,12 +203,26 @@ def new(
         description=description,
     )
     with o.session(ctx, write=True) as conn:
-        account = store.add_account(
-            conn, values, parent=parent, tags=tag, fields=models.assignments(set_)
-        )
+        if kind == "person":
+            from crmcli.store import persons
+
+            models.name("name", name)  # given, as a business account's is
+            own = {key: values.pop(key) for key in models.ADDRESS_FIELDS if key in values}
+            del values["name"]
+            person["values"] = {**person["values"], **own}
+            account = persons.add_person_account(
+                conn, values, parent=parent, account_tags=tag,
+                account_fields=models.assignments(set_), full_name=name,
+                **{**person, "emails": email, "phones": phone},
+            )  # fmt: skip
+        else:
+            account = store.add_account(
+                conn, values, parent=parent, tags=tag, fields=models.assignments(set_)
+            )
         if picture is not None:
             pictures.apply(conn, "accounts", account["id"], picture, False, touch=False)
             account = store.get_account(conn, account["id"])
+        account = _with_person(conn, account, o.output(fmt, as_json))
     o.created(account, quiet, fmt, as_json, models.ACCOUNT_FIELDS)
 
 
@@ -188,23 +281,38 @@ def edit(
     unset: o.UnsetOpt = None,
     logo: pictures.LogoOpt = None,
     no_logo: pictures.NoLogoOpt = False,
+    first: people.FirstOpt = None,
+    last: people.LastOpt = None,
+    prefix: people.PrefixOpt = None,
+    middle: people.MiddleOpt = None,
+    suffix: people.SuffixOpt = None,
+    nickname: people.NicknameOpt = None,
+    birthday: people.BirthdayOpt = None,
+    every: people.EveryOpt = None,
+    address: people.AddressOpt = None,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
     """Change an account. An empty value (--city '') clears a field; --tag adds like --add-tag.
 
+    A person account's --name, --email, --phone (which add, labelled), --street ...
+    --country and the person's options (--first ... --address) change its person,
+    whose name it keeps; crm contact edit changes the person with every option.
+
     --logo FILE sets or replaces the logo, --no-logo removes it (with no logo and nothing
     else to change, nothing changes).
     """
     picture, remove_logo = pictures.change(logo, no_logo, "logo")
+    person = _person(first, last, prefix, middle, suffix, nickname, birthday, every, address)
+    several = {"emails": email[1:] if email else None, "phones": phone[1:] if phone else None}
     values = o.given(
         name=name,
         kind=kind,
         type=type_,
         industry=industry,
         website=website,
-        email=email,
-        phone=phone,
+        email=email[0] if email else None,
+        phone=phone[0] if phone else None,
         street=street,
         city=city,
         region=region,
@@ -213,19 +321,22 @@ def edit(
         description=description,
     )
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
-    if not o.anything([values, parent, no_parent, tags, picture, remove_logo]):
+    personal = [first, last, prefix, middle, suffix, nickname, birthday, every, address]
+    if not o.anything([values, parent, no_parent, tags, picture, remove_logo, *personal]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
-    if remove_logo and not o.anything([values, parent, no_parent, tags, picture]):
+    person = {**person, **several}
+    if remove_logo and not o.anything([values, parent, no_parent, tags, picture, *personal]):
         unchanged = pictures.none_to_remove(ctx, "accounts", ref)
         if unchanged is not None:
             return render.record(unchanged, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
     with o.session(ctx, write=True) as conn:
         account = store.edit_account(
-            conn, ref, values, parent=parent, no_parent=no_parent, tag_edit=tags
+            conn, ref, values, parent=parent, no_parent=no_parent, tag_edit=tags, person=person
         )
         if picture is not None or remove_logo:
             pictures.apply(conn, "accounts", account["id"], picture, remove_logo)
             account = store.get_account(conn, account["id"])
+        account = _with_person(conn, account, o.output(fmt, as_json))
     render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
 
 
@@ -250,7 +361,10 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete an account. Refused while it has contacts or deals, unless --detach or --cascade."""
+    """Delete an account. Refused while it has contacts or deals, unless --detach or --cascade.
+
+    A person account goes with its person (--detach does not apply); its deals
+    still need --cascade."""
     if detach and cascade:
         raise InvalidValue("--detach and --cascade cannot be used together")
     mode = "cascade" if cascade else "detach" if detach else "refuse"
@@ -259,6 +373,12 @@ def delete(
         account = store.get_account(conn, refs.account_id(conn, ref))
         counts = store.dependants(conn, account["id"])
     label = o.describe("account", account)
+    if account["person_contact_id"] is not None:
+        if detach:
+            from crmcli.store import persons
+
+            persons.refuse_detach(account)
+        label = f"person {label} and its person (contact id {account['person_contact_id']})"
     if mode == "refuse" and any(counts.values()):
         pass  # the store refuses below, with the reason
     elif any(counts.values()):
@@ -273,10 +393,38 @@ def delete(
     with o.session(ctx, write=True) as conn:
         account, counts = store.delete_account(conn, str(account["id"]), mode)
     note = ""
+    if account["person_contact_id"] is not None:
+        note = f" and its person (contact id {account['person_contact_id']})"
     if any(counts.values()):
         verb = "deleted" if cascade else "unlinked"
         note = f"; {verb} {counts['contacts']} contact(s) and {counts['deals']} deal(s)"
     o.deleted("account", account, fmt, as_json, models.ACCOUNT_FIELDS, note)
+
+
+@app.command("convert")
+def convert(
+    ctx: typer.Context,
+    ref: Ref,
+    to: Annotated[
+        Literal["person", "business"],
+        typer.Option("--to", help="person or business.", show_default=False),
+    ],
+    fmt: o.FormatOpt = "table",
+    as_json: o.JsonOpt = False,
+) -> None:
+    """Turn a business account into a person account or back; undoable (crm undo).
+
+    --to person: a business account with at most one contact and no child accounts;
+    its contact becomes its person (gaining the account's e-mail, phone and address
+    if it has none), else a person is made from the account's name, e-mail, phone and
+    address; the account takes the person's name. --to business: the person stays,
+    a contact of the account. Deals, activities and tasks stay as they are.
+    """
+    from crmcli.store import persons
+
+    with o.session(ctx, write=True) as conn:
+        account = persons.convert(conn, ref, to)
+        _show(conn, account, o.output(fmt, as_json))
 
 
 @app.command("merge")

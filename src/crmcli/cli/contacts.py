@@ -155,6 +155,15 @@ def add(
     tag: o.TagOpt = None,
     set_: o.SetOpt = None,
     photo: pictures.PhotoOpt = None,
+    person_account: Annotated[
+        bool,
+        typer.Option(
+            "--person-account",
+            help="Make it a person account too: an account of kind person named as the"
+            " contact, bound to it (as crm account new NAME --kind person; --tag and --set"
+            " are the person's).",
+        ),
+    ] = False,
     quiet: o.QuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
@@ -183,8 +192,18 @@ def add(
         description=description,
         every=every,
     )
+    if person_account and account is not None:
+        raise InvalidValue("--person-account and --account cannot be used together")
     with o.session(ctx, write=True) as conn:
-        contact = store.add_contact(
+        add = store.add_contact
+        if person_account:
+            from crmcli.store import persons
+
+            def add(conn, **person):
+                account = persons.add_person_account(conn, {}, **person)
+                return store.get_contact(conn, account["person_contact_id"])
+
+        contact = add(
             conn,
             full_name=name,
             first=first,

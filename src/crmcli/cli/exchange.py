@@ -270,6 +270,8 @@ def import_(
         items = backup.read_jsonl(text, kind)
     elif fmt == "vcf":
         items = vcard.read_vcf(text)
+        if kind == "accounts":  # a person's card (KIND:individual): a person account
+            items = vcard.person_accounts(items)
     else:
         delimiter = None if fmt == "csv" else "\t"  # a .csv's: `,` `;` or tab, as it is
         items = table.read_csv(text, kind, delimiter, mapping or [], tsv_escapes, date_order)

@@ -51,6 +51,11 @@ def rows(kind: str, conn: sqlite3.Connection, filters=None):
 def write(kind: str, records: Iterator[dict], fmt: str, columns: str | None = None) -> int:
     listing = LISTINGS[kind]
     chosen = pick_columns(kind, columns)
+    if kind == "contacts" and fmt == "table":  # a person account's person, marked
+        records = (
+            {**row, "account": "(person account)"} if row.get("person_account_id") else row
+            for row in records
+        )
     return render.records(
         records,
         fmt,

@@ -137,7 +137,9 @@ _IMPP_SCHEMES = {"skype": "skype", "jabber": "xmpp", "xmpp": "xmpp", "google tal
 # Fields of the record contract (issue 12) a reader may fill before the store knows them.
 _NEW_FIELDS = {"contacts": {"prefix", "middle_name", "suffix", "nickname", "gender",
                             "anniversary", "addresses", "urls", "impps", "related", "dates"},
-               "accounts": set()}  # fmt: skip
+               # a person account's person's (Salesforce's FirstName, PersonTitle...)
+               "accounts": {"first_name", "last_name", "prefix", "middle_name", "suffix",
+                            "title", "department"}}  # fmt: skip
 _DATES = ("birthday", "anniversary")
 _KNOWN = {alias: field for field, aliases in _CONTACT_COLUMNS.items() for alias in aliases}
 _ACCOUNT_KNOWN = {alias: field for field, aliases in _ACCOUNT_COLUMNS.items()
@@ -180,7 +182,8 @@ def _targets(header: list[str], kind: str, maps: dict[str, str]) -> list[tuple]:
     for column, key in zip(header, keys, strict=True):
         if column in maps:
             target = _MAPPED_LISTS.get(maps[column], ("f", maps[column]))
-        elif own and column in ("id", "account_id", "parent_id", "contact_id", "deal_id"):
+        elif own and column in ("id", "account_id", "parent_id", "contact_id", "deal_id",
+                                "person_account_id", "person_contact_id"):
             target = ("f", column)
         elif kind == "contacts":
             target = _contact_target(key, linkedin, outlook_title, google)
@@ -253,6 +256,8 @@ def _account_target(key: str) -> tuple:
         return ("c", _SOURCE_IDS[key])
     if key == "is person account":  # Salesforce's person accounts: kind person
         return ("k", "kind")
+    if key in _PERSON_COLUMNS:  # a person account's person's (store.persons)
+        return _PERSON_COLUMNS[key]
     if key.startswith("person ") and (key[7:] in ("email", "phone") or key.startswith(
         "person mailing "
     )):
@@ -266,6 +271,14 @@ def _account_target(key: str) -> tuple:
     return ("f", key.replace(" ", "_"))
 
 
+_PERSON_COLUMNS = {
+    "first name": ("f", "first_name"), "last name": ("f", "last_name"),
+    "salutation": ("f", "prefix"), "middle name": ("f", "middle_name"),
+    "suffix": ("f", "suffix"), "person birthdate": ("f", "birthday"),
+    "person title": ("f", "title"), "person department": ("f", "department"),
+    "person mobile phone": ("p", "mobile"), "person home phone": ("p", "home"),
+    "person other phone": ("p", "other"),
+}  # fmt: skip
 _LIST_NAMES = {"e": "e-mail", "p": "phone", "u": "url", "r": "related"}
 _NUMBERED_NAMES = {"emails": "e-mail", "phones": "phone", "addresses": "address",
                    "urls": "url", "related": "related", "dates": "date", "impps": "impp",
@@ -814,7 +827,10 @@ def crm_header(header: list[str]) -> bool:
     `C:\\temp\\new` as it is."""
     from crmcli.models import FIELDS_BY_KIND
 
-    return tuple(header) in FIELDS_BY_KIND.values() or tuple(header) in _OLDER_HEADERS
+    older = (tuple(f for f in fields if f not in ("person_contact_id", "person_account_id"))
+             for fields in FIELDS_BY_KIND.values())  # before issue 13's person accounts
+    return (tuple(header) in FIELDS_BY_KIND.values() or tuple(header) in _OLDER_HEADERS
+            or tuple(header) in older)  # fmt: skip
 
 
 _ADDRESS = ("street", "city", "region", "postal_code", "country")

@@ -228,11 +228,13 @@ def _contact_lines(out: _Card, contact: dict, version: str) -> None:
     if contact.get("gender"):  # 4.0: sex;identity, as it came
         gender = contact["gender"].split(";", 1)
         out.add("GENDER" if version == "4.0" else "X-GENDER", *gender)
-    if contact.get("account") or contact.get("department"):
+    # A person account's person is a card of its own: its account (itself) no ORG.
+    account = None if contact.get("person_account_id") else contact.get("account")
+    if account or contact.get("department"):
         if contact.get("department"):
-            out.add("ORG", contact.get("account") or "", *org_units(contact["department"]))
+            out.add("ORG", account or "", *org_units(contact["department"]))
         else:
-            out.add("ORG", contact["account"])
+            out.add("ORG", account)
     for key, prop in (("title", "TITLE"), ("role", "ROLE")):
         value = contact.get(key) or (contact.get("fields") or {}).get(key)
         if value:
@@ -444,6 +446,16 @@ def read_vcf(text: str | Source) -> Iterator[tuple[str, str, dict | str]]:
         yield from _read_cards(source.lines(split), groups, _company)
     people = (lambda lines: not _company(lines)) if companies else None
     yield from _read_cards(source.lines(split), groups, people)
+
+
+def person_accounts(items: Iterator[tuple]) -> Iterator[tuple]:
+    """`crm import --kind accounts`: each person's card (KIND:individual, or no KIND)
+    a person account, the card its person's fields; KIND:org cards stay accounts."""
+    for where, kind, data in items:
+        if kind == "contacts" and isinstance(data, dict):
+            yield where, "accounts", {**data, "kind": "person"}
+        else:
+            yield where, kind, data
 
 
 def _first_look(source: Source) -> tuple[str, bool, bool]:

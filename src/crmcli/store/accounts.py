@@ -7,7 +7,7 @@ from typing import Literal
 
 from crmcli import models
 from crmcli.errors import InvalidValue, Refused
-from crmcli.store import common, query, refs
+from crmcli.store import common, persons, query, refs
 
 # Every column an edit may set, with the check its value goes through.
 _CHECKS = {
@@ -39,10 +39,12 @@ def clean(values: dict[str, str | None]) -> dict:
     return cleaned
 
 
-def _check_name_free(conn: sqlite3.Connection, key: str, own_id: int | None = None) -> None:
+def check_name_free(
+    conn: sqlite3.Connection, key: str, own_id: int | None = None, why: str = ""
+) -> None:
     row = conn.execute("SELECT id, name FROM accounts WHERE name_key = ?", (key,)).fetchone()
     if row and row[0] != own_id:
-        raise Refused(f"an account named {row[1]!r} already exists (id {row[0]})")
+        raise Refused(f"an account named {row[1]!r} already exists (id {row[0]}){why}")
 
 
 def _write(conn: sqlite3.Connection, action):
@@ -63,17 +65,37 @@ def add_account(
     tags: list[str] | None = None,
     fields: dict[str, str] | None = None,
 ) -> dict:
-    """Create an account; `values` maps field names to the text the user gave."""
+    """Create an account; `values` maps field names to the text the user gave.  Of
+    kind person, its person is made from its name, e-mail, phone and address."""
     if values.get("name") is None:
         raise InvalidValue("name must not be empty")
     row = clean(values)
-    _check_name_free(conn, row["name_key"])
+    if row.get("kind") == "person":
+        return _add_person_account(conn, row, values, parent, tags, fields)
+    check_name_free(conn, row["name_key"])
     if parent is not None:
         row["parent_id"] = refs.account_id(conn, parent)
+        persons.refuse_child(conn, row["parent_id"])
     row["tags"] = common.dump(models.tags(tags))
     row["fields"] = common.dump(models.custom_fields(fields))
     new_id = _write(conn, lambda: common.insert(conn, "accounts", row))
     return get_account(conn, new_id)
+
+
+def _add_person_account(conn, row, values, parent, tags, fields) -> dict:
+    """add_account of kind person: the person's fields go to its person."""
+    own = {key: values[key] for key in values if key not in persons.PERSON_COLUMNS}
+    return persons.add_person_account(
+        conn,
+        own,
+        parent=parent,
+        account_tags=tags,
+        account_fields=fields,
+        full_name=row["name"],
+        emails=[row["email"]] if row.get("email") else None,
+        phones=[row["phone"]] if row.get("phone") else None,
+        values={key: values[key] for key in models.ADDRESS_FIELDS if key in values},
+    )
 
 
 def get_account(conn: sqlite3.Connection, account_id: int) -> dict:
@@ -81,14 +103,22 @@ def get_account(conn: sqlite3.Connection, account_id: int) -> dict:
     return common.record(cursor, cursor.fetchone())
 
 
+# A person account's person (store.persons), through the unique index.
+PERSON_CONTACT = "(SELECT pc.id FROM contacts pc WHERE pc.person_account_id = a.id)"
 SCHEMA = query.schema(
     "accounts",
     "a",
     "accounts a LEFT JOIN accounts p ON p.id = a.parent_id",
     models.ACCOUNT_FIELDS,
-    {"parent": "p.name"},
+    {"parent": "p.name", "person_contact_id": PERSON_CONTACT},
     flat={"tags": query.flat_list("a.tags")},
-    kinds={"id": "number", "parent_id": "number", "created_at": "date", "updated_at": "date"},
+    kinds={
+        "id": "number",
+        "parent_id": "number",
+        "person_contact_id": "number",
+        "created_at": "date",
+        "updated_at": "date",
+    },
     equal={"name": "a.name_key = ?"},
     lists={"tags": "json_each(a.tags) WHERE 1"},
     sort_keys={"id": "a.id", "name": "a.name_key"},
@@ -111,22 +141,65 @@ def edit_account(
     parent: str | None = None,
     no_parent: bool = False,
     tag_edit: common.TagEdit = common.TagEdit(),
+    person: dict | None = None,
 ) -> dict:
+    """Change an account.  A person account's name, e-mails, phones, address and
+    `person` (contacts.edit_contact's options) change its person."""
     account_id = refs.account_id(conn, ref)
     current = get_account(conn, account_id)
+    if values.get("kind") not in (None, current["kind"]):
+        raise InvalidValue(
+            f"an account's kind changes with crm account convert {account_id} --to {values['kind']}"
+        )
+    values = {key: value for key, value in values.items() if key != "kind"}
+    person = dict(person or {})
+    if current["person_contact_id"] is not None:
+        _edit_person(conn, current["person_contact_id"], values, person)
+        values = {key: value for key, value in values.items()
+                  if key not in persons.PERSON_COLUMNS}  # fmt: skip
+    elif given := sorted(key for key, value in person.items() if _given(value)):
+        raise InvalidValue(
+            f"{', '.join(given)}: only a person account has a person's fields"
+            " (see crm account convert)"
+        )
     row = clean(values)
     if "name_key" in row:
-        _check_name_free(conn, row["name_key"], account_id)
+        check_name_free(conn, row["name_key"], account_id)
     if parent is not None and no_parent:
         raise InvalidValue("--parent and --no-parent cannot be used together")
     if no_parent:
         row["parent_id"] = None
     elif parent is not None:
         row["parent_id"] = _parent_for(conn, account_id, parent)
+        persons.refuse_child(conn, row["parent_id"])
     row.update(tag_edit.columns(current))
     if row:
         _write(conn, lambda: common.update(conn, "accounts", account_id, row))
     return get_account(conn, account_id)
+
+
+def _given(value) -> bool:
+    """Whether an option (or, a dict of them, one of them) was given."""
+    if isinstance(value, dict):
+        return any(item is not None for item in value.values())
+    return value is not None and value != []
+
+
+def _edit_person(conn: sqlite3.Connection, contact_id: int, values: dict, person: dict) -> None:
+    from crmcli.store import contacts
+
+    emails, phones = person.pop("emails", None), person.pop("phones", None)
+    moved = {key: values[key] for key in models.ADDRESS_FIELDS if key in values}
+    if moved:
+        person["values"] = {**(person.get("values") or {}), **moved}
+    if values.get("email") is not None:
+        emails = [values["email"], *(emails or [])]
+    if values.get("phone") is not None:
+        phones = [values["phone"], *(phones or [])]
+    if values.get("name") is not None:
+        person["full_name"] = values["name"]
+    if any(_given(value) for value in (emails, phones, *person.values())):
+        contacts.edit_contact(conn, str(contact_id), emails=emails, phones=phones, **person)
 
 
 def _parent_for(conn: sqlite3.Connection, account_id: int, parent: str) -> int:
@@ -143,9 +216,11 @@ def _parent_for(conn: sqlite3.Connection, account_id: int, parent: str) -> int:
 
 
 def dependants(conn: sqlite3.Connection, account_id: int) -> dict[str, int]:
-    """How many contacts and deals hang on an account."""
+    """How many contacts and deals hang on an account (a person account's person is
+    part of it, no dependant)."""
     contacts = conn.execute(
-        "SELECT count(*) FROM contacts WHERE account_id = ?", (account_id,)
+        "SELECT count(*) FROM contacts WHERE account_id = ? AND person_account_id IS NULL",
+        (account_id,),
     ).fetchone()[0]
     deals = conn.execute(
         "SELECT count(*) FROM deals WHERE account_id = ?", (account_id,)
@@ -164,6 +239,8 @@ def delete_account(
     account_id = refs.account_id(conn, ref)
     account = get_account(conn, account_id)
     counts = dependants(conn, account_id)
+    if mode == "detach":
+        persons.refuse_detach(account)
     if mode == "refuse" and any(counts.values()):
         raise Refused(
             f"account {account['name']!r} still has {counts['contacts']} contact(s) and "
@@ -175,6 +252,7 @@ def delete_account(
     else:
         conn.execute("UPDATE contacts SET account_id = NULL WHERE account_id = ?", (account_id,))
         conn.execute("UPDATE deals SET account_id = NULL WHERE account_id = ?", (account_id,))
+    persons.delete_person_account(conn, account_id)
     # Child accounts, activities and tasks are unlinked by ON DELETE SET NULL.
     conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
     return account, counts

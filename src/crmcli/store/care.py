@@ -82,11 +82,12 @@ def _search_problems(conn: sqlite3.Connection) -> list[str]:
     problems = []
     for table, code in _CODES.items():
         missing = conn.execute(
-            f"SELECT count(*) FROM {table} WHERE id * 4 + {code} NOT IN (SELECT rowid FROM search)"
+            # The view's rows: a person account has no entry, its person has.
+            f"SELECT count(*) FROM search_{table} WHERE rowid NOT IN (SELECT rowid FROM search)"
         ).fetchone()[0]
         stale = conn.execute(
             f"SELECT count(*) FROM search WHERE rowid % 4 = {code}"
-            f" AND rowid / 4 NOT IN (SELECT id FROM {table})"
+            f" AND rowid NOT IN (SELECT rowid FROM search_{table})"
         ).fetchone()[0]
         if missing or stale:
             problems.append(f"{missing} {table} missing, {stale} stale")

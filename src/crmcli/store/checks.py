@@ -44,6 +44,7 @@ class Checked(NamedTuple):
     summary: tuple = ()
     # A contact's photo or an account's logo (photos.Picture); None leaves the stored one.
     picture: photos.Picture | None = None
+    person: Checked | None = None  # a person account's person (store.persons)
 
 
 def check(kind: str, data: dict, config: Config) -> Checked:
@@ -83,9 +84,29 @@ def _check_accounts(data: dict, config: Config) -> Checked:
     if data.get("vcard"):
         row["vcard"] = common.dump(details.vcard(data["vcard"]))
     parent = _text(data.get("parent"))
-    return Checked(row, _id(data.get("id")), _ids(data, "parent_id"),
+    return Checked(row, _id(data.get("id")), _ids(data, "parent_id", "person_contact_id"),
                    parent=parent if parent and parent.strip() else None,
-                   picture=photos.from_record(data.get("logo"), what="logo"))  # fmt: skip
+                   picture=photos.from_record(data.get("logo"), what="logo"),
+                   person=_person(data, row, config))  # fmt: skip
+
+
+# An account record's keys that are the account's own, not its person's.
+_ACCOUNT_ONLY = ("id", "kind", "type", "industry", "website", "parent", "parent_id", "logo",
+                 "person_contact_id", "description", "vcard", "account", "account_id")  # fmt: skip
+
+
+def _person(data: dict, row: dict, config: Config) -> Checked | None:
+    """The person of a person account a record holds (a vCard KIND:individual with
+    --kind accounts, a Salesforce person account's row): its person's fields, checked
+    as a contact's.  crm's own records name their person (person_contact_id) instead,
+    a contact of the same file."""
+    if row.get("kind") != "person" or data.get("person_contact_id") not in (None, ""):
+        return None  # not a person account, or one whose person is a record of its own
+    person = {key: value for key, value in data.items() if key not in _ACCOUNT_ONLY}
+    for one, several in (("email", "emails"), ("phone", "phones")):
+        if person.get(one) and isinstance(person.get(several), list):
+            person[several] = [{"value": person.pop(one), "label": None}, *person[several]]
+    return _check_contacts(person, config)
 
 
 def _check_contacts(data: dict, config: Config) -> Checked:
@@ -121,7 +142,7 @@ def _check_contacts(data: dict, config: Config) -> Checked:
     return Checked(
         row,
         _id(data.get("id")),
-        _ids(data, "account_id"),
+        _ids(data, "account_id", "person_account_id"),
         company,
         emails=emails,
         phones=phones,

@@ -7,7 +7,7 @@ import sqlite3
 
 from crmcli import models, when
 from crmcli.errors import InvalidValue, Refused
-from crmcli.store import common, details, query, refs
+from crmcli.store import common, details, persons, query, refs
 
 _CHECKS = {
     "nickname": lambda v: _stripped(models.line("nickname", v)),
@@ -157,6 +157,7 @@ def add_contact(
     account_name = None
     if account is not None:
         row["account_id"] = refs.account_id(conn, account)
+        persons.refuse_member(conn, row["account_id"], None)
         account_name = _account_name(conn, row["account_id"])
     given = {**(parts or {}), "first_name": first, "last_name": last}
     row.update(
@@ -324,6 +325,7 @@ SCHEMA = query.schema(
     kinds={
         "id": "number",
         "account_id": "number",
+        "person_account_id": "number",
         "birthday": "date",
         "anniversary": "date",
         "last_contacted": "date",
@@ -431,9 +433,13 @@ def edit_contact(
     if account is not None and no_account:
         raise InvalidValue("--account and --no-account cannot be used together")
     if no_account:
+        persons.refuse_leaving(conn, contact_id)
         row["account_id"] = None
     elif account is not None:
         row["account_id"] = refs.account_id(conn, account)
+        if row["account_id"] != current["account_id"]:
+            persons.refuse_leaving(conn, contact_id)
+        persons.refuse_member(conn, row["account_id"], contact_id)
     email_pairs, phone_pairs = parse_emails(emails), parse_phones(phones)
     given = {key: value for key, value in
              {**(parts or {}), "first_name": first, "last_name": last}.items()
@@ -451,6 +457,11 @@ def edit_contact(
     add_phones(conn, contact_id, phone_pairs)
     if not row.get("name_given", current["name_given"]):
         row.update(_made_again(conn, contact_id, current, row))
+    if current["person_account_id"] is not None and "name_key" in row:
+        from crmcli.store import accounts  # its account takes the new name
+
+        accounts.check_name_free(conn, row["name_key"], current["person_account_id"],
+                                 persons.NAMED)  # fmt: skip
     # Touch updated_at when only the address lists changed, too.
     common.update(conn, "contacts", contact_id, row)
     return get_contact(conn, contact_id)
@@ -537,5 +548,10 @@ def delete_contact(conn: sqlite3.Connection, ref: str) -> dict:
     """Delete a contact with its addresses; its deals, activities and tasks stay, unlinked."""
     contact_id = refs.contact_id(conn, ref)
     contact = get_contact(conn, contact_id)
+    if contact["person_account_id"] is not None:
+        raise Refused(
+            f"contact {contact['name']!r} is the person of a person account: crm account"
+            f" delete {contact['person_account_id']} deletes both"
+        )
     conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
     return contact

@@ -46,11 +46,6 @@ def fill_demo(conn: sqlite3.Connection) -> dict[str, int]:
             {"type": "partner", "industry": "Software", "city": "Austin", "country": "US"},
             [],
         ),
-        (
-            "Émile Zola",
-            {"kind": "person", "type": "customer", "city": "Paris", "country": "FR"},
-            [],
-        ),
     ):
         accounts.add_account(conn, {"name": name, **values}, tags=tags)
     accounts.edit_account(conn, "Acme Europe", {}, parent="Acme Corporation")
@@ -72,7 +67,6 @@ def fill_demo(conn: sqlite3.Connection) -> dict[str, int]:
         ("Anneke de Vries", "Acme Europe", ["anneke@acme-europe.example"], [], "Buyer"),
         ("Hank Scorpio", "Globex", ["hank@globex.example"], ["+1 555 0142"], "CEO"),
         ("Peter Gibbons", "Initech", ["peter@initech.example"], [], "Engineer"),
-        ("Émile Zola", "Émile Zola", ["emile@zola.example"], [], None),
     ):
         contacts.add_contact(
             conn,
@@ -82,6 +76,13 @@ def fill_demo(conn: sqlite3.Connection) -> dict[str, int]:
             phones=phones,
             values={"title": title},
         )
+    # A person account: a customer who is one person, an account and its contact.
+    accounts.add_account(
+        conn,
+        {"name": "Émile Zola", "kind": "person", "type": "customer",
+         "email": "emile@zola.example", "city": "Paris", "country": "FR"},
+    )  # fmt: skip
+    contacts.edit_contact(conn, "emile@zola.example", values={"birthday": "1840-04-02"})
     config = Config()  # the demo shows the default stages, whatever config.toml says
     for name, account, contact, amount, stage, close in (
         ("Acme rocket skates", "Acme Corporation", "jane@acme.example", "12500", "proposal", "+1m"),

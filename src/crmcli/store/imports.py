@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from crmcli import models
 from crmcli.errors import CrmError, InvalidValue, Refused
-from crmcli.store import bulk, common, contacts, details, refs
+from crmcli.store import bulk, common, contacts, details, persons, refs
 from crmcli.store.checks import Checked, picture_bytes
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
@@ -100,6 +100,13 @@ class _Importer:
         # Stored contacts this import updated or skipped (merge_repeats): a later row
         # of the same person is merged into what the first made of it.
         self.touched: set[int] = set()
+        # Person accounts (store.persons), bound once every record is written: a
+        # contact naming its account, a person an account record held, an account
+        # of kind person with neither.
+        self.binds: list[tuple[str, int, Checked]] = []
+        self.people: list[tuple[str, int, Checked]] = []
+        self.person_accounts: list[tuple[str, int]] = []
+        self.account_persons: dict[int, int | None] = {}
 
     # -- the driver ---------------------------------------------------------------
     def run(self, items: Iterable[tuple[str, str, Checked | str]]) -> Report:
@@ -124,6 +131,7 @@ class _Importer:
                         self.undoable = False
         self.batch.flush()
         self._link_parents()
+        self._persons()
         return self.report
 
     def _look_up(self, chunk: list[tuple]) -> None:
@@ -222,6 +230,11 @@ class _Importer:
             sql = "SELECT id FROM accounts WHERE name_key = ?"
             existing = self._existing("accounts", item, [key], sql, key)
         account_id = self._write("accounts", item, item.row, existing)
+        if existing is None and item.row.get("kind") == "person":
+            if item.person is not None:
+                self.people.append((self.where, account_id, item.person))
+            elif item.links.get("person_contact_id") is None:  # else its person binds it
+                self.person_accounts.append((self.where, account_id))
         self._fresh_uid("accounts", item, account_id)
         self._picture("accounts", item, account_id, existing)
         if item.links.get("parent_id") is not None or item.parent is not None:
@@ -243,9 +256,13 @@ class _Importer:
             self.report.merged["contacts"] += 1  # a repeat of a stored record kept as it is
             return
         account = self._account(item)
+        if account is not None and self._person_of(account) not in (None, existing):
+            persons.refuse_member(self.conn, account, existing)
         if existing is None:
             name = self._account_name(account)
             new_id = self.batch.add_contact(item, item.file_id, account, name)
+            if item.links.get("person_account_id") is not None:
+                self.binds.append((self.where, new_id, item))
             self.fresh_emails.update(item.email_keys)
             self._created("contacts", item, new_id)
             self._fresh_uid("contacts", item, new_id)
@@ -583,6 +600,47 @@ class _Importer:
             self.account_names[account_id] = row.fetchone()[0]
         return self.account_names[account_id]
 
+    def _persons(self) -> None:
+        """Bind person accounts to their persons (see __init__); a problem is reported."""
+        bound: set[int] = set()
+        for where, contact_id, item in self.binds:
+            self._person(where, bound, self._named_person, contact_id, item)
+        for where, account_id, person in self.people:
+            self._person(where, bound, lambda a, p: (self._new_person(a, p), a), account_id, person)
+        for where, account_id in self.person_accounts:
+            if account_id not in bound and persons.person_of(self.conn, account_id) is None:
+                self._person(where, bound, lambda a: (persons.make_person(self.conn, a), a),
+                             account_id)  # fmt: skip
+
+    def _person(self, where: str, bound: set[int], make, *args) -> None:
+        """make(*args) gives (contact id, account id) to bind; a problem leaves neither."""
+        self.conn.execute("SAVEPOINT person")
+        try:
+            contact_id, account_id = make(*args)
+            persons.bind(self.conn, contact_id, account_id)
+            bound.add(account_id)
+        except CrmError as exc:
+            self.conn.execute("ROLLBACK TO person")
+            self.report.problems.append(f"{where}: {exc.message}")
+        self.conn.execute("RELEASE person")
+
+    def _person_of(self, account_id: int) -> int | None:
+        """The stored person of an account (person_of, asked once an account)."""
+        if account_id not in self.account_persons:
+            self.account_persons[account_id] = persons.person_of(self.conn, account_id)
+        return self.account_persons[account_id]
+
+    def _named_person(self, contact_id: int, item: Checked) -> tuple[int, int]:
+        return contact_id, self._link(item, "person_account_id", "accounts")
+
+    def _new_person(self, account_id: int, person: Checked) -> int:
+        contacts.check_emails_free(self.conn, person.emails, None)
+        contact_id = common.insert(self.conn, "contacts", {**person.row, "account_id": account_id})
+        contacts.add_emails(self.conn, contact_id, person.emails)
+        contacts.add_phones(self.conn, contact_id, person.phones)
+        self.report.created["contacts"] += 1
+        return contact_id
+
     def _link_parents(self) -> None:
         for where, account_id, item in self.parents:
             try:
@@ -591,6 +649,7 @@ class _Importer:
                     if item.links.get("parent_id") is not None
                     else refs.account_id(self.conn, item.parent)
                 )
+                persons.refuse_child(self.conn, parent)
                 self.conn.execute(
                     "UPDATE accounts SET parent_id = ? WHERE id = ?", (parent, account_id)
                 )

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from crmcli import models
 from crmcli.errors import InvalidValue
-from crmcli.store import accounts, common, contacts, details, refs
+from crmcli.store import accounts, common, contacts, details, persons, refs
 
 _SIMILAR = 0.88  # difflib ratio of two names at the same account
 
@@ -117,6 +117,7 @@ def resolve(
     other_ids = list(dict.fromkeys(find(conn, ref) for ref in others))
     if keep_id in other_ids:
         raise InvalidValue(f"cannot merge a {noun} into itself (id {keep_id})")
+    persons.refuse_merge(conn, noun, keep_id, other_ids)
     return keep_id, other_ids
 
 
