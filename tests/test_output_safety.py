@@ -113,7 +113,8 @@ def _on_a_terminal(args_list, env) -> str:
 
 
 def test_no_format_sends_control_characters_to_a_terminal(hostile):
-    env = {**os.environ, "CRM_DB": str(hostile), "TERM": "xterm-256color", "COLUMNS": "400"}
+    env = {**os.environ, "CRM_DB": str(hostile), "TERM": "xterm-256color", "COLUMNS": "400",
+           "CRM_PAGER": "cat"}  # fmt: skip
     env.pop("NO_COLOR", None)
     commands = _commands()
     screen = _on_a_terminal(commands, env)
