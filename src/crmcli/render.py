@@ -598,9 +598,9 @@ class _People:
     """What a cell looks like to people: local dates with words, money, colour.
     One per table or card, so `today` and the colour choice are looked up once.
 
-    Dates: a card says both (`2026-11-30 (1 day overdue)`); a table says the
-    words for a day within two weeks, or one overdue, else the date itself
-    (local date and time for a moment)."""
+    Dates: a card says both (`2026-11-30 (1 day overdue)`, a moment in local
+    time: `2026-11-24 13:00 (7 days ago)`); a table says the words for a day
+    within two weeks, or one overdue, else the (local) date itself."""
 
     def __init__(self, styled: bool, *, table: bool = True) -> None:
         from crmcli import when
@@ -617,6 +617,8 @@ class _People:
             moment = self.when.local(value)
             if moment is None:
                 return escape(value), None
+            if self.table:  # the day will do in a listing
+                return self._dated(moment.strftime("%Y-%m-%d"), moment.date(), False)
             return self._dated(moment.strftime("%Y-%m-%d %H:%M"), moment.date(), False)
         if column in _DAYS and isinstance(value, str):
             day = self.when.calendar_day(value)
@@ -735,7 +737,7 @@ def _table(
 
         lines = [rule("┏", "━", "┳", "┓"), *physical(head, bold, "┃"), rule("┡", "━", "╇", "┩")]
     else:
-        lines = physical(head, BOLD + DIM if styled else "")
+        lines = physical(head, bold)
     for line in body:
         lines += physical([line[i] for i in shown])
     if boxed:
@@ -790,10 +792,15 @@ def _layout(columns, shown, natural, words, available, fixed, boxed):
 
 
 def _spread(kept, natural, least, specs, space):
-    """Widths from the minimums up: the spare room goes to the most important
-    columns first, each up to what its text needs."""
+    """Widths from the minimums up: the spare room first lets whole columns
+    unwrap, those needing least first (more columns drawn whole), then goes to
+    the most important column still short."""
     widths = {i: least[i] for i in kept}
     spare = space - sum(widths.values())
+    for i in sorted(kept, key=lambda i: (natural[i] - widths[i], specs[i][0], i)):
+        if natural[i] - widths[i] <= spare:
+            spare -= natural[i] - widths[i]
+            widths[i] = natural[i]
     for i in sorted(kept, key=lambda i: (specs[i][0], i)):
         grow = min(spare, natural[i] - widths[i])
         widths[i] += grow
