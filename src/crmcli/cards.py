@@ -191,7 +191,7 @@ def _block(text: str, width: int | None) -> list[str]:
     """Text with its own line breaks, each line wrapped to `width` (None: as it is)."""
     if width is None or width < 10 or "\x1b" in text:
         return text.split("\n")
-    return [piece for line in text.split("\n") for piece, _ in wrap(line, width)]
+    return [piece for line in text.split("\n") for piece, _ in wrap(line, width, None)]
 
 
 def _section_title(name: str, rows: list[dict]) -> str:

@@ -808,9 +808,9 @@ def _spread(kept, natural, least, specs, space):
     return [widths[i] for i in kept]
 
 
-def wrap(text: str, width: int) -> list[tuple[str, int]]:
+def wrap(text: str, width: int, limit: int | None = _MAX_LINES) -> list[tuple[str, int]]:
     """`text` in lines of at most `width` cells, broken at spaces where it can;
-    at most _MAX_LINES, the last then ending in …  (line, its cells)."""
+    at most `limit` lines, the last then ending in …  (line, its cells)."""
     lines: list[tuple[str, int]] = []
     current, size = "", 0
     for word in text.split(" "):
@@ -826,10 +826,10 @@ def wrap(text: str, width: int) -> list[tuple[str, int]]:
             word, length = rest, measure(rest)
         current, size = word, length
     lines.append((current, size))
-    if len(lines) > _MAX_LINES:
-        last, _ = lines[_MAX_LINES - 1]
-        piece, _ = _cut(last + "…", width - 1) if measure(last) >= width else (last, 0)
-        lines = [*lines[: _MAX_LINES - 1], (piece + "…", measure(piece) + 1)]
+    if limit is not None and len(lines) > limit:
+        last, _ = lines[limit - 1]
+        piece, _ = _cut(last, width - 1) if measure(last) >= width else (last, 0)
+        lines = [*lines[: limit - 1], (piece + "…", measure(piece) + 1)]
     return lines
 
 
