@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from crmcli.render import BOLD, CYAN, DIM, measure, money, wrap
+from crmcli.render import BOLD, CYAN, DIM, escape, measure, money, wrap
 
 _PARTS = ("prefix", "first_name", "middle_name", "last_name", "suffix")
 _ADDRESS = ("street", "city", "region", "postal_code", "country")
@@ -96,7 +96,8 @@ def _headline(row: dict, used: set[str], draw) -> str:
         pieces += take("stage")
         if row.get("amount") is not None:
             used.update(("amount", "currency"))
-            pieces.append(" ".join(filter(None, (money(row["amount"]), row.get("currency")))))
+            code = escape(row.get("currency") or "")
+            pieces.append(" ".join(filter(None, (money(row["amount"]), code))))
         if row.get("probability") is not None and row.get("status") == "open":
             used.add("probability")
             pieces.append(f"{row['probability']}%")
@@ -164,8 +165,6 @@ def _item(item: object, row: dict, draw) -> str:
 
 def _addresses(row: dict) -> list[tuple[str, str]]:
     """(label, the address on one line) for each address the record has."""
-    from crmcli.render import escape
-
     if row.get("addresses"):
         found = []
         for address in row["addresses"]:
@@ -208,7 +207,7 @@ def deal_totals(rows: list[dict]) -> str:
         key = (deal.get("status") or "", deal.get("currency") or "")
         totals[key] = totals.get(key, 0) + (deal.get("amount") or 0)
     return ", ".join(
-        " ".join(filter(None, (money(amount), code, status)))
+        " ".join(filter(None, (money(amount), escape(code), status)))
         for (status, code), amount in sorted(totals.items())
     )
 

@@ -600,7 +600,8 @@ class _People:
 
     Dates: a card says both (`2026-11-30 (1 day overdue)`, a moment in local
     time: `2026-11-24 13:00 (7 days ago)`); a table says the words for a day
-    within two weeks, or one overdue, else the (local) date itself."""
+    within two weeks, or one overdue, else the (local) date itself, and the
+    time of a moment today (`today 14:30`)."""
 
     def __init__(self, styled: bool, *, table: bool = True) -> None:
         from crmcli import when
@@ -617,7 +618,9 @@ class _People:
             moment = self.when.local(value)
             if moment is None:
                 return escape(value), None
-            if self.table:  # the day will do in a listing
+            if self.table:  # the day will do in a listing; today, the time
+                if moment.date() == self.today:
+                    return moment.strftime("today %H:%M"), None
                 return self._dated(moment.strftime("%Y-%m-%d"), moment.date(), False)
             return self._dated(moment.strftime("%Y-%m-%d %H:%M"), moment.date(), False)
         if column in _DAYS and isinstance(value, str):
@@ -811,6 +814,7 @@ def _spread(kept, natural, least, specs, space):
 def wrap(text: str, width: int, limit: int | None = _MAX_LINES) -> list[tuple[str, int]]:
     """`text` in lines of at most `width` cells, broken at spaces where it can;
     at most `limit` lines, the last then ending in …  (line, its cells)."""
+    width = max(width, 1)
     lines: list[tuple[str, int]] = []
     current, size = "", 0
     for word in text.split(" "):
@@ -880,7 +884,7 @@ def _width() -> int | None:
     if on_terminal():
         return shutil.get_terminal_size().columns
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() else None
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
 def _styled() -> bool:  # kept for callers (search highlights): the colour rule
