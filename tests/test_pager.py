@@ -4,34 +4,18 @@ that quits early ends crm quietly with exit 0."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import struct
 import subprocess
-import termios
 
 import pytest
 
+from conftest import on_a_terminal
 
-def _on_a_terminal(argv: list[str], env: dict, rows: int = 10) -> tuple[int, str]:
-    """Run with stdout and stderr a terminal of `rows` lines: (exit code, what it showed)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 100, 0, 0))
-    child = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
-                             close_fds=True)  # fmt: skip
-    os.close(slave)
-    received = bytearray()
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        received += chunk
-    os.close(master)
-    return child.wait(timeout=60), received.decode("utf-8", "replace")
+
+def _on_a_terminal(argv: list[str], env: dict) -> tuple[int, str]:
+    """Run on a terminal of 10 lines: (exit code, what it showed)."""
+    code, shown = on_a_terminal(argv, env, rows=10)
+    return code, shown.decode("utf-8", "replace")
 
 
 @pytest.fixture
