@@ -101,7 +101,6 @@ def _write(text: str) -> None:
 # (`end`, called when the root command closes), notes on stderr after it.  A
 # pager that quits early (q) ends the command quietly, exit 0, as a closed pipe.
 
-PAGER: ContextVar[bool] = ContextVar("crm_pager", default=True)
 _SCREEN: _Screen | None = None
 _NOTES: list[str] = []
 
@@ -110,7 +109,6 @@ def begin(color: str = "auto", pager: bool = True) -> None:
     """The root options of one command: --color and --no-pager."""
     global _SCREEN
     COLOR.set(color)
-    PAGER.set(pager)
     _NOTES.clear()
     _SCREEN = None
     if pager and on_terminal():
@@ -123,12 +121,12 @@ def begin(color: str = "auto", pager: bool = True) -> None:
 
 def end() -> None:
     """The command is done: what was held goes out (or the pager is waited for),
-    then the notes."""
+    then the notes.  Interrupted (Ctrl-C), what was held is dropped."""
     global _SCREEN
     screen, _SCREEN = _SCREEN, None
     try:
         if screen is not None:
-            screen.close()
+            screen.close(drop=isinstance(sys.exc_info()[1], KeyboardInterrupt))
     finally:
         for text in _NOTES:
             print(text, file=sys.stderr)
@@ -193,9 +191,10 @@ class _Screen:
         held, self.held = "".join(self.held), []
         pager.stdin.write(held)
 
-    def close(self) -> None:
+    def close(self, drop: bool = False) -> None:
         if self.pager is None:
-            sys.stdout.write("".join(self.held))
+            if not drop:
+                sys.stdout.write("".join(self.held))
             return
         import signal
 
@@ -631,7 +630,7 @@ class _People:
             pending = column == "due" and row.get("done") is not True
             return self._dated(value, day, pending)
         if column in _MONEY:
-            return money(value), None
+            return escape(money(value)), None
         plain = escape(_cell(value))
         if not self.styled:
             return plain, None
