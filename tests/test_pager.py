@@ -59,3 +59,21 @@ def test_no_pager_when_it_fits_when_piped_or_told(book):
     assert not paged.exists()
     code, shown = _on_a_terminal([crm, "contact", "show", "1"], {**env, "CRM_PAGER": "cat"})
     assert code == 0 and shown.count("word") == 20_000  # cat: no pager at all
+
+
+def test_what_was_held_is_shown_before_a_question(monkeypatch, capsys, tmp_path):
+    from crmcli import render
+
+    monkeypatch.setattr(render, "on_terminal", lambda file=None: True)
+    monkeypatch.setenv("CRM_PAGER", f"cat > {tmp_path / 'paged'}")
+    render.begin()
+    try:
+        render.line("the account card")
+        assert capsys.readouterr().out == ""  # held: it may yet be paged
+        render.before_prompt()
+        assert capsys.readouterr().out == "the account card\n"
+        render.line("after the answer")
+        assert capsys.readouterr().out == "after the answer\n"
+    finally:
+        render.end()
+    assert not (tmp_path / "paged").exists()

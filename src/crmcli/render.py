@@ -133,6 +133,23 @@ def end() -> None:
         _NOTES.clear()
 
 
+def before_prompt() -> None:
+    """About to ask on the terminal: what was held is shown first, and this
+    command is not paged any more (an answer must follow what it answers)."""
+    global _SCREEN
+    if _SCREEN is not None and _SCREEN.pager is None:
+        screen, _SCREEN = _SCREEN, None
+        screen.close()
+        _flush()
+
+
+def _flush() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise OutputClosed from None
+
+
 def note(text: str) -> None:
     """A message about the output (columns left out): on stderr, after the output."""
     if _SCREEN is not None:
