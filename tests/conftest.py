@@ -146,3 +146,34 @@ def dav_user(radicale, request) -> str:
     user = "".join(c if c.isalnum() or c in "-_" else "-" for c in user)
     radicale.add_user(user, user[::-1])
     return user
+
+
+def on_a_terminal(argv: list[str], env: dict, *, rows: int | None = None,
+                  raw: bool = False) -> tuple[int, bytes]:  # fmt: skip
+    """Run `argv` with stdin, stdout and stderr a pseudo-terminal (`rows` lines of
+    100 columns if given; raw: no line-ending translation): (exit code, what it showed)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import tty
+
+    master, slave = pty.openpty()
+    if raw:
+        tty.setraw(slave)
+    if rows:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 100, 0, 0))
+    child = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                             close_fds=True)  # fmt: skip
+    os.close(slave)
+    received = bytearray()
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(master)
+    return child.wait(timeout=120), bytes(received)

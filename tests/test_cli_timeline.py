@@ -118,7 +118,7 @@ def test_show_views_carry_the_timeline(book):
     assert [c["name"] for c in account["children"]] == ["Acme Europe"]
     assert [d["name"] for d in account["deals"]] == ["Skates"]
     assert [t["title"] for t in account["tasks"]] == ["Send quote"]
-    assert "Deals: 100 USD open" in book.ok("account", "show", "Acme").stdout
+    assert "Deals (1) · 100 USD open" in book.ok("account", "show", "Acme").stdout
     jane = book.json("contact", "show", "Jane Doe")
     assert [a["body"] for a in jane["activities"]] == ["Jane called"]
     assert [t["title"] for t in jane["tasks"]] == ["Send quote"]

@@ -91,29 +91,17 @@ for args in json.loads(sys.argv[1]):
 
 def _on_a_terminal(args_list, env) -> str:
     """What a terminal receives (raw mode: no line-ending translation)."""
-    master, slave = pty.openpty()
-    tty.setraw(slave)
-    child = subprocess.Popen(
-        [sys.executable, "-c", DRIVER, json.dumps(args_list)],
-        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
-    )  # fmt: skip
-    os.close(slave)
-    received = bytearray()
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        received += chunk
-    os.close(master)
-    assert child.wait(timeout=120) == 0
+    from conftest import on_a_terminal
+
+    code, received = on_a_terminal([sys.executable, "-c", DRIVER, json.dumps(args_list)], env,
+                                   raw=True)  # fmt: skip
+    assert code == 0
     return received.decode("utf-8")
 
 
 def test_no_format_sends_control_characters_to_a_terminal(hostile):
-    env = {**os.environ, "CRM_DB": str(hostile), "TERM": "xterm-256color", "COLUMNS": "400"}
+    env = {**os.environ, "CRM_DB": str(hostile), "TERM": "xterm-256color", "COLUMNS": "400",
+           "CRM_PAGER": "cat"}  # fmt: skip
     env.pop("NO_COLOR", None)
     commands = _commands()
     screen = _on_a_terminal(commands, env)

@@ -433,7 +433,7 @@ def test_contact_options_and_their_help(crm):
     assert jane["related"] == [{"value": "urn:uuid:1234", "label": "spouse"}]
     assert jane["dates"] == [{"value": "--06-30", "label": "graduation"}]
     shown = crm.ok("contact", "show", "Jane Doe").stdout
-    assert "home:1 Main St; Springfield" in shown and "nickname" in shown
+    assert "  home  1 Main St, Springfield" in shown and "nickname" in shown  # the card
     assert crm.fails(2, "contact", "add", "X", "--anniversary", "31/12").stderr.count("\n") == 1
     crm.fails(2, "contact", "edit", "Jane Doe", "--remove-address", "work")
     crm.fails(2, "contact", "add", "--title", "CTO")  # nothing to name it by

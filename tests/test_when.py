@@ -85,3 +85,70 @@ def test_every():
 def test_after():
     assert when.after("2026-01-31T10:00:00Z", "1m") == "2026-02-28"
     assert when.after("2026-12-25", "2w") == "2027-01-08"
+
+
+# How tables and cards say dates (issue 15): words seen from a fixed day.
+BASE = D(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("day", "overdue", "words"),
+    [
+        (D(2026, 12, 1), False, "today"),
+        (D(2026, 12, 2), False, "tomorrow"),
+        (D(2026, 11, 30), False, "yesterday"),
+        (D(2026, 12, 3), False, "in 2 days"),
+        (D(2026, 11, 22), False, "9 days ago"),
+        (D(2026, 11, 28), True, "3 days overdue"),
+        (D(2026, 11, 30), True, "1 day overdue"),
+        (D(2026, 12, 1), True, "today"),
+        (D(2026, 12, 15), False, "2 weeks"),  # 14 days: weeks from here
+        (D(2026, 10, 1), False, "2 months ago"),
+        (D(2027, 12, 31), False, "in 13 months"),
+        (D(2029, 1, 1), False, "in 2 years"),
+        (D(2026, 9, 1), True, "3 months overdue"),
+    ],
+)
+def test_relative_words(day, overdue, words):
+    assert when.relative(day, BASE, overdue=overdue).endswith(words)
+
+
+@pytest.fixture
+def new_york():
+    """TZ for this test only (time.tzset: the C library reads it once)."""
+    import os
+    import time
+
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    yield
+    if old is None:
+        os.environ.pop("TZ")
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+def test_stored_moments_are_shown_in_local_time(new_york):
+    moment = when.local("2026-12-01T19:30:00Z")
+    assert moment.strftime("%Y-%m-%d %H:%M") == "2026-12-01 14:30"
+    summer = when.local("2026-07-01T03:00:00Z")  # EDT: the day before
+    assert summer.strftime("%d %H:%M") == "30 23:00"
+    assert when.local("not a moment") is None
+    assert when.local("9999-12-31T23:59:59Z").year == 9999  # west of UTC: still on the calendar
+
+
+def test_crm_now_fixes_now_and_today_for_tests(monkeypatch, new_york):
+    monkeypatch.setenv("CRM_NOW", "2026-12-01T03:00:00Z")  # 22:00 the day before in New York
+    assert when.stamp(when.now()) == "2026-12-01T03:00:00Z"
+    assert when.today() == D(2026, 11, 30)
+    assert when.day("tomorrow") == "2026-12-01"
+    monkeypatch.setenv("CRM_NOW", "yesterday")
+    with pytest.raises(InvalidValue, match="CRM_NOW"):
+        when.now()
+
+
+def test_calendar_day():
+    assert when.calendar_day("2026-02-28") == D(2026, 2, 28)
+    assert when.calendar_day("--04-23") is None and when.calendar_day("2026-02-30") is None

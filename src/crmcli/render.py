@@ -31,6 +31,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from decimal import Decimal
 
 from crmcli.errors import OutputClosed, OutputFailed
@@ -81,11 +82,146 @@ def to_json(value: object, *, indent: int | None = None) -> str:
 def _write(text: str) -> None:
     """Write to stdout as it is: crm's own drawing, or data already made safe."""
     try:
-        sys.stdout.write(text)
+        if _SCREEN is not None:
+            _SCREEN.write(text)
+        else:
+            sys.stdout.write(text)
     except BrokenPipeError:
         raise OutputClosed from None
     except OSError as exc:  # a full disk, /dev/full
         raise OutputFailed(exc) from None
+
+
+# ---- The pager, like git's -------------------------------------------------
+#
+# On a terminal, what a command prints is held until it is taller than the
+# screen; then $CRM_PAGER, else $PAGER, else `less -FRX` is started (through the
+# shell, LESS=FRX unless set) and gets it all, and the rest as it comes.  `cat`
+# (or --no-pager) means none.  Shorter output is written when the command ends
+# (`end`, called when the root command closes), notes on stderr after it.  A
+# pager that quits early (q) ends the command quietly, exit 0, as a closed pipe.
+
+_SCREEN: _Screen | None = None
+_NOTES: list[str] = []
+
+
+def begin(color: str = "auto", pager: bool = True) -> None:
+    """The root options of one command: --color and --no-pager."""
+    global _SCREEN
+    COLOR.set(color)
+    _NOTES.clear()
+    _SCREEN = None
+    if pager and on_terminal():
+        command = pager_command()
+        if command:
+            import shutil
+
+            _SCREEN = _Screen(command, shutil.get_terminal_size().lines)
+
+
+def end() -> None:
+    """The command is done: what was held goes out (or the pager is waited for),
+    then the notes.  Interrupted (Ctrl-C), what was held is dropped."""
+    global _SCREEN
+    screen, _SCREEN = _SCREEN, None
+    try:
+        if screen is not None:
+            screen.close(drop=isinstance(sys.exc_info()[1], KeyboardInterrupt))
+    finally:
+        for text in _NOTES:
+            print(text, file=sys.stderr)
+        _NOTES.clear()
+
+
+def before_prompt() -> None:
+    """About to ask on the terminal: what was held is shown first, and this
+    command is not paged any more (an answer must follow what it answers)."""
+    global _SCREEN
+    if _SCREEN is not None and _SCREEN.pager is None:
+        screen, _SCREEN = _SCREEN, None
+        screen.close()
+        _flush()
+
+
+def _flush() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise OutputClosed from None
+
+
+def note(text: str) -> None:
+    """A message about the output (columns left out): on stderr, after the output."""
+    if _SCREEN is not None:
+        _NOTES.append(text)
+    else:
+        print(text, file=sys.stderr)
+
+
+def pager_command() -> str:
+    command = (os.environ.get("CRM_PAGER") or os.environ.get("PAGER") or "").strip()
+    if not command:
+        import shutil
+
+        command = "less -FRX" if shutil.which("less") else ""
+    return "" if command == "cat" else command
+
+
+class _Screen:
+    """stdout on a terminal: held, then paged once taller than `rows` lines."""
+
+    def __init__(self, command: str, rows: int) -> None:
+        self.command, self.rows = command, max(rows, 2)
+        self.held: list[str] = []
+        self.lines = 0
+        self.pager = None
+        self.interrupt = None
+
+    def write(self, text: str) -> None:
+        if self.pager is not None:
+            self.pager.stdin.write(text)
+            return
+        self.held.append(text)
+        self.lines += text.count("\n")
+        if self.lines >= self.rows:
+            self._start()
+
+    def _start(self) -> None:
+        import signal
+        import subprocess
+
+        env = dict(os.environ)
+        env.setdefault("LESS", "FRX")
+        env.setdefault("LV", "-c")
+        try:
+            sys.stdout.flush()
+            pager = subprocess.Popen(
+                self.command, shell=True, stdin=subprocess.PIPE, env=env, text=True,
+                encoding=sys.stdout.encoding or "utf-8", errors="replace",
+            )  # fmt: skip
+        except OSError:  # no shell, no such program: write to the terminal instead
+            self.rows = sys.maxsize
+            return
+        # Ctrl-C belongs to the pager now (as in git): crm waits for it to quit.
+        self.interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self.pager = pager
+        held, self.held = "".join(self.held), []
+        pager.stdin.write(held)
+
+    def close(self, drop: bool = False) -> None:
+        if self.pager is None:
+            if not drop:
+                sys.stdout.write("".join(self.held))
+            return
+        import signal
+
+        try:
+            self.pager.stdin.close()
+        except BrokenPipeError:  # quit before reading it all
+            pass
+        finally:
+            self.pager.wait()
+            signal.signal(signal.SIGINT, self.interrupt)
 
 
 def on_terminal(file=None) -> bool:
@@ -185,16 +321,23 @@ def records(
     columns: Sequence[str],
     empty: str = "nothing to show",
     marked: tuple[str, str] | None = None,
+    chosen: bool | None = None,
 ) -> int:
     """Write a listing; rows are streamed, never all held at once. Returns the count.
 
     In a table, text between the two `marked` characters is highlighted.
+    `chosen`: True when the user's --columns named the columns (all are then
+    shown), False when --columns could have; a table that leaves columns out
+    to fit says so on stderr, and how to get them back when it can.
     """
     count = 0
     if fmt == "table":
-        count = _table(rows, columns, marked)
+        count, dropped = _table(rows, columns, marked, fixed=bool(chosen))
         if count == 0:
             print(empty, file=sys.stderr)
+        if dropped:
+            hint = " (--columns chooses the columns)" if chosen is False else ""
+            note(f"left out to fit the width: {', '.join(dropped)}{hint}")
         return count
     write = data_writer()
     if fmt in ("csv", "tsv"):
@@ -329,7 +472,7 @@ def record(
     fields: Sequence[str],
     sections: dict[str, tuple[list[dict], Sequence[str]]] | None = None,
 ) -> None:
-    """Write one record (show/new/edit): an object in JSON, a card as a table.
+    """Write one record (show/new/edit): an object in JSON, a card in a table.
 
     `sections` are lists shown under the record (an account's contacts), each
     with the columns its table shows; in JSON they are extra keys.
@@ -339,9 +482,38 @@ def record(
         full = {**row, **{name: rows for name, (rows, _) in sections.items()}}
         data_writer()(to_json(full, indent=2 if fmt == "json" else None) + "\n")
     elif fmt == "table":
-        _card(row, fields, sections)
+        from crmcli.cards import card
+
+        _write(card(row, fields, sections, _Drawing()))
     else:
         records([row], fmt, fields=fields, columns=fields)
+
+
+class _Drawing:
+    """What cards.card draws with: this module's cells, colours and tables."""
+
+    def __init__(self) -> None:
+        self.styled = _styled()
+        self.people = _People(self.styled, table=False)
+        self.width = _width()
+
+    def style(self, text: str, sgr: str) -> str:
+        return f"{sgr}{text}{RESET}" if self.styled and text else text
+
+    def value(self, field: str, value: object, row: dict, *, plain: bool = False) -> str:
+        """A card's value: escaped (line breaks kept), dated and coloured."""
+        if field in _SPECIAL or field in _COLOURED:
+            text, styled = self.people.cell(field, value, row)
+            return styled if self.styled and styled and not plain else text
+        if field in ("description", "body") and isinstance(value, str):
+            return escape(value, multiline=True).expandtabs(4)  # its lines kept
+        return escape(_cell(value))
+
+    def table(self, rows: list[dict], columns: Sequence[str]) -> str:
+        """A section's rows as plain columns, fitted to the width."""
+        drawn: list[str] = []
+        _table(rows, columns, boxed=False, width=self.width, out=drawn.append)
+        return "".join(drawn)
 
 
 def document(value: object, fmt: str) -> None:
@@ -370,77 +542,355 @@ def quoted(text: str) -> str:
     return f"{mark}{escape(text)}{mark}"
 
 
+# ---- Tables and cards: for people --------------------------------------------
+#
+# A column's priority and minimum width (`_SPEC`): when a table is wider than
+# the terminal, its columns shrink to their minimum (their text wrapped), then
+# the least important go, one at a time, the last first; names, e-mails and
+# phones (priority 0) keep their whole width while anything else can give way.
+# Without a terminal (a pipe, a file) and no $COLUMNS, nothing is cut.
+
+_KEEP = 0  # never wrapped or left out while another column can give way
+_SPEC: dict[str, tuple[int, int]] = {
+    "id": (_KEEP, 0), "name": (_KEEP, 0), "email": (_KEEP, 0), "phone": (_KEEP, 0),
+    "summary": (1, 16), "title": (2, 12), "due": (1, 10), "at": (2, 10),
+    "stage": (2, 8), "amount": (2, 6), "count": (2, 5), "weighted": (3, 6), "bar": (9, 5),
+    "account": (3, 10), "contact": (4, 10), "deal": (5, 10), "last_contacted": (3, 10),
+    "close_date": (4, 10), "every": (6, 5), "kind": (6, 4), "type": (5, 6), "status": (4, 4),
+    "city": (5, 8), "industry": (7, 8), "country": (6, 4), "currency": (7, 3),
+    "probability": (6, 3), "tags": (8, 6), "done": (8, 4),
+}  # fmt: skip
+_DEFAULT_SPEC = (5, 8)
+_RIGHT = frozenset(("amount", "weighted", "count", "probability"))  # numbers, aligned right
+_MONEY = frozenset(("amount", "weighted"))
+_MOMENTS = frozenset(("at", "last_contacted", "created_at", "updated_at", "done_at"))
+_DAYS = frozenset(("due", "close_date"))
+_MAX_LINES = 6  # a wrapped cell's lines at most; the last then ends in …
+
+# Colour with meaning (SGR codes; see colour()).
+BOLD, DIM, RED, GREEN, YELLOW, BLUE, MAGENTA, CYAN = (
+    "\x1b[1m", "\x1b[2m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m", "\x1b[36m"
+)  # fmt: skip
+RESET = "\x1b[0m"
+_STAGES = {"lead": BLUE, "qualified": CYAN, "proposal": MAGENTA, "negotiation": YELLOW}
+_STATUS = {"won": GREEN, "lost": DIM}
+
+# --color (root option): auto, always or never, for this command.
+COLOR: ContextVar[str] = ContextVar("crm_color", default="auto")
+
+
+def colour() -> bool:
+    """Whether tables and cards are drawn in colour (never data formats).
+
+    --color always/never decides; else NO_COLOR (set, not empty) turns it off,
+    CLICOLOR_FORCE (not empty or 0) on, and otherwise a terminal (not TERM=dumb)
+    gets colour."""
+    mode = COLOR.get()
+    if mode != "auto":
+        return mode == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
+        return True
+    return on_terminal() and os.environ.get("TERM") != "dumb"
+
+
+def money(value: object) -> str:
+    """An amount for people: `12,500`, `8,400.75`, `6,300.56` (JSON keeps it exact)."""
+    if value is None or value == "":
+        return ""
+    from decimal import ROUND_HALF_UP, InvalidOperation
+
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        if amount == amount.to_integral_value():
+            return f"{amount:,.0f}"
+        return f"{amount.quantize(Decimal('0.01'), ROUND_HALF_UP):,f}"
+    except (InvalidOperation, ValueError):  # not a number (a custom --columns field)
+        return str(value)
+
+
+class _People:
+    """What a cell looks like to people: local dates with words, money, colour.
+    One per table or card, so `today` and the colour choice are looked up once.
+
+    Dates: a card says both (`2026-11-30 (1 day overdue)`, a moment in local
+    time: `2026-11-24 13:00 (7 days ago)`); a table says the words for a day
+    within two weeks, or one overdue, else the (local) date itself, and the
+    time of a moment today (`today 14:30`)."""
+
+    def __init__(self, styled: bool, *, table: bool = True) -> None:
+        from crmcli import when
+
+        self.styled, self.table = styled, table
+        self.today = when.today()
+        self.when = when
+
+    def cell(self, column: str, value: object, row: dict) -> tuple[str, str | None]:
+        """(plain text, the same with colour or None), escaped."""
+        if value is None or value == "":
+            return "", None
+        if column in _MOMENTS and isinstance(value, str):
+            moment = self.when.local(value)
+            if moment is None:
+                return escape(value), None
+            if self.table:  # the day will do in a listing; today, the time
+                if moment.date() == self.today:
+                    return moment.strftime("today %H:%M"), None
+                return self._dated(moment.strftime("%Y-%m-%d"), moment.date(), False)
+            return self._dated(moment.strftime("%Y-%m-%d %H:%M"), moment.date(), False)
+        if column in _DAYS and isinstance(value, str):
+            day = self.when.calendar_day(value)
+            if day is None:
+                return escape(value), None
+            # a task not done, or a contact to get in touch with: late is overdue
+            pending = column == "due" and row.get("done") is not True
+            return self._dated(value, day, pending)
+        if column in _MONEY:
+            return escape(money(value)), None
+        plain = escape(_cell(value))
+        if not self.styled:
+            return plain, None
+        if column == "stage":
+            style = _STATUS.get(row.get("status")) or _STAGES.get(str(value), CYAN)
+            return plain, f"{style}{plain}{RESET}"
+        if column == "status" and value in _STATUS:
+            return plain, f"{_STATUS[value]}{plain}{RESET}"
+        return plain, None
+
+    def _dated(self, text: str, day, pending: bool) -> tuple[str, str | None]:
+        days = (day - self.today).days
+        words = self.when.relative(day, self.today, overdue=pending)
+        style = (RED if days < 0 else YELLOW if days == 0 else None) if pending else None
+        if self.table:
+            plain = words if abs(days) < 14 or (pending and days < 0) else text
+            return plain, f"{style}{plain}{RESET}" if self.styled and style else None
+        plain = f"{text} ({words})"
+        if not self.styled:
+            return plain, None
+        if style:
+            return plain, f"{style}{plain}{RESET}"
+        return plain, f"{text} {DIM}({words}){RESET}"
+
+
+def measure(text: str) -> int:
+    """Terminal cells: len() for ASCII (nearly every cell), rich.cells otherwise."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
 def _table(
-    rows: Iterable[dict], columns: Sequence[str], marked: tuple[str, str] | None = None
-) -> int:
-    """Draw a listing in Rich's heavy-head box style.
+    rows: Iterable[dict],
+    columns: Sequence[str],
+    marked: tuple[str, str] | None = None,
+    *,
+    fixed: bool = False,
+    boxed: bool = True,
+    width: int | None = -1,
+    out=None,
+) -> tuple[int, list[str]]:
+    """Draw a listing; returns (rows drawn, the columns left out to fit).
 
-    Drawn here rather than by rich.table.Table, which takes 0.2-0.3 ms a row
-    (300 ms for 1,000 contacts): too slow for listings. Cells are measured with
-    rich.cells, so wide and combining characters line up. Cells are escaped, so
-    none holds a control character or a line break. Text between the `marked`
-    pair (search hits) is highlighted on a terminal.
+    Drawn here rather than by rich.table.Table, which takes 0.2-0.3 ms a row:
+    too slow for listings.  Each cell is made and measured once.  Cells are
+    escaped, so none holds a control character or a line break.  Text between
+    the `marked` pair (search hits) is highlighted in colour.  Columns nobody
+    filled take no space, unless `fixed` (the user's --columns) keeps every
+    one; `boxed=False` draws plain columns (cards' sections).
     """
-    body = [[_table_cell(row.get(column), marked) for column in columns] for row in rows]
-    if not body:
-        return 0
-    from rich.cells import cell_len, set_cell_size
-
     styled = _styled()
-    header = [(column.replace("_", " "), None) for column in columns]
-    widths = [
-        max(cell_len(plain) for plain, _ in cells) for cells in zip(header, *body, strict=True)
-    ]
-    widths = _fit(widths, _width())
+    people = _People(styled)
+    body = [[_table_cell(column, row, marked, people) for column in columns] for row in rows]
+    if not body:
+        return 0, []
+    count = len(body)
+    header = [column.replace("_", " ") for column in columns]
+    shown = list(range(len(columns)))
+    if not fixed:  # empty columns take no space; `done` of open tasks says only "no"
+        shown = [i for i in shown if any(_filled(columns[i], line[i][0]) for line in body)]
+        shown = shown or [0]
+    natural = {i: max(measure(header[i]), *(line[i][2] for line in body)) for i in shown}
+    available = _width() if width == -1 else width
+    def longest_word(i: int):
+        texts = (header[i], *(line[i][0] for line in body))
+        return lambda: min(max(measure(word) for text in texts for word in text.split(" ")), 20)
 
-    def cells(texts: list[tuple[str, str | None]], style: str = "") -> list[str]:
-        parts = []
-        for (plain, highlighted), width in zip(texts, widths, strict=True):
-            size = cell_len(plain)
-            if size > width:
-                text = set_cell_size(plain, width - 1) + "…" if width > 1 else "…"
+    words = {i: longest_word(i) for i in shown}
+    shown, widths, boxed, dropped = _layout(columns, shown, natural, words, available, fixed, boxed)
+    right = [columns[i] in _RIGHT for i in shown]
+    bold = BOLD if styled else ""
+
+    def physical(cells: list[tuple[str, str | None, int]], style: str = "",
+                 bar: str = "│") -> list[str]:  # fmt: skip
+        """One row as the lines it takes (more than one where a cell wraps)."""
+        parts: list[list[str]] = []
+        for (plain, highlighted, size), width_, flush in zip(cells, widths, right, strict=True):
+            if size <= width_:
+                text = highlighted if styled and highlighted else plain
+                text = f"{style}{text}{RESET}" if style else text
+                pad = " " * (width_ - size)
+                parts.append([pad + text if flush else text + pad])
             else:
-                text = (highlighted if styled and highlighted else plain) + " " * (width - size)
-            parts.append(f"{style}{text}\x1b[0m" if style else text)
-        return parts
+                parts.append([
+                    (f"{style}{piece}{RESET}" if style else piece) + " " * (width_ - size_)
+                    for piece, size_ in wrap(plain, width_)
+                ])  # fmt: skip
+        height = max(len(cell) for cell in parts)
+        lines = []
+        for index in range(height):
+            texts = [cell[index] if index < len(cell) else " " * widths[k]
+                     for k, cell in enumerate(parts)]  # fmt: skip
+            if boxed:
+                lines.append(f"{bar} " + f" {bar} ".join(texts) + f" {bar}")
+            else:
+                lines.append("  ".join(texts).rstrip())
+        return lines
 
-    def rule(left: str, fill: str, join: str, right: str) -> str:
-        return left + join.join(fill * (width + 2) for width in widths) + right
+    head = [(text, None, measure(text)) for text in (header[i] for i in shown)]
+    if boxed:
+        def rule(left: str, fill: str, join: str, end: str) -> str:
+            return left + join.join(fill * (w + 2) for w in widths) + end
 
-    lines = [
-        rule("┏", "━", "┳", "┓"),
-        "┃ " + " ┃ ".join(cells(header, "\x1b[1m" if styled else "")) + " ┃",
-        rule("┡", "━", "╇", "┩"),
-        *("│ " + " │ ".join(cells(texts)) + " │" for texts in body),
-        rule("└", "─", "┴", "┘"),
-    ]
-    _write("\n".join(lines) + "\n")
-    return len(body)
-
-
-def _table_cell(value: object, marked: tuple[str, str] | None) -> tuple[str, str | None]:
-    """(what the cell says, the same with its marked parts highlighted, if any)."""
-    text = _cell(value)
-    if not marked or marked[0] not in text:
-        return escape(text), None
-    start, end = marked
-    plain, highlighted = [], []
-    for index, piece in enumerate(text.replace(end, start).split(start)):
-        plain.append(escape(piece))
-        highlighted.append(f"\x1b[1;33m{escape(piece)}\x1b[0m" if index % 2 else escape(piece))
-    return "".join(plain), "".join(highlighted)
+        lines = [rule("┏", "━", "┳", "┓"), *physical(head, bold, "┃"), rule("┡", "━", "╇", "┩")]
+    else:
+        lines = physical(head, bold)
+    for line in body:
+        lines += physical([line[i] for i in shown])
+    if boxed:
+        lines.append(rule("└", "─", "┴", "┘"))
+    (out or _write)("\n".join(lines) + "\n")
+    return count, dropped
 
 
-def _fit(widths: list[int], available: int | None) -> list[int]:
-    """Narrow the widest columns until the table fits the terminal."""
+def _filled(column: str, text: str) -> bool:
+    return bool(text) and not (column == "done" and text == "no")
+
+
+def _layout(columns, shown, natural, words, available, fixed, boxed):
+    """(columns shown, their widths, boxed or plain, columns left out).
+
+    A column narrowed wraps its text: not below its spec's minimum, nor (up to
+    20) below its longest word, so words are not cut in two where it can help."""
     if available is None:
-        return widths
-    room = available - (3 * len(widths) + 1)  # borders and padding
-    widths = list(widths)
-    while sum(widths) > room and max(widths) > 4:
-        widest = widths.index(max(widths))
+        return shown, [natural[i] for i in shown], boxed, []
+    specs = {i: _SPEC.get(columns[i], _DEFAULT_SPEC) for i in shown}
+    least = {
+        i: natural[i] if specs[i][0] == _KEEP else min(natural[i], max(specs[i][1], words[i]()))
+        for i in shown
+    }
+
+    def room(count: int, box: bool) -> int:
+        return available - (3 * count + 1 if box else 2 * (count - 1))
+
+    styles = (True, False) if boxed else (False,)
+    if sum(natural.values()) <= room(len(shown), boxed):
+        return shown, [natural[i] for i in shown], boxed, []
+    kept, dropped = list(shown), []
+    while True:
+        for box in styles:
+            space = room(len(kept), box)
+            if sum(least[i] for i in kept) <= space:
+                return kept, _spread(kept, natural, least, specs, space), box, dropped
+        candidates = [i for i in kept if specs[i][0] != _KEEP]
+        if fixed or not candidates:
+            break
+        # the least important goes; of equals, the one further right
+        worst = max(candidates, key=lambda i: (specs[i][0], i))
+        kept.remove(worst)
+        dropped.append(columns[worst])
+    # Even the names do not fit: plain columns, the widest narrowed (wrapped).
+    widths = {i: least[i] for i in kept}
+    space = room(len(kept), False)
+    while sum(widths.values()) > space and max(widths.values()) > 4:
+        widest = max(widths, key=lambda i: widths[i])
         widths[widest] -= 1
-    return widths
+    return kept, [widths[i] for i in kept], False, dropped
+
+
+def _spread(kept, natural, least, specs, space):
+    """Widths from the minimums up: the spare room first lets whole columns
+    unwrap, those needing least first (more columns drawn whole), then goes to
+    the most important column still short."""
+    widths = {i: least[i] for i in kept}
+    spare = space - sum(widths.values())
+    for i in sorted(kept, key=lambda i: (natural[i] - widths[i], specs[i][0], i)):
+        if natural[i] - widths[i] <= spare:
+            spare -= natural[i] - widths[i]
+            widths[i] = natural[i]
+    for i in sorted(kept, key=lambda i: (specs[i][0], i)):
+        grow = min(spare, natural[i] - widths[i])
+        widths[i] += grow
+        spare -= grow
+    return [widths[i] for i in kept]
+
+
+def wrap(text: str, width: int, limit: int | None = _MAX_LINES) -> list[tuple[str, int]]:
+    """`text` in lines of at most `width` cells, broken at spaces where it can;
+    at most `limit` lines, the last then ending in …  (line, its cells)."""
+    width = max(width, 1)
+    lines: list[tuple[str, int]] = []
+    current, size = "", 0
+    for word in text.split(" "):
+        length = measure(word)
+        if current and size + 1 + length <= width:
+            current, size = f"{current} {word}", size + 1 + length
+            continue
+        if current or size:
+            lines.append((current, size))
+        while length > width:  # a word longer than the column: cut it across lines
+            piece, rest = _cut(word, width)
+            lines.append((piece, measure(piece)))
+            word, length = rest, measure(rest)
+        current, size = word, length
+    lines.append((current, size))
+    if limit is not None and len(lines) > limit:
+        last, _ = lines[limit - 1]
+        piece, _ = _cut(last, width - 1) if measure(last) >= width else (last, 0)
+        lines = [*lines[: limit - 1], (piece + "…", measure(piece) + 1)]
+    return lines
+
+
+def _cut(text: str, width: int) -> tuple[str, str]:
+    """The first `width` cells of `text`, and the rest."""
+    if text.isascii():
+        return text[:width], text[width:]
+    from rich.cells import cell_len
+
+    size = 0
+    for index, char in enumerate(text):
+        size += cell_len(char)
+        if size > width:
+            return text[:index] or text[:1], text[index:] if index else text[1:]
+    return text, ""
+
+
+def _table_cell(
+    column: str, row: dict, marked: tuple[str, str] | None, people: _People
+) -> tuple[str, str | None, int]:
+    """(what the cell says, the same in colour or None, its width in cells)."""
+    value = row.get(column)
+    if marked and isinstance(value, str) and marked[0] in value:
+        start, end = marked
+        plain, highlighted = [], []
+        for index, piece in enumerate(value.replace(end, start).split(start)):
+            plain.append(escape(piece))
+            highlighted.append(f"\x1b[1;33m{escape(piece)}{RESET}" if index % 2 else escape(piece))
+        text = "".join(plain)
+        return text, "".join(highlighted), measure(text)
+    if column in _SPECIAL or (people.styled and column in _COLOURED):
+        plain, styled = people.cell(column, value, row)
+        return plain, styled, measure(plain)
+    if value is None:
+        return "", None, 0
+    text = escape(value) if value.__class__ is str else escape(_cell(value))
+    return text, None, measure(text)
+
+
+_SPECIAL = _MOMENTS | _DAYS | _MONEY  # drawn by _People whether coloured or not
+_COLOURED = frozenset(("stage", "status"))
 
 
 def _width() -> int | None:
@@ -450,48 +900,10 @@ def _width() -> int | None:
     if on_terminal():
         return shutil.get_terminal_size().columns
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() else None
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
-def _styled() -> bool:
-    return on_terminal() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+def _styled() -> bool:  # kept for callers (search highlights): the colour rule
+    return colour()
 
 
-def _card(row: dict, fields: Sequence[str], sections: dict) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    card = Table(show_header=False, box=None, highlight=False, padding=(0, 1))
-    card.add_column(style="bold")
-    card.add_column()
-    for field in fields:
-        value = row.get(field)
-        if value in (None, [], {}):
-            continue
-        multiline = field in ("description", "body")
-        card.add_row(field.replace("_", " "), Text(escape(_cell(value), multiline=multiline)))
-    _print(card)
-    for name, (rows, columns) in sections.items():
-        if rows:
-            _print(Text(f"\n{name.capitalize()} ({len(rows)})", style="bold"))
-            _table(rows, columns)
-
-
-def _print(renderable) -> None:
-    """Draw with Rich into a string, then write it ourselves: Rich's own writing
-    turns a closed pipe into exit 1.  Colour only on a terminal, as before."""
-    import io
-
-    from rich.console import Console
-
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        force_terminal=True if on_terminal() else None,
-        markup=False,
-        highlight=False,
-        emoji=False,
-        soft_wrap=False,
-    )
-    console.print(renderable)
-    _write(buffer.getvalue())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import os
 import re
 
 from crmcli.errors import InvalidValue
@@ -29,10 +30,22 @@ _EVERY = r"(\d{1,4})([dwmy])\Z"
 
 
 def today() -> dt.date:
+    if os.environ.get("CRM_NOW"):
+        return now().astimezone().date()
     return dt.date.today()
 
 
 def now() -> dt.datetime:
+    """This moment (UTC), or `$CRM_NOW` (an ISO 8601 moment such as
+    2026-12-01T12:00:00Z), which tests set so that dates and their relative
+    words stay the same from run to run."""
+    fixed = os.environ.get("CRM_NOW")
+    if fixed:
+        try:
+            moment = dt.datetime.fromisoformat(fixed)
+        except ValueError:
+            raise InvalidValue(f"CRM_NOW {fixed!r} is not an ISO 8601 moment") from None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
@@ -67,7 +80,7 @@ def parse(text: str, *, base: dt.date | None = None) -> tuple[dt.date, dt.time |
     base = base or today()
     words = {"today": 0, "now": 0, "tomorrow": 1, "yesterday": -1}
     if value in words:
-        clock = dt.datetime.now().time().replace(microsecond=0) if value == "now" else None
+        clock = now().astimezone().time() if value == "now" else None
         return base + dt.timedelta(days=words[value]), clock
     if match := re.match(_OFFSET, value):
         sign, count, unit = match.groups()
@@ -147,3 +160,54 @@ def after(date: str, interval: str) -> str:
         return add(dt.date.fromisoformat(date[:10]), count, unit).isoformat()
     except (InvalidValue, OverflowError):
         return dt.date.max.isoformat()
+
+
+# How tables and cards show dates to people (data formats keep ISO UTC).
+
+
+def relative(day: dt.date, base: dt.date, *, overdue: bool = False) -> str:
+    """`day` in words seen from `base`: today, tomorrow, yesterday, in 2 days,
+    9 days ago, in 3 weeks, 5 months ago ...; past days of something still to
+    do are overdue ("3 days overdue")."""
+    days = (day - base).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days == -1 and not overdue:
+        return "yesterday"
+    count, unit = _span(abs(days))
+    words = f"{count} {unit}" + ("" if count == 1 else "s")
+    if days > 0:
+        return f"in {words}"
+    return f"{words} overdue" if overdue else f"{words} ago"
+
+
+def _span(days: int) -> tuple[int, str]:
+    if days < 14:
+        return days, "day"
+    if days < 60:
+        return days // 7, "week"
+    if days < 730:
+        return days // 30, "month"
+    return days // 365, "year"
+
+
+def local(stamp: str) -> dt.datetime | None:
+    """A stored UTC moment (`...Z`) in the local zone ($TZ or the system's); None
+    for text that is not one or falls off the calendar there."""
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone()
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def calendar_day(text: str) -> dt.date | None:
+    """A stored `YYYY-MM-DD` as a date; None for a year-less or other date."""
+    try:
+        return dt.date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None

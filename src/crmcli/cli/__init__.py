@@ -208,6 +208,22 @@ def root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    color: Annotated[
+        Literal["auto", "always", "never"],
+        typer.Option(
+            "--color",
+            help="Colour in tables and cards: auto (on a terminal, unless NO_COLOR is set;"
+            " CLICOLOR_FORCE forces it), always or never. Data formats never have colour.",
+        ),
+    ] = "auto",
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Never page. On a terminal, output taller than the screen goes through"
+            " $CRM_PAGER, else $PAGER, else less -FRX (cat: no pager).",
+        ),
+    ] = False,
 ) -> None:
     """A contact manager and small CRM for the terminal and for scripts.
 
@@ -217,6 +233,10 @@ def root(
     """
     # --debug is acted on in CrmGroup.main, before any command can fail.
     ctx.obj = o.Settings(db=db)
+    from crmcli import render
+
+    render.begin(color, pager=not no_pager)
+    ctx.call_on_close(render.end)
 
 
 @app.command("list")

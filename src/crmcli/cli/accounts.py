@@ -123,18 +123,6 @@ def _show(conn, account: dict, fmt: str) -> None:
         if fmt not in ("json", "jsonl"):
             sections = {"person": ([person], PERSON_COLUMNS), **sections}
     render.record(account, fmt, fields=models.ACCOUNT_FIELDS, sections=sections)
-    if fmt == "table" and deal_rows:
-        render.line(_deal_totals(deal_rows))
-
-
-def _deal_totals(rows: list[dict]) -> str:
-    """'Deals: 12,500 USD open, 3,200.5 USD won' from an account's deals."""
-    totals: dict[tuple[str, str], object] = {}
-    for deal in rows:
-        key = (deal["status"], deal["currency"])
-        totals[key] = totals.get(key, 0) + (deal["amount"] or 0)
-    parts = [f"{amount:,f} {code} {status}" for (status, code), amount in sorted(totals.items())]
-    return "Deals: " + ", ".join(parts)
 
 
 @app.command("new")

@@ -274,5 +274,6 @@ def pipeline(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt 
         if settings.status(row["stage"]) == "open" and row["currency"]:
             open_totals[row["currency"]] = open_totals.get(row["currency"], 0) + row["weighted"]
     render.records(rows, "table", fields=PIPELINE_FIELDS, columns=(*PIPELINE_FIELDS, "bar"))
-    weighted = ", ".join(f"{total:,f} {code}" for code, total in open_totals.items()) or "0"
+    weighted = ", ".join(f"{render.money(total)} {code}" for code, total in open_totals.items())
+    weighted = weighted or "0"
     render.line(f"Open pipeline, weighted: {weighted}")

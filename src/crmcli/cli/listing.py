@@ -62,6 +62,7 @@ def write(kind: str, records: Iterator[dict], fmt: str, columns: str | None = No
         fields=chosen or listing.fields,
         columns=chosen or listing.columns,
         empty=f"no {kind}",
+        chosen=chosen is not None,
     )
 
 

@@ -293,5 +293,8 @@ def confirm(question: str, yes: bool) -> None:
         return
     if not on_terminal():
         raise InvalidValue("not on a terminal: add --yes to confirm")
+    from crmcli import render
+
+    render.before_prompt()  # what was printed so far, before the question
     if not typer.confirm(question, default=False, err=True):
         raise Refused("nothing was deleted")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from crmcli import models
+from crmcli import models, when
 from crmcli.store import refs
 
 # Columns holding JSON text, decoded when read (the lists of issue 12 too).
@@ -17,7 +16,7 @@ JSON_COLUMNS = ("tags", "fields", "addresses", "urls", "impps", "related", "date
 
 
 def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def dump(value: object) -> str:
