@@ -1,0 +1,137 @@
+"""Contacts as a sync sees them: each as the record its vCard is written from, and
+a card's record written in, whole (crmcli.sync.engine).
+
+A card comes in as `formats.vcard.read_vcf` reads it and is checked as an import
+checks a record (store.checks); a new one is written by the importer
+(store.imports), a changed one replaces what the contact held: its values,
+lists, e-mails, phones and photo are the card's, and what crm keeps of its own
+(keep-in-touch, notes, deals) stays.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from crmcli import models
+from crmcli.config import Config
+from crmcli.store import checks, common, contacts, imports, photos
+
+# What tells a contact's card may have changed: the row's updated_at, and what
+# its card holds that an edit of the row does not stamp (a photo, the account's
+# name).  Content decides: the engine renders the card and compares its hash.
+STAMP = "c.updated_at || '|' || coalesce(c.photo, '') || '|' || coalesce(c.account, '')"
+# The columns a card gives a contact (every one replaced, absent ones emptied):
+# not its keep-in-touch interval, which no card carries.
+_LIST_COLUMNS = ("addresses", *models.ITEM_LISTS, "vcard")
+_REPLACED = ("name", "name_key", "name_given", *models.NAME_PARTS,
+             *(key for key in contacts.EDITABLE if key not in ("name", "every")
+               and key not in models.NAME_PARTS), *_LIST_COLUMNS)  # fmt: skip
+
+
+def stamps(conn: sqlite3.Connection) -> dict[int, str]:
+    """Every contact's id and stamp (see STAMP)."""
+    return dict(conn.execute(f"SELECT c.id, {STAMP} FROM contacts c"))
+
+
+def record(conn: sqlite3.Connection, contact_id: int) -> dict | None:
+    """The contact as `crm contact show -f json` gives it, its photo's bytes in base64
+    (what formats.vcard.card writes from); None if there is no such contact."""
+    row = conn.execute("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+    if row is None:
+        return None
+    found = contacts.get_contact(conn, contact_id)
+    picture = photos.get(conn, "contacts", contact_id)
+    found["photo"] = picture.exported() if picture is not None else None
+    return found
+
+
+def uids(conn: sqlite3.Connection, ids) -> dict[str, int]:
+    """The UID each of these contacts' cards is written with (vcard.uid): its `uid`
+    field, else the one made from its id."""
+    from crmcli.formats import vcard
+
+    wanted = common.dump(list(ids))
+    found = {}
+    for contact_id, created_at, uid in conn.execute(
+        "SELECT id, created_at, json_extract(fields, '$.uid') FROM contacts"
+        " WHERE id IN (SELECT value FROM json_each(?))",
+        (wanted,),
+    ):
+        record = {"id": contact_id, "created_at": created_at, "fields": {"uid": uid}}
+        found.setdefault(vcard.uid(record), contact_id)
+    return found
+
+
+def _checked(data: dict, config: Config) -> checks.Checked:
+    return checks.check("contacts", {key: value for key, value in data.items() if key != "id"},
+                        config)  # fmt: skip
+
+
+def add(conn: sqlite3.Connection, data: dict, config: Config, where: str) -> int:
+    """A card's record as a new contact (its ORG as an account, made if missing); its
+    id.  Refused (nothing written) when it cannot be: an e-mail another has, say."""
+    item = _checked(data, config)
+    report = imports.import_records(conn, [(where, "contacts", item)])
+    return next(row_id for kind, row_id in report.written if kind == "contacts")
+
+
+def replace(conn: sqlite3.Connection, contact_id: int, data: dict, config: Config) -> None:
+    """The contact made what the card's record says, whole; Refused (nothing written)
+    when it cannot be."""
+    item = _checked(data, config)
+    conn.execute("SAVEPOINT card")
+    try:
+        row = {key: item.row.get(key, "[]" if key in _LIST_COLUMNS else None)
+               for key in _REPLACED}  # fmt: skip
+        row["name_given"] = row["name_given"] or 0
+        row["tags"], row["fields"] = item.row["tags"], item.row["fields"]
+        row["account_id"] = _account(conn, item.account)
+        conn.execute("DELETE FROM contact_emails WHERE contact_id = ?", (contact_id,))
+        conn.execute("DELETE FROM contact_phones WHERE contact_id = ?", (contact_id,))
+        contacts.check_emails_free(conn, item.emails, contact_id)
+        contacts.add_emails(conn, contact_id, item.emails)
+        contacts.add_phones(conn, contact_id, item.phones)
+        common.update(conn, "contacts", contact_id, row)
+        if item.picture is not None:
+            photos.put(conn, "contacts", contact_id, item.picture)
+        else:
+            photos.remove(conn, "contacts", contact_id)
+    except BaseException:
+        conn.execute("ROLLBACK TO card")
+        conn.execute("RELEASE card")
+        raise
+    conn.execute("RELEASE card")
+
+
+def _account(conn: sqlite3.Connection, account: tuple[str, str] | None) -> int | None:
+    """The account a card's ORG names, made when missing (as an import makes it)."""
+    if account is None:
+        return None
+    name, key = account
+    found = conn.execute("SELECT id FROM accounts WHERE name_key = ?", (key,)).fetchone()
+    if found:
+        return found[0]
+    return common.insert(conn, "accounts", {"name": name, "name_key": key, "kind": "business"})
+
+
+def delete(conn: sqlite3.Connection, contact_id: int) -> None:
+    """The contact deleted, as `crm contact delete` does (its deals and notes stay)."""
+    conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+
+
+def keep_uid(conn: sqlite3.Connection, contact_id: int, uid: str) -> None:
+    """The UID a card was sent with, kept as the contact's `uid` field (what an
+    import of a card keeps), so it stays the same whatever becomes of the id."""
+    conn.execute(
+        "UPDATE contacts SET fields = json_set(fields, '$.uid', ?)"
+        " WHERE id = ? AND json_extract(fields, '$.uid') IS NOT ?",
+        (uid, contact_id, uid),
+    )
+
+
+def by_uid(conn: sqlite3.Connection, uid: str) -> int | None:
+    """The contact whose `uid` field is this UID, if one is."""
+    found = conn.execute(
+        "SELECT id FROM contacts WHERE json_extract(fields, '$.uid') = ? LIMIT 1", (uid,)
+    ).fetchone()
+    return found[0] if found else None
