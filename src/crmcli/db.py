@@ -135,7 +135,7 @@ def _transaction(conn: sqlite3.Connection, write: bool, outcome: dict | None = N
 
 def _holds_anything(conn: sqlite3.Connection) -> bool:
     """Whether a database holds records or history (a new one is worth keeping)."""
-    tables = ("accounts", "contacts", "deals", "activities", "tasks", "operations")
+    tables = ("accounts", "contacts", "deals", "activities", "tasks", "operations", "remotes")
     return any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in tables)
 
 

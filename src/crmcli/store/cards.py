@@ -16,10 +16,10 @@ from crmcli import models
 from crmcli.config import Config
 from crmcli.store import checks, common, contacts, imports, photos
 
-# What tells a contact's card may have changed: the row's updated_at, and what
-# its card holds that an edit of the row does not stamp (a photo, the account's
-# name).  Content decides: the engine renders the card and compares its hash.
-STAMP = "c.updated_at || '|' || coalesce(c.photo, '') || '|' || coalesce(c.account, '')"
+# What tells a contact's card may have changed: a hash of its row (its updated_at
+# has whole seconds: an edit in the second of a sync would be missed), which holds
+# its e-mails, phones, account name and photo's size through triggers.  Content
+# decides: the engine renders the card and compares its hash.
 # The columns a card gives a contact (every one replaced, absent ones emptied):
 # not its keep-in-touch interval, which no card carries.
 _LIST_COLUMNS = ("addresses", *models.ITEM_LISTS, "vcard")
@@ -28,9 +28,18 @@ _REPLACED = ("name", "name_key", "name_given", *models.NAME_PARTS,
                and key not in models.NAME_PARTS), *_LIST_COLUMNS)  # fmt: skip
 
 
-def stamps(conn: sqlite3.Connection) -> dict[int, str]:
-    """Every contact's id and stamp (see STAMP)."""
-    return dict(conn.execute(f"SELECT c.id, {STAMP} FROM contacts c"))
+def stamps(conn: sqlite3.Connection, contact_id: int | None = None) -> dict[int, str]:
+    """Every contact's id and stamp (or just this contact's): a hash of its row."""
+    import hashlib
+
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(contacts)")
+               if row[1] not in ("id", "last_contacted")]  # fmt: skip
+    whole = " || ',' || ".join(f"quote({name})" for name in columns)
+    where = "" if contact_id is None else f" WHERE id = {int(contact_id)}"
+    return {
+        row_id: hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        for row_id, text in conn.execute(f"SELECT id, {whole} FROM contacts{where}")
+    }
 
 
 def record(conn: sqlite3.Connection, contact_id: int) -> dict | None:

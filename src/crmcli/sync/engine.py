@@ -228,9 +228,7 @@ class _Sync:
             del self.by_contact[row["contact_id"]]
 
     def _stamp(self, contact_id: int) -> str:
-        return self.conn.execute(
-            f"SELECT {cards.STAMP} FROM contacts c WHERE c.id = ?", (contact_id,)
-        ).fetchone()[0]
+        return cards.stamps(self.conn, contact_id)[contact_id]
 
     def recorded(self, card: _Card, contact_id: int, uid: str) -> None:
         """State after a card came in: what crm now writes for the contact."""
