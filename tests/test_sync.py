@@ -277,6 +277,11 @@ def test_conflict_local_wins(crm, fake):
     assert "TITLE:here" in fake.cards[href][1] and contacts(crm)["Ann Lee"]["title"] == "here"
     assert contacts(crm)["Bob Stone"]["title"] == "Boss"
     assert counts(sync(crm)) == (0, 0, 0, 0, 0, 0)
+    assert "the remote's side of 1 conflict(s)" in crm.json("history")[1]["summary"]
+    crm.ok("undo")  # the sync: the remote's side, which lost, is back here
+    assert contacts(crm)["Ann Lee"]["title"] == "there"
+    assert counts(sync(crm)) == (0, 0, 0, 0, 2, 0)  # Ann's and Bob's reversals
+    assert "TITLE:there" in fake.cards[href][1]
 
 
 def test_deleted_on_one_side_changed_on_the_other_is_a_conflict(crm, fake):
@@ -382,7 +387,8 @@ def test_vdir_writes_are_guarded_by_the_etag(tmp_path):
         vdir.update("a.vcf", etag, card("a", "Ann Lee"))
     with pytest.raises(Conflict):
         vdir.delete("a.vcf", etag)
-    assert list(vdir.fetch(["a.vcf", "gone.vcf"]))[0][2] == card("a", "Ann Lea")
+    (fetched,) = vdir.fetch(["a.vcf", "gone.vcf"])  # one gone meanwhile is skipped
+    assert fetched[2] == card("a", "Ann Lea")
     new = vdir.update("a.vcf", vdir.index()["a.vcf"], card("a", "Ann Lee"))
     vdir.delete("a.vcf", new)
     assert vdir.index() == {} and not list(tmp_path.glob(".crm-*"))
@@ -444,3 +450,57 @@ def test_remote_add_refuses_a_file_and_a_second_name_and_remove_forgets(crm, tmp
     crm.ok("remote", "remove", "box")
     crm.fails(3, "remote", "remove", "box")
     assert crm.json("remote", "list") == []
+
+
+# -- khard: the installed crm and khard on one vdir ---------------------------------------
+def test_khard_and_crm_share_a_vdir(run, tmp_path):
+    """crm's cards listed by khard without complaint; a contact khard makes and an
+    edit khard makes come into crm (the installed crm and khard, as a person runs
+    them)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    khard = Path(sys.executable).parent / "khard"
+    if not khard.exists():
+        pytest.skip("khard is not installed (the test extra has it)")
+    folder = tmp_path / "contacts"
+    config = tmp_path / "xdg"
+    (config / "khard").mkdir(parents=True)
+    (config / "khard" / "khard.conf").write_text(
+        f"[addressbooks]\n[[crm]]\npath = {folder}\n[general]\neditor = /bin/false\n"
+        "merge_editor = /bin/false\n[vcard]\npreferred_version = 3.0\n"
+    )
+    env = {**run.env, "XDG_CONFIG_HOME": str(config)}
+
+    def kh(*args, stdin=None):
+        result = subprocess.run([str(khard), *args], capture_output=True, text=True, env=env,
+                                input=stdin, timeout=60)  # fmt: skip
+        assert result.returncode == 0, (result.stdout, result.stderr)
+        assert "rror" not in result.stderr and "arning" not in result.stderr, result.stderr
+        return result.stdout
+
+    run("remote", "add", "box", str(folder))
+    run("account", "add", "Acme")
+    run("contact", "add", "Ann Lee", "--email", "work:ann@lee.example", "--account", "Acme",
+        "--phone", "mobile:+1 555 0100", "--birthday", "1990-04-23")  # fmt: skip
+    run("sync")
+    listed = kh("list", "--parsable")
+    assert "Ann Lee" in listed and "ann@lee.example" in kh("email", "--parsable")
+    template = tmp_path / "kim.yaml"
+    template.write_text("First name : Kim\nLast name : Park\n"
+                        "Email :\n    work : kim@park.example\n")  # fmt: skip
+    kh("new", "-a", "crm", "--vcard-version", "4.0", "-i", str(template))
+    edit = tmp_path / "ann.yaml"
+    edit.write_text("First name : Ann\nLast name : Lee\nOrganisation : Acme\n"
+                    "Email :\n    work : ann@new.example\nNote : edited in khard\n")  # fmt: skip
+    kh("edit", "-i", str(edit), "Ann", stdin="y\n")
+    result = run("sync", "--json")
+    assert json.loads(result.stdout)[0]["pulled"] == {"created": 1, "updated": 1, "deleted": 0}
+    people = {c["name"]: c for c in json.loads(run("contact", "list", "--json").stdout)}
+    assert people["Kim Park"]["email"] == "kim@park.example"
+    assert people["Ann Lee"]["email"] == "ann@new.example"
+    assert people["Ann Lee"]["description"] == "edited in khard"
+    assert people["Ann Lee"]["account"] == "Acme"
+    nothing = json.loads(run("sync", "--json").stdout)[0]
+    assert nothing["pushed"] == nothing["pulled"] == {"created": 0, "updated": 0, "deleted": 0}

@@ -123,6 +123,37 @@ def _account(conn: sqlite3.Connection, account: tuple[str, str] | None) -> int |
     return common.insert(conn, "accounts", {"name": name, "name_key": key, "kind": "business"})
 
 
+_ROWS = (("contacts", "id"), ("contact_emails", "contact_id"), ("contact_phones", "contact_id"),
+         ("contact_photos", "id"))  # fmt: skip
+
+
+def snapshot(conn: sqlite3.Connection, contact_id: int) -> list[tuple]:
+    """The contact's rows as they are (its e-mails, phones and photo too), for put_back."""
+    taken = []
+    for table, key in _ROWS:
+        cursor = conn.execute(f"SELECT * FROM {table} WHERE {key} = ?", (contact_id,))
+        taken.append((table, key, [column[0] for column in cursor.description], cursor.fetchall()))
+    return taken
+
+
+def put_back(conn: sqlite3.Connection, contact_id: int, taken: list[tuple]) -> None:
+    """The contact's rows written back as snapshot() took them, ids and all."""
+    for table, key, _, _ in taken[1:]:
+        conn.execute(f"DELETE FROM {table} WHERE {key} = ?", (contact_id,))
+    _, _, names, (row,) = taken[0]
+    values = {name: value for name, value in zip(names, row, strict=True) if name != "id"}
+    conn.execute(
+        f"UPDATE contacts SET {', '.join(f'{name} = ?' for name in values)} WHERE id = ?",
+        (*values.values(), contact_id),
+    )
+    for table, _, names, rows in taken[1:]:
+        for row in rows:
+            conn.execute(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in row)})",
+                row,
+            )
+
+
 def delete(conn: sqlite3.Connection, contact_id: int) -> None:
     """The contact deleted, as `crm contact delete` does (its deals and notes stay)."""
     conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))

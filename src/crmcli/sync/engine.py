@@ -33,10 +33,11 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 
+from crmcli import db
 from crmcli.config import Config
 from crmcli.errors import CrmError
 from crmcli.formats import vcard
-from crmcli.store import cards
+from crmcli.store import cards, history
 from crmcli.sync import Conflict, Remote, RemoteError
 
 CONFLICT_CHOICES = ("error", "local", "remote")
@@ -330,6 +331,8 @@ class _Sync:
         changed, deleted, token = self.remote_changes()
         local_changed, local_new, local_deleted = self.local_changes()
         remote_cards = self.fetched(changed) if changed else {}
+        if self.policy == "local" and not self.dry_run:
+            self.keep_theirs(remote_cards, local_changed)
         version = self.row.get("version") or (
             self.versions.most_common(1)[0][0] if self.versions else "3.0"
         )
@@ -376,6 +379,29 @@ class _Sync:
             self.push_new(contact_id, version)
         if token is not None and token != self.row.get("sync_token") and not self.dry_run:
             self.conn.execute("UPDATE remotes SET sync_token = ? WHERE id = ?", (token, self.id))
+
+    def keep_theirs(self, remote_cards: dict[str, _Card], local_changed: dict[int, _Local]):
+        """Conflicts crm's side wins: the remote's side is written here first, in an
+        operation of its own, then crm's put back in the sync's, so that undoing the
+        sync brings the remote's side back (and the next sync sends it)."""
+        losing = []
+        for href, card in remote_cards.items():
+            state = self.state.get(href)
+            local = local_changed.get(state["contact_id"]) if state else None
+            if local is None or card.hash == local.hash:
+                continue
+            taken = cards.snapshot(self.conn, local.contact_id)
+            try:
+                cards.replace(self.conn, local.contact_id, card.record, self.config)
+            except CrmError:
+                continue  # not a version crm can hold: nothing of it to keep
+            losing.append((local.contact_id, taken))
+        if losing:
+            history.describe(self.conn, f"{self.row['name']}: the remote's side of"
+                             f" {len(losing)} conflict(s) that crm's side won")  # fmt: skip
+            db.next_operation(self.conn)
+            for contact_id, taken in losing:
+                cards.put_back(self.conn, contact_id, taken)
 
     def both_changed(self, card: _Card, state: dict | None, local: _Local, why: str) -> None:
         uid = card.uid or local.uid
