@@ -159,7 +159,9 @@ def test_adds_edits_and_deletes_go_both_ways(crm, folder):
     (ann,) = [path for path in folder.glob("*.vcf") if "Ann Lee" in path.read_text()]
     assert "TITLE:CTO" in ann.read_text()
     assert len(list(folder.glob("*.vcf"))) == 2
-    (folder / "bob.vcf").unlink()
+    (folder / "bob.vcf").rename(folder / "robert.vcf")  # renamed: the same card
+    assert counts(sync(crm)) == (0, 0, 0, 0, 0, 0)
+    (folder / "robert.vcf").unlink()
     assert counts(sync(crm)) == (0, 0, 1, 0, 0, 0)
     assert set(contacts(crm)) == {"Ann Lee"}
 

@@ -99,6 +99,10 @@ def add(
         "addressbook": addressbook,
     }
     if url.lower().startswith(("http://", "https://")):
+        from urllib.parse import urlsplit
+
+        if urlsplit(url).password is not None:
+            raise InvalidValue("no password in the URL: it would be stored (--password-command)")
         row["kind"] = "carddav"
         from crmcli.sync import carddav
 
@@ -164,13 +168,7 @@ def remove(ctx: typer.Context, name: NameArg) -> None:
 
 
 _COUNTS = ("created", "updated", "deleted")
-SYNC_FIELDS = (
-    "remote",
-    *(f"{side}_{what}" for side in ("pulled", "pushed") for what in _COUNTS),
-    "conflicts",
-    "problems",
-    "error",
-)
+SYNC_FIELDS = ("remote", "pulled", "pushed", "conflicts", "problems")
 
 
 @sync_app.command("sync")
@@ -221,15 +219,16 @@ def sync(
         raise typer.Exit(1)
 
 
+def _done(counts) -> str:
+    """`2 created, 1 deleted`, or `nothing`."""
+    return ", ".join(f"{counts[what]} {what}" for what in _COUNTS if counts[what]) or "nothing"
+
+
 def _said(summary) -> str:
-    parts = []
-    for side in ("pulled", "pushed"):
-        counts = getattr(summary, side)
-        done = ", ".join(f"{counts[what]} {what}" for what in _COUNTS if counts[what])
-        parts.append(f"{side} {done or 'nothing'}")
+    said = f"pulled {_done(summary.pulled)}; pushed {_done(summary.pushed)}"
     if summary.conflicts:
-        parts.append(f"{len(summary.conflicts)} conflict(s)")
-    return "; ".join(parts)
+        said += f"; {len(summary.conflicts)} conflict(s)"
+    return said
 
 
 def _report(results: list, fmt: str) -> None:
@@ -237,26 +236,13 @@ def _report(results: list, fmt: str) -> None:
         render.data_writer()(render.to_json([summary.as_dict() for summary in results]) + "\n")
     else:
         rows = [
-            {
-                "remote": summary.remote,
-                **{
-                    f"{side}_{what}": getattr(summary, side)[what]
-                    for side in ("pulled", "pushed")
-                    for what in _COUNTS
-                },
-                "conflicts": len(summary.conflicts),
-                "problems": len(summary.problems),
-                "error": summary.error,
-            }
+            {"remote": summary.remote, "pulled": _done(summary.pulled),
+             "pushed": _done(summary.pushed), "conflicts": len(summary.conflicts),
+             "problems": len(summary.problems)}
             for summary in results
-        ]
-        render.records(
-            rows,
-            "table",
-            fields=SYNC_FIELDS,
-            columns=SYNC_FIELDS[:-1],
-            empty="no remotes to sync (crm remote add)",
-        )
+        ]  # fmt: skip
+        render.records(rows, "table", fields=SYNC_FIELDS, columns=SYNC_FIELDS,
+                       empty="no remotes to sync (crm remote add)")  # fmt: skip
     for summary in results:
         name = render.escape(summary.remote)
         for item in summary.conflicts:

@@ -14,6 +14,7 @@ import sqlite3
 
 from crmcli import models
 from crmcli.config import Config
+from crmcli.errors import Refused
 from crmcli.store import checks, common, contacts, imports, photos
 
 # What tells a contact's card may have changed: a hash of its row (its updated_at
@@ -80,7 +81,9 @@ def add(conn: sqlite3.Connection, data: dict, config: Config, where: str) -> int
     """A card's record as a new contact (its ORG as an account, made if missing); its
     id.  Refused (nothing written) when it cannot be: an e-mail another has, say."""
     item = _checked(data, config)
-    report = imports.import_records(conn, [(where, "contacts", item)])
+    report = imports.import_records(conn, [(where, "contacts", item)], skip_invalid=True)
+    if report.rejected:
+        raise Refused(report.rejected[0][1])
     return next(row_id for kind, row_id in report.written if kind == "contacts")
 
 

@@ -38,6 +38,7 @@ from crmcli.config import Config
 from crmcli.errors import CrmError
 from crmcli.formats import vcard
 from crmcli.store import cards, history
+from crmcli.store.common import now
 from crmcli.sync import Conflict, Remote, RemoteError
 
 CONFLICT_CHOICES = ("error", "local", "remote")
@@ -320,6 +321,8 @@ class _Sync:
             self._run()
         except RemoteError as exc:
             self.summary.error = exc.message
+        if not self.dry_run and self.summary.error is None:
+            self.conn.execute("UPDATE remotes SET synced_at = ? WHERE id = ?", (now(), self.id))
         if self.versions and not self.dry_run and self.row.get("version") is None:
             self.conn.execute(
                 "UPDATE remotes SET version = ? WHERE id = ?",
@@ -339,8 +342,16 @@ class _Sync:
         # A new contact whose UID a new card has: the same one (a sync cut short after
         # the remote took it, or made on both sides from one export).
         waiting = cards.uids(self.conn, local_new) if remote_cards else {}
+        # A card gone from one href and come back under another (a file renamed): moved.
+        gone = {self.state[href]["uid"]: href for href in deleted}
         for href, card in remote_cards.items():
             state = self.state.get(href)
+            if state is None and card.uid in gone:
+                state = {**self.state[gone[card.uid]], "href": href}
+                deleted.discard(gone.pop(card.uid))
+                if card.hash == state["remote_hash"]:  # the same card: only the href is new
+                    self.write_state({**state, "etag": card.etag})
+                    continue
             if state is None:
                 contact_id = waiting.pop(card.uid, None) if card.uid else None
                 if contact_id is None and card.uid and (found := cards.by_uid(self.conn, card.uid)):

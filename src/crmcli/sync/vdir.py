@@ -33,6 +33,14 @@ def file_name(uid: str) -> str:
     return f"{safe}-{hashlib.sha256(uid.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}.vcf"
 
 
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _etag(st: os.stat_result) -> str:
     return f"{st.st_mtime_ns}-{st.st_ino}-{st.st_size}"
 
@@ -49,7 +57,7 @@ class Vdir:
             raise RemoteError(f"the vdir {self.url} is not a folder (or cannot be read)")
 
     def _path(self, href: str) -> Path:
-        if "/" in href or "\\" in href or href.startswith(".") or not href.endswith(".vcf"):
+        if "/" in href or "\0" in href or href.startswith(".") or not href.endswith(".vcf"):
             raise RemoteError(f"not a card of the vdir {self.url}: {href!r}")
         return self.folder / href
 
@@ -60,6 +68,8 @@ class Vdir:
                 for entry in entries:
                     if entry.name.startswith(".") or not entry.name.endswith(".vcf"):
                         continue
+                    if not entry.name.isprintable() or not _utf8(entry.name):
+                        continue  # a name no href can be (bytes that are not UTF-8)
                     try:
                         if entry.is_file():
                             found[entry.name] = _etag(entry.stat())
@@ -131,9 +141,14 @@ class Vdir:
             raise Conflict(href)
         temp = self._written(text)
         try:
-            os.link(temp, target)  # never over a file made meanwhile
-        except FileExistsError:
-            raise Conflict(href) from None
+            try:
+                os.link(temp, target)  # never over a file made meanwhile
+            except FileExistsError:
+                raise Conflict(href) from None
+            except OSError:  # a file system without hard links: checked, then renamed
+                if target.exists():
+                    raise Conflict(href) from None
+                os.rename(temp, target)
         except OSError as exc:
             raise RemoteError(f"cannot write {href} in {self.url}: {exc.strerror}") from None
         finally:
