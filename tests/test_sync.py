@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from crmcli.sync import Conflict, RemoteError, access
+from crmcli.sync import Changes, Conflict, RemoteError, access
 from crmcli.sync.vdir import Vdir, file_name
 from test_vcard_read import JPEG
 
@@ -87,6 +87,32 @@ class FakeRemote:
         pass
 
 
+class SyncingRemote(FakeRemote):
+    """One that offers sync-collection: changes since a token."""
+
+    def __init__(self):
+        super().__init__()
+        self.log: list[tuple[int, str]] = []  # (serial, href) of every write and delete
+
+    def put(self, href, text):
+        etag = super().put(href, text)
+        self.log.append((self.serial, href))
+        return etag
+
+    def delete(self, href, etag):
+        super().delete(href, etag)
+        self.serial += 1
+        self.log.append((self.serial, href))
+
+    def changes(self, token):
+        self._call("changes")
+        since = int(token or 0)
+        touched = {href for serial, href in self.log if serial > since}
+        return Changes(str(self.serial),
+                       {href: self.cards[href][0] for href in touched if href in self.cards},
+                       {href for href in touched if href not in self.cards})  # fmt: skip
+
+
 @pytest.fixture
 def fake(crm, tmp_path, monkeypatch) -> FakeRemote:
     """A remote `phone` that is a FakeRemote."""
@@ -142,6 +168,22 @@ def test_an_edit_that_changes_nothing_in_the_card_is_not_sent(crm, fake):
     fake.calls.clear()
     assert counts(sync(crm)) == (0, 0, 0, 0, 0, 0)
     assert fake.calls["update"] == 0
+
+
+def test_a_sync_token_is_used_where_the_remote_offers_one(crm, tmp_path, monkeypatch):
+    crm.ok("remote", "add", "phone", str(tmp_path / "unused"))
+    remote = SyncingRemote()
+    monkeypatch.setattr(access, "open_remote", lambda row: remote)
+    crm.ok("contact", "add", "Ann Lee")
+    remote.put("/book/bob.vcf", card("bob", "Bob Stone"))
+    assert counts(sync(crm)) == (1, 0, 0, 1, 0, 0)
+    remote.put("/book/bob.vcf", card("bob", "Bob Stone", "TITLE:Boss"))
+    remote.delete("/book/bob.vcf", remote.cards["/book/bob.vcf"][0])  # a phone's delete
+    remote.put("/book/cy.vcf", card("cy", "Cy Dee"))
+    assert counts(sync(crm)) == (1, 0, 1, 0, 0, 0)
+    assert remote.calls["index"] == 0 and set(contacts(crm)) == {"Ann Lee", "Cy Dee"}
+    remote.calls.clear()
+    assert counts(sync(crm)) == (0, 0, 0, 0, 0, 0) and remote.calls["fetch"] == 0
 
 
 # -- both ways -------------------------------------------------------------------------
@@ -420,7 +462,11 @@ def test_remote_add_carddav_discovers_the_book_and_stores_no_password(crm, monke
         seen.update(url=url, **options)
         return Book()
 
-    monkeypatch.setitem(sys.modules, "crmcli.sync.carddav", types.SimpleNamespace(connect=connect))
+    import crmcli.sync
+
+    fake_module = types.SimpleNamespace(connect=connect)
+    monkeypatch.setitem(sys.modules, "crmcli.sync.carddav", fake_module)
+    monkeypatch.setattr(crmcli.sync, "carddav", fake_module, raising=False)
     monkeypatch.setenv("DAV_PASSWORD", "s3cret-pw")
     crm.ok("remote", "add", "dav", "https://dav.example/", "--user", "ann",
            "--password-env", "DAV_PASSWORD", "--addressbook", "book")  # fmt: skip
