@@ -768,8 +768,9 @@ def m014_sync(conn: sqlite3.Connection) -> None:
     remotes: a CardDAV address book (url: the book's, as discovered) or a vdir
     folder; the sync-collection token; the vCard version its cards say (a new card
     is written so).  sync_cards: one row a card both sides hold, keyed by the
-    remote's href: its ETag, the contact it is (no link: a contact deleted here
-    must still be seen as deleted), its UID and version, the hash of the text the
+    remote's href: its ETag, the contact it is (`contact`, its id: no link, which
+    would go with the contact, and a contact deleted here must still be seen as
+    deleted at the next sync), its UID and version, the hash of the text the
     remote holds (as last fetched or sent) and of the card crm would write (REV
     left out), and the contact's `stamp` (updated_at, photo, account) then, so a
     sync renders only the contacts whose stamp moved.  Neither table is in the
@@ -795,14 +796,14 @@ def m014_sync(conn: sqlite3.Connection) -> None:
             remote_id INTEGER NOT NULL REFERENCES remotes(id) ON DELETE CASCADE,
             href TEXT NOT NULL,
             etag TEXT,
-            contact_id INTEGER NOT NULL,
+            contact INTEGER NOT NULL,
             uid TEXT NOT NULL,
             version TEXT NOT NULL,
             remote_hash TEXT NOT NULL,
             local_hash TEXT NOT NULL,
             stamp TEXT NOT NULL,
             PRIMARY KEY (remote_id, href),
-            UNIQUE (remote_id, contact_id)
+            UNIQUE (remote_id, contact)
         )"""
     )
 

@@ -51,7 +51,7 @@ AddressbookOpt = Annotated[
 ]
 NamesArg = Annotated[
     list[str] | None,
-    typer.Argument(metavar="[NAME]...", help="The remotes (default: every one)."),
+    typer.Argument(metavar="NAME", help="The remotes (default: every one).", show_default=False),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Say what would change; write nothing anywhere.")

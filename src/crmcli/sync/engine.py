@@ -45,6 +45,7 @@ CONFLICT_CHOICES = ("error", "local", "remote")
 _REV = re.compile(r"(?im)^REV[;:][^\n]*\n?")
 _VERSION = re.compile(r"(?im)^VERSION:[ \t]*([0-9.]+)")
 _STATE = ("href", "etag", "contact_id", "uid", "version", "remote_hash", "local_hash", "stamp")
+_COLUMNS = ", ".join("contact" if key == "contact_id" else key for key in _STATE)  # its columns
 
 
 def digest(text: str) -> str:
@@ -116,7 +117,7 @@ class _Sync:
         self.id = remote_row["id"]
         self.summary = Summary(remote_row["name"], dry_run)
         found = conn.execute(
-            f"SELECT {', '.join(_STATE)} FROM sync_cards WHERE remote_id = ?", (self.id,)
+            f"SELECT {_COLUMNS} FROM sync_cards WHERE remote_id = ?", (self.id,)
         )
         self.state: dict[str, dict] = {row[0]: dict(zip(_STATE, row, strict=True))
                                        for row in found}  # fmt: skip
@@ -209,7 +210,7 @@ class _Sync:
         if self.dry_run:
             return
         self.conn.execute(
-            f"INSERT OR REPLACE INTO sync_cards (remote_id, {', '.join(_STATE)})"
+            f"INSERT OR REPLACE INTO sync_cards (remote_id, {_COLUMNS})"
             f" VALUES (?, {', '.join('?' for _ in _STATE)})",
             (self.id, *(row[key] for key in _STATE)),
         )
