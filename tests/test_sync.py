@@ -495,6 +495,8 @@ def test_remote_add_refuses_a_file_and_a_second_name_and_remove_forgets(crm, tmp
     crm.ok("remote", "add", "box", str(tmp_path / "v"))
     assert (tmp_path / "v").is_dir()
     crm.fails(1, "remote", "add", "box", str(tmp_path / "w"))
+    assert crm.ok("remote", "list", "-f", "csv").stdout.startswith("name,kind,url,user,password,")
+    crm.fails(2, "remote", "list", "-f", "ids")  # a remote has no id to give
     crm.ok("remote", "remove", "box")
     crm.fails(3, "remote", "remove", "box")
     assert crm.json("remote", "list") == []

@@ -64,6 +64,10 @@ ConflictOpt = Annotated[
         " local (crm's wins) or remote (the remote's wins).",
     ),
 ]
+ListFormatOpt = Annotated[
+    Literal["table", "json", "jsonl", "csv", "tsv"],
+    typer.Option("--format", "-f", help="Output format: table, json, jsonl, csv or tsv."),
+]
 SyncFormatOpt = Annotated[
     Literal["table", "json"], typer.Option("--format", "-f", help="table or json.")
 ]
@@ -141,7 +145,7 @@ def _folder(url: str) -> str:
 
 
 @app.command("list")
-def list_(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
+def list_(ctx: typer.Context, fmt: ListFormatOpt = "table", as_json: o.JsonOpt = False) -> None:
     """The remotes, with where each one's password comes from (never a password)."""
     from crmcli.store import remotes as store
 
