@@ -17,10 +17,6 @@ from crmcli.config import Config
 from crmcli.errors import Refused
 from crmcli.store import checks, common, contacts, imports, photos
 
-# What tells a contact's card may have changed: a hash of its row (its updated_at
-# has whole seconds: an edit in the second of a sync would be missed), which holds
-# its e-mails, phones, account name and photo's size through triggers.  Content
-# decides: the engine renders the card and compares its hash.
 # The columns a card gives a contact (every one replaced, absent ones emptied):
 # not its keep-in-touch interval, which no card carries.
 _LIST_COLUMNS = ("addresses", *models.ITEM_LISTS, "vcard")
@@ -30,7 +26,11 @@ _REPLACED = ("name", "name_key", "name_given", *models.NAME_PARTS,
 
 
 def stamps(conn: sqlite3.Connection, contact_id: int | None = None) -> dict[int, str]:
-    """Every contact's id and stamp (or just this contact's): a hash of its row."""
+    """Every contact's id and stamp (or just this contact's): a hash of its row,
+    which holds its e-mails, phones, account name and photo's size too (triggers
+    keep them there), and says whether its card may have changed since the stamp
+    was taken.  Not updated_at: it has whole seconds, so an edit in the second of a
+    sync would be missed.  Content decides: the engine then renders the card."""
     import hashlib
 
     columns = [row[1] for row in conn.execute("PRAGMA table_info(contacts)")
