@@ -478,6 +478,11 @@ def test_remote_add_carddav_discovers_the_book_and_stores_no_password(crm, monke
 
     dump = "\n".join(sqlite3.connect(os.environ["CRM_DB"]).iterdump())
     assert "s3cret-pw" not in dump and "s3cret-pw" not in crm.ok("remote", "list").stdout
+    seen.clear()  # each sync connects to the book kept, with the password got again
+    monkeypatch.setenv("DAV_PASSWORD", "new-pw")
+    access.open_remote({"name": "dav", "kind": "carddav", "url": Book.url, "user": "ann",
+                        "password_env": "DAV_PASSWORD"})  # fmt: skip
+    assert seen == {"url": Book.url, "user": "ann", "password": "new-pw"}
 
 
 def test_a_failing_password_command_is_one_clear_error(crm, tmp_path):
