@@ -401,6 +401,18 @@ def test_a_file_that_is_no_vcard_is_reported_and_left_alone(crm, folder):
     assert (folder / "junk.vcf").read_text() == "hello\n" and contacts(crm) == {}
 
 
+def test_new_cards_come_in_together_and_a_second_of_one_uid_is_left_alone(crm, folder):
+    for number in range(5):
+        (folder / f"p{number}.vcf").write_text(card(f"p{number}", f"Person {number}"))
+    (folder / "again.vcf").write_text(card("p3", "Person Three"))
+    (folder / "nouid.vcf").write_text(card("", "No Uid").replace("UID:\r\n", ""))
+    result = crm("sync", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)[0]["pulled"]["created"] == 6
+    assert "left alone" in result.stderr and len(contacts(crm)) == 6
+    assert counts(sync(crm)) == (0, 0, 0, 0, 0, 0)
+
+
 # -- history ---------------------------------------------------------------------------
 def test_each_sync_is_one_operation_and_undo_is_pushed_next_time(crm, folder):
     (folder / "a.vcf").write_text(card("a", "Ann Lee"))

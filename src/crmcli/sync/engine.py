@@ -116,9 +116,7 @@ class _Sync:
         self.dry_run, self.policy, self.config = dry_run, conflict, config
         self.id = remote_row["id"]
         self.summary = Summary(remote_row["name"], dry_run)
-        found = conn.execute(
-            f"SELECT {_COLUMNS} FROM sync_cards WHERE remote_id = ?", (self.id,)
-        )
+        found = conn.execute(f"SELECT {_COLUMNS} FROM sync_cards WHERE remote_id = ?", (self.id,))
         self.state: dict[str, dict] = {row[0]: dict(zip(_STATE, row, strict=True))
                                        for row in found}  # fmt: skip
         self.by_contact = {row["contact_id"]: row for row in self.state.values()}
@@ -258,6 +256,23 @@ class _Sync:
         uid = card.uid or vcard.uid(cards.record(self.conn, contact_id))
         self.recorded(card, contact_id, uid)
 
+    def pull_new(self, new_cards: list[_Card]) -> None:
+        """New cards as new contacts: those with a UID in one import, found by it after."""
+        with_uid = {card.uid: card for card in new_cards if card.uid}
+        for card in new_cards:
+            if self.dry_run or not card.uid or with_uid.get(card.uid) is not card:
+                self.pull(card, None)  # (a second card of one UID: refused as a repeat)
+        if self.dry_run or not with_uid:
+            return
+        batch = [(card.href, card.record) for card in with_uid.values()]
+        refused = cards.add_many(self.conn, batch, self.config)
+        for card in with_uid.values():
+            if card.href in refused:
+                self.problem(card.href, refused[card.href].replace("\n", " "))
+                continue
+            self.summary.pulled["created"] += 1
+            self.recorded(card, cards.by_uid(self.conn, card.uid), card.uid)
+
     def pull_delete(self, state: dict) -> None:
         exists = self.conn.execute(
             "SELECT 1 FROM contacts WHERE id = ?", (state["contact_id"],)
@@ -345,6 +360,7 @@ class _Sync:
         waiting = cards.uids(self.conn, local_new) if remote_cards else {}
         # A card gone from one href and come back under another (a file renamed): moved.
         gone = {self.state[href]["uid"]: href for href in deleted}
+        new_cards: list[_Card] = []  # made here together, after the loop
         for href, card in remote_cards.items():
             state = self.state.get(href)
             if state is None and card.uid in gone:
@@ -358,7 +374,7 @@ class _Sync:
                 if contact_id is None and card.uid and (found := cards.by_uid(self.conn, card.uid)):
                     contact_id = found if found not in self.by_contact else None
                 if contact_id is None:
-                    self.pull(card, None)
+                    new_cards.append(card)
                     continue
                 local_new.pop(contact_id, None)
                 local = self.render(contact_id, card.version, card.uid)
@@ -371,6 +387,7 @@ class _Sync:
                 self.both_changed(card, state, local, "changed on both sides")
             else:
                 self.pull(card, state["contact_id"])
+        self.pull_new(new_cards)
         for href in sorted(deleted):
             state = self.state[href]
             contact_id = state["contact_id"]
