@@ -270,8 +270,12 @@ class _Sync:
             if card.href in refused:
                 self.problem(card.href, refused[card.href].replace("\n", " "))
                 continue
+            contact_id = cards.by_uid(self.conn, card.uid)
+            if contact_id is None:  # not as written: no state, so the next sync tries again
+                self.problem(card.href, "not found by its UID once written")
+                continue
             self.summary.pulled["created"] += 1
-            self.recorded(card, cards.by_uid(self.conn, card.uid), card.uid)
+            self.recorded(card, contact_id, card.uid)
 
     def pull_delete(self, state: dict) -> None:
         exists = self.conn.execute(
