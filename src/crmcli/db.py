@@ -135,7 +135,7 @@ def _transaction(conn: sqlite3.Connection, write: bool, outcome: dict | None = N
 
 def _holds_anything(conn: sqlite3.Connection) -> bool:
     """Whether a database holds records or history (a new one is worth keeping)."""
-    tables = ("accounts", "contacts", "deals", "activities", "tasks", "operations")
+    tables = ("accounts", "contacts", "deals", "activities", "tasks", "operations", "remotes")
     return any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in tables)
 
 
@@ -186,9 +186,21 @@ def _start_operation(conn: sqlite3.Connection) -> int | None:
 
 
 def _finish_operation(conn: sqlite3.Connection, operation: int) -> None:
+    (current,) = conn.execute("SELECT id FROM current_operation").fetchone()
     conn.execute("UPDATE current_operation SET id = NULL")
-    if not conn.execute("SELECT 1 FROM changes WHERE operation_id = ?", (operation,)).fetchone():
-        conn.execute("DELETE FROM operations WHERE id = ?", (operation,))  # nothing changed
+    for done in {operation, current} - {None}:  # current: one next_operation() opened
+        if not conn.execute("SELECT 1 FROM changes WHERE operation_id = ?", (done,)).fetchone():
+            conn.execute("DELETE FROM operations WHERE id = ?", (done,))  # nothing changed
+
+
+def next_operation(conn: sqlite3.Connection) -> None:
+    """Close the command's operation so far and log what follows under another, of
+    the same name: a sync keeps the remote's side of a conflict crm's side wins in an
+    operation of its own, so that undoing the sync brings it back."""
+    (current,) = conn.execute("SELECT id FROM current_operation").fetchone()
+    if current is not None:
+        _finish_operation(conn, current)
+        _start_operation(conn)
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:

@@ -869,6 +869,53 @@ def m013_person_accounts(conn: sqlite3.Connection) -> None:
     history_triggers(conn)
 
 
+def m014_sync(conn: sqlite3.Connection) -> None:
+    """Remotes crm syncs with (issue 14) and what each card looked like at the last
+    sync.  No password: it comes from a command, a variable or a prompt each time.
+
+    remotes: a CardDAV address book (url: the book's, as discovered) or a vdir
+    folder; the sync-collection token; the vCard version its cards say (a new card
+    is written so).  sync_cards: one row a card both sides hold, keyed by the
+    remote's href: its ETag, the contact it is (`contact`, its id: no link, which
+    would go with the contact, and a contact deleted here must still be seen as
+    deleted at the next sync), its UID and version, the hash of the text the
+    remote holds (as last fetched or sent) and of the card crm would write (REV
+    left out), and the contact's `stamp` (updated_at, photo, account) then, so a
+    sync renders only the contacts whose stamp moved.  Neither table is in the
+    history: undo changes contacts, and the next sync sends that on."""
+    conn.execute(
+        """CREATE TABLE remotes (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('carddav', 'vdir')),
+            url TEXT NOT NULL,
+            user TEXT,
+            password_command TEXT,
+            password_env TEXT,
+            addressbook TEXT,
+            sync_token TEXT,
+            version TEXT CHECK (version IN ('3.0', '4.0')),
+            created_at TEXT NOT NULL,
+            synced_at TEXT
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE sync_cards (
+            remote_id INTEGER NOT NULL REFERENCES remotes(id) ON DELETE CASCADE,
+            href TEXT NOT NULL,
+            etag TEXT,
+            contact INTEGER NOT NULL,
+            uid TEXT NOT NULL,
+            version TEXT NOT NULL,
+            remote_hash TEXT NOT NULL,
+            local_hash TEXT NOT NULL,
+            stamp TEXT NOT NULL,
+            PRIMARY KEY (remote_id, href),
+            UNIQUE (remote_id, contact)
+        )"""
+    )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -883,5 +930,6 @@ MIGRATIONS = [
     m011_photos,
     m012_source_ids,
     m013_person_accounts,
+    m014_sync,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -36,6 +36,8 @@ LAZY = {
     "db": ("care", "app", "The database: info, check, backup."),
     "history": ("history", "app", "What changed, command by command."),
     "undo": ("history", "undo_app", "Revert the latest operation (or one by id)."),
+    "remote": ("remotes", "app", "Where contacts sync to: CardDAV address books, vdir folders."),
+    "sync": ("remotes", "sync_app", "Sync contacts both ways with the remotes."),
 }
 
 
