@@ -12,6 +12,7 @@ from crmcli.errors import InvalidValue
 from crmcli.store import accounts as store
 from crmcli.store import contacts as contact_store
 from crmcli.store import refs
+from crmcli.words import counted
 
 app = typer.Typer(
     help="Companies and organisations you do business with.",
@@ -188,6 +189,7 @@ def edit(
     unset: o.UnsetOpt = None,
     logo: pictures.LogoOpt = None,
     no_logo: pictures.NoLogoOpt = False,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
@@ -226,7 +228,7 @@ def edit(
         if picture is not None or remove_logo:
             pictures.apply(conn, "accounts", account["id"], picture, remove_logo)
             account = store.get_account(conn, account["id"])
-    render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
+    o.created(account, quiet, fmt, as_json, models.ACCOUNT_FIELDS)
 
 
 @app.command("logo")
@@ -264,8 +266,8 @@ def delete(
     elif any(counts.values()):
         verb = "deleting" if cascade else "unlinking"
         o.confirm(
-            f"Delete {label}, {verb} {counts['contacts']} contact(s) "
-            f"and {counts['deals']} deal(s)?",
+            f"Delete {label}, {verb} {counted(counts['contacts'], 'contact')} "
+            f"and {counted(counts['deals'], 'deal')}?",
             yes,
         )
     else:
@@ -275,8 +277,26 @@ def delete(
     note = ""
     if any(counts.values()):
         verb = "deleted" if cascade else "unlinked"
-        note = f"; {verb} {counts['contacts']} contact(s) and {counts['deals']} deal(s)"
+        note = f"; {verb} {counted(counts['contacts'], 'contact')}"
+        note += f" and {counted(counts['deals'], 'deal')}"
     o.deleted("account", account, fmt, as_json, models.ACCOUNT_FIELDS, note)
+
+
+@app.command("dupes")
+def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
+    """Groups of accounts that are likely one company, with the reasons.
+
+    The same name ignoring case, punctuation and legal suffixes (Acme, ACME Inc.,
+    Acme GmbH; also Ltd, LLC, SA, AG, Corp ...), or the same web site domain
+    (https://www.acme.example/ and acme.example). Accounts linked through others
+    are one group. JSON: [{"reason", "accounts": [...]}]; `crm account merge`
+    joins them.
+    """
+    from crmcli.store import merge
+
+    with o.session(ctx, write=False) as conn:
+        groups = merge.account_dupes(conn)
+    o.dupes(groups, "accounts", ("id", "name", "website", "city", "country"), fmt, as_json)
 
 
 @app.command("merge")

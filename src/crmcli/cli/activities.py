@@ -38,10 +38,15 @@ AtOpt = Annotated[
 def _body(text: str | None, subject: str | None) -> str | None:
     """TEXT as given; '-' reads stdin; neither TEXT nor --subject on a terminal: $EDITOR."""
     if text == "-":
-        return sys.stdin.read()
+        return _stdin()
     if text is not None or subject is not None or not o.on_terminal():
         return text
     return _edit()
+
+
+def _stdin() -> str:
+    """The text piped in, without the line end(s) `echo` or a file adds at the end."""
+    return sys.stdin.read().rstrip("\r\n")
 
 
 def _edit() -> str:
@@ -205,6 +210,7 @@ def edit(
     remove_tag: o.RemoveTagOpt = None,
     set_: o.SetOpt = None,
     unset: o.UnsetOpt = None,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
@@ -212,7 +218,7 @@ def edit(
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     if not o.anything([text, kind, subject, contact, account, deal, at, tags]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
-    body = sys.stdin.read() if text == "-" else text
+    body = _stdin() if text == "-" else text
     with o.session(ctx, write=True) as conn:
         activity = store.edit_activity(
             conn,
@@ -226,7 +232,7 @@ def edit(
             deal=deal,
             tag_edit=tags,
         )
-    render.record(activity, o.output(fmt, as_json), fields=models.ACTIVITY_FIELDS)
+    o.created(activity, quiet, fmt, as_json, models.ACTIVITY_FIELDS)
 
 
 @app.command("delete")

@@ -9,6 +9,7 @@ import typer
 from crmcli import render
 from crmcli.cli import options as o
 from crmcli.errors import DatabaseRefused, Refused
+from crmcli.words import counted
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=o.CONTEXT)
 
@@ -40,7 +41,7 @@ def check(ctx: typer.Context) -> None:
     with o.session(ctx, write=False) as conn:
         problems = care.check(conn)
     if problems:
-        raise Refused(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+        raise Refused(f"{counted(len(problems), 'problem')}:\n  " + "\n  ".join(problems))
     print("database ok", file=sys.stderr)
 
 
@@ -65,7 +66,7 @@ def backup(
     if problems:
         raise DatabaseRefused(
             f"the database is damaged; its copy in {target} ({size:,} bytes) is too."
-            f" {len(problems)} problem(s):\n  "
+            f" {counted(len(problems), 'problem')}:\n  "
             + "\n  ".join(problems[:20])
             + "\nrun 'crm db check' for the whole list"
         )

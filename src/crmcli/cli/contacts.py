@@ -331,6 +331,7 @@ def edit(
     unset: o.UnsetOpt = None,
     photo: pictures.PhotoOpt = None,
     no_photo: pictures.NoPhotoOpt = False,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
@@ -415,7 +416,7 @@ def edit(
         if picture is not None or remove_photo:
             pictures.apply(conn, "contacts", contact["id"], picture, remove_photo)
             contact = store.get_contact(conn, contact["id"])
-    render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
+    o.created(contact, quiet, fmt, as_json, models.CONTACT_FIELDS)
 
 
 @app.command("photo")
@@ -448,27 +449,20 @@ def delete(
 
 @app.command("dupes")
 def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
-    """Groups of contacts that are likely the same person, with the reason.
+    """Groups of contacts that are likely the same person, one group per person, with
+    the reasons.
 
     Same e-mail (ignoring +tags), same phone (the last 10 digits), or the same or a
-    very similar name at the same account (the same name also counts between contacts
-    of no account). JSON: [{"reason", "contacts": [...]}].
+    similar name at the same account: spelt nearly alike, or the same but for
+    initials and middle names (Jane Doe, Jane Q. Doe and Jane D.); the same name also
+    counts between contacts of no account. Contacts linked through others are one
+    group. JSON: [{"reason", "contacts": [...]}].
     """
     from crmcli.store import merge
 
     with o.session(ctx, write=False) as conn:
         groups = merge.dupes(conn)
-    fmt = o.output(fmt, as_json)
-    if fmt in ("json", "jsonl"):
-        render.document(groups, fmt)
-        return
-    rows = [
-        {**contact, "group": number, "reason": group["reason"]}
-        for number, group in enumerate(groups, start=1)
-        for contact in group["contacts"]
-    ]
-    columns = ("group", "reason", "id", "name", "email", "phone", "account")
-    render.records(rows, fmt, fields=columns, columns=columns, empty="no likely duplicates")
+    o.dupes(groups, "contacts", ("id", "name", "email", "phone", "account"), fmt, as_json)
 
 
 @app.command("merge")

@@ -171,6 +171,7 @@ def edit(
     remove_tag: o.RemoveTagOpt = None,
     set_: o.SetOpt = None,
     unset: o.UnsetOpt = None,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
@@ -211,7 +212,7 @@ def edit(
             description=description,
             tag_edit=tags,
         )
-    render.record(deal, o.output(fmt, as_json), fields=models.DEAL_FIELDS)
+    o.created(deal, quiet, fmt, as_json, models.DEAL_FIELDS)
 
 
 @app.command("move")

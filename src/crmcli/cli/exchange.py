@@ -12,6 +12,7 @@ import typer
 
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue, OutputClosed, Refused
+from crmcli.words import counted
 
 export_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
 import_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
@@ -76,7 +77,7 @@ def export(
     from crmcli.render import escape
 
     where = f" to {escape(str(output))}" if output else ""
-    print(f"exported {count:,} record(s){where}", file=sys.stderr)
+    print(f"exported {counted(count, 'record')}{where}", file=sys.stderr)
 
 
 @contextmanager

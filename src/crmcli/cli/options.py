@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from crmcli.cli import complete
-from crmcli.errors import InvalidValue, Refused
+from crmcli.errors import InvalidValue
 
 if TYPE_CHECKING:
     import sqlite3
@@ -34,6 +34,7 @@ FormatOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new id.")]
+EditQuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the id.")]
 TagOpt = Annotated[
     list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Add a tag (repeatable).")
 ]
@@ -215,7 +216,7 @@ def deleted(noun: str, record: dict, fmt: Format, as_json: bool, fields, note: s
 
 
 def created(record: dict, quiet: bool, fmt: Format, as_json: bool, fields) -> None:
-    """What a create command prints: the new id alone with -q, else the record."""
+    """What a create (or edit) command prints: the id alone with -q, else the record."""
     from crmcli import render
 
     if quiet:
@@ -252,10 +253,13 @@ def merge(ctx: typer.Context, noun: str, keep: str, others: list[str], yes: bool
     with session(ctx, write=False) as conn:
         keep_id, other_ids = store.resolve(conn, noun, keep, others)
         counts = store.plan(conn, noun, keep_id, other_ids)
-    moved = ", ".join(f"{count} {what}" for what, count in counts.items() if count) or "no links"
+    from crmcli.words import counted
+
+    moved = ", ".join(counted(count, what) for what, count in counts.items() if count)
     ids = ", ".join(str(other) for other in other_ids)
-    what = f"{noun} id(s) {ids} into id {keep_id}, moving {moved}"
-    confirm(f"Merge {what}, and delete {noun} id(s) {ids}?", yes)
+    them = f"{noun} id{'s' if len(other_ids) > 1 else ''} {ids}"
+    what = f"{them} into id {keep_id}, moving {moved or 'no links'}"
+    confirm(f"Merge {what}, and delete {them}?", yes, declined="nothing was merged")
     with session(ctx, write=True) as conn:
         keep_id, other_ids = store.resolve(conn, noun, str(keep_id), [str(i) for i in other_ids])
         if noun == "contact":
@@ -264,6 +268,23 @@ def merge(ctx: typer.Context, noun: str, keep: str, others: list[str], yes: bool
             merged = store.merge_accounts(conn, keep_id, other_ids)
     print(f"Merged {what}", file=sys.stderr)
     return merged
+
+
+def dupes(groups: list[dict], kind: str, columns: tuple, fmt: Format, as_json: bool) -> None:
+    """`crm contact|account dupes`: JSON as the store gives it, a table a row per record."""
+    from crmcli import render
+
+    fmt = output(fmt, as_json)
+    if fmt in ("json", "jsonl"):
+        render.document(groups, fmt)
+        return
+    rows = [
+        {**record, "group": number, "reason": group["reason"]}
+        for number, group in enumerate(groups, start=1)
+        for record in group[kind]
+    ]
+    columns = ("group", "reason", *columns)
+    render.records(rows, fmt, fields=columns, columns=columns, empty="no likely duplicates")
 
 
 def output_without_ids(fmt: Format, as_json: bool, command: str) -> Format:
@@ -287,11 +308,15 @@ def on_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def confirm(question: str, yes: bool) -> None:
-    """Ask on a terminal; without one, --yes must say it (SPEC: exit 2 otherwise)."""
+def confirm(question: str, yes: bool, declined: str = "nothing was deleted") -> None:
+    """Ask on a terminal; without one, --yes must say it (SPEC: exit 2 otherwise).
+
+    No for an answer is not an error: a plain line says so, and the exit code is 1,
+    so that `crm contact delete X && ...` does not go on as if it were gone."""
     if yes:
         return
     if not on_terminal():
         raise InvalidValue("not on a terminal: add --yes to confirm")
     if not typer.confirm(question, default=False, err=True):
-        raise Refused("nothing was deleted")
+        print(declined[:1].upper() + declined[1:] + ".", file=sys.stderr)
+        raise typer.Exit(1)

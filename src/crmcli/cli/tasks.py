@@ -132,6 +132,7 @@ def edit(
     remove_tag: o.RemoveTagOpt = None,
     set_: o.SetOpt = None,
     unset: o.UnsetOpt = None,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
@@ -150,7 +151,7 @@ def edit(
             deal=deal,
             tag_edit=tags,
         )
-    render.record(task, o.output(fmt, as_json), fields=models.TASK_FIELDS)
+    o.created(task, quiet, fmt, as_json, models.TASK_FIELDS)
 
 
 @app.command("delete")
