@@ -29,3 +29,76 @@ def test_root_help_lists_every_command(crm):
     text = crm.ok("--help").stdout
     for name in ("account", "contact", "list", "demo"):
         assert f"  {name} " in text
+
+
+def leaves():
+    """(path, command) of every command that runs (not a group), once each."""
+    seen = set()
+    for path, command in walk(typer.main.get_command(app)):
+        if not hasattr(command, "list_commands") and command.callback not in seen:
+            seen.add(command.callback)
+            yield path, command
+
+
+def test_no_library_wording_for_a_bad_value(crm):
+    """Every choice option and number option given nonsense: crm's own words."""
+    tried = 0
+    for path, command in leaves():
+        required = [p for p in command.params if p.required]
+        filler = []  # the command's required arguments and options, given something
+        for param in required:
+            filler += [param.opts[0], "x"] if param.param_type_name == "option" else ["x"]
+        for param in command.params:
+            descriptor = getattr(param, "type_descriptor", None)
+            if param.param_type_name != "option" or descriptor is None or param.is_flag:
+                continue
+            if not (descriptor.is_choice or descriptor.annotation in (int, int | None)):
+                continue
+            result = crm(*path, *filler, param.opts[0], "nonsense\x1b[31m")
+            tried += 1
+            assert result.exit_code == 2, (path, param.opts, result.stderr)
+            message = result.stderr
+            for words in ("Value error", "Input should", "pydantic", "valid integer", "\x1b"):
+                assert words not in message, (path, param.opts, message)
+            assert "'nonsense" in message, message
+    assert tried > 40
+
+
+def test_usage_lines_read_plainly(crm):
+    for path, _ in walk(typer.main.get_command(app)):
+        usage = crm.ok(*path, "-h").stdout.split("\n\n")[0]
+        assert "{" not in usage and "[[" not in usage, usage
+    assert "Usage: crm contact show [OPTIONS] CONTACT\n" in crm.ok("contact", "show", "-h").stdout
+    assert "Usage: crm log [OPTIONS] [TEXT|-]\n" in crm.ok("log", "-h").stdout
+    assert "Usage: crm contact add [OPTIONS] [NAME]\n" in crm.ok("contact", "add", "-h").stdout
+    assert "crm contact merge [OPTIONS] KEEP OTHER...\n" in crm.ok("contact", "merge", "-h").stdout
+
+
+def test_groups_list_commands_whole_and_only_crm_installs_completion(crm):
+    assert "--install-completion" in crm.ok("-h").stdout
+    for path, command in walk(typer.main.get_command(app)):
+        if not path:
+            continue
+        text = crm.ok(*path, "-h").stdout
+        assert "completion" not in text, path
+        if hasattr(command, "list_commands"):
+            commands = text.split("Commands:")[1]
+            assert not any(line.rstrip().endswith("...") for line in commands.splitlines()), text
+    assert "Delete a contact; its deals, activities and tasks stay, unlinked" in " ".join(
+        crm.ok("contact", "-h").stdout.split()
+    )
+
+
+def test_mistyped_commands_get_a_suggestion(crm):
+    assert "Did you mean 'contact'?" in crm.fails(2, "contcat", "list").stderr
+    assert "Did you mean 'history'?" in crm.fails(2, "histroy").stderr
+    assert "Did you mean 'list'?" in crm.fails(2, "contact", "lsit").stderr
+    assert "Did you mean 'list'?" in crm.fails(2, "lst").stderr
+
+
+def test_list_takes_the_singular(crm):
+    crm.ok("contact", "add", "Jane Doe")
+    crm.ok("account", "new", "Acme")
+    assert [c["name"] for c in crm.json("list", "contact")] == ["Jane Doe"]
+    assert [a["name"] for a in crm.json("list", "Account")] == ["Acme"]
+    assert "did you mean 'contacts'?" in crm.fails(2, "list", "contcts").stderr

@@ -86,6 +86,12 @@ def deals(ctx: typer.Context, incomplete: str) -> list[str]:
     )
 
 
+def kinds(incomplete: str) -> list[str]:
+    """What `crm list` lists."""
+    kinds = ("accounts", "contacts", "deals", "activities", "tasks")
+    return [kind for kind in kinds if kind.startswith(incomplete.lower())]
+
+
 def stages(incomplete: str) -> list[str]:
     try:
         from crmcli import config
@@ -128,13 +134,14 @@ def _typed_words() -> list[str]:
 
 def _listed_kind(words: list[str]) -> str:
     """accounts, contacts ... from `crm KIND list ...` or `crm list KIND ...`."""
-    plural = {"account": "accounts", "contact": "contacts", "deal": "deals",
-              "activity": "activities", "task": "tasks"}  # fmt: skip
+    from crmcli.cli.listing import SINGULAR as plural
+
     words = [word for word in words if not word.startswith("-")]
     for index, word in enumerate(words):
         if word in plural:
             return plural[word]
         if word == "list":
             following = words[index + 1] if index + 1 < len(words) else ""
+            following = plural.get(following, following)
             return following if following in plural.values() else "contacts"
     return "contacts"

@@ -42,6 +42,23 @@ LISTINGS: dict[str, Listing] = {
 }
 
 
+SINGULAR = {"account": "accounts", "contact": "contacts", "deal": "deals",
+            "activity": "activities", "task": "tasks"}  # fmt: skip
+
+
+def kind(name: str) -> str:
+    """`contacts` from contacts, contact or Contacts: what `crm list KIND` takes."""
+    folded = name.lower()
+    folded = SINGULAR.get(folded, folded)
+    if folded not in LISTINGS:
+        import difflib
+
+        close = difflib.get_close_matches(folded, [*LISTINGS, *SINGULAR], n=1)
+        hint = f"did you mean {SINGULAR.get(close[0], close[0])!r}? " if close else ""
+        raise InvalidValue(f"no such kind {name!r}: {hint}use {', '.join(LISTINGS)}")
+    return folded
+
+
 def rows(kind: str, conn: sqlite3.Connection, filters=None):
     module, function = LISTINGS[kind].store.split(".")
     store = getattr(importlib.import_module(f"crmcli.store.{module}"), function)
