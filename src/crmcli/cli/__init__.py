@@ -86,6 +86,8 @@ class CrmGroup(TyperGroup):
         debug = "--debug" in args or bool(os.environ.get("CRM_DEBUG"))
         COMMAND.set(_summary(args))
         o.COMMITTED.set(False)
+        if "zsh" in os.environ.get(complete_var or "_CRM_COMPLETE", ""):
+            complete.use_zsh_completion()
 
         def run():
             return super(CrmGroup, self).main(
