@@ -53,3 +53,118 @@ def test_log_from_stdin_drops_the_final_line_end(crm):
     crm.ok("activity", "edit", "1", "--text", "-", input="Called again\n")
     bodies = [a["body"] for a in crm.json("activity", "list", "--sort", "id")]
     assert bodies == ["Called again", "two\nlines"]
+
+
+@pytest.fixture
+def editor(tmp_path, monkeypatch):
+    """An $EDITOR script: runs each time the next of `steps` (sed scripts, or '' to save
+    as it is, or 'EMPTY'), keeping a copy of every file it was given in seen/N."""
+    folder = tmp_path / "editor"
+    folder.mkdir()
+
+    def make(*steps: str, arguments: str = "") -> list:
+        for old in folder.iterdir():
+            old.unlink()
+        for number, step in enumerate(steps, start=1):
+            (folder / f"step{number}").write_text(step)
+        script = folder / "edit.sh"
+        script.write_text(
+            "#!/bin/sh\n"
+            f'cd "{folder}"; n=$(( $(cat count 2>/dev/null || echo 0) + 1 )); echo $n > count\n'
+            f'[ "$1" = "--wait" ] && shift\n'
+            'cp "$1" "seen$n"\n'
+            'step=$(cat "step$n" 2>/dev/null)\n'
+            'if [ "$step" = EMPTY ]; then : > "$1"; elif [ -n "$step" ]; then'
+            ' sed -i -f "step$n" "$1"; fi\n'
+        )
+        script.chmod(0o755)
+        monkeypatch.setenv("VISUAL", f"{script} {arguments}".strip())
+        return [folder / f"seen{n}" for n in range(1, len(steps) + 1)]
+
+    return make
+
+
+def test_edit_in_the_editor_is_one_operation(crm, editor):
+    crm.ok("account", "new", "Acme")
+    crm.ok("contact", "add", "Jane Doe", "-e", "jane@acme.example", "-p", "+1 555 0100",
+           "--tag", "vip", "--set", "source=fair", "-d", "line one\nline two")  # fmt: skip
+    seen = editor(
+        "s/^title:.*/title: CTO/\n"
+        "s/^email: jane@acme.example/email: work:jane@acme.example\\nemail: j@home.example/\n"
+        "s/^phone: .*/phone: mobile:+1 555 0199/\n"
+        "s/^account:.*/account: Acme/\n"
+        "s/^tags: vip/tags: vip, board/\n"
+        "s/^field: source=fair/field: source=web\\nfield: size=L/\n"
+        "s/^  line two/  line 2/\n",
+        arguments="--wait",  # VISUAL="editor --wait": a command with arguments
+    )
+    before = len(crm.json("history"))
+    contact = crm.json("contact", "edit", "Jane Doe", "--editor")
+    template = seen[0].read_text()
+    assert "# E-mail addresses, one per line: [LABEL:]ADDR" in template
+    assert "\nemail: jane@acme.example\n" in template and "\nphone: +1 555 0100\n" in template
+    assert "description: line one\n  line two\n" in template
+    assert contact["title"] == "CTO" and contact["account"] == "Acme"
+    assert contact["emails"] == [{"value": "jane@acme.example", "label": "work"},
+                                 {"value": "j@home.example", "label": None}]  # fmt: skip
+    assert contact["phones"] == [{"value": "+1 555 0199", "label": "mobile"}]
+    assert contact["tags"] == ["vip", "board"]
+    assert contact["fields"] == {"source": "web", "size": "L"}
+    assert contact["description"] == "line one\nline 2"
+    assert len(crm.json("history")) == before + 1
+    crm.ok("undo")
+    back = crm.json("contact", "show", "1")
+    assert (back["title"], back["phone"], back["tags"]) == (None, "+1 555 0100", ["vip"])
+
+
+def test_invalid_input_reopens_the_editor_with_the_errors_at_the_top(crm, editor):
+    crm.ok("contact", "add", "Jane Doe")
+    seen = editor("s/^birthday:.*/birthday: 2026-13-45/\ns/^first:.*/frist: Jane/",
+                  "/^frist/d\ns/^birthday:.*/birthday: 1990-04-23/")  # fmt: skip
+    result = crm.ok("contact", "edit", "1", "--editor", "-q")
+    assert result.stdout == "1\n"
+    second = seen[1].read_text()
+    assert second.startswith("# Editing contact 'Jane Doe' (id 1).\n# ERROR: line ")
+    assert "'frist: Jane' is not KEY: VALUE" in second
+    assert "frist: Jane" in second  # what was typed is kept
+    assert crm.json("contact", "show", "1")["birthday"] == "1990-04-23"
+    # a value the store refuses reopens it too
+    seen = editor("s/^birthday:.*/birthday: 2026-13-45/", "EMPTY")
+    crm.ok("contact", "edit", "1", "--editor")
+    assert "# ERROR: " in seen[1].read_text() and "birthday" in seen[1].read_text()
+    assert crm.json("contact", "show", "1")["birthday"] == "1990-04-23"
+
+
+def test_an_unchanged_or_emptied_file_changes_nothing(crm, editor):
+    crm.ok("contact", "add", "Jane Doe")
+    before = crm.json("history")
+    editor("")
+    assert "Nothing was changed." in crm.ok("contact", "edit", "1", "--editor").stderr
+    editor("EMPTY")
+    assert "empty: nothing changed" in crm.ok("contact", "edit", "1", "--editor").stderr
+    editor("s/^# .*//")  # comments gone, nothing else
+    assert "Nothing was changed." in crm.ok("contact", "edit", "1", "--editor").stderr
+    assert crm.json("history") == before
+
+
+def test_edit_without_options_opens_the_editor_only_on_a_terminal(crm, editor, monkeypatch):
+    crm.ok("account", "new", "Acme")
+    crm.ok("deal", "new", "Skates", "-a", "Acme", "--amount", "10")
+    assert "nothing to change" in crm.fails(2, "deal", "edit", "Skates").stderr
+    assert "no other change" in crm.fails(2, "deal", "edit", "1", "--editor", "--amount=5").stderr
+    monkeypatch.setattr(options, "on_terminal", lambda: True)
+    editor("s/^amount:.*/amount: 1,200.50/\ns/^stage:.*/stage: proposal/\ns/^contact:.*/contact:/")
+    deal = crm.json("deal", "edit", "Skates")
+    assert (deal["amount"], deal["stage"]) == (1200.5, "proposal")
+    editor("s/^type:.*/type: friend/",
+           "s/^type:.*/type: vendor/\ns/^website:.*/website: acme.example/")  # fmt: skip
+    account = crm.json("account", "edit", "Acme")
+    assert (account["type"], account["website"]) == ("vendor", "acme.example")
+
+
+def test_log_in_the_editor_has_hints_that_are_left_out(crm, editor, monkeypatch):
+    monkeypatch.setattr(options, "on_terminal", lambda: True)
+    seen = editor("1i Called about skates\\\n\\\nThey want 40 pairs.")
+    activity = crm.json("log", "--kind", "call")
+    assert "# Write the call above this line" in seen[0].read_text()
+    assert activity["body"] == "Called about skates\n\nThey want 40 pairs."

@@ -163,6 +163,10 @@ def show(
         _show(conn, account, o.output(fmt, as_json))
 
 
+def _find(conn, ref: str) -> dict:
+    return store.get_account(conn, refs.account_id(conn, ref))
+
+
 @app.command("edit")
 def edit(
     ctx: typer.Context,
@@ -189,6 +193,7 @@ def edit(
     unset: o.UnsetOpt = None,
     logo: pictures.LogoOpt = None,
     no_logo: pictures.NoLogoOpt = False,
+    editor: o.EditorOpt = False,
     quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
@@ -215,7 +220,12 @@ def edit(
         description=description,
     )
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
-    if not o.anything([values, parent, no_parent, tags, picture, remove_logo]):
+    given = o.anything([values, parent, no_parent, tags, picture, remove_logo])
+    if editor or (not given and o.on_terminal()):
+        find = partial(_find, ref=ref)
+        again = partial(edit, ctx, ref, quiet=quiet, fmt=fmt, as_json=as_json)
+        return o.in_editor(ctx, "account", find, again, given)
+    if not given:
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     if remove_logo and not o.anything([values, parent, no_parent, tags, picture]):
         unchanged = pictures.none_to_remove(ctx, "accounts", ref)

@@ -1,6 +1,5 @@
 """crm log, crm note and crm activity ...: the timeline."""
 
-import os
 import sys
 from functools import partial
 from typing import Annotated, Literal
@@ -35,13 +34,13 @@ AtOpt = Annotated[
 ]
 
 
-def _body(text: str | None, subject: str | None) -> str | None:
+def _body(text: str | None, subject: str | None, kind: str) -> str | None:
     """TEXT as given; '-' reads stdin; neither TEXT nor --subject on a terminal: $EDITOR."""
     if text == "-":
         return _stdin()
     if text is not None or subject is not None or not o.on_terminal():
         return text
-    return _edit()
+    return _edit(kind)
 
 
 def _stdin() -> str:
@@ -49,30 +48,25 @@ def _stdin() -> str:
     return sys.stdin.read().rstrip("\r\n")
 
 
-def _edit() -> str:
-    import shlex
-    import subprocess
-    import tempfile
+_HINTS = """
+# Write the {kind} above this line and save. Lines starting with # are left out;
+# the first line is its summary in lists. An empty {kind} logs nothing.
+"""
 
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "crm-note.txt")
-        open(path, "w").close()
-        try:
-            code = subprocess.call([*shlex.split(editor), path])
-        except OSError as exc:
-            raise Refused(f"cannot run the editor {editor!r}: {exc.strerror}") from None
-        if code != 0:
-            raise Refused(f"the editor {editor!r} failed (exit {code}); nothing was logged")
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    if not text.strip():
-        raise Refused("the note is empty; nothing was logged")
-    return text.rstrip("\n")
+
+def _edit(kind: str) -> str:
+    from crmcli.cli import editor
+
+    kind = "e-mail" if kind == "email" else kind
+    text = editor.edit_text(_HINTS.format(kind=kind), name=f"crm-{kind}.txt")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    if not body.strip():
+        raise Refused(f"the {kind} is empty; nothing was logged")
+    return body.strip("\n")
 
 
 def _log(ctx, text, kind, subject, contact, account, deal, at, tag, set_, quiet, fmt, as_json):
-    body = _body(text, subject)
+    body = _body(text, subject, kind)
     if body is None and subject is None:
         raise InvalidValue("give TEXT, - (to read stdin) or --subject")
     with o.session(ctx, write=True) as conn:

@@ -251,6 +251,10 @@ def show(
     render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS, sections=sections)
 
 
+def _find(conn, ref: str) -> dict:
+    return store.get_contact(conn, refs.contact_id(conn, ref))
+
+
 @app.command("edit")
 def edit(
     ctx: typer.Context,
@@ -331,6 +335,7 @@ def edit(
     unset: o.UnsetOpt = None,
     photo: pictures.PhotoOpt = None,
     no_photo: pictures.NoPhotoOpt = False,
+    editor: o.EditorOpt = False,
     quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
@@ -386,6 +391,10 @@ def edit(
         picture,
         remove_photo,
     ]
+    if editor or (not o.anything(changes) and o.on_terminal()):
+        find = partial(_find, ref=ref)
+        again = partial(edit, ctx, ref, quiet=quiet, fmt=fmt, as_json=as_json)
+        return o.in_editor(ctx, "contact", find, again, o.anything(changes))
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     if remove_photo and not o.anything(changes[:-1]):

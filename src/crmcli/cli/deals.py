@@ -151,6 +151,10 @@ def show(
     render.record(deal, o.output(fmt, as_json), fields=models.DEAL_FIELDS, sections=sections)
 
 
+def _find(conn, ref: str) -> dict:
+    return store.get_deal(conn, refs.deal_id(conn, ref))
+
+
 @app.command("edit")
 def edit(
     ctx: typer.Context,
@@ -171,6 +175,7 @@ def edit(
     remove_tag: o.RemoveTagOpt = None,
     set_: o.SetOpt = None,
     unset: o.UnsetOpt = None,
+    editor: o.EditorOpt = False,
     quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
@@ -191,6 +196,10 @@ def edit(
         description,
         tags,
     ]
+    if editor or (not o.anything(changes) and o.on_terminal()):
+        find = partial(_find, ref=ref)
+        again = partial(edit, ctx, ref, quiet=quiet, fmt=fmt, as_json=as_json)
+        return o.in_editor(ctx, "deal", find, again, o.anything(changes))
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     settings = config.load()

@@ -131,6 +131,14 @@ ColumnsOpt = Annotated[
     ),
 ]
 
+EditorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--editor",
+        help="Edit the whole record in $VISUAL or $EDITOR (also: no change options on a"
+        " terminal).",
+    ),
+]
 YesOpt = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask; required when not on a terminal.")
 ]
@@ -244,6 +252,17 @@ def filters(where, tag, sort, limit, offset):
         limit=limit,
         offset=offset,
     )
+
+
+def in_editor(ctx: typer.Context, noun: str, find, edit, given: bool) -> None:
+    """`crm NOUN edit REF --editor`: the record in the editor, saved as `edit(**options)`."""
+    from crmcli.cli import editor
+
+    if given:
+        raise InvalidValue("--editor edits the whole record: give no other change options")
+    with session(ctx, write=False) as conn:
+        record = find(conn)
+    editor.edit_record(noun, record, edit)
 
 
 def merge(ctx: typer.Context, noun: str, keep: str, others: list[str], yes: bool) -> dict:
