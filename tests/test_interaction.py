@@ -1,5 +1,9 @@
 """A person at a terminal: questions, the editor, quiet edits, what declining says."""
 
+import json
+import os
+import subprocess
+
 import pytest
 
 from crmcli.cli import options
@@ -168,3 +172,81 @@ def test_log_in_the_editor_has_hints_that_are_left_out(crm, editor, monkeypatch)
     activity = crm.json("log", "--kind", "call")
     assert "# Write the call above this line" in seen[0].read_text()
     assert activity["body"] == "Called about skates\n\nThey want 40 pairs."
+
+
+def test_contact_add_and_account_new_ask_on_a_terminal(crm, terminal):
+    crm.ok("account", "new", "Acme")
+    answers = "\nJane Doe\njane@acme.example\n\nAcme\nCTO\n"  # an empty name is asked again
+    result = crm.ok("contact", "add", "--json", input=answers)
+    contact = json.loads(result.stdout[result.stdout.index("{") :])  # CliRunner echoes input
+    assert (contact["name"], contact["email"]) == ("Jane Doe", "jane@acme.example")
+    assert contact["phone"] is None
+    assert (contact["account"], contact["title"]) == ("Acme", "CTO")
+    assert "Name:" in result.stderr and "E-mail" in result.stderr  # questions on stderr
+    output = crm.ok("account", "new", "--json", input="Globex\nglobex.example\n\nOslo\n").stdout
+    account = json.loads(output[output.index("{") :])
+    assert (account["name"], account["website"], account["city"]) == ("Globex", "globex.example",
+                                                                      "Oslo")  # fmt: skip
+    assert crm.json("contact", "add", "--first", "Bo")["name"] == "Bo"  # given: nothing asked
+
+
+def test_account_delete_asks_detach_cascade_or_cancel(crm, terminal):
+    for name in ("Acme", "Globex"):
+        crm.ok("account", "new", name)
+        crm.ok("contact", "add", f"Jane {name}", "--account", name)
+    cancelled = crm("account", "delete", "Acme", input="maybe\nc\n")
+    assert cancelled.exit_code == 0 and "Please answer detach, cascade, cancel." in cancelled.stderr
+    assert "has 1 contact and 0 deals." in cancelled.stderr
+    assert [c["name"] for c in crm.json("contact", "list")] == ["Jane Globex"]  # cascaded
+    assert crm("account", "delete", "Globex", input="cancel\n").exit_code == 1
+    crm.ok("account", "delete", "Globex", input="d\n")
+    assert crm.json("contact", "show", "Jane Globex")["account"] is None
+
+
+def test_without_a_terminal_nothing_waits_for_input(installed_crm, tmp_path):
+    """stdin a pipe left open: every command that could ask fails at once instead."""
+    env = {**os.environ, "CRM_DB": str(tmp_path / "crm.db")}
+    subprocess.run([installed_crm, "account", "new", "Acme"], env=env, check=True)
+    subprocess.run([installed_crm, "contact", "add", "Jane", "-a", "Acme"], env=env, check=True)
+    for args, code in ((["contact", "add"], 2), (["account", "new"], 2),
+                       (["account", "delete", "Acme"], 1), (["contact", "delete", "Jane"], 2),
+                       (["contact", "edit", "Jane"], 2), (["log"], 2)):  # fmt: skip
+        read, write = os.pipe()
+        try:
+            result = subprocess.run([installed_crm, *args], stdin=read, env=env,
+                                    capture_output=True, text=True, timeout=30)  # fmt: skip
+        finally:
+            os.close(read)
+            os.close(write)
+        assert result.returncode == code, (args, result)
+        assert result.stderr.startswith("Error: ") and "?" not in result.stderr, (args, result)
+
+
+def test_a_real_terminal_is_asked(installed_crm, tmp_path):
+    """Through a pseudo-terminal, as a person types."""
+    import pty
+
+    env = {**os.environ, "CRM_DB": str(tmp_path / "crm.db"), "TERM": "dumb"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: crm on the terminal
+        os.execve(installed_crm, [installed_crm, "contact", "add", "-q"], env)
+    seen = b""
+    for answer in (b"Jane Doe\n", b"\n", b"\n", b"\n", b"\n"):
+        while not seen.rstrip().endswith(b":"):
+            seen += os.read(fd, 1024)
+        seen = b""
+        os.write(fd, answer)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0 and output.strip().endswith(b"1")
+    result = subprocess.run([installed_crm, "contact", "show", "1", "--json"], env=env,
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    assert json.loads(result.stdout)["name"] == "Jane Doe"

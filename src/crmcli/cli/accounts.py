@@ -1,5 +1,6 @@
 """crm account ...: companies and organisations (or persons treated as customers)."""
 
+import sys
 from functools import partial
 from typing import Annotated, Literal
 
@@ -86,7 +87,13 @@ def _deal_totals(rows: list[dict]) -> str:
 @app.command("add", hidden=True)
 def new(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The account's name (unique, ignoring case).")],
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="The account's name (unique, ignoring case); on a terminal, asked for"
+            " when not given."
+        ),
+    ] = None,
     kind: KindOpt = None,
     type_: TypeOpt = None,
     industry: IndustryOpt = None,
@@ -107,8 +114,16 @@ def new(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Create an account (also: crm account add)."""
+    """Create an account (also: crm account add). Without NAME on a terminal, the name,
+    web site, phone and city are asked for."""
     picture = pictures.read(logo, "logo")
+    if name is None:
+        if not o.on_terminal():
+            raise InvalidValue("give the account's NAME")
+        name = o.ask("Name", required=True)
+        website = website or o.ask("Web site (empty: none)") or None
+        phone = phone or o.ask("Phone (empty: none)") or None
+        city = city or o.ask("City (empty: none)") or None
     values = o.given(
         name=name,
         kind=kind,
@@ -262,7 +277,9 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete an account. Refused while it has contacts or deals, unless --detach or --cascade."""
+    """Delete an account. While it has contacts or deals, --detach or --cascade says what
+    becomes of them: on a terminal crm asks (detach, cascade or cancel), elsewhere it
+    refuses."""
     if detach and cascade:
         raise InvalidValue("--detach and --cascade cannot be used together")
     mode = "cascade" if cascade else "detach" if detach else "refuse"
@@ -271,7 +288,16 @@ def delete(
         account = store.get_account(conn, refs.account_id(conn, ref))
         counts = store.dependants(conn, account["id"])
     label = o.describe("account", account)
-    if mode == "refuse" and any(counts.values()):
+    if mode == "refuse" and any(counts.values()) and not yes and o.on_terminal():
+        linked = f"{counted(counts['contacts'], 'contact')} and {counted(counts['deals'], 'deal')}"
+        print(f"{label[0].upper()}{label[1:]} has {linked}.", file=sys.stderr)
+        answer = o.ask("Detach them (keep them, unlinked), cascade (delete them too) or cancel?",
+                       choices=("detach", "cascade", "cancel"))  # fmt: skip
+        if answer == "cancel":
+            print("Nothing was deleted.", file=sys.stderr)
+            raise typer.Exit(1)
+        mode, cascade = answer, answer == "cascade"
+    elif mode == "refuse" and any(counts.values()):
         pass  # the store refuses below, with the reason
     elif any(counts.values()):
         verb = "deleting" if cascade else "unlinking"

@@ -165,9 +165,18 @@ def add(
     name unless --first or --last is given. Without NAME the name is made of
     --prefix --first --middle --last --suffix, or is the nickname, the first
     e-mail, the account's name or the first phone. --street ... --country edit
-    the first --address.
+    the first --address. With none of these on a terminal, the name, e-mail,
+    phone, account and title are asked for.
     """
     picture = pictures.read(photo, "photo")
+    named = [name, first, last, prefix, middle, suffix, nickname, email, phone, account]
+    if not o.anything(named) and o.on_terminal():
+        # `crm contact add` alone on a terminal: ask for the main fields.
+        name = o.ask("Name", required=True)
+        email = [answer] if (answer := o.ask("E-mail (empty: none)")) else None
+        phone = [answer] if (answer := o.ask("Phone (empty: none)")) else None
+        account = o.ask("Account (empty: none)") or None
+        title = title or o.ask("Title (empty: none)") or None
     values = o.given(
         nickname=nickname,
         anniversary=anniversary,

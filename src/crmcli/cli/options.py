@@ -327,6 +327,21 @@ def on_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+def ask(question: str, *, required: bool = False, choices: tuple[str, ...] = ()) -> str:
+    """One answer typed on the terminal (stderr shows the question: stdout is data).
+    Empty is no answer, unless `required`; with `choices`, one of them (or its first
+    letter) is asked for again until given."""
+    while True:
+        answer = typer.prompt(question, default="", show_default=False, err=True).strip()
+        if choices:
+            found = [choice for choice in choices if answer.lower() in (choice, choice[:1])]
+            if found:
+                return found[0]
+            print(f"Please answer {', '.join(choices)}.", file=sys.stderr)
+        elif answer or not required:
+            return answer
+
+
 def confirm(question: str, yes: bool, declined: str = "nothing was deleted") -> None:
     """Ask on a terminal; without one, --yes must say it (SPEC: exit 2 otherwise).
 
