@@ -102,3 +102,35 @@ def test_list_takes_the_singular(crm):
     assert [c["name"] for c in crm.json("list", "contact")] == ["Jane Doe"]
     assert [a["name"] for a in crm.json("list", "Account")] == ["Acme"]
     assert "did you mean 'contacts'?" in crm.fails(2, "list", "contcts").stderr
+
+
+def test_every_command_ends_its_help_with_examples_that_parse(crm):
+    """Two or three examples at the end of each command's help text, each one a command
+    line crm's parser takes (options that exist, values of the right kind)."""
+    import shlex
+
+    root = typer.main.get_command(app)
+    for path, command in leaves():
+        text = command.help or ""
+        assert "Examples:" in text, f"crm {' '.join(path)} has no examples"
+        examples = [line.strip() for line in text.split("Examples:")[-1].splitlines()]
+        examples = [line for line in examples if line and line != "\b"]
+        assert 2 <= len(examples) <= 3 or path == ("task", "reopen"), (path, examples)
+        assert all(line.startswith("crm ") or "| crm " in line for line in examples), examples
+        shown = crm.ok(*path, "-h").stdout
+        assert all(f"    {line}\n" in shown for line in examples), shown  # kept as written
+        for line in examples:
+            command_line = line.split("| ")[-1].split(" && ")[0].split(" || ")[0].split(" > ")[0]
+            words = shlex.split(command_line)[1:]
+            while words and words[0].startswith("--db"):
+                words = words[2:]
+            group, name = root, None
+            context = typer.Context(root)
+            while hasattr(group, "list_commands"):
+                name, words = words[0], words[1:]
+                group = group.get_command(context, name)
+            group.make_context(name, list(words), parent=context)  # raises on a bad line
+
+
+def test_root_help_has_examples(crm):
+    assert "Examples:" in crm.ok("-h").stdout

@@ -290,6 +290,13 @@ def root(
     Data goes to stdout, messages to stderr. Exit codes: 0 ok, 1 refused or
     failed, 2 usage, 3 reference not found or ambiguous, 75 database locked,
     130 interrupted.
+
+    Examples:
+
+    
+      crm contact add 'Jane Doe' -e jane@acme.example -a Acme
+      crm list contacts --where city=Oslo
+      crm contact show Jane
     """
     # --debug is acted on in CrmGroup.main, before any command can fail.
     ctx.obj = o.Settings(db=db)
@@ -315,7 +322,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List records of one kind: the same listing as `crm KIND list`."""
+    """List records of one kind: the same listing as `crm KIND list`.
+
+    Examples:
+
+    
+      crm list
+      crm list deals --where stage=proposal --sort -amount
+      crm list contact --tag vip --format csv
+    """
     from crmcli.cli import listing
 
     kind = listing.kind(kind)
@@ -327,7 +342,14 @@ def list_(
 
 @app.command("demo")
 def demo(ctx: typer.Context) -> None:
-    """Fill a sample database (./crm-demo.db unless --db or CRM_DB name one)."""
+    """Fill a sample database (./crm-demo.db unless --db or CRM_DB name one).
+
+    Examples:
+
+    
+      crm demo
+      crm --db /tmp/try.db demo && crm --db /tmp/try.db list
+    """
     from crmcli.cli.demo import run
 
     run(ctx)

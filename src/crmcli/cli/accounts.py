@@ -115,7 +115,15 @@ def new(
     as_json: o.JsonOpt = False,
 ) -> None:
     """Create an account (also: crm account add). Without NAME on a terminal, the name,
-    web site, phone and city are asked for."""
+    web site, phone and city are asked for.
+
+    Examples:
+
+    
+      crm account new Acme --type customer --website acme.example
+      crm account new 'Acme Europe' --parent Acme --city Berlin
+      crm account new
+    """
     picture = pictures.read(logo, "logo")
     if name is None:
         if not o.on_terminal():
@@ -161,7 +169,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List accounts, by name."""
+    """List accounts, by name.
+
+    Examples:
+
+    
+      crm account list
+      crm account list --where type=customer --sort city
+      crm account list --tag partner --format csv
+    """
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         rows = partial(store.list_accounts, conn)
@@ -172,7 +188,14 @@ def list_(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one account with its contacts."""
+    """Show one account with its contacts.
+
+    Examples:
+
+    
+      crm account show Acme
+      crm account show 3 --json
+    """
     with o.session(ctx, write=False) as conn:
         account = store.get_account(conn, refs.account_id(conn, ref))
         _show(conn, account, o.output(fmt, as_json))
@@ -217,6 +240,13 @@ def edit(
 
     --logo FILE sets or replaces the logo, --no-logo removes it (with no logo and nothing
     else to change, nothing changes).
+
+    Examples:
+
+    
+      crm account edit Acme --type customer --add-tag key
+      crm account edit Acme --city '' --set tier=gold
+      crm account edit Acme --editor
     """
     picture, remove_logo = pictures.change(logo, no_logo, "logo")
     values = o.given(
@@ -259,7 +289,14 @@ def edit(
 @app.command("logo")
 def logo(ctx: typer.Context, ref: Ref, output: o.OutputOpt = None) -> None:
     """Write the account's logo, its bytes exactly: to FILE with -o, else to stdout
-    (a pipe or a file; refused on a terminal). No logo: exit 1."""
+    (a pipe or a file; refused on a terminal). No logo: exit 1.
+
+    Examples:
+
+    
+      crm account logo Acme -o acme.png
+      crm account logo Acme > acme.png
+    """
     pictures.write_out(ctx, "accounts", ref, output)
 
 
@@ -279,7 +316,15 @@ def delete(
 ) -> None:
     """Delete an account. While it has contacts or deals, --detach or --cascade says what
     becomes of them: on a terminal crm asks (detach, cascade or cancel), elsewhere it
-    refuses."""
+    refuses.
+
+    Examples:
+
+    
+      crm account delete Acme
+      crm account delete Acme --detach --yes
+      crm account delete 3 --cascade --yes
+    """
     if detach and cascade:
         raise InvalidValue("--detach and --cascade cannot be used together")
     mode = "cascade" if cascade else "detach" if detach else "refuse"
@@ -327,6 +372,12 @@ def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = F
     (https://www.acme.example/ and acme.example). Accounts linked through others
     are one group. JSON: [{"reason", "accounts": [...]}]; `crm account merge`
     joins them.
+
+    Examples:
+
+    
+      crm account dupes
+      crm account dupes --json
     """
     from crmcli.store import merge
 
@@ -356,6 +407,13 @@ def merge(
 ) -> None:
     """Merge accounts into KEEP: their contacts, deals, activities, tasks, child accounts,
     tags and custom fields (KEEP wins) move to it; its empty fields are filled.
-    A merge that would give vcard more than 1,000 lines (1 MB) is refused."""
+    A merge that would give vcard more than 1,000 lines (1 MB) is refused.
+
+    Examples:
+
+    
+      crm account merge Acme 'ACME Inc.'
+      crm account merge 3 7 9 --yes
+    """
     account = o.merge(ctx, "account", keep, others, yes)
     render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)

@@ -105,6 +105,13 @@ def log(
 
     With neither TEXT nor --subject on a terminal, $EDITOR opens. A contact or
     deal also links its account.
+
+    Examples:
+
+    
+      crm log 'Called about the renewal' --kind call -c 'Jane Doe'
+      crm log --kind meeting -s 'Quarterly review' --deal Skates --at 2026-12-01T14:30
+      git log -1 --format=%B | crm log - -a Acme
     """
     _log(
         ctx,
@@ -138,7 +145,14 @@ def note(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Write a note: the same as crm log --kind note."""
+    """Write a note: the same as crm log --kind note.
+
+    Examples:
+
+    
+      crm note 'Prefers e-mail to calls' -c jane@acme.example
+      crm note -a Acme
+    """
     _log(ctx, text, "note", subject, contact, account, deal, at, tag, set_, quiet, fmt, as_json)
 
 
@@ -161,7 +175,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List activities, newest first."""
+    """List activities, newest first.
+
+    Examples:
+
+    
+      crm activity list --contact 'Jane Doe'
+      crm activity list --kind call --since -7d
+      crm activity list --account Acme --format json
+    """
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         rows = partial(
@@ -180,7 +202,14 @@ def list_(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one activity."""
+    """Show one activity.
+
+    Examples:
+
+    
+      crm activity show 42
+      crm activity show 42 --json
+    """
     with o.session(ctx, write=False) as conn:
         activity = store.get_activity(conn, store.activity_id(conn, ref))
     render.record(activity, o.output(fmt, as_json), fields=models.ACTIVITY_FIELDS)
@@ -208,7 +237,14 @@ def edit(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Change an activity."""
+    """Change an activity.
+
+    Examples:
+
+    
+      crm activity edit 42 --subject 'Renewal call'
+      echo 'New text' | crm activity edit 42 --text -
+    """
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     if not o.anything([text, kind, subject, contact, account, deal, at, tags]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
@@ -237,7 +273,14 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete an activity."""
+    """Delete an activity.
+
+    Examples:
+
+    
+      crm activity delete 42
+      crm activity delete 42 --yes
+    """
     o.delete(
         ctx,
         "activity",

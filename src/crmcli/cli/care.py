@@ -16,7 +16,14 @@ app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=
 
 @app.command("info")
 def info(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
-    """Where the database is, its size, schema and SQLite versions, records per kind."""
+    """Where the database is, its size, schema and SQLite versions, records per kind.
+
+    Examples:
+
+    
+      crm db info
+      crm db info --json
+    """
     from crmcli import db
     from crmcli.store import care
 
@@ -35,7 +42,14 @@ def info(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fa
 @app.command("check")
 def check(ctx: typer.Context) -> None:
     """Check the file (SQLite's integrity and foreign keys) and crm's own invariants
-    (the search index and contact summaries in step). Exit 1 with the problems listed."""
+    (the search index and contact summaries in step). Exit 1 with the problems listed.
+
+    Examples:
+
+    
+      crm db check
+      crm db check || crm db backup broken-copy.db
+    """
     from crmcli.store import care
 
     with o.session(ctx, write=False) as conn:
@@ -54,6 +68,12 @@ def backup(
 
     FILE must be new (never the database itself). The copy is checked: a damaged
     database is still copied, but the command says so and exits 1.
+
+    Examples:
+
+    
+      crm db backup ~/backups/crm-2026-12-01.db
+      crm --db work.db db backup work-copy.db
     """
     from crmcli import db
     from crmcli.store import care

@@ -167,6 +167,13 @@ def add(
     e-mail, the account's name or the first phone. --street ... --country edit
     the first --address. With none of these on a terminal, the name, e-mail,
     phone, account and title are asked for.
+
+    Examples:
+
+    
+      crm contact add 'Jane Doe' -e work:jane@acme.example -a Acme --title CTO
+      crm contact add --first Jane --last Doe -p 'mobile:+1 555 0100' -t vip
+      crm contact add
     """
     picture = pictures.read(photo, "photo")
     named = [name, first, last, prefix, middle, suffix, nickname, email, phone, account]
@@ -227,7 +234,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List contacts by name, optionally only those of one account."""
+    """List contacts by name, optionally only those of one account.
+
+    Examples:
+
+    
+      crm contact list
+      crm contact list --account Acme --sort -last_contacted
+      crm contact list --where birthday=--04-23 --format json
+    """
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         account_id = refs.account_id(conn, account) if account is not None else None
@@ -239,7 +254,14 @@ def list_(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one contact with its deals, open tasks and latest activities."""
+    """Show one contact with its deals, open tasks and latest activities.
+
+    Examples:
+
+    
+      crm contact show 'Jane Doe'
+      crm contact show jane@acme.example --json
+    """
     from crmcli.store import activities, deals, tasks
     from crmcli.store.query import Query
 
@@ -359,6 +381,13 @@ def edit(
     An empty value (--title '') clears a field; --tag adds like --add-tag.
     --photo FILE sets or replaces the photo, --no-photo removes it (with no photo and
     nothing else to change, nothing changes).
+
+    Examples:
+
+    
+      crm contact edit jane@acme.example --title CTO --add-tag vip
+      crm contact edit 'Jane Doe' --email home:jane@home.example --remove-phone '555 0100'
+      crm contact edit 'Jane Doe' --editor
     """
     picture, remove_photo = pictures.change(photo, no_photo, "photo")
     values = o.given(
@@ -440,7 +469,14 @@ def edit(
 @app.command("photo")
 def photo(ctx: typer.Context, ref: Ref, output: o.OutputOpt = None) -> None:
     """Write the contact's photo, its bytes exactly: to FILE with -o, else to stdout
-    (a pipe or a file; refused on a terminal). No photo: exit 1."""
+    (a pipe or a file; refused on a terminal). No photo: exit 1.
+
+    Examples:
+
+    
+      crm contact photo 'Jane Doe' -o jane.jpg
+      crm contact photo 12 > jane.jpg
+    """
     pictures.write_out(ctx, "contacts", ref, output)
 
 
@@ -452,7 +488,14 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete a contact; its deals, activities and tasks stay, unlinked from it."""
+    """Delete a contact; its deals, activities and tasks stay, unlinked from it.
+
+    Examples:
+
+    
+      crm contact delete 'Jane Doe'
+      crm contact delete 12 --yes
+    """
     o.delete(
         ctx,
         "contact",
@@ -475,6 +518,12 @@ def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = F
     initials and middle names (Jane Doe, Jane Q. Doe and Jane D.); the same name also
     counts between contacts of no account. Contacts linked through others are one
     group. JSON: [{"reason", "contacts": [...]}].
+
+    Examples:
+
+    
+      crm contact dupes
+      crm contact dupes --json
     """
     from crmcli.store import merge
 
@@ -504,6 +553,13 @@ def merge(
 ) -> None:
     """Merge contacts into KEEP: their e-mails, phones, tags, custom fields (KEEP wins),
     deals, activities and tasks move to it; its empty fields are filled; they are deleted.
-    A merge that would give a list more than 100 items (vcard: 1,000 lines) is refused."""
+    A merge that would give a list more than 100 items (vcard: 1,000 lines) is refused.
+
+    Examples:
+
+    
+      crm contact merge 'Jane Doe' 'Jane D.'
+      crm contact merge jane@acme.example 17 23 --yes
+    """
     contact = o.merge(ctx, "contact", keep, others, yes)
     render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)

@@ -79,7 +79,14 @@ def new(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Create a deal (also: crm deal add). It starts at the first stage unless --stage."""
+    """Create a deal (also: crm deal add). It starts at the first stage unless --stage.
+
+    Examples:
+
+    
+      crm deal new 'Acme renewal 2027' -a Acme --amount 12,500 --close 2027-01-31
+      crm deal new Skates -a Globex -c 'Jane Doe' --stage proposal
+    """
     settings = config.load()
     with o.session(ctx, write=True) as conn:
         deal = store.add_deal(
@@ -116,7 +123,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List deals, optionally by stage, status, account or contact."""
+    """List deals, optionally by stage, status, account or contact.
+
+    Examples:
+
+    
+      crm deal list --status open
+      crm deal list --stage proposal --sort close_date
+      crm deal list --account Acme --format csv
+    """
     stage = config.load().check_stage(stage) if stage is not None else None
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
@@ -135,7 +150,14 @@ def list_(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one deal with its open tasks and latest activities."""
+    """Show one deal with its open tasks and latest activities.
+
+    Examples:
+
+    
+      crm deal show 'Acme renewal 2027'
+      crm deal show 5 --json
+    """
     from crmcli.store import activities, tasks
     from crmcli.store.query import Query
 
@@ -180,7 +202,15 @@ def edit(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Change a deal. --stage works like `crm deal move`; '' clears --amount, --close."""
+    """Change a deal. --stage works like `crm deal move`; '' clears --amount, --close.
+
+    Examples:
+
+    
+      crm deal edit Skates --amount 1,200.50 --close +30d
+      crm deal edit 5 --no-contact --add-tag urgent
+      crm deal edit Skates --editor
+    """
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     changes = [
         name,
@@ -235,7 +265,14 @@ def move(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Move a deal to STAGE; its probability and status follow (won/lost close it)."""
+    """Move a deal to STAGE; its probability and status follow (won/lost close it).
+
+    Examples:
+
+    
+      crm deal move Skates negotiation
+      crm deal move 5 won
+    """
     settings = config.load()
     with o.session(ctx, write=True) as conn:
         deal = store.move_deal(conn, settings, ref, stage, probability)
@@ -250,7 +287,14 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete a deal; its activities and tasks stay, unlinked from it."""
+    """Delete a deal; its activities and tasks stay, unlinked from it.
+
+    Examples:
+
+    
+      crm deal delete Skates
+      crm deal delete 5 --yes
+    """
     o.delete(
         ctx,
         "deal",
@@ -268,7 +312,14 @@ PIPELINE_FIELDS = ("stage", "currency", "count", "amount", "weighted")
 
 @pipeline_app.command("pipeline")
 def pipeline(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
-    """Deals per stage and currency: count, total and weighted total (amount x probability)."""
+    """Deals per stage and currency: count, total and weighted total (amount x probability).
+
+    Examples:
+
+    
+      crm pipeline
+      crm pipeline --format csv
+    """
     fmt = o.output_without_ids(fmt, as_json, "crm pipeline")
     settings = config.load()
     with o.session(ctx, write=False) as conn:

@@ -54,6 +54,13 @@ def export(
     crm import -h). vcf writes contacts as vCards, --kind accounts accounts as
     KIND:org cards (3.0: X-ABShowAs:COMPANY). On a terminal, control characters
     are shown escaped.
+
+    Examples:
+
+    
+      crm export -o backup.json
+      crm export -f vcf --vcard-version 3.0 > contacts.vcf
+      crm export -f csv --kind deals -o deals.csv
     """
     from crmcli import export as writers
     from crmcli.store import common
@@ -240,6 +247,13 @@ def import_(
     stored in UTC to the second (one without an offset is taken as UTC); an
     activity's at may also be a date or YYYY-MM-DD HH:MM in local time, and due and
     close_date are YYYY-MM-DD: anything else rejects the file.
+
+    Examples:
+
+    
+      crm import backup.json
+      crm import contacts.csv --dry-run
+      crm import google.csv --skip-invalid --rejects rejects.csv
     """
     from crmcli import config, formats, workers
     from crmcli.formats import backup, table, vcard

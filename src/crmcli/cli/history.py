@@ -28,6 +28,13 @@ def history(
 
     `crm undo` reverts the latest (or `crm undo ID`); `crm history prune --before WHEN`
     forgets old ones.
+
+    Examples:
+
+    
+      crm history
+      crm history -n 100
+      crm history prune --before -90d
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -56,7 +63,14 @@ def prune(
         str, typer.Option("--before", metavar="WHEN", help="Forget operations before this day.")
     ],
 ) -> None:
-    """Forget operations before WHEN; they can no longer be undone."""
+    """Forget operations before WHEN; they can no longer be undone.
+
+    Examples:
+
+    
+      crm history prune --before -90d
+      crm history prune --before 2026-01-01
+    """
     from crmcli.store import history as store
 
     with o.session(ctx, write=True) as conn:
@@ -75,7 +89,14 @@ def undo(
     edits get their old values, an import disappears whole. Undo can be undone.
 
     An older operation is refused while a later one changed or links to the same
-    records (a note on a contact it added, say): the message names the one to undo first."""
+    records (a note on a contact it added, say): the message names the one to undo first.
+
+    Examples:
+
+    
+      crm undo
+      crm undo 41
+    """
     from crmcli.store import history as store
 
     with o.session(ctx, write=True) as conn:
