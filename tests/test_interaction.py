@@ -250,3 +250,24 @@ def test_a_real_terminal_is_asked(installed_crm, tmp_path):
     result = subprocess.run([installed_crm, "contact", "show", "1", "--json"], env=env,
                             capture_output=True, text=True, check=True)  # fmt: skip
     assert json.loads(result.stdout)["name"] == "Jane Doe"
+
+
+def test_tables_sort_names_naturally(crm):
+    for number in (1, 10, 100, 2, 20):
+        crm.ok("contact", "add", f"Person {number}")
+        crm.ok("account", "new", f"Shop {number}")
+
+    def names(*args):
+        table = crm.ok(*args, "--columns", "name").stdout
+        return [line.strip("│ ") for line in table.splitlines() if " 1" in line or " 2" in line]
+
+    assert names("contact", "list") == [
+        "Person 1", "Person 2", "Person 10", "Person 20", "Person 100"
+    ]  # fmt: skip
+    assert names("list", "accounts", "--sort", "-name") == [
+        "Shop 100", "Shop 20", "Shop 10", "Shop 2", "Shop 1"
+    ]  # fmt: skip
+    # data formats keep the database's order, which scripts and diffs rely on
+    assert [c["name"] for c in crm.json("contact", "list", "--sort", "name")][:3] == [
+        "Person 1", "Person 10", "Person 100"
+    ]  # fmt: skip
