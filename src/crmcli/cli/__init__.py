@@ -293,7 +293,7 @@ def root(
 
     Examples:
 
-    
+    \b
       crm contact add 'Jane Doe' -e jane@acme.example -a Acme
       crm list contacts --where city=Oslo
       crm contact show Jane
@@ -326,7 +326,7 @@ def list_(
 
     Examples:
 
-    
+    \b
       crm list
       crm list deals --where stage=proposal --sort -amount
       crm list contact --tag vip --format csv
@@ -346,7 +346,7 @@ def demo(ctx: typer.Context) -> None:
 
     Examples:
 
-    
+    \b
       crm demo
       crm --db /tmp/try.db demo && crm --db /tmp/try.db list
     """

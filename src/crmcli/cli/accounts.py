@@ -119,7 +119,7 @@ def new(
 
     Examples:
 
-    
+    \b
       crm account new Acme --type customer --website acme.example
       crm account new 'Acme Europe' --parent Acme --city Berlin
       crm account new
@@ -173,7 +173,7 @@ def list_(
 
     Examples:
 
-    
+    \b
       crm account list
       crm account list --where type=customer --sort city
       crm account list --tag partner --format csv
@@ -192,7 +192,7 @@ def show(
 
     Examples:
 
-    
+    \b
       crm account show Acme
       crm account show 3 --json
     """
@@ -243,7 +243,7 @@ def edit(
 
     Examples:
 
-    
+    \b
       crm account edit Acme --type customer --add-tag key
       crm account edit Acme --city '' --set tier=gold
       crm account edit Acme --editor
@@ -293,7 +293,7 @@ def logo(ctx: typer.Context, ref: Ref, output: o.OutputOpt = None) -> None:
 
     Examples:
 
-    
+    \b
       crm account logo Acme -o acme.png
       crm account logo Acme > acme.png
     """
@@ -320,7 +320,7 @@ def delete(
 
     Examples:
 
-    
+    \b
       crm account delete Acme
       crm account delete Acme --detach --yes
       crm account delete 3 --cascade --yes
@@ -375,7 +375,7 @@ def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = F
 
     Examples:
 
-    
+    \b
       crm account dupes
       crm account dupes --json
     """
@@ -411,7 +411,7 @@ def merge(
 
     Examples:
 
-    
+    \b
       crm account merge Acme 'ACME Inc.'
       crm account merge 3 7 9 --yes
     """

@@ -108,7 +108,7 @@ def log(
 
     Examples:
 
-    
+    \b
       crm log 'Called about the renewal' --kind call -c 'Jane Doe'
       crm log --kind meeting -s 'Quarterly review' --deal Skates --at 2026-12-01T14:30
       git log -1 --format=%B | crm log - -a Acme
@@ -149,7 +149,7 @@ def note(
 
     Examples:
 
-    
+    \b
       crm note 'Prefers e-mail to calls' -c jane@acme.example
       crm note -a Acme
     """
@@ -179,7 +179,7 @@ def list_(
 
     Examples:
 
-    
+    \b
       crm activity list --contact 'Jane Doe'
       crm activity list --kind call --since -7d
       crm activity list --account Acme --format json
@@ -206,7 +206,7 @@ def show(
 
     Examples:
 
-    
+    \b
       crm activity show 42
       crm activity show 42 --json
     """
@@ -241,7 +241,7 @@ def edit(
 
     Examples:
 
-    
+    \b
       crm activity edit 42 --subject 'Renewal call'
       echo 'New text' | crm activity edit 42 --text -
     """
@@ -277,7 +277,7 @@ def delete(
 
     Examples:
 
-    
+    \b
       crm activity delete 42
       crm activity delete 42 --yes
     """

@@ -20,7 +20,7 @@ def info(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fa
 
     Examples:
 
-    
+    \b
       crm db info
       crm db info --json
     """
@@ -46,7 +46,7 @@ def check(ctx: typer.Context) -> None:
 
     Examples:
 
-    
+    \b
       crm db check
       crm db check || crm db backup broken-copy.db
     """
@@ -71,7 +71,7 @@ def backup(
 
     Examples:
 
-    
+    \b
       crm db backup ~/backups/crm-2026-12-01.db
       crm --db work.db db backup work-copy.db
     """

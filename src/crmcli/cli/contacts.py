@@ -170,7 +170,7 @@ def add(
 
     Examples:
 
-    
+    \b
       crm contact add 'Jane Doe' -e work:jane@acme.example -a Acme --title CTO
       crm contact add --first Jane --last Doe -p 'mobile:+1 555 0100' -t vip
       crm contact add
@@ -238,7 +238,7 @@ def list_(
 
     Examples:
 
-    
+    \b
       crm contact list
       crm contact list --account Acme --sort -last_contacted
       crm contact list --where birthday=--04-23 --format json
@@ -258,7 +258,7 @@ def show(
 
     Examples:
 
-    
+    \b
       crm contact show 'Jane Doe'
       crm contact show jane@acme.example --json
     """
@@ -384,7 +384,7 @@ def edit(
 
     Examples:
 
-    
+    \b
       crm contact edit jane@acme.example --title CTO --add-tag vip
       crm contact edit 'Jane Doe' --email home:jane@home.example --remove-phone '555 0100'
       crm contact edit 'Jane Doe' --editor
@@ -473,7 +473,7 @@ def photo(ctx: typer.Context, ref: Ref, output: o.OutputOpt = None) -> None:
 
     Examples:
 
-    
+    \b
       crm contact photo 'Jane Doe' -o jane.jpg
       crm contact photo 12 > jane.jpg
     """
@@ -492,7 +492,7 @@ def delete(
 
     Examples:
 
-    
+    \b
       crm contact delete 'Jane Doe'
       crm contact delete 12 --yes
     """
@@ -521,7 +521,7 @@ def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = F
 
     Examples:
 
-    
+    \b
       crm contact dupes
       crm contact dupes --json
     """
@@ -557,7 +557,7 @@ def merge(
 
     Examples:
 
-    
+    \b
       crm contact merge 'Jane Doe' 'Jane D.'
       crm contact merge jane@acme.example 17 23 --yes
     """

@@ -83,7 +83,7 @@ def new(
 
     Examples:
 
-    
+    \b
       crm deal new 'Acme renewal 2027' -a Acme --amount 12,500 --close 2027-01-31
       crm deal new Skates -a Globex -c 'Jane Doe' --stage proposal
     """
@@ -127,7 +127,7 @@ def list_(
 
     Examples:
 
-    
+    \b
       crm deal list --status open
       crm deal list --stage proposal --sort close_date
       crm deal list --account Acme --format csv
@@ -154,7 +154,7 @@ def show(
 
     Examples:
 
-    
+    \b
       crm deal show 'Acme renewal 2027'
       crm deal show 5 --json
     """
@@ -206,7 +206,7 @@ def edit(
 
     Examples:
 
-    
+    \b
       crm deal edit Skates --amount 1,200.50 --close +30d
       crm deal edit 5 --no-contact --add-tag urgent
       crm deal edit Skates --editor
@@ -269,7 +269,7 @@ def move(
 
     Examples:
 
-    
+    \b
       crm deal move Skates negotiation
       crm deal move 5 won
     """
@@ -291,7 +291,7 @@ def delete(
 
     Examples:
 
-    
+    \b
       crm deal delete Skates
       crm deal delete 5 --yes
     """
@@ -316,7 +316,7 @@ def pipeline(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt 
 
     Examples:
 
-    
+    \b
       crm pipeline
       crm pipeline --format csv
     """

@@ -60,8 +60,13 @@ def custom(record: dict) -> list[str]:
     return [f"{key}={value}" for key, value in (record.get("fields") or {}).items()]
 
 
-TAGS = Field("tags", "Tags, separated by commas.", tags)
-FIELDS = Field("field", "Custom fields, one per line: KEY=VALUE.", custom, many=True)
+# What every kind's template ends with.
+TAIL = (
+    Field("description", "Free text; more lines: start each with two spaces.",
+          scalar("description")),
+    Field("tags", "Tags, separated by commas.", tags),
+    Field("field", "Custom fields, one per line: KEY=VALUE.", custom, many=True),
+)  # fmt: skip
 
 
 def template(title: str, fields: list[Field], record: dict, problems: list[str]) -> str:
@@ -119,6 +124,18 @@ def changed(before: dict[str, list[str]], after: dict[str, list[str]]) -> dict:
     return {
         key: (old, after[key]) for key, old in before.items() if key in after and after[key] != old
     }
+
+
+def tail_options(key: str, change: tuple[list[str], list[str]], options: dict) -> bool:
+    """The options for TAIL's tags and custom fields, added to `options`; False for
+    another key."""
+    if key == "tags":
+        options.update(tag_options(change))
+    elif key == "field":
+        options.update(field_options(change))
+    else:
+        return False
+    return True
 
 
 def tag_options(change: tuple[list[str], list[str]]) -> dict:
@@ -252,35 +269,40 @@ CONTACT = [
     Field("anniversary", "Anniversary: YYYY-MM-DD or --MM-DD.", scalar("anniversary")),
     Field("gender", "Gender as you write it (vCard: F, M, O;non-binary).", scalar("gender")),
     Field("every", "Keep in touch this often: 30d, 2w, 3m; empty: never.", scalar("every")),
-    Field("description", "Free text; more lines: start each with two spaces.",
-          scalar("description")),
-    TAGS,
-    FIELDS,
+    *TAIL,
 ]  # fmt: skip
 
 
-def contact_options(changes: dict, record: dict) -> dict:
-    """The options of `crm contact edit` that make these changes."""
+def _options(changes: dict, links: tuple[str, ...], special=None, rename=None) -> dict:
+    """The edit command's options for `changes`: a link emptied is its --no-... flag,
+    `special(key, change, value, options)` handles a kind's own keys (True: done),
+    TAIL's keys are tags and custom fields; any other key is the option of its name."""
     options: dict = {}
-    for key, (_, new) in changes.items():
-        value = new[0] if new else ""
-        if key in ("email", "phone", "url", "impp", "related", "date"):
-            add, gone = list_options(key, (changes[key][0], new))
-            option = {"email": "email", "phone": "phone"}.get(key, key)
-            options[option] = add
-            options[f"remove_{option}"] = gone
-        elif key == "address":
-            options["remove_address"] = ["1"] * len(record.get("addresses") or [])
-            options["address"] = new
-        elif key == "account":
-            options.update({"account": value} if value else {"no_account": True})
-        elif key == "tags":
-            options.update(tag_options(changes[key]))
-        elif key == "field":
-            options.update(field_options(changes[key]))
-        else:
-            options[key] = value
+    for key, change in changes.items():
+        value = change[1][0] if change[1] else ""
+        if key in links:
+            options.update({key: value} if value else {f"no_{key}": True})
+        elif not (special and special(key, change, value, options)) and not tail_options(
+            key, change, options
+        ):
+            options[(rename or {}).get(key, key)] = value
     return options
+
+
+def _contact_lists(key: str, change: tuple, value: str, options: dict) -> bool:
+    if key in ("email", "phone", "url", "impp", "related", "date"):
+        options[key], options[f"remove_{key}"] = list_options(key, change)
+    elif key == "address":
+        options["remove_address"] = ["1"] * len(change[0])  # all, then the new ones
+        options["address"] = change[1]
+    else:
+        return False
+    return True
+
+
+def contact_options(changes: dict) -> dict:
+    """The options of `crm contact edit` that make these changes."""
+    return _options(changes, ("account",), _contact_lists)
 
 
 def _linked(key: str, name: str) -> Field:
@@ -302,10 +324,7 @@ ACCOUNT = [
     Field("postal_code", "Postal or ZIP code.", scalar("postal_code")),
     Field("country", "Country.", scalar("country")),
     _linked("parent", "parent"),
-    Field("description", "Free text; more lines: start each with two spaces.",
-          scalar("description")),
-    TAGS,
-    FIELDS,
+    *TAIL,
 ]  # fmt: skip
 
 
@@ -315,22 +334,15 @@ _ACCOUNT_CHOICES = {
 }
 
 
-def account_options(changes: dict, record: dict) -> dict:
-    options: dict = {}
-    for key, change in changes.items():
-        value = change[1][0] if change[1] else ""
-        if key == "parent":
-            options.update({"parent": value} if value else {"no_parent": True})
-        elif key in _ACCOUNT_CHOICES and value not in _ACCOUNT_CHOICES[key]:
-            raise InvalidValue(f"{key}: {value[:30]!r} is not one of"
-                               f" {', '.join(_ACCOUNT_CHOICES[key])}")  # fmt: skip
-        elif key == "tags":
-            options.update(tag_options(change))
-        elif key == "field":
-            options.update(field_options(change))
-        else:
-            options[{"type": "type_"}.get(key, key)] = value
-    return options
+def _account_choice(key: str, change: tuple, value: str, options: dict) -> bool:
+    if key in _ACCOUNT_CHOICES and value not in _ACCOUNT_CHOICES[key]:
+        raise InvalidValue(f"{key}: {value[:30]!r} is not one of"
+                           f" {', '.join(_ACCOUNT_CHOICES[key])}")  # fmt: skip
+    return False
+
+
+def account_options(changes: dict) -> dict:
+    return _options(changes, ("parent",), _account_choice, rename={"type": "type_"})
 
 
 DEAL = [
@@ -343,30 +355,21 @@ DEAL = [
           scalar("stage")),
     Field("probability", "Chance to win, 0-100.", scalar("probability")),
     Field("close", "Expected or actual close date; empty: none.", scalar("close_date")),
-    Field("description", "Free text; more lines: start each with two spaces.",
-          scalar("description")),
-    TAGS,
-    FIELDS,
+    *TAIL,
 ]  # fmt: skip
 
 
-def deal_options(changes: dict, record: dict) -> dict:
-    options: dict = {}
-    for key, change in changes.items():
-        value = change[1][0] if change[1] else ""
-        if key in ("account", "contact"):
-            options.update({key: value} if value else {f"no_{key}": True})
-        elif key == "probability":
-            if not value.strip().isdigit():
-                raise InvalidValue(f"probability: {value[:20]!r} is not a whole number 0-100")
-            options[key] = int(value)
-        elif key == "tags":
-            options.update(tag_options(change))
-        elif key == "field":
-            options.update(field_options(change))
-        else:
-            options[key] = value
-    return options
+def _probability(key: str, change: tuple, value: str, options: dict) -> bool:
+    if key != "probability":
+        return False
+    if not value.strip().isdigit():
+        raise InvalidValue(f"probability: {value[:20]!r} is not a whole number 0-100")
+    options[key] = int(value)
+    return True
+
+
+def deal_options(changes: dict) -> dict:
+    return _options(changes, ("account", "contact"), _probability)
 
 
 KINDS = {"contact": (CONTACT, contact_options), "account": (ACCOUNT, account_options),
@@ -381,7 +384,7 @@ def edit_record(noun: str, record: dict, edit: Callable[..., None]) -> None:
     title = f"Editing {noun} {render.quoted(str(record.get('name'))[:60])} (id {record['id']})."
 
     def apply(changes: dict) -> None:
-        given = options(changes, record)
+        given = options(changes)
         if any(value == "" or value for value in given.values()):
             edit(**given)
         else:  # only spacing or order that means nothing (tags: b, a)

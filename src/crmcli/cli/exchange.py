@@ -57,7 +57,7 @@ def export(
 
     Examples:
 
-    
+    \b
       crm export -o backup.json
       crm export -f vcf --vcard-version 3.0 > contacts.vcf
       crm export -f csv --kind deals -o deals.csv
@@ -250,7 +250,7 @@ def import_(
 
     Examples:
 
-    
+    \b
       crm import backup.json
       crm import contacts.csv --dry-run
       crm import google.csv --skip-invalid --rejects rejects.csv

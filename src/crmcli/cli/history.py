@@ -31,7 +31,7 @@ def history(
 
     Examples:
 
-    
+    \b
       crm history
       crm history -n 100
       crm history prune --before -90d
@@ -67,7 +67,7 @@ def prune(
 
     Examples:
 
-    
+    \b
       crm history prune --before -90d
       crm history prune --before 2026-01-01
     """
@@ -93,7 +93,7 @@ def undo(
 
     Examples:
 
-    
+    \b
       crm undo
       crm undo 41
     """

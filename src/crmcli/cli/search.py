@@ -33,7 +33,7 @@ def search(
 
     Examples:
 
-    
+    \b
       crm search acme
       crm search 'renewal quote' --kind activities
       crm search jane -n 5 --json

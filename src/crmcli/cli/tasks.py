@@ -43,7 +43,7 @@ def add(
 
     Examples:
 
-    
+    \b
       crm task add 'Send the quote' --due fri -c 'Jane Doe'
       crm task add 'Renewal call' --due +30d --deal 'Acme renewal 2027'
     """
@@ -81,7 +81,7 @@ def list_(
 
     Examples:
 
-    
+    \b
       crm task list
       crm task list --all --account Acme
       crm task list --where 'due<2026-12-31' --format csv
@@ -115,7 +115,7 @@ def done(
 
     Examples:
 
-    
+    \b
       crm task done 7
       crm task done 7 --json
     """
@@ -130,7 +130,7 @@ def reopen(
 
     Examples:
 
-    
+    \b
       crm task reopen 7
     """
     _set_done(ctx, ref, False, fmt, as_json)
@@ -144,7 +144,7 @@ def show(
 
     Examples:
 
-    
+    \b
       crm task show 7
       crm task show 7 --json
     """
@@ -175,7 +175,7 @@ def edit(
 
     Examples:
 
-    
+    \b
       crm task edit 7 --due tomorrow
       crm task edit 7 --contact '' --title 'Call back'
     """
@@ -208,7 +208,7 @@ def delete(
 
     Examples:
 
-    
+    \b
       crm task delete 7
       crm task delete 7 --yes
     """
@@ -239,7 +239,7 @@ def due(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fal
 
     Examples:
 
-    
+    \b
       crm due
       crm due --json
     """
