@@ -271,3 +271,16 @@ def test_tables_sort_names_naturally(crm):
     assert [c["name"] for c in crm.json("contact", "list", "--sort", "name")][:3] == [
         "Person 1", "Person 10", "Person 100"
     ]  # fmt: skip
+
+
+def test_the_editor_keeps_what_it_does_not_change(crm, editor):
+    text = "# not a comment\n  indented\ntrailing  "
+    crm.ok("contact", "add", "Jane Doe", "-e", "a@x.example", "-e", "b@x.example", "-d", text)
+    editor("/^email:/d\ns/^title:.*/title: CTO/")  # every e-mail line deleted: none left
+    contact = crm.json("contact", "edit", "1", "--editor")
+    assert (contact["title"], contact["emails"]) == ("CTO", [])
+    assert contact["description"] == text
+    editor("s/^description: # not a comment/description: # still not a comment/")
+    assert crm.json("contact", "edit", "1", "--editor")["description"] == text.replace(
+        "# not", "# still not"
+    )

@@ -4,6 +4,7 @@
 and an exit code, for the installed command and CliRunner alike.
 """
 
+import contextlib
 import errno
 import importlib
 import os
@@ -87,7 +88,8 @@ class CrmGroup(TyperGroup):
         COMMAND.set(_summary(args))
         o.COMMITTED.set(False)
         if "zsh" in os.environ.get(complete_var or "_CRM_COMPLETE", ""):
-            complete.use_zsh_completion()
+            with contextlib.suppress(ImportError, AttributeError):  # another typer's own way
+                complete.use_zsh_completion()
 
         def run():
             return super(CrmGroup, self).main(

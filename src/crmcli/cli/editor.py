@@ -74,7 +74,8 @@ def template(title: str, fields: list[Field], record: dict, problems: list[str])
     lines += [f"# ERROR: {problem}" for problem in problems]
     lines += [
         "# Change what you like and save; leave the file as it is, or empty it, and",
-        "# nothing changes. Lines starting with # are ignored; an empty value clears.",
+        "# nothing changes. Lines starting with # are ignored; a value emptied (or its",
+        "# line deleted) is cleared.",
         "",
     ]
     for field in fields:
@@ -94,10 +95,10 @@ def parse(text: str, fields: list[Field]) -> dict[str, list[str]]:
     problems = []
     last: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("#") or not line.strip():
+        if line.startswith("#") or not line.strip():
             continue
         if line[:1] in (" ", "\t") and last is not None:
-            found[last][-1] += "\n" + line.strip()
+            found[last][-1] += "\n" + (line[2:] if line.startswith("  ") else line.lstrip())
             continue
         key, colon, value = line.partition(":")
         key = key.strip().lower()
@@ -116,13 +117,16 @@ def parse(text: str, fields: list[Field]) -> dict[str, list[str]]:
 
 
 def was(fields: list[Field], record: dict) -> dict[str, list[str]]:
-    return {field.key: field.read(record) for field in fields}
+    """The record as the template reads back untouched: what the saved file is
+    compared with, so that only what the user changed counts (not spacing the
+    template cannot carry, such as a value's trailing blanks)."""
+    return parse(template("", fields, record, []), fields)
 
 
 def changed(before: dict[str, list[str]], after: dict[str, list[str]]) -> dict:
-    """{key: (old values, new values)} of what differs; a key left out is unchanged."""
+    """{key: (old values, new values)} of what differs; a key left out is emptied."""
     return {
-        key: (old, after[key]) for key, old in before.items() if key in after and after[key] != old
+        key: (old, after.get(key, [])) for key, old in before.items() if after.get(key, []) != old
     }
 
 
@@ -196,7 +200,7 @@ def loop(title: str, fields: list[Field], record: dict, apply: Callable[[dict], 
     while True:
         saved = edit_text(text)
         lines = saved.splitlines()
-        if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
+        if not any(line.strip() and not line.startswith("#") for line in lines):
             print("The file was empty: nothing changed.", file=sys.stderr)
             return
         if saved == text and problems:
@@ -312,8 +316,7 @@ def _linked(key: str, name: str) -> Field:
 ACCOUNT = [
     Field("name", "The account's name (unique, ignoring case).", scalar("name")),
     Field("kind", "business or person.", scalar("kind")),
-    Field("type", "customer, prospect, partner, vendor, competitor or other; empty: none.",
-          scalar("type")),
+    Field("type", "customer, prospect, partner, vendor, competitor or other.", scalar("type")),
     Field("industry", "Industry.", scalar("industry")),
     Field("website", "Web site.", scalar("website")),
     Field("email", "General e-mail address.", scalar("email")),
