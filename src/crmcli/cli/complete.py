@@ -10,9 +10,10 @@ import os
 import typer
 
 _MAX = 50
-# Matching ignoring accents reads every name (no index has them without accents):
-# done up to this many rows, about a tenth of a second; above, case is ignored only.
-_SCAN_MAX = 100_000
+# Matching ignoring accents reads every key (no index has them without accents):
+# done up to this many rows (a few hundredths of a second for ASCII names, a few
+# tenths if all have accents); above, only case is ignored.
+_SCAN_MAX = 200_000
 
 
 def _database(ctx: typer.Context):
@@ -55,8 +56,10 @@ def _prefixed(ctx: typer.Context, table: str, column: str, incomplete: str) -> l
                     return _plain(text[: len(plain) + 4])[: len(plain)]
 
                 conn.create_function("crm_plain_prefix", 1, plain_prefix, deterministic=True)
-                rows = conn.execute(
-                    f"{select} crm_plain_prefix({column}_key) = ? LIMIT ?", (plain, _MAX * 2)
+                rows = conn.execute(  # only keys with a non-ASCII character can differ
+                    f"{select} length(CAST({column}_key AS BLOB)) != length({column}_key)"
+                    f" AND crm_plain_prefix({column}_key) = ? LIMIT ?",
+                    (plain, _MAX * 2),
                 )
                 found.update(dict.fromkeys(value for (value,) in rows))
         conn.close()
