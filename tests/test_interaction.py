@@ -208,8 +208,7 @@ def test_without_a_terminal_nothing_waits_for_input(installed_crm, tmp_path):
     env = {**os.environ, "CRM_DB": str(tmp_path / "crm.db")}
     subprocess.run([installed_crm, "account", "new", "Acme"], env=env, check=True)
     subprocess.run([installed_crm, "contact", "add", "Jane", "-a", "Acme"], env=env, check=True)
-    for args, code in ((["contact", "add"], 2), (["account", "new"], 2),
-                       (["account", "delete", "Acme"], 1), (["contact", "delete", "Jane"], 2),
+    for args, code in ((["contact", "add"], 2), (["account", "delete", "Acme"], 1),
                        (["contact", "edit", "Jane"], 2), (["log"], 2)):  # fmt: skip
         read, write = os.pipe()
         try:
@@ -284,3 +283,8 @@ def test_the_editor_keeps_what_it_does_not_change(crm, editor):
     assert crm.json("contact", "edit", "1", "--editor")["description"] == text.replace(
         "# not", "# still not"
     )
+
+
+def test_off_a_terminal_a_missing_name_is_a_usage_error(crm):
+    assert "NAME" in crm.fails(2, "account", "new").stderr
+    assert "needs a name" in crm.fails(2, "contact", "add").stderr

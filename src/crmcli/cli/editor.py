@@ -147,13 +147,19 @@ def tag_options(change: tuple[list[str], list[str]]) -> dict:
     return {"add_tag": sorted(new - old), "remove_tag": sorted(old - new)}
 
 
-def field_options(change: tuple[list[str], list[str]]) -> dict:
-    old = dict(line.partition("=")[::2] for line in change[0])
-    new_lines = change[1]
-    for line in new_lines:
-        if "=" not in line:
+def _pairs(lines: list[str]) -> dict[str, str]:
+    """KEY=VALUE lines as a dict, spaces around KEY and VALUE left out."""
+    pairs = {}
+    for line in lines:
+        key, equals, value = line.partition("=")
+        if not equals or not key.strip():
             raise InvalidValue(f"field: {line[:40]!r} is not KEY=VALUE")
-    new = dict(line.partition("=")[::2] for line in new_lines)
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def field_options(change: tuple[list[str], list[str]]) -> dict:
+    old, new = _pairs(change[0]), _pairs(change[1])
     return {
         "set_": [f"{key}={value}" for key, value in new.items() if old.get(key) != value],
         "unset": [key for key in old if key not in new],
@@ -204,7 +210,9 @@ def loop(title: str, fields: list[Field], record: dict, apply: Callable[[dict], 
             print("The file was empty: nothing changed.", file=sys.stderr)
             return
         if saved == text and problems:
-            raise Refused(f"nothing changed; the file still has {len(problems)} error(s)")
+            from crmcli.words import counted
+
+            raise Refused(f"nothing changed; the file still has {counted(len(problems), 'error')}")
         try:
             changes = changed(before, parse(saved, fields))
             if not changes:
