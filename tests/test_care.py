@@ -97,7 +97,7 @@ def test_check_and_backup_of_a_damaged_index_list_each_problem(crm, book, tmp_pa
     lines = crm.fails(1, "db", "check").stderr.splitlines()
     missing = [line for line in lines if "missing from index contacts_name_key" in line]
     assert len(missing) >= 10 and len(set(missing)) == len(missing)
-    assert lines[0] == f"Error: {len(lines) - 1} problem(s):"
+    assert lines[0] == f"Error: {len(lines) - 1} problems:"
     result = crm.fails(1, "db", "backup", str(tmp_path / "copy.db"))
     assert "damaged" in result.stderr and "missing from index" in result.stderr
     assert "backed up" not in result.stderr

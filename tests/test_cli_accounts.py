@@ -135,10 +135,10 @@ def test_delete_refused_with_contacts_unless_detach_or_cascade(crm):
     assert "--detach" in result.stderr and "--cascade" in result.stderr
     crm.fails(2, "account", "delete", "Acme", "--detach", "--cascade", "--yes")
     result = crm.ok("account", "delete", "Acme", "--detach", "--yes")
-    assert "unlinked 1 contact(s)" in result.stderr
+    assert "unlinked 1 contact and" in result.stderr
     assert crm.json("contact", "show", "Jane Doe")["account_id"] is None
     result = crm.ok("account", "delete", "Globex", "--cascade", "--yes", "--json")
-    assert "deleted 1 contact(s)" in result.stderr
+    assert "deleted 1 contact and" in result.stderr
     assert [c["name"] for c in crm.json("contact", "list")] == ["Jane Doe"]
 
 
@@ -146,7 +146,7 @@ def test_delete_asks_on_a_terminal(crm, monkeypatch):
     crm.ok("account", "new", "Acme")
     monkeypatch.setattr("crmcli.cli.options.on_terminal", lambda: True)
     result = crm("account", "delete", "Acme", input="n\n")
-    assert result.exit_code == 1 and "nothing was deleted" in result.stderr
+    assert result.exit_code == 1 and "Nothing was deleted." in result.stderr
     result = crm("account", "delete", "Acme", input="y\n")
     assert result.exit_code == 0
     assert crm.json("account", "list") == []

@@ -26,7 +26,7 @@ def test_log_links_the_contacts_account(book):
 
 def test_log_reads_stdin_with_dash(book):
     activity = book.json("log", "-", "--kind", "email", input="line one\nline two\n")
-    assert activity["body"] == "line one\nline two\n" and activity["summary"] == "line one"
+    assert activity["body"] == "line one\nline two" and activity["summary"] == "line one"
 
 
 def test_log_without_text_off_a_terminal_is_a_usage_error(book):

@@ -32,11 +32,19 @@ def complete(installed_crm, tmp_path, crm):
 
 
 def test_references_complete_from_the_database(complete):
-    # Offered as typed so far: the shell keeps only words that begin that way.
-    assert complete("crm contact add X --account acme")[:2] == ["acme Corporation", "acme Europe"]
-    assert complete("crm contact add X --account Ac")[:2] == ["Acme Corporation", "Acme Europe"]
+    # In the stored case, escaped for bash: each candidate one word
+    assert complete("crm contact add X --account acme")[:2] == [
+        "Acme\\ Corporation", "Acme\\ Europe"
+    ]  # fmt: skip
+    assert complete("crm contact add X --account Ac")[:2] == [
+        "Acme\\ Corporation", "Acme\\ Europe"
+    ]  # fmt: skip
+    fish = {"shell": "fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args"}
+    assert complete("crm contact add X --account acme", **fish)[:2] == [
+        "Acme Corporation", "Acme Europe"
+    ]  # fmt: skip
     assert complete("crm account show Glo")[0] == "Globex"
-    assert complete("crm contact show Ja")[0] == "Jane Doe"
+    assert complete("crm contact show Ja")[0] == "Jane\\ Doe"
     assert complete("crm contact show jane@")[0] == "jane@acme.example"
     assert complete("crm log x --deal Sk")[0] == "Skates"
 
@@ -46,7 +54,8 @@ def test_stages_and_fields_complete(complete):
     assert complete("crm list deals --sort am")[0] == "amount"
     assert complete("crm deal list --where pro")[0] == "probability"
     assert complete("crm account list --columns name,ci")[0] == "name,city"
-    assert "_arguments" in complete("crm task list --where do", shell="zsh")[0]
+    assert complete("crm task list --where do", shell="zsh")[0] == "compadd -U -- done done_at"
+    assert "_arguments" in complete("crm task li", shell="zsh")[0]  # commands: typer's way
 
 
 def test_completion_is_silent_when_anything_is_wrong(complete, tmp_path):
@@ -66,3 +75,57 @@ def test_completion_scripts_install(installed_crm, tmp_path):
             env={**os.environ, "HOME": str(tmp_path)},
         )  # fmt: skip
         assert result.returncode == 0 and "_CRM_COMPLETE" in result.stdout, shell
+
+
+@pytest.fixture
+def names(crm):
+    crm.ok("account", "new", "Acme")
+    for name in ("Jane Q. Doe", "jane o'Neil", "José Díaz", "Ann $(touch x) *"):
+        crm.ok("contact", "add", name, "--account", "Acme")
+    return crm
+
+
+def test_bash_completes_a_name_with_spaces_and_quotes_to_one_word(names, installed_crm, tmp_path):
+    """Through bash itself: its completion function, then the word it would insert
+    read back by bash as the command line would be."""
+    script = subprocess.run(
+        [installed_crm, "--show-completion", "bash"], capture_output=True, text=True,
+        env={**os.environ, "HOME": str(tmp_path)}, check=True,
+    ).stdout  # fmt: skip
+    driver = script + """
+complete_line() {
+    IFS='|' read -ra COMP_WORDS <<< "$1"  # the words as bash splits the line
+    COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+    _crm_completion crm
+    for word in "${COMPREPLY[@]}"; do
+        eval "set -- $word"   # as bash reads the word once it is on the command line
+        echo "$#:$1"
+    done
+}
+complete_line "$LINE"
+"""
+    def bash(line):
+        result = subprocess.run(
+            ["bash", "--norc", "--noprofile", "-c", driver], capture_output=True, text=True,
+            cwd=tmp_path, env={**os.environ, "CRM_DB": str(tmp_path / "crm.db"), "LINE": line,
+                               "PATH": f"{os.path.dirname(installed_crm)}:{os.environ['PATH']}"},
+            timeout=30,
+        )  # fmt: skip
+        assert result.returncode == 0 and result.stderr == "", result
+        return result.stdout.splitlines()
+
+    assert bash("crm|contact|show|ja") == ["1:jane o'Neil", "1:Jane Q. Doe"]
+    assert bash("crm|contact|show|JOSE") == ["1:José Díaz"]  # case and accents ignored
+    assert bash("crm|log|hi|--contact|an") == ["1:Ann $(touch x) *"]
+    assert not (tmp_path / "x").exists()
+    assert bash("crm|contact|show|'Jane Q") == ["1:Jane Q. Doe"]  # a quote begun
+    assert bash("crm|contact|show|Jane\\ Q") == ["1:Jane Q. Doe"]  # a space escaped
+
+
+def test_zsh_and_fish_get_words_in_their_own_format(names, complete):
+    import shlex
+
+    zsh = complete("crm contact show JA", shell="zsh")[0]
+    assert shlex.split(zsh) == ["compadd", "-U", "--", "Jane Doe", "jane o'Neil", "Jane Q. Doe"]
+    fish = {"shell": "fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args"}
+    assert complete("crm contact show ja", **fish)[:3] == ["Jane Doe", "jane o'Neil", "Jane Q. Doe"]

@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import shutil
 import subprocess
 import sys
@@ -174,7 +175,8 @@ def test_completion_candidates_come_escaped(hostile, installed_crm):
            "COMP_WORDS": line, "COMP_CWORD": "3"}  # fmt: skip
     result = subprocess.run([installed_crm], env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
-    assert result.stdout.startswith("Eve \\x1b]52;c;SGVsbG8=\\x07|")
+    word = shlex.split(result.stdout.splitlines()[0])  # the word bash puts on the line
+    assert word[0].startswith("Eve \\x1b]52;c;SGVsbG8=\\x07|") and len(word) == 1
     assert not any(char in result.stdout for char in UNSAFE if char != "\n")
 
 

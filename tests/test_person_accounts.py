@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crmcli import migrations
 from crmcli.errors import InvalidValue, Refused
 from crmcli.store import accounts, contacts, persons, search
 
@@ -190,7 +191,7 @@ def test_an_older_databases_person_accounts_get_persons(crm, tmp_path):
     fixtures = sorted((Path(__file__).parent / "fixtures").glob("schema-*.db"),
                       key=lambda p: int(p.stem[7:]))  # fmt: skip
     path = tmp_path / "old.db"
-    shutil.copy(fixtures[-1], path)
+    shutil.copy(fixtures[migrations.MIGRATIONS.index(migrations.m013_person_accounts) - 1], path)
     raw = sqlite3.connect(path)
     stamp = "2025-01-01T00:00:00Z"
     for name, key in (("Solo Sam", "solo sam"), ("Twin Tam", "twin tam"), ("Crowd", "crowd")):

@@ -348,7 +348,7 @@ def test_import_refuses_bad_photos_by_record(crm, tmp_path):
     path = tmp_path / "in.json"
     path.write_text(json.dumps(records))
     result = crm.fails(1, "import", str(path))
-    assert "4 problem(s)" in result.stderr
+    assert "4 problems" in result.stderr
     assert "#2: the photo is 2,000,001 bytes: at most 2,000,000 are kept" in result.stderr
     assert "#3: the photo is not an image crm recognises" in result.stderr
     assert "#4: the photo's data is not valid base64" in result.stderr

@@ -4,6 +4,7 @@
 and an exit code, for the installed command and CliRunner alike.
 """
 
+import contextlib
 import errno
 import importlib
 import os
@@ -12,9 +13,10 @@ from functools import partial
 from typing import Annotated, Literal
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from crmcli import COMMAND, __version__, errors
+from crmcli.cli import complete
 from crmcli.cli import options as o
 
 # Commands that live in their own modules, imported only when used, so that
@@ -53,7 +55,25 @@ class CrmGroup(TyperGroup):
         command = typer.main.get_command(sub_app)
         command.name = name
         command.help = command.help or help_text
+        # Completion is installed for `crm` as a whole, not for `crm contact`.
+        command.params = [p for p in command.params if p.name not in _COMPLETION_OPTIONS]
+        for sub_command in getattr(command, "commands", {}).values():
+            sub_command.short_help = sub_command.short_help or _first_sentence(sub_command.help)
         return command
+
+    def resolve_command(self, ctx, args):
+        """A mistyped command: `crm contcat` suggests `contact`, a lazy one too."""
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as exc:  # click's UsageError, typer's own copy of it
+            message = getattr(exc, "message", None)
+            if args and isinstance(message, str) and "Did you mean" not in message:
+                import difflib
+
+                close = difflib.get_close_matches(args[0], self.list_commands(ctx))
+                if close:
+                    exc.message = f"{message.rstrip('.')}. Did you mean {close[0]!r}?"
+            raise
 
     def format_commands(self, ctx, formatter):
         rows = [
@@ -69,6 +89,9 @@ class CrmGroup(TyperGroup):
         debug = "--debug" in args or bool(os.environ.get("CRM_DEBUG"))
         COMMAND.set(_summary(args))
         o.COMMITTED.set(False)
+        if "zsh" in os.environ.get(complete_var or "_CRM_COMPLETE", ""):
+            with contextlib.suppress(ImportError, AttributeError):  # another typer's own way
+                complete.use_zsh_completion()
 
         def run():
             return super(CrmGroup, self).main(
@@ -83,6 +106,31 @@ class CrmGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+_COMPLETION_OPTIONS = ("install_completion", "show_completion")
+
+
+def _first_sentence(text: str | None) -> str:
+    """A command's line in its group's list: the first sentence of its help, whole
+    (click's own cuts it at 45 characters: "...stay,...")."""
+    paragraph = " ".join((text or "").split("\n\n")[0].split())
+    end = paragraph.find(". ")
+    return paragraph if end == -1 else paragraph[: end + 1]
+
+
+def _usage_name(argument) -> str:
+    """NAME, [NAME] and NAME... on usage lines, as click writes them, rather than
+    typer's {NAME} and [[NAME]] (a metavar that shows it is optional stays as given)."""
+    name = argument.metavar or argument.name.upper()
+    if not argument.required and not name.startswith("["):
+        name = f"[{name}]"
+    if argument.nargs != 1 and not name.endswith("..."):
+        name += "..."
+    return name
+
+
+TyperArgument._usage_display_name = _usage_name
 
 
 def _summary(args: list[str]) -> str:
@@ -136,6 +184,7 @@ def _run(command, *, debug: bool) -> int:
         if type(exc).__name__ == "NoArgsIsHelpError":  # `crm account` alone: its help
             print(exc.format_message())
             return errors.ExitCode.SUCCESS
+        _plain_wording(exc)
         context = getattr(exc, "ctx", None)
         hint = f" (see '{context.command_path} -h')" if context is not None else ""
         _error(f"{exc.format_message()}{hint}")
@@ -155,6 +204,35 @@ def _run(command, *, debug: bool) -> int:
     if result == errors.ExitCode.INTERRUPTED:
         _error("interrupted; nothing was written")
     return result if isinstance(result, int) else errors.ExitCode.SUCCESS
+
+
+_WORDING = {
+    "int_parsing": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "float_parsing": "is not a number",
+    "bool_parsing": "is not yes or no (true/false, 1/0)",
+}
+
+
+def _plain_wording(exc: Exception) -> None:
+    """typer checks values with pydantic, whose words ("Value error, ...", "Input should
+    be a valid integer, unable to parse string as an integer") are not crm's: say it
+    plainly, with the value given."""
+    cause = exc.__cause__
+    if type(cause).__name__ != "ValidationError" or not hasattr(exc, "message"):
+        return
+    try:
+        error = cause.errors()[0]
+    except (AttributeError, IndexError, TypeError):
+        return
+    value = error.get("input")
+    if error.get("type") in _WORDING:
+        exc.message = f"{value!r} {_WORDING[error['type']]}"
+    else:
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        if message.startswith("Input should be "):
+            message = f"{value!r} should be {message.removeprefix('Input should be ')}"
+        exc.message = message
 
 
 def _flush_stdout() -> None:
@@ -232,6 +310,13 @@ def root(
     Data goes to stdout, messages to stderr. Exit codes: 0 ok, 1 refused or
     failed, 2 usage, 3 reference not found or ambiguous, 75 database locked,
     130 interrupted.
+
+    Examples:
+
+    \b
+      crm contact add 'Jane Doe' -e jane@acme.example -a Acme
+      crm list contacts --where city=Oslo
+      crm contact show Jane
     """
     # --debug is acted on in CrmGroup.main, before any command can fail.
     ctx.obj = o.Settings(db=db)
@@ -245,8 +330,12 @@ def root(
 def list_(
     ctx: typer.Context,
     kind: Annotated[
-        Literal["accounts", "contacts", "deals", "activities", "tasks"],
-        typer.Argument(help="accounts, contacts (default), deals, activities or tasks."),
+        str,
+        typer.Argument(
+            metavar="KIND",
+            help="accounts, contacts (default), deals, activities or tasks (or account ...).",
+            autocompletion=complete.kinds,
+        ),
     ] = "contacts",
     where: o.WhereOpt = None,
     tag: o.HasTagOpt = None,
@@ -257,9 +346,18 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List records of one kind: the same listing as `crm KIND list`."""
+    """List records of one kind: the same listing as `crm KIND list`.
+
+    Examples:
+
+    \b
+      crm list
+      crm list deals --where stage=proposal --sort -amount
+      crm list contact --tag vip --format csv
+    """
     from crmcli.cli import listing
 
+    kind = listing.kind(kind)
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         rows = partial(listing.rows, kind, conn)
@@ -268,7 +366,14 @@ def list_(
 
 @app.command("demo")
 def demo(ctx: typer.Context) -> None:
-    """Fill a sample database (./crm-demo.db unless --db or CRM_DB name one)."""
+    """Fill a sample database (./crm-demo.db unless --db or CRM_DB name one).
+
+    Examples:
+
+    \b
+      crm demo
+      crm --db /tmp/try.db demo && crm --db /tmp/try.db list
+    """
     from crmcli.cli.demo import run
 
     run(ctx)

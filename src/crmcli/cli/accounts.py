@@ -1,5 +1,6 @@
 """crm account ...: companies and organisations (or persons treated as customers)."""
 
+import sys
 from functools import partial
 from typing import Annotated, Literal
 
@@ -13,6 +14,7 @@ from crmcli.errors import InvalidValue
 from crmcli.store import accounts as store
 from crmcli.store import contacts as contact_store
 from crmcli.store import refs
+from crmcli.words import counted
 
 app = typer.Typer(
     help="Companies and organisations you do business with.",
@@ -129,7 +131,13 @@ def _show(conn, account: dict, fmt: str) -> None:
 @app.command("add", hidden=True)
 def new(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The account's name (unique, ignoring case).")],
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="The account's name (unique, ignoring case); on a terminal, asked for"
+            " when not given."
+        ),
+    ] = None,
     kind: KindOpt = None,
     type_: TypeOpt = None,
     industry: IndustryOpt = None,
@@ -159,7 +167,8 @@ def new(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Create an account (also: crm account add).
+    """Create an account (also: crm account add). Without NAME on a terminal, the name,
+    web site, phone and city are asked for.
 
     --kind person makes a person account: one customer who is both an account and a
     contact, its person (crm contact show finds it too). NAME is the person's name,
@@ -167,8 +176,24 @@ def new(
     --phone are the person's (labelled, repeatable), and --first, --last, --prefix,
     --middle, --suffix, --nickname, --birthday, --every and --address are for a
     person account only.
+
+    Examples:
+
+    \b
+      crm account new Acme --type customer --website acme.example
+      crm account new 'Jane Solo' --kind person --email jane@solo.example
+      crm account new
     """
     picture = pictures.read(logo, "logo")
+    if name is None:
+        if not o.on_terminal():
+            raise InvalidValue("give the account's NAME")
+        name = o.ask("Name", required=True)
+        website = website or o.ask("Web site (empty: none)") or None
+        if not phone:
+            asked = o.ask("Phone (empty: none)")
+            phone = [asked] if asked else None
+        city = city or o.ask("City (empty: none)") or None
     person = _person(first, last, prefix, middle, suffix, nickname, birthday, every, address)
     if kind != "person":
         personal = [first, last, prefix, middle, suffix, nickname, birthday, every, address]
@@ -226,7 +251,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List accounts, by name."""
+    """List accounts, by name.
+
+    Examples:
+
+    \b
+      crm account list
+      crm account list --where type=customer --sort city
+      crm account list --tag partner --format csv
+    """
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         rows = partial(store.list_accounts, conn)
@@ -237,10 +270,21 @@ def list_(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one account with its contacts."""
+    """Show one account with its contacts.
+
+    Examples:
+
+    \b
+      crm account show Acme
+      crm account show 3 --json
+    """
     with o.session(ctx, write=False) as conn:
         account = store.get_account(conn, refs.account_id(conn, ref))
         _show(conn, account, o.output(fmt, as_json))
+
+
+def _find(conn, ref: str) -> dict:
+    return store.get_account(conn, refs.account_id(conn, ref))
 
 
 @app.command("edit")
@@ -278,6 +322,8 @@ def edit(
     birthday: people.BirthdayOpt = None,
     every: people.EveryOpt = None,
     address: people.AddressOpt = None,
+    editor: o.EditorOpt = False,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
@@ -289,6 +335,13 @@ def edit(
 
     --logo FILE sets or replaces the logo, --no-logo removes it (with no logo and nothing
     else to change, nothing changes).
+
+    Examples:
+
+    \b
+      crm account edit Acme --type customer --add-tag key
+      crm account edit Acme --city '' --set tier=gold
+      crm account edit Acme --editor
     """
     picture, remove_logo = pictures.change(logo, no_logo, "logo")
     person = _person(first, last, prefix, middle, suffix, nickname, birthday, every, address)
@@ -310,7 +363,12 @@ def edit(
     )
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     personal = [first, last, prefix, middle, suffix, nickname, birthday, every, address]
-    if not o.anything([values, parent, no_parent, tags, picture, remove_logo, *personal]):
+    given = o.anything([values, parent, no_parent, tags, picture, remove_logo, *personal])
+    if editor or (not given and o.on_terminal()):
+        find = partial(_find, ref=ref)
+        again = partial(edit, ctx, ref, quiet=quiet, fmt=fmt, as_json=as_json)
+        return o.in_editor(ctx, "account", find, again, given)
+    if not given:
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     person = {**person, **several}
     if remove_logo and not o.anything([values, parent, no_parent, tags, picture, *personal]):
@@ -325,13 +383,20 @@ def edit(
             pictures.apply(conn, "accounts", account["id"], picture, remove_logo)
             account = store.get_account(conn, account["id"])
         account = _with_person(conn, account, o.output(fmt, as_json))
-    render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)
+    o.created(account, quiet, fmt, as_json, models.ACCOUNT_FIELDS)
 
 
 @app.command("logo")
 def logo(ctx: typer.Context, ref: Ref, output: o.OutputOpt = None) -> None:
     """Write the account's logo, its bytes exactly: to FILE with -o, else to stdout
-    (a pipe or a file; refused on a terminal). No logo: exit 1."""
+    (a pipe or a file; refused on a terminal). No logo: exit 1.
+
+    Examples:
+
+    \b
+      crm account logo Acme -o acme.png
+      crm account logo Acme > acme.png
+    """
     pictures.write_out(ctx, "accounts", ref, output)
 
 
@@ -349,10 +414,20 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete an account. Refused while it has contacts or deals, unless --detach or --cascade.
+    """Delete an account. While it has contacts or deals, --detach or --cascade says what
+    becomes of them: on a terminal crm asks (detach, cascade or cancel), elsewhere it
+    refuses.
 
     A person account goes with its person (--detach does not apply); its deals
-    still need --cascade."""
+    still need --cascade.
+
+    Examples:
+
+    \b
+      crm account delete Acme
+      crm account delete Acme --detach --yes
+      crm account delete 3 --cascade --yes
+    """
     if detach and cascade:
         raise InvalidValue("--detach and --cascade cannot be used together")
     mode = "cascade" if cascade else "detach" if detach else "refuse"
@@ -367,13 +442,22 @@ def delete(
 
             persons.refuse_detach(account)
         label = f"person {label} and its person (contact id {account['person_contact_id']})"
-    if mode == "refuse" and any(counts.values()):
+    if mode == "refuse" and any(counts.values()) and not yes and o.on_terminal():
+        linked = f"{counted(counts['contacts'], 'contact')} and {counted(counts['deals'], 'deal')}"
+        print(f"{label[0].upper()}{label[1:]} has {linked}.", file=sys.stderr)
+        answer = o.ask("Detach them (keep them, unlinked), cascade (delete them too) or cancel?",
+                       choices=("detach", "cascade", "cancel"))  # fmt: skip
+        if answer == "cancel":
+            print("Nothing was deleted.", file=sys.stderr)
+            raise typer.Exit(1)
+        mode, cascade = answer, answer == "cascade"
+    elif mode == "refuse" and any(counts.values()):
         pass  # the store refuses below, with the reason
     elif any(counts.values()):
         verb = "deleting" if cascade else "unlinking"
         o.confirm(
-            f"Delete {label}, {verb} {counts['contacts']} contact(s) "
-            f"and {counts['deals']} deal(s)?",
+            f"Delete {label}, {verb} {counted(counts['contacts'], 'contact')} "
+            f"and {counted(counts['deals'], 'deal')}?",
             yes,
         )
     else:
@@ -385,7 +469,8 @@ def delete(
         note = f" and its person (contact id {account['person_contact_id']})"
     if any(counts.values()):
         verb = "deleted" if cascade else "unlinked"
-        note = f"; {verb} {counts['contacts']} contact(s) and {counts['deals']} deal(s)"
+        note = f"; {verb} {counted(counts['contacts'], 'contact')}"
+        note += f" and {counted(counts['deals'], 'deal')}"
     o.deleted("account", account, fmt, as_json, models.ACCOUNT_FIELDS, note)
 
 
@@ -407,12 +492,41 @@ def convert(
     if it has none), else a person is made from the account's name, e-mail, phone and
     address; the account takes the person's name. --to business: the person stays,
     a contact of the account. Deals, activities and tasks stay as they are.
+
+    Examples:
+
+    \b
+      crm account convert 'Jane Solo' --to business
+      crm account convert 7 --to person
     """
     from crmcli.store import persons
 
     with o.session(ctx, write=True) as conn:
         account = persons.convert(conn, ref, to)
         _show(conn, account, o.output(fmt, as_json))
+
+
+@app.command("dupes")
+def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
+    """Groups of accounts that are likely one company, with the reasons.
+
+    The same name ignoring case, punctuation and legal suffixes (Acme, ACME Inc.,
+    Acme GmbH; also Ltd, LLC, SA, AG, Corp ...), or the same web site domain
+    (https://www.acme.example/ and acme.example). Accounts linked through others
+    are one group. JSON: [{"reason", "accounts": [...]}]; `crm account merge`
+    joins them.
+
+    Examples:
+
+    \b
+      crm account dupes
+      crm account dupes --json
+    """
+    from crmcli.store import merge
+
+    with o.session(ctx, write=False) as conn:
+        groups = merge.account_dupes(conn)
+    o.dupes(groups, "accounts", ("id", "name", "website", "city", "country"), fmt, as_json)
 
 
 @app.command("merge")
@@ -436,6 +550,13 @@ def merge(
 ) -> None:
     """Merge accounts into KEEP: their contacts, deals, activities, tasks, child accounts,
     tags and custom fields (KEEP wins) move to it; its empty fields are filled.
-    A merge that would give vcard more than 1,000 lines (1 MB) is refused."""
+    A merge that would give vcard more than 1,000 lines (1 MB) is refused.
+
+    Examples:
+
+    \b
+      crm account merge Acme 'ACME Inc.'
+      crm account merge 3 7 9 --yes
+    """
     account = o.merge(ctx, "account", keep, others, yes)
     render.record(account, o.output(fmt, as_json), fields=models.ACCOUNT_FIELDS)

@@ -1,6 +1,5 @@
 """crm log, crm note and crm activity ...: the timeline."""
 
-import os
 import sys
 from functools import partial
 from typing import Annotated, Literal
@@ -35,39 +34,39 @@ AtOpt = Annotated[
 ]
 
 
-def _body(text: str | None, subject: str | None) -> str | None:
+def _body(text: str | None, subject: str | None, kind: str) -> str | None:
     """TEXT as given; '-' reads stdin; neither TEXT nor --subject on a terminal: $EDITOR."""
     if text == "-":
-        return sys.stdin.read()
+        return _stdin()
     if text is not None or subject is not None or not o.on_terminal():
         return text
-    return _edit()
+    return _edit(kind)
 
 
-def _edit() -> str:
-    import shlex
-    import subprocess
-    import tempfile
+def _stdin() -> str:
+    """The text piped in, without the line end(s) `echo` or a file adds at the end."""
+    return sys.stdin.read().rstrip("\r\n")
 
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "crm-note.txt")
-        open(path, "w").close()
-        try:
-            code = subprocess.call([*shlex.split(editor), path])
-        except OSError as exc:
-            raise Refused(f"cannot run the editor {editor!r}: {exc.strerror}") from None
-        if code != 0:
-            raise Refused(f"the editor {editor!r} failed (exit {code}); nothing was logged")
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    if not text.strip():
-        raise Refused("the note is empty; nothing was logged")
-    return text.rstrip("\n")
+
+_HINTS = """
+# Write the {kind} above this line and save. Lines starting with # are left out;
+# the first line is its summary in lists. An empty {kind} logs nothing.
+"""
+
+
+def _edit(kind: str) -> str:
+    from crmcli.cli import editor
+
+    kind = "e-mail" if kind == "email" else kind
+    text = editor.edit_text(_HINTS.format(kind=kind), name=f"crm-{kind}.txt")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    if not body.strip():
+        raise Refused(f"the {kind} is empty; nothing was logged")
+    return body.strip("\n")
 
 
 def _log(ctx, text, kind, subject, contact, account, deal, at, tag, set_, quiet, fmt, as_json):
-    body = _body(text, subject)
+    body = _body(text, subject, kind)
     if body is None and subject is None:
         raise InvalidValue("give TEXT, - (to read stdin) or --subject")
     with o.session(ctx, write=True) as conn:
@@ -106,6 +105,13 @@ def log(
 
     With neither TEXT nor --subject on a terminal, $EDITOR opens. A contact or
     deal also links its account.
+
+    Examples:
+
+    \b
+      crm log 'Called about the renewal' --kind call -c 'Jane Doe'
+      crm log --kind meeting -s 'Quarterly review' --deal Skates --at 2026-12-01T14:30
+      git log -1 --format=%B | crm log - -a Acme
     """
     _log(
         ctx,
@@ -139,7 +145,14 @@ def note(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Write a note: the same as crm log --kind note."""
+    """Write a note: the same as crm log --kind note.
+
+    Examples:
+
+    \b
+      crm note 'Prefers e-mail to calls' -c jane@acme.example
+      crm note -a Acme
+    """
     _log(ctx, text, "note", subject, contact, account, deal, at, tag, set_, quiet, fmt, as_json)
 
 
@@ -162,7 +175,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List activities, newest first."""
+    """List activities, newest first.
+
+    Examples:
+
+    \b
+      crm activity list --contact 'Jane Doe'
+      crm activity list --kind call --since -7d
+      crm activity list --account Acme --format json
+    """
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         rows = partial(
@@ -181,7 +202,14 @@ def list_(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one activity."""
+    """Show one activity.
+
+    Examples:
+
+    \b
+      crm activity show 42
+      crm activity show 42 --json
+    """
     with o.session(ctx, write=False) as conn:
         activity = store.get_activity(conn, store.activity_id(conn, ref))
     render.record(activity, o.output(fmt, as_json), fields=models.ACTIVITY_FIELDS)
@@ -205,14 +233,22 @@ def edit(
     remove_tag: o.RemoveTagOpt = None,
     set_: o.SetOpt = None,
     unset: o.UnsetOpt = None,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Change an activity."""
+    """Change an activity.
+
+    Examples:
+
+    \b
+      crm activity edit 42 --subject 'Renewal call'
+      echo 'New text' | crm activity edit 42 --text -
+    """
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     if not o.anything([text, kind, subject, contact, account, deal, at, tags]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
-    body = sys.stdin.read() if text == "-" else text
+    body = _stdin() if text == "-" else text
     with o.session(ctx, write=True) as conn:
         activity = store.edit_activity(
             conn,
@@ -226,7 +262,7 @@ def edit(
             deal=deal,
             tag_edit=tags,
         )
-    render.record(activity, o.output(fmt, as_json), fields=models.ACTIVITY_FIELDS)
+    o.created(activity, quiet, fmt, as_json, models.ACTIVITY_FIELDS)
 
 
 @app.command("delete")
@@ -237,7 +273,14 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete an activity."""
+    """Delete an activity.
+
+    Examples:
+
+    \b
+      crm activity delete 42
+      crm activity delete 42 --yes
+    """
     o.delete(
         ctx,
         "activity",

@@ -9,13 +9,21 @@ import typer
 from crmcli import render
 from crmcli.cli import options as o
 from crmcli.errors import DatabaseRefused, Refused
+from crmcli.words import counted
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=o.CONTEXT)
 
 
 @app.command("info")
 def info(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
-    """Where the database is, its size, schema and SQLite versions, records per kind."""
+    """Where the database is, its size, schema and SQLite versions, records per kind.
+
+    Examples:
+
+    \b
+      crm db info
+      crm db info --json
+    """
     from crmcli import db
     from crmcli.store import care
 
@@ -34,13 +42,20 @@ def info(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fa
 @app.command("check")
 def check(ctx: typer.Context) -> None:
     """Check the file (SQLite's integrity and foreign keys) and crm's own invariants
-    (the search index and contact summaries in step). Exit 1 with the problems listed."""
+    (the search index and contact summaries in step). Exit 1 with the problems listed.
+
+    Examples:
+
+    \b
+      crm db check
+      crm db check || crm db backup broken-copy.db
+    """
     from crmcli.store import care
 
     with o.session(ctx, write=False) as conn:
         problems = care.check(conn)
     if problems:
-        raise Refused(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+        raise Refused(f"{counted(len(problems), 'problem')}:\n  " + "\n  ".join(problems))
     print("database ok", file=sys.stderr)
 
 
@@ -53,6 +68,12 @@ def backup(
 
     FILE must be new (never the database itself). The copy is checked: a damaged
     database is still copied, but the command says so and exits 1.
+
+    Examples:
+
+    \b
+      crm db backup ~/backups/crm-2026-12-01.db
+      crm --db work.db db backup work-copy.db
     """
     from crmcli import db
     from crmcli.store import care
@@ -65,7 +86,7 @@ def backup(
     if problems:
         raise DatabaseRefused(
             f"the database is damaged; its copy in {target} ({size:,} bytes) is too."
-            f" {len(problems)} problem(s):\n  "
+            f" {counted(len(problems), 'problem')}:\n  "
             + "\n  ".join(problems[:20])
             + "\nrun 'crm db check' for the whole list"
         )

@@ -10,6 +10,10 @@ import os
 import typer
 
 _MAX = 50
+# Matching ignoring accents reads every key (no index has them without accents):
+# done up to this many rows (a few hundredths of a second for ASCII names, a few
+# tenths if all have accents); above, only case is ignored.
+_SCAN_MAX = 200_000
 
 
 def _database(ctx: typer.Context):
@@ -25,7 +29,9 @@ def _database(ctx: typer.Context):
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
 
 
-def _prefixed(ctx: typer.Context, sql: str, incomplete: str) -> list[str]:
+def _prefixed(ctx: typer.Context, table: str, column: str, incomplete: str) -> list[str]:
+    """Values of `column` whose key (`column`_key) begins as typed, ignoring case, then
+    those that do ignoring accents too (`jose` finds José: a scan, stopping at _MAX)."""
     try:
         from crmcli import models
 
@@ -33,57 +39,89 @@ def _prefixed(ctx: typer.Context, sql: str, incomplete: str) -> list[str]:
         if conn is None:
             return []
         key = models.fold(incomplete)
+        select = f"SELECT DISTINCT {column} FROM {table} WHERE"
         with conn:
-            rows = conn.execute(sql, (key, key + "\U0010ffff", _MAX)).fetchall()
+            found = dict.fromkeys(
+                value
+                for (value,) in conn.execute(
+                    f"{select} {column}_key >= ? AND {column}_key < ? ORDER BY {column}_key"
+                    " LIMIT ?",
+                    (key, key + "\U0010ffff", _MAX),
+                )
+            )
+            plain = _plain(key)
+            small = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] <= _SCAN_MAX
+            if len(found) < _MAX and plain and small:
+                def plain_prefix(text: str) -> str:
+                    return _plain(text[: len(plain) + 4])[: len(plain)]
+
+                conn.create_function("crm_plain_prefix", 1, plain_prefix, deterministic=True)
+                rows = conn.execute(  # only keys with a non-ASCII character can differ
+                    f"{select} length(CAST({column}_key AS BLOB)) != length({column}_key)"
+                    f" AND crm_plain_prefix({column}_key) = ? LIMIT ?",
+                    (plain, _MAX * 2),
+                )
+                found.update(dict.fromkeys(value for (value,) in rows))
         conn.close()
-        return [_as_typed(value, incomplete) for (value,) in rows]
+        return _offered(sorted(found, key=models.fold)[:_MAX], incomplete)
     except Exception:
         return []
 
 
-def _as_typed(value: str, incomplete: str) -> str:
-    """`acme` + Tab -> `acme Corporation`: the shell only offers words that begin as typed,
-    and references ignore case anyway.  The shell prints candidates on the terminal:
-    control characters come escaped, as everywhere else."""
+def _plain(text: str) -> str:
+    """Without accents: José is jose."""
+    import unicodedata
+
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def _offered(values: list[str], incomplete: str) -> list[str]:
+    """Candidates in the stored case, as the shell in use needs them.  bash puts them
+    on the command line as they are: each is escaped to stay one word (`Jane\\ Q.\\
+    Doe`).  fish and zsh (ZshComplete below) quote what they insert.  The shell shows
+    candidates on the terminal: control characters come escaped."""
     from crmcli.render import escape
 
-    if value.casefold().startswith(incomplete.casefold()):
-        value = incomplete + value[len(incomplete) :]
-    return escape(value)
+    bash = "bash" in os.environ.get("_CRM_COMPLETE", "")
+    return [_Candidate(_bash_word(escape(v)) if bash else escape(v)) for v in values]
+
+
+class _Candidate(str):
+    """A candidate typer must pass on to the shell although it does not begin as typed
+    (typer drops those: `value.startswith(incomplete)`): `ja` offers `Jane Doe`."""
+
+    def startswith(self, *args, **kwargs) -> bool:
+        return True
+
+
+def _bash_word(value: str) -> str:
+    """One word for bash: every character the shell would read specially, backslashed."""
+    import re
+
+    return re.sub(r"([^\w@%+=:,./-])", r"\\\1", value)
 
 
 def accounts(ctx: typer.Context, incomplete: str) -> list[str]:
-    return _prefixed(
-        ctx,
-        "SELECT name FROM accounts WHERE name_key >= ? AND name_key < ? ORDER BY name_key LIMIT ?",
-        incomplete,
-    )
+    return _prefixed(ctx, "accounts", "name", incomplete)
 
 
 def contacts(ctx: typer.Context, incomplete: str) -> list[str]:
     """Names and e-mail addresses."""
     if "@" in incomplete:
-        return _prefixed(
-            ctx,
-            "SELECT value FROM contact_emails WHERE value_key >= ? AND value_key < ?"
-            " ORDER BY value_key LIMIT ?",
-            incomplete,
-        )
-    return _prefixed(
-        ctx,
-        "SELECT DISTINCT name FROM contacts WHERE name_key >= ? AND name_key < ?"
-        " ORDER BY name_key LIMIT ?",
-        incomplete,
-    )
+        return _prefixed(ctx, "contact_emails", "value", incomplete)
+    return _prefixed(ctx, "contacts", "name", incomplete)
 
 
 def deals(ctx: typer.Context, incomplete: str) -> list[str]:
-    return _prefixed(
-        ctx,
-        "SELECT DISTINCT name FROM deals WHERE name_key >= ? AND name_key < ?"
-        " ORDER BY name_key LIMIT ?",
-        incomplete,
-    )
+    return _prefixed(ctx, "deals", "name", incomplete)
+
+
+def kinds(incomplete: str) -> list[str]:
+    """What `crm list` lists."""
+    kinds = ("accounts", "contacts", "deals", "activities", "tasks")
+    return [kind for kind in kinds if kind.startswith(incomplete.lower())]
 
 
 def stages(incomplete: str) -> list[str]:
@@ -128,13 +166,35 @@ def _typed_words() -> list[str]:
 
 def _listed_kind(words: list[str]) -> str:
     """accounts, contacts ... from `crm KIND list ...` or `crm list KIND ...`."""
-    plural = {"account": "accounts", "contact": "contacts", "deal": "deals",
-              "activity": "activities", "task": "tasks"}  # fmt: skip
+    from crmcli.cli.listing import SINGULAR as plural
+
     words = [word for word in words if not word.startswith("-")]
     for index, word in enumerate(words):
         if word in plural:
             return plural[word]
         if word == "list":
             following = words[index + 1] if index + 1 < len(words) else ""
+            following = plural.get(following, following)
             return following if following in plural.values() else "contacts"
     return "contacts"
+
+
+def use_zsh_completion() -> None:
+    """zsh: crm's own answer in place of typer's, whose `_arguments '*: :(("..."))'`
+    keeps only candidates that begin as typed (case and all) and breaks on an
+    apostrophe (`O''Neil`).  Values without a description (crm's candidates) go to
+    `compadd -U`, which takes them whatever was typed and quotes what it inserts."""
+    import shlex
+
+    from typer import _completion_classes as classes
+    from typer._click.shell_completion import add_completion_class
+
+    class ZshComplete(classes.ZshComplete):
+        def complete(self) -> str:
+            args, incomplete = self.get_completion_args()
+            items = self.get_completions(args, incomplete)
+            if items and not any(item.help for item in items):
+                return "compadd -U -- " + " ".join(shlex.quote(item.value) for item in items)
+            return super().complete()
+
+    add_completion_class(ZshComplete, "zsh")

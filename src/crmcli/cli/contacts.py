@@ -174,9 +174,25 @@ def add(
     name unless --first or --last is given. Without NAME the name is made of
     --prefix --first --middle --last --suffix, or is the nickname, the first
     e-mail, the account's name or the first phone. --street ... --country edit
-    the first --address.
+    the first --address. With none of these on a terminal, the name, e-mail,
+    phone, account and title are asked for.
+
+    Examples:
+
+    \b
+      crm contact add 'Jane Doe' -e work:jane@acme.example -a Acme --title CTO
+      crm contact add --first Jane --last Doe -p 'mobile:+1 555 0100' -t vip
+      crm contact add
     """
     picture = pictures.read(photo, "photo")
+    named = [name, first, last, prefix, middle, suffix, nickname, email, phone, account]
+    if not o.anything(named) and o.on_terminal():
+        # `crm contact add` alone on a terminal: ask for the main fields.
+        name = o.ask("Name", required=True)
+        email = [answer] if (answer := o.ask("E-mail (empty: none)")) else None
+        phone = [answer] if (answer := o.ask("Phone (empty: none)")) else None
+        account = o.ask("Account (empty: none)") or None
+        title = title or o.ask("Title (empty: none)") or None
     values = o.given(
         nickname=nickname,
         anniversary=anniversary,
@@ -237,7 +253,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List contacts by name, optionally only those of one account."""
+    """List contacts by name, optionally only those of one account.
+
+    Examples:
+
+    \b
+      crm contact list
+      crm contact list --account Acme --sort -last_contacted
+      crm contact list --where birthday=--04-23 --format json
+    """
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         account_id = refs.account_id(conn, account) if account is not None else None
@@ -249,7 +273,14 @@ def list_(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one contact with its deals, open tasks and latest activities."""
+    """Show one contact with its deals, open tasks and latest activities.
+
+    Examples:
+
+    \b
+      crm contact show 'Jane Doe'
+      crm contact show jane@acme.example --json
+    """
     from crmcli.store import activities, deals, tasks
     from crmcli.store.query import Query
 
@@ -268,6 +299,10 @@ def show(
             ),
         }
     render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS, sections=sections)
+
+
+def _find(conn, ref: str) -> dict:
+    return store.get_contact(conn, refs.contact_id(conn, ref))
 
 
 @app.command("edit")
@@ -350,6 +385,8 @@ def edit(
     unset: o.UnsetOpt = None,
     photo: pictures.PhotoOpt = None,
     no_photo: pictures.NoPhotoOpt = False,
+    editor: o.EditorOpt = False,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
@@ -363,6 +400,13 @@ def edit(
     An empty value (--title '') clears a field; --tag adds like --add-tag.
     --photo FILE sets or replaces the photo, --no-photo removes it (with no photo and
     nothing else to change, nothing changes).
+
+    Examples:
+
+    \b
+      crm contact edit jane@acme.example --title CTO --add-tag vip
+      crm contact edit 'Jane Doe' --email home:jane@home.example --remove-phone '555 0100'
+      crm contact edit 'Jane Doe' --editor
     """
     picture, remove_photo = pictures.change(photo, no_photo, "photo")
     values = o.given(
@@ -404,6 +448,10 @@ def edit(
         picture,
         remove_photo,
     ]
+    if editor or (not o.anything(changes) and o.on_terminal()):
+        find = partial(_find, ref=ref)
+        again = partial(edit, ctx, ref, quiet=quiet, fmt=fmt, as_json=as_json)
+        return o.in_editor(ctx, "contact", find, again, o.anything(changes))
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     if remove_photo and not o.anything(changes[:-1]):
@@ -434,13 +482,20 @@ def edit(
         if picture is not None or remove_photo:
             pictures.apply(conn, "contacts", contact["id"], picture, remove_photo)
             contact = store.get_contact(conn, contact["id"])
-    render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)
+    o.created(contact, quiet, fmt, as_json, models.CONTACT_FIELDS)
 
 
 @app.command("photo")
 def photo(ctx: typer.Context, ref: Ref, output: o.OutputOpt = None) -> None:
     """Write the contact's photo, its bytes exactly: to FILE with -o, else to stdout
-    (a pipe or a file; refused on a terminal). No photo: exit 1."""
+    (a pipe or a file; refused on a terminal). No photo: exit 1.
+
+    Examples:
+
+    \b
+      crm contact photo 'Jane Doe' -o jane.jpg
+      crm contact photo 12 > jane.jpg
+    """
     pictures.write_out(ctx, "contacts", ref, output)
 
 
@@ -452,7 +507,14 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete a contact; its deals, activities and tasks stay, unlinked from it."""
+    """Delete a contact; its deals, activities and tasks stay, unlinked from it.
+
+    Examples:
+
+    \b
+      crm contact delete 'Jane Doe'
+      crm contact delete 12 --yes
+    """
     o.delete(
         ctx,
         "contact",
@@ -467,27 +529,26 @@ def delete(
 
 @app.command("dupes")
 def dupes(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
-    """Groups of contacts that are likely the same person, with the reason.
+    """Groups of contacts that are likely the same person, one group per person, with
+    the reasons.
 
     Same e-mail (ignoring +tags), same phone (the last 10 digits), or the same or a
-    very similar name at the same account (the same name also counts between contacts
-    of no account). JSON: [{"reason", "contacts": [...]}].
+    similar name at the same account: spelt nearly alike, or the same but for
+    initials and middle names (Jane Doe, Jane Q. Doe and Jane D.); the same name also
+    counts between contacts of no account. Contacts linked through others are one
+    group. JSON: [{"reason", "contacts": [...]}].
+
+    Examples:
+
+    \b
+      crm contact dupes
+      crm contact dupes --json
     """
     from crmcli.store import merge
 
     with o.session(ctx, write=False) as conn:
         groups = merge.dupes(conn)
-    fmt = o.output(fmt, as_json)
-    if fmt in ("json", "jsonl"):
-        render.document(groups, fmt)
-        return
-    rows = [
-        {**contact, "group": number, "reason": group["reason"]}
-        for number, group in enumerate(groups, start=1)
-        for contact in group["contacts"]
-    ]
-    columns = ("group", "reason", "id", "name", "email", "phone", "account")
-    render.records(rows, fmt, fields=columns, columns=columns, empty="no likely duplicates")
+    o.dupes(groups, "contacts", ("id", "name", "email", "phone", "account"), fmt, as_json)
 
 
 @app.command("merge")
@@ -511,6 +572,13 @@ def merge(
 ) -> None:
     """Merge contacts into KEEP: their e-mails, phones, tags, custom fields (KEEP wins),
     deals, activities and tasks move to it; its empty fields are filled; they are deleted.
-    A merge that would give a list more than 100 items (vcard: 1,000 lines) is refused."""
+    A merge that would give a list more than 100 items (vcard: 1,000 lines) is refused.
+
+    Examples:
+
+    \b
+      crm contact merge 'Jane Doe' 'Jane D.'
+      crm contact merge jane@acme.example 17 23 --yes
+    """
     contact = o.merge(ctx, "contact", keep, others, yes)
     render.record(contact, o.output(fmt, as_json), fields=models.CONTACT_FIELDS)

@@ -79,7 +79,14 @@ def new(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Create a deal (also: crm deal add). It starts at the first stage unless --stage."""
+    """Create a deal (also: crm deal add). It starts at the first stage unless --stage.
+
+    Examples:
+
+    \b
+      crm deal new 'Acme renewal 2027' -a Acme --amount 12,500 --close 2027-01-31
+      crm deal new Skates -a Globex -c 'Jane Doe' --stage proposal
+    """
     settings = config.load()
     with o.session(ctx, write=True) as conn:
         deal = store.add_deal(
@@ -116,7 +123,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List deals, optionally by stage, status, account or contact."""
+    """List deals, optionally by stage, status, account or contact.
+
+    Examples:
+
+    \b
+      crm deal list --status open
+      crm deal list --stage proposal --sort close_date
+      crm deal list --account Acme --format csv
+    """
     stage = config.load().check_stage(stage) if stage is not None else None
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
@@ -135,7 +150,14 @@ def list_(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one deal with its open tasks and latest activities."""
+    """Show one deal with its open tasks and latest activities.
+
+    Examples:
+
+    \b
+      crm deal show 'Acme renewal 2027'
+      crm deal show 5 --json
+    """
     from crmcli.store import activities, tasks
     from crmcli.store.query import Query
 
@@ -149,6 +171,10 @@ def show(
             ),
         }
     render.record(deal, o.output(fmt, as_json), fields=models.DEAL_FIELDS, sections=sections)
+
+
+def _find(conn, ref: str) -> dict:
+    return store.get_deal(conn, refs.deal_id(conn, ref))
 
 
 @app.command("edit")
@@ -171,10 +197,20 @@ def edit(
     remove_tag: o.RemoveTagOpt = None,
     set_: o.SetOpt = None,
     unset: o.UnsetOpt = None,
+    editor: o.EditorOpt = False,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Change a deal. --stage works like `crm deal move`; '' clears --amount, --close."""
+    """Change a deal. --stage works like `crm deal move`; '' clears --amount, --close.
+
+    Examples:
+
+    \b
+      crm deal edit Skates --amount 1,200.50 --close +30d
+      crm deal edit 5 --no-contact --add-tag urgent
+      crm deal edit Skates --editor
+    """
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     changes = [
         name,
@@ -190,6 +226,10 @@ def edit(
         description,
         tags,
     ]
+    if editor or (not o.anything(changes) and o.on_terminal()):
+        find = partial(_find, ref=ref)
+        again = partial(edit, ctx, ref, quiet=quiet, fmt=fmt, as_json=as_json)
+        return o.in_editor(ctx, "deal", find, again, o.anything(changes))
     if not o.anything(changes):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
     settings = config.load()
@@ -211,7 +251,7 @@ def edit(
             description=description,
             tag_edit=tags,
         )
-    render.record(deal, o.output(fmt, as_json), fields=models.DEAL_FIELDS)
+    o.created(deal, quiet, fmt, as_json, models.DEAL_FIELDS)
 
 
 @app.command("move")
@@ -225,7 +265,14 @@ def move(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Move a deal to STAGE; its probability and status follow (won/lost close it)."""
+    """Move a deal to STAGE; its probability and status follow (won/lost close it).
+
+    Examples:
+
+    \b
+      crm deal move Skates negotiation
+      crm deal move 5 won
+    """
     settings = config.load()
     with o.session(ctx, write=True) as conn:
         deal = store.move_deal(conn, settings, ref, stage, probability)
@@ -240,7 +287,14 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete a deal; its activities and tasks stay, unlinked from it."""
+    """Delete a deal; its activities and tasks stay, unlinked from it.
+
+    Examples:
+
+    \b
+      crm deal delete Skates
+      crm deal delete 5 --yes
+    """
     o.delete(
         ctx,
         "deal",
@@ -258,7 +312,14 @@ PIPELINE_FIELDS = ("stage", "currency", "count", "amount", "weighted")
 
 @pipeline_app.command("pipeline")
 def pipeline(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False) -> None:
-    """Deals per stage and currency: count, total and weighted total (amount x probability)."""
+    """Deals per stage and currency: count, total and weighted total (amount x probability).
+
+    Examples:
+
+    \b
+      crm pipeline
+      crm pipeline --format csv
+    """
     fmt = o.output_without_ids(fmt, as_json, "crm pipeline")
     settings = config.load()
     with o.session(ctx, write=False) as conn:

@@ -12,6 +12,7 @@ import typer
 
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue, OutputClosed, Refused
+from crmcli.words import counted
 
 export_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
 import_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
@@ -53,6 +54,13 @@ def export(
     crm import -h). vcf writes contacts as vCards, --kind accounts accounts as
     KIND:org cards (3.0: X-ABShowAs:COMPANY). On a terminal, control characters
     are shown escaped.
+
+    Examples:
+
+    \b
+      crm export -o backup.json
+      crm export -f vcf --vcard-version 3.0 > contacts.vcf
+      crm export -f csv --kind deals -o deals.csv
     """
     from crmcli import export as writers
     from crmcli.store import common
@@ -76,7 +84,7 @@ def export(
     from crmcli.render import escape
 
     where = f" to {escape(str(output))}" if output else ""
-    print(f"exported {count:,} record(s){where}", file=sys.stderr)
+    print(f"exported {counted(count, 'record')}{where}", file=sys.stderr)
 
 
 @contextmanager
@@ -239,6 +247,13 @@ def import_(
     stored in UTC to the second (one without an offset is taken as UTC); an
     activity's at may also be a date or YYYY-MM-DD HH:MM in local time, and due and
     close_date are YYYY-MM-DD: anything else rejects the file.
+
+    Examples:
+
+    \b
+      crm import backup.json
+      crm import contacts.csv --dry-run
+      crm import google.csv --skip-invalid --rejects rejects.csv
     """
     from crmcli import config, formats, workers
     from crmcli.formats import backup, table, vcard

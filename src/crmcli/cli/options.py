@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from crmcli.cli import complete
-from crmcli.errors import InvalidValue, Refused
+from crmcli.errors import InvalidValue
 
 if TYPE_CHECKING:
     import sqlite3
@@ -34,6 +34,7 @@ FormatOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new id.")]
+EditQuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the id.")]
 TagOpt = Annotated[
     list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Add a tag (repeatable).")
 ]
@@ -130,6 +131,14 @@ ColumnsOpt = Annotated[
     ),
 ]
 
+EditorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--editor",
+        help="Edit the whole record in $VISUAL or $EDITOR (also: no change options on a"
+        " terminal).",
+    ),
+]
 YesOpt = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask; required when not on a terminal.")
 ]
@@ -215,7 +224,7 @@ def deleted(noun: str, record: dict, fmt: Format, as_json: bool, fields, note: s
 
 
 def created(record: dict, quiet: bool, fmt: Format, as_json: bool, fields) -> None:
-    """What a create command prints: the new id alone with -q, else the record."""
+    """What a create (or edit) command prints: the id alone with -q, else the record."""
     from crmcli import render
 
     if quiet:
@@ -245,6 +254,17 @@ def filters(where, tag, sort, limit, offset):
     )
 
 
+def in_editor(ctx: typer.Context, noun: str, find, edit, given: bool) -> None:
+    """`crm NOUN edit REF --editor`: the record in the editor, saved as `edit(**options)`."""
+    from crmcli.cli import editor
+
+    if given:
+        raise InvalidValue("--editor edits the whole record: give no other change options")
+    with session(ctx, write=False) as conn:
+        record = find(conn)
+    editor.edit_record(noun, record, edit)
+
+
 def merge(ctx: typer.Context, noun: str, keep: str, others: list[str], yes: bool) -> dict:
     """`crm contact|account merge`: say what will move, ask, then merge in one transaction."""
     from crmcli.store import merge as store
@@ -252,10 +272,13 @@ def merge(ctx: typer.Context, noun: str, keep: str, others: list[str], yes: bool
     with session(ctx, write=False) as conn:
         keep_id, other_ids = store.resolve(conn, noun, keep, others)
         counts = store.plan(conn, noun, keep_id, other_ids)
-    moved = ", ".join(f"{count} {what}" for what, count in counts.items() if count) or "no links"
+    from crmcli.words import counted
+
+    moved = ", ".join(counted(count, what) for what, count in counts.items() if count)
     ids = ", ".join(str(other) for other in other_ids)
-    what = f"{noun} id(s) {ids} into id {keep_id}, moving {moved}"
-    confirm(f"Merge {what}, and delete {noun} id(s) {ids}?", yes)
+    them = f"{noun} id{'s' if len(other_ids) > 1 else ''} {ids}"
+    what = f"{them} into id {keep_id}, moving {moved or 'no links'}"
+    confirm(f"Merge {what}, and delete {them}?", yes, declined="nothing was merged")
     with session(ctx, write=True) as conn:
         keep_id, other_ids = store.resolve(conn, noun, str(keep_id), [str(i) for i in other_ids])
         if noun == "contact":
@@ -264,6 +287,23 @@ def merge(ctx: typer.Context, noun: str, keep: str, others: list[str], yes: bool
             merged = store.merge_accounts(conn, keep_id, other_ids)
     print(f"Merged {what}", file=sys.stderr)
     return merged
+
+
+def dupes(groups: list[dict], kind: str, columns: tuple, fmt: Format, as_json: bool) -> None:
+    """`crm contact|account dupes`: JSON as the store gives it, a table a row per record."""
+    from crmcli import render
+
+    fmt = output(fmt, as_json)
+    if fmt in ("json", "jsonl"):
+        render.document(groups, fmt)
+        return
+    rows = [
+        {**record, "group": number, "reason": group["reason"]}
+        for number, group in enumerate(groups, start=1)
+        for record in group[kind]
+    ]
+    columns = ("group", "reason", *columns)
+    render.records(rows, fmt, fields=columns, columns=columns, empty="no likely duplicates")
 
 
 def output_without_ids(fmt: Format, as_json: bool, command: str) -> Format:
@@ -287,8 +327,26 @@ def on_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def confirm(question: str, yes: bool) -> None:
-    """Ask on a terminal; without one, --yes must say it (SPEC: exit 2 otherwise)."""
+def ask(question: str, *, required: bool = False, choices: tuple[str, ...] = ()) -> str:
+    """One answer typed on the terminal (stderr shows the question: stdout is data).
+    Empty is no answer, unless `required`; with `choices`, one of them (or its first
+    letter) is asked for again until given."""
+    while True:
+        answer = typer.prompt(question, default="", show_default=False, err=True).strip()
+        if choices:
+            found = [choice for choice in choices if answer.lower() in (choice, choice[:1])]
+            if found:
+                return found[0]
+            print(f"Please answer {', '.join(choices)}.", file=sys.stderr)
+        elif answer or not required:
+            return answer
+
+
+def confirm(question: str, yes: bool, declined: str = "nothing was deleted") -> None:
+    """Ask on a terminal; without one, --yes must say it (SPEC: exit 2 otherwise).
+
+    No for an answer is not an error: a plain line says so, and the exit code is 1,
+    so that `crm contact delete X && ...` does not go on as if it were gone."""
     if yes:
         return
     if not on_terminal():
@@ -297,4 +355,5 @@ def confirm(question: str, yes: bool) -> None:
 
     render.before_prompt()  # what was printed so far, before the question
     if not typer.confirm(question, default=False, err=True):
-        raise Refused("nothing was deleted")
+        print(declined[:1].upper() + declined[1:] + ".", file=sys.stderr)
+        raise typer.Exit(1)

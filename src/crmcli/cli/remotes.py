@@ -88,7 +88,15 @@ def add(
 
     No password is stored: it comes from --password-command (run each sync), from
     --password-env, or from a prompt on a terminal. A CardDAV URL is checked now and
-    its address book found (RFC 6764 discovery); the book's URL is what is kept."""
+    its address book found (RFC 6764 discovery); the book's URL is what is kept.
+
+    Examples:
+
+    \b
+      crm remote add phone https://dav.example.com/ --user jane --password-command 'pass show dav'
+      crm remote add laptop ~/.contacts/crm
+      crm remote add team https://dav.example.com/ --password-env DAV_PW --addressbook Team
+    """
     from crmcli.store import remotes as store
     from crmcli.sync import access
 
@@ -146,7 +154,14 @@ def _folder(url: str) -> str:
 
 @app.command("list")
 def list_(ctx: typer.Context, fmt: ListFormatOpt = "table", as_json: o.JsonOpt = False) -> None:
-    """The remotes, with where each one's password comes from (never a password)."""
+    """The remotes, with where each one's password comes from (never a password).
+
+    Examples:
+
+    \b
+      crm remote list
+      crm remote list --json
+    """
     from crmcli.store import remotes as store
 
     with o.session(ctx, write=False) as conn:
@@ -163,7 +178,14 @@ def list_(ctx: typer.Context, fmt: ListFormatOpt = "table", as_json: o.JsonOpt =
 @app.command("remove")
 def remove(ctx: typer.Context, name: NameArg) -> None:
     """Forget a remote and what crm knew of its cards; the contacts and the remote's
-    cards stay as they are."""
+    cards stay as they are.
+
+    Examples:
+
+    \b
+      crm remote remove phone
+      crm remote remove laptop
+    """
     from crmcli.store import remotes as store
 
     with o.session(ctx, write=True) as conn:
@@ -191,7 +213,15 @@ def sync(
     them; the next sync sends that on). A contact changed on both sides is a conflict:
     see --conflict; the version that loses stays in the history. A remote that fails
     (down, wrong password) stops its sync where it was, exit 1; the next sync goes on
-    from there. Accounts travel as each contact's ORG."""
+    from there. Accounts travel as each contact's ORG.
+
+    Examples:
+
+    \b
+      crm sync
+      crm sync phone --dry-run
+      crm sync --conflict remote --json
+    """
     from crmcli.store import history
     from crmcli.store import remotes as store
     from crmcli.sync import RemoteError, access, engine

@@ -30,6 +30,13 @@ def search(
 
     Words match as prefixes (cyber finds Cyberdyne), accents do not matter (zoe
     finds Zoë), and all words must match. Quotes, AND, *, - are plain text.
+
+    Examples:
+
+    \b
+      crm search acme
+      crm search 'renewal quote' --kind activities
+      crm search jane -n 5 --json
     """
     fmt = o.output(fmt, as_json)
     if fmt == "ids" and kind is None:

@@ -39,7 +39,14 @@ def add(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Add a task (also: crm task new)."""
+    """Add a task (also: crm task new).
+
+    Examples:
+
+    \b
+      crm task add 'Send the quote' --due fri -c 'Jane Doe'
+      crm task add 'Renewal call' --due +30d --deal 'Acme renewal 2027'
+    """
     with o.session(ctx, write=True) as conn:
         task = store.add_task(
             conn,
@@ -70,7 +77,15 @@ def list_(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """List open tasks: overdue first, then by due date, undated last."""
+    """List open tasks: overdue first, then by due date, undated last.
+
+    Examples:
+
+    \b
+      crm task list
+      crm task list --all --account Acme
+      crm task list --where 'due<2026-12-31' --format csv
+    """
     from crmcli.store import refs
 
     filters = o.filters(where, tag, sort, limit, offset)
@@ -96,7 +111,14 @@ def _set_done(ctx: typer.Context, ref: str, done: bool, fmt: str, as_json: bool)
 def done(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Mark a task done."""
+    """Mark a task done.
+
+    Examples:
+
+    \b
+      crm task done 7
+      crm task done 7 --json
+    """
     _set_done(ctx, ref, True, fmt, as_json)
 
 
@@ -104,7 +126,13 @@ def done(
 def reopen(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Open a done task again."""
+    """Open a done task again.
+
+    Examples:
+
+    \b
+      crm task reopen 7
+    """
     _set_done(ctx, ref, False, fmt, as_json)
 
 
@@ -112,7 +140,14 @@ def reopen(
 def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
-    """Show one task."""
+    """Show one task.
+
+    Examples:
+
+    \b
+      crm task show 7
+      crm task show 7 --json
+    """
     with o.session(ctx, write=False) as conn:
         task = store.get_task(conn, store.task_id(conn, ref))
     render.record(task, o.output(fmt, as_json), fields=models.TASK_FIELDS)
@@ -132,10 +167,18 @@ def edit(
     remove_tag: o.RemoveTagOpt = None,
     set_: o.SetOpt = None,
     unset: o.UnsetOpt = None,
+    quiet: o.EditQuietOpt = False,
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Change a task. '' clears --due or unlinks --contact, --account, --deal."""
+    """Change a task. '' clears --due or unlinks --contact, --account, --deal.
+
+    Examples:
+
+    \b
+      crm task edit 7 --due tomorrow
+      crm task edit 7 --contact '' --title 'Call back'
+    """
     tags = o.tag_edit(tag, add_tag, remove_tag, set_, unset)
     if not o.anything([title, due, contact, account, deal, tags]):
         raise InvalidValue("nothing to change: give at least one option (see -h)")
@@ -150,7 +193,7 @@ def edit(
             deal=deal,
             tag_edit=tags,
         )
-    render.record(task, o.output(fmt, as_json), fields=models.TASK_FIELDS)
+    o.created(task, quiet, fmt, as_json, models.TASK_FIELDS)
 
 
 @app.command("delete")
@@ -161,7 +204,14 @@ def delete(
     fmt: o.FormatOpt = "table",
     as_json: o.JsonOpt = False,
 ) -> None:
-    """Delete a task."""
+    """Delete a task.
+
+    Examples:
+
+    \b
+      crm task delete 7
+      crm task delete 7 --yes
+    """
     o.delete(
         ctx,
         "task",
@@ -186,6 +236,12 @@ def due(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fal
     since the last call, meeting or e-mail (never contacted counts); most
     overdue first. JSON: {"tasks": [...], "contacts": [...]}; jsonl, csv and tsv:
     one line each, with `kind` task or contact.
+
+    Examples:
+
+    \b
+      crm due
+      crm due --json
     """
     import sys
 

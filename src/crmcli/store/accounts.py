@@ -8,6 +8,7 @@ from typing import Literal
 from crmcli import models
 from crmcli.errors import InvalidValue, Refused
 from crmcli.store import common, persons, query, refs
+from crmcli.words import counted
 
 # Every column an edit may set, with the check its value goes through.
 _CHECKS = {
@@ -243,8 +244,8 @@ def delete_account(
         persons.refuse_detach(account)
     if mode == "refuse" and any(counts.values()):
         raise Refused(
-            f"account {account['name']!r} still has {counts['contacts']} contact(s) and "
-            f"{counts['deals']} deal(s); use --detach to keep them unlinked "
+            f"account {account['name']!r} still has {counted(counts['contacts'], 'contact')}"
+            f" and {counted(counts['deals'], 'deal')}; use --detach to keep them unlinked "
             "or --cascade to delete them too"
         )
     if mode == "cascade":

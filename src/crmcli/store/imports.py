@@ -37,6 +37,7 @@ from crmcli import models
 from crmcli.errors import CrmError, InvalidValue, Refused
 from crmcli.store import bulk, common, contacts, details, persons, refs
 from crmcli.store.checks import Checked, picture_bytes
+from crmcli.words import counted
 
 KINDS = ("accounts", "contacts", "deals", "activities", "tasks")
 _SHOWN = 20  # problems listed before the rest are counted
@@ -756,7 +757,7 @@ def import_records(
         shown = report.problems[:_SHOWN]
         more = len(report.problems) - len(shown)
         raise Refused(
-            f"import rejected, nothing written: {len(report.problems):,} problem(s)\n  "
+            f"import rejected, nothing written: {counted(len(report.problems), 'problem')}\n  "
             + "\n  ".join(shown)
             + (f"\n  ... and {more:,} more" if more else "")
         )
