@@ -178,6 +178,9 @@ def command() -> list[str]:
 
 def edit_text(text: str, name: str = "crm-edit.txt") -> str:
     """Open `text` in the editor and return what was saved."""
+    from crmcli import render
+
+    render.before_prompt()  # the editor takes the terminal: nothing may stay held
     words = command()
     with tempfile.TemporaryDirectory(prefix="crm-") as folder:
         path = os.path.join(folder, name)

@@ -331,6 +331,9 @@ def ask(question: str, *, required: bool = False, choices: tuple[str, ...] = ())
     """One answer typed on the terminal (stderr shows the question: stdout is data).
     Empty is no answer, unless `required`; with `choices`, one of them (or its first
     letter) is asked for again until given."""
+    from crmcli import render
+
+    render.before_prompt()  # what was printed so far, before the question
     while True:
         answer = typer.prompt(question, default="", show_default=False, err=True).strip()
         if choices:
