@@ -761,6 +761,16 @@ def m012_source_ids(conn: sqlite3.Connection) -> None:
             )
 
 
+def m015_mail(conn: sqlite3.Connection) -> None:
+    """E-mails logged by `crm mail log` keep their Message-ID in the custom field
+    message_id; found fast, so that logging a message again is seen and skipped.
+    Only activities that have one are in the index."""
+    conn.execute(
+        "CREATE INDEX activities_message_id ON activities(json_extract(fields, '$.message_id'))"
+        " WHERE json_extract(fields, '$.message_id') IS NOT NULL"
+    )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -774,5 +784,6 @@ MIGRATIONS = [
     m010_address_book_fields,
     m011_photos,
     m012_source_ids,
+    m015_mail,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

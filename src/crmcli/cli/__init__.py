@@ -36,6 +36,8 @@ LAZY = {
     "db": ("care", "app", "The database: info, check, backup."),
     "history": ("history", "app", "What changed, command by command."),
     "undo": ("history", "undo_app", "Revert the latest operation (or one by id)."),
+    "mail": ("mail", "app", "Your mail client: address completion, logging messages."),
+    "open": ("mail", "open_app", "Open a contact's website, e-mail, phone or address."),
 }
 
 

@@ -179,3 +179,75 @@ def snippet(name: str | None, body: str | None, terms: list[str], width: int = 1
         cut = ("…" if first > 0 else "") + "".join(pieces) + ("…" if last < len(spans) else "")
         return " ".join(cut.split())
     return " ".join((name or "").split())
+
+
+# -- addresses for a mail client (crm mail query) ------------------------------------
+# Candidates come from the index by the query's longest word (the most selective):
+# contacts whose entry has it, and the contacts of accounts whose name has it.  Each
+# candidate is then checked in Python: every word must begin a word of its name,
+# nickname, e-mail addresses or account (the entry also holds titles, notes...).
+_CANDIDATES = (
+    "SELECT rowid >> 2 FROM search WHERE search MATCH :word AND kind = 'contact'"
+    " UNION SELECT id FROM contacts WHERE account_id IN"
+    " (SELECT rowid >> 2 FROM search WHERE search MATCH :account AND kind = 'account')"
+)
+_ADDRESSED = (
+    "SELECT id, name, nickname, account, emails FROM contacts"
+    " WHERE email IS NOT NULL{among}"
+    " ORDER BY last_contacted IS NULL, last_contacted DESC, name_key, id"
+)
+
+
+def mail_addresses(
+    conn: sqlite3.Connection, query: str, *, limit: int | None = None
+) -> list[tuple[str, str, str]]:
+    """(address, name, account) of the contacts matching `query`, one per address
+    and at most `limit`: contacts in touch most recently first, then by name.
+    Names come as one line (models.one_line); no words: every contact."""
+    terms = _words(query)
+    params: dict = {}
+    among = ""
+    if terms:
+        longest = max(terms, key=len)
+        params = {"word": f'"{longest}"*', "account": f'name : "{longest}"*'}
+        among = f" AND id IN ({_CANDIDATES})"
+    chosen: list[tuple[int, str, str]] = []
+    count = 0
+    for row_id, name, nickname, account, emails in conn.execute(
+        _ADDRESSED.format(among=among), params
+    ):
+        if terms:
+            words = _words(" ".join(filter(None, (name, nickname, account, _addresses(emails)))))
+            if not all(any(word.startswith(term) for word in words) for term in terms):
+                continue
+        chosen.append((row_id, models.one_line(name) or "", models.one_line(account) or ""))
+        count += emails.count(";") + 1
+        if limit is not None and count >= limit:
+            break
+    if not chosen:
+        return []
+    marks = ", ".join("?" for _ in chosen)
+    addresses: dict[int, list[str]] = {}
+    for contact_id, value in conn.execute(
+        f"SELECT contact_id, value FROM contact_emails WHERE contact_id IN ({marks})"
+        " ORDER BY contact_id, position",
+        [row_id for row_id, _, _ in chosen],
+    ):
+        addresses.setdefault(contact_id, []).append(value)
+    found = [
+        (models.one_line(address) or "", name, account)
+        for row_id, name, account in chosen
+        for address in addresses.get(row_id, [])
+    ]
+    return found[:limit] if limit is not None else found
+
+
+def _addresses(emails: str | None) -> str:
+    """The addresses of a contacts.emails summary (`label:value;value`), labels dropped."""
+    if not emails:
+        return ""
+    values = []
+    for item in emails.split(";"):
+        label, colon, value = item.partition(":")
+        values.append(value if colon and "@" not in label else item)
+    return " ".join(values)
