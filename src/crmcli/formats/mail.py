@@ -120,7 +120,7 @@ def parse(data: bytes) -> Message:
 
     try:
         message = BytesParser(policy=policy.default).parsebytes(data)
-        return _read(message)
+        return _read(message, raw_message_id(data))
     except Unreadable:
         raise
     except Exception as exc:  # RecursionError on absurd nesting, parser bugs on junk
@@ -130,7 +130,22 @@ def parse(data: bytes) -> Message:
 _HEADERS = ("from", "to", "cc", "date", "subject", "message-id")
 
 
-def _read(message) -> Message:
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+
+
+def raw_message_id(data: bytes) -> str | None:
+    """The Message-ID as the header block has it, unfolded, without parsing the
+    message: a message logged before is passed over at once.  The same text as
+    the id stored (parse uses this too)."""
+    end = _HEAD_END.search(data)
+    found = _MESSAGE_ID.search(data, 0, end.start() if end else len(data))
+    if found is None:
+        return None
+    return one_line(found.group(1).decode("utf-8", "replace"))
+
+
+def _read(message, message_id: str | None) -> Message:
     present = {name.lower() for name, _ in message.raw_items()}
     if not present & set(_HEADERS):
         raise Unreadable("no From, To, Date, Subject or Message-ID header: not an e-mail message")
@@ -144,7 +159,6 @@ def _read(message) -> Message:
         listed = f"Attachments (not kept):\n{listed}"
         body = f"{body}\n\n{listed}" if body else listed
     body = cut(body) if body else None
-    message_id = one_line(_header(message, "message-id"))
     if message_id is None:  # the same content gives the same id: logging it again is seen
         digest = hashlib.sha256(
             "\x00".join(
@@ -219,12 +233,13 @@ def _content(message) -> tuple[str | None, list[str]]:
         part = message.get_body(preferencelist=("plain", "html"))
     except Exception:
         part = None
-    if part is None and not message.is_multipart() and message.get_content_maintype() == "text":
+    kind = (part or message).get_content_type()
+    if part is None and not message.is_multipart() and kind.startswith("text/"):
         part = message  # a text/* type that is neither plain nor html (text/enriched...)
     text = None
     if part is not None:
         text = _text(part)
-        if text is not None and part.get_content_subtype() == "html":
+        if text is not None and kind == "text/html":
             text = html_text(text)
         text = trim_reply(text) if text else None
     return text, _attachments(message, part)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from crmcli import models
 from crmcli.errors import InvalidValue, Refused
-from crmcli.formats.mail import Message, Unreadable, parse
+from crmcli.formats.mail import Message, Unreadable, parse, raw_message_id
 from crmcli.store import activities, contacts, refs
 
 MESSAGE_ID = "json_extract(fields, '$.message_id')"  # the expression m015 indexes
@@ -70,6 +70,14 @@ def log_messages(
     for item in raw:
         if progress is not None:
             progress()
+        if not single and not isinstance(item, Unreadable):
+            message_id = raw_message_id(item)  # logged before: not even parsed
+            known = logged_activities(conn, message_id) if message_id is not None else []
+            if known:
+                outcome.already.append(
+                    {"message_id": message_id, "subject": None, "activities": known}
+                )
+                continue
         try:
             if isinstance(item, Unreadable):
                 raise item
