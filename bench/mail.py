@@ -26,9 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import scale  # noqa: E402  (the database builder)
-
-from crmcli.store import search  # noqa: E402
+import scale  # the database builder
+from crmcli.store import search
 
 QUERIES = ["mary smi", "person4242", "jo"]
 
@@ -135,8 +134,7 @@ def main() -> int:
                      search._ADDRESSED]  # fmt: skip
             floor_ms, crm_ms = pair(floor, [crm, "mail", "query", query], options.runs, env)
             print(
-                f"{query!r:<34}{size:>10,}{floor_ms:>10.1f}{crm_ms:>10.1f}"
-                f"{crm_ms / floor_ms:>8.2f}"
+                f"{query!r:<34}{size:>10,}{floor_ms:>10.1f}{crm_ms:>10.1f}{crm_ms / floor_ms:>8.2f}"
             )
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)

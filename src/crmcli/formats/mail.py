@@ -115,6 +115,10 @@ def parse(data: bytes) -> Message:
         raise Unreadable(f"the message is over {MESSAGE_MAX // 2**20} MB")
     if not data.strip():
         raise Unreadable("the message is empty")
+    # The parser takes milliseconds a part: a message of thousands of parts (or
+    # multiparts nested a thousand deep) would take minutes; no real one has them.
+    if len(_MULTIPART.findall(data)) > PARTS_MAX // 10 or len(_PART.findall(data)) > PARTS_MAX:
+        raise Unreadable(f"the message has too many MIME parts (at most {PARTS_MAX:,})")
     from email import policy
     from email.parser import BytesParser
 
@@ -127,6 +131,9 @@ def parse(data: bytes) -> Message:
         raise Unreadable(f"the message cannot be parsed ({type(exc).__name__})") from None
 
 
+PARTS_MAX = 1000
+_PART = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
+_MULTIPART = re.compile(rb"^content-type:[ \t]*multipart", re.IGNORECASE | re.MULTILINE)
 _HEADERS = ("from", "to", "cc", "date", "subject", "message-id")
 
 
@@ -324,6 +331,8 @@ def trim_reply(text: str) -> str:
                 kept.pop()
             if kept and _ATTRIBUTION.match(kept[-1].strip()):
                 kept.pop()
+                while kept and not kept[-1].strip():
+                    kept.pop()
             kept.append(f"[… {quoted} quoted line{'s' if quoted > 1 else ''}]")
             quoted = 0
         kept.append(line)

@@ -70,9 +70,9 @@ def _website(text: str | None) -> str | None:
         text = "https://" + text.lstrip("/")
     elif scheme.group(1).lower() not in ("http", "https"):
         return None
-    if re.search(r"[\x00-\x20\x7f-\x9f]", text):
+    if re.search(r"[\x00-\x1f\x7f-\x9f]", text):
         return None
-    return text
+    return text.replace(" ", "%20")
 
 
 def _tel(phone: str | None) -> str | None:
