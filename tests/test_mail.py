@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import os
 import shutil
 from pathlib import Path
 
@@ -256,6 +257,31 @@ def test_maildir_is_read(book, tmp_path):
     book.ok("mail", "log", str(tmp_path / "Mail"))
     assert sorted(item["subject"] for item in activities(book)) == ["Hello", "Second"]
     assert "2 already logged" in book.ok("mail", "log", str(tmp_path / "Mail")).stderr
+
+
+def test_an_mbox_on_stdin_and_a_message_from_a_fifo(book, tmp_path):
+    import threading
+
+    piped = b"".join(
+        b"From someone Tue Dec  1 10:00:00 2026\n" + message(message_id=f"<s{i}@x>") + b"\n"
+        for i in range(2)
+    )
+    assert book.ok("mail", "log", "-", input=piped).stderr.startswith("Logged 2 messages")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(message(message_id="<f@x>"),))
+    writer.start()
+    assert "Logged e-mail" in book.ok("mail", "log", str(fifo)).stderr
+    writer.join()
+    assert len(activities(book)) == 3
+
+
+def test_me_must_list_addresses(crm, tmp_path):
+    (tmp_path / "config.toml").write_text("me = 3\n")
+    config.load.cache_clear()
+    (tmp_path / "x.eml").write_bytes(message())
+    failed = crm.fails(2, "mail", "log", str(tmp_path / "x.eml"))
+    assert "me must list your e-mail addresses" in failed.stderr
 
 
 def test_a_message_without_message_id_is_still_logged_once(book):

@@ -625,7 +625,7 @@ def one_line(text: str | None, limit: int = LINE_MAX) -> str | None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = text.encode("utf-8", "replace").decode("utf-8")
-    cleaned = " ".join(_LINE_JUNK.sub(" ", text).split())
+    cleaned = " ".join(_LINE_JUNK.sub(" ", nfc(text)).split())
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1] + "…"
     return cleaned or None

@@ -64,31 +64,42 @@ def sources(path: Path | None, stdin) -> tuple[int, Iterator[bytes | Unreadable]
         box = mailbox.Maildir(path, factory=None, create=False)
         keys = sorted(box.keys())
         return len(keys), _messages(box, keys)
+    if path is not None and not path.is_file():  # a FIFO: <(...), /dev/stdin
+        with open(path, "rb") as file:
+            return _stream(file)
     if path is not None:
         with open(path, "rb") as file:
-            start = file.read(5)
-            if start != b"From ":
+            if file.read(5) != b"From ":
                 file.seek(0)
                 return 1, iter([_capped(file)])
         box = mailbox.mbox(path, factory=None, create=False)
         keys = box.keys()
         return len(keys), _messages(box, keys)
-    data = _capped(stdin)
-    if not data.startswith(b"From "):
-        return 1, iter([data])
+    return _stream(stdin)
+
+
+def _stream(file) -> tuple[int, Iterator[bytes | Unreadable]]:
+    """A message or an mbox from a pipe: an mbox is spooled to a temporary file."""
+    import mailbox
+    import shutil
     import tempfile
 
+    start = file.read(5)
+    if start != b"From ":
+        return 1, iter([start + _capped(file, MESSAGE_MAX - len(start))])
     folder = tempfile.TemporaryDirectory()  # removed when the last message is read
     spool = Path(folder.name) / "stdin.mbox"
-    spool.write_bytes(data)
+    with open(spool, "wb") as out:
+        out.write(start)
+        shutil.copyfileobj(file, out)
     box = mailbox.mbox(spool, factory=None, create=False)
     keys = box.keys()
     return len(keys), _messages(box, keys, folder)
 
 
-def _capped(file) -> bytes:
-    data = file.read(MESSAGE_MAX + 1)
-    if len(data) > MESSAGE_MAX:
+def _capped(file, limit: int = MESSAGE_MAX) -> bytes:
+    data = file.read(limit + 1)
+    if len(data) > limit:
         raise Unreadable(f"the message is over {MESSAGE_MAX // 2**20} MB")
     return data
 
@@ -165,7 +176,7 @@ def _read(message, message_id: str | None) -> Message:
         listed = "\n".join(f"- {name}" for name in attachments)
         listed = f"Attachments (not kept):\n{listed}"
         body = f"{body}\n\n{listed}" if body else listed
-    body = cut(body) if body else None
+    body = cut(models.nfc(body)) if body else None
     if message_id is None:  # the same content gives the same id: logging it again is seen
         digest = hashlib.sha256(
             "\x00".join(

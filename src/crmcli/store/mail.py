@@ -87,7 +87,21 @@ def log_messages(
                 raise Refused(f"the message cannot be logged: {exc}; nothing was written") from None
             outcome.unreadable.append(str(exc))
             continue
-        _log(conn, message, mine, contact_id, deal_ref, create, single, outcome)
+        if single:
+            _log(conn, message, mine, contact_id, deal_ref, create, single, outcome)
+            continue
+        # One message's writes stand or fall together: a value crm refuses (which
+        # the parser should never let through) passes that message over, not the box.
+        conn.execute("SAVEPOINT crm_mail_message")
+        mark = (len(outcome.logged), len(outcome.created), dict(outcome.unknown))
+        try:
+            _log(conn, message, mine, contact_id, deal_ref, create, single, outcome)
+        except InvalidValue as exc:
+            conn.execute("ROLLBACK TO crm_mail_message")
+            del outcome.logged[mark[0] :], outcome.created[mark[1] :]
+            outcome.unknown = mark[2]
+            outcome.unreadable.append(f"{message.message_id}: {exc.message}")
+        conn.execute("RELEASE crm_mail_message")
     return outcome
 
 
@@ -102,18 +116,19 @@ def _log(conn, message: Message, mine, contact_id, deal_ref, create, single, out
     people += message.recipients
     ids: list[int] = [contact_id] if contact_id is not None else []
     unknown: dict[str, str] = {}
+    seen = set(mine)
     for name, address in people:
         key = models.email_key(address)
-        if key in mine:
+        if key in seen:
             continue
+        seen.add(key)
         owner = conn.execute(
             "SELECT contact_id FROM contact_emails WHERE value_key = ?", (key,)
         ).fetchone()
-        if owner is not None:
-            if owner[0] not in ids:
-                ids.append(owner[0])
-        elif not any(models.email_key(seen) == key for seen in unknown):
+        if owner is None:
             unknown[address] = name
+        elif owner[0] not in ids:
+            ids.append(owner[0])
     if create:
         for address, name in list(unknown.items()):
             created = _create(conn, name, address)
