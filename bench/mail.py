@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,20 +64,6 @@ for key in box.keys():
     count += 1
 print(count)
 """
-
-
-def time_ms(argv: list[str], env: dict) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return (time.perf_counter() - start) * 1000
-
-
-def pair(floor: list[str], crm: list[str], runs: int, env: dict) -> tuple[float, float]:
-    floors, crms = [], []
-    for _ in range(runs):  # alternating, so load drift hits both alike
-        floors.append(time_ms(floor, env))
-        crms.append(time_ms(crm, env))
-    return statistics.median(floors), statistics.median(crms)
 
 
 def database(contacts: int) -> Path:
@@ -132,7 +117,9 @@ def main() -> int:
             word = max(search._words(query), key=len)
             floor = [python, "-c", FLOOR, str(path), word, search._CANDIDATES,
                      search._ADDRESSED]  # fmt: skip
-            floor_ms, crm_ms = pair(floor, [crm, "mail", "query", query], options.runs, env)
+            floor_ms, crm_ms = scale.median_pair(
+                floor, [crm, "mail", "query", query], options.runs, env
+            )
             print(
                 f"{query!r:<34}{size:>10,}{floor_ms:>10.1f}{crm_ms:>10.1f}{crm_ms / floor_ms:>8.2f}"
             )
@@ -146,7 +133,7 @@ def main() -> int:
         config.write_text('me = ["me@example.com"]\n')
         env = {**base, "CRM_DB": str(copy), "CRM_CONFIG": str(config)}
         subprocess.run([crm, "db", "info"], env=env, stdout=subprocess.DEVNULL, check=True)
-        floor_ms = min(time_ms([python, "-c", PARSE_ONLY, str(box)], env) for _ in range(2))
+        floor_ms = min(scale.time_ms([python, "-c", PARSE_ONLY, str(box)], env) for _ in range(2))
         start = time.perf_counter()
         result = subprocess.run([crm, "mail", "log", str(box)], env=env, capture_output=True,
                                 text=True)  # fmt: skip
@@ -157,7 +144,7 @@ def main() -> int:
             f" crm {crm_ms / 1000:.1f} s, ratio {crm_ms / floor_ms:.2f}"
             f" ({options.messages / (crm_ms / 1000):,.0f} messages/s)"
         )
-        again = time_ms([crm, "mail", "log", str(box)], env)
+        again = scale.time_ms([crm, "mail", "log", str(box)], env)
         print(f"mail log again (all already logged): {again / 1000:.1f} s")
     return 0
 
