@@ -127,3 +127,14 @@ def run(installed_crm, tmp_path):
 
     run.env = env
     return run
+
+
+def built_once(tmp_path_factory, name: str, commands) -> Path:
+    """A database made by running `commands` (argument lists) once, for a module-scoped
+    fixture whose tests each take a copy (building it per test costs seconds)."""
+    path = tmp_path_factory.mktemp(name) / "crm.db"
+    crm = Crm()
+    env = {"CRM_DB": str(path), "CRM_CONFIG": str(path.parent / "none.toml")}
+    for args in commands:
+        crm.ok(*args, env=env)
+    return path

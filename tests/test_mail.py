@@ -6,7 +6,6 @@ import json
 import mailbox
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -16,24 +15,22 @@ from crmcli import config
 @pytest.fixture(scope="module")
 def book_file(tmp_path_factory):
     """Acme with Zoë (two addresses) and Jane; Bob at no account: built once, copied."""
-    from conftest import Crm
+    from conftest import built_once
 
-    path = tmp_path_factory.mktemp("book") / "crm.db"
-    crm = Crm()
-    env = {"CRM_DB": str(path), "CRM_CONFIG": str(path.parent / "none.toml")}
-    for args in (
-        ("account", "new", "Acme Corp", "--website", "acme.example", "--city", "Lyon",
-         "--country", "France"),
-        ("contact", "add", "Zoë Durand", "--account", "Acme Corp", "--nickname", "Zo",
-         "--email", "zoe@acme.example", "--email", "home:zoe@durand.example",
-         "--title", "Engineer", "--every", "1w"),
-        ("contact", "add", "Jane Doe", "--account", "Acme Corp", "--email", "jane@acme.example",
-         "--phone", "+1 (555) 0100"),
-        ("contact", "add", "Bob Stone", "--email", "bob@stone.example"),
-    ):  # fmt: skip
-        crm.ok(*args, env=env)
-    assert not Path(f"{path}-wal").exists()  # closed: the file is whole
-    return path
+    return built_once(
+        tmp_path_factory,
+        "book",
+        (
+            ("account", "new", "Acme Corp", "--website", "acme.example", "--city", "Lyon",
+             "--country", "France"),
+            ("contact", "add", "Zoë Durand", "--account", "Acme Corp", "--nickname", "Zo",
+             "--email", "zoe@acme.example", "--email", "home:zoe@durand.example",
+             "--title", "Engineer", "--every", "1w"),
+            ("contact", "add", "Jane Doe", "--account", "Acme Corp", "--email",
+             "jane@acme.example", "--phone", "+1 (555) 0100"),
+            ("contact", "add", "Bob Stone", "--email", "bob@stone.example"),
+        ),
+    )  # fmt: skip
 
 
 @pytest.fixture
