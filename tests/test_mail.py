@@ -254,6 +254,13 @@ def test_maildir_is_read(book, tmp_path):
     book.ok("mail", "log", str(tmp_path / "Mail"))
     assert sorted(item["subject"] for item in activities(book)) == ["Hello", "Second"]
     assert "2 already logged" in book.ok("mail", "log", str(tmp_path / "Mail")).stderr
+    strangers = mailbox.Maildir(tmp_path / "Other", create=True)
+    for n in range(2):
+        strangers.add(message(message_id=f"<o{n}@x>", sender="who@else.example"))
+    failed = book.fails(1, "mail", "log", str(tmp_path / "Other"))
+    assert "no message was logged: 2 with no known contact (addresses: who@else.example" in (
+        failed.stderr
+    )
 
 
 def test_an_mbox_on_stdin_and_a_message_from_a_fifo(book, tmp_path):
@@ -396,3 +403,24 @@ def test_mutt_pipe_and_query_through_the_installed_crm(run, crm, tmp_path):
     assert run("mail", "query", "zoe", env=env).stdout == (
         "crm: 1 address for 'zoe'\nzoe@acme.example\tZoë Durand\t\n"
     )
+
+
+def test_progress_bar_on_a_terminal_only(monkeypatch):
+    import io
+    import sys
+
+    from crmcli.cli import mail
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    shown = Terminal()
+    monkeypatch.setattr(sys, "stderr", shown)
+    with mail._progress(3) as advance:
+        for _ in range(3):
+            advance()
+    assert "logging messages" in shown.getvalue()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with mail._progress(3) as advance:
+        assert advance is None

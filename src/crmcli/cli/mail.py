@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import typer
 
 from crmcli.cli import options as o
+from crmcli.errors import InvalidValue, Refused
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=o.CONTEXT)
 open_app = typer.Typer(rich_markup_mode=None, context_settings=o.CONTEXT)
@@ -39,7 +40,6 @@ def query(
     characters in names are printed as spaces.
     """
     from crmcli import models, render
-    from crmcli.errors import InvalidValue
     from crmcli.store import search
 
     if limit < 0:
@@ -117,23 +117,15 @@ def log(
 
     path = None if file in (None, "-") else Path(file)
     if path is not None and not path.exists():
-        from crmcli.errors import InvalidValue
-
         raise InvalidValue(f"no such file or folder: {file}")
     if path is None and o.on_terminal():
-        from crmcli.errors import InvalidValue
-
         raise InvalidValue("give FILE, or pipe a message in (mutt: pipe-message)")
     me = config.load().me
     try:
         count, messages = formats.sources(path, sys.stdin.buffer)
     except formats.Unreadable as exc:
-        from crmcli.errors import Refused
-
         raise Refused(f"{exc}; nothing was written") from None
     except OSError as exc:
-        from crmcli.errors import Refused
-
         raise Refused(f"cannot read {file}: {exc.strerror or exc}") from None
     single = count == 1
     with _progress(count) as advance, o.session(ctx, write=True) as conn:
@@ -141,11 +133,24 @@ def log(
             conn, messages, me=me, contact=contact, deal=deal, create=create, single=single,
             progress=advance,
         )  # fmt: skip
+        if not (outcome.logged or outcome.already) and (outcome.no_contact or outcome.unreadable):
+            raise Refused(_nothing_logged(outcome))
     if as_json:
         render.document(outcome.as_json(), "json")
     _report(outcome, single)
-    if not (outcome.logged or outcome.already) and (outcome.no_contact or outcome.unreadable):
-        raise typer.Exit(1)
+
+
+def _nothing_logged(outcome) -> str:
+    unknown = list(outcome.unknown)
+    listed = ", ".join(unknown[:10]) + (
+        f" and {len(unknown) - 10:,} more" if len(unknown) > 10 else ""
+    )
+    return (
+        f"no message was logged: {len(outcome.no_contact):,} with no known contact"
+        f" (addresses: {listed or 'none'}; give --contact or --create),"
+        f" {len(outcome.unreadable):,} unreadable"
+        + (f" (the first: {outcome.unreadable[0]})" if outcome.unreadable else "")
+    )
 
 
 class _progress:
@@ -239,8 +244,6 @@ def open_(
     chosen = [name for name, flag in (("web", web), ("mail", mail), ("call", call),
                                       ("map", map_)) if flag]  # fmt: skip
     if len(chosen) > 1:
-        from crmcli.errors import InvalidValue
-
         raise InvalidValue("give one of --web, --mail, --call, --map")
     with o.session(ctx, write=False) as conn:
         url = opening.url(conn, ref, chosen[0] if chosen else None)
@@ -262,6 +265,4 @@ def _open(url: str) -> None:
     except OSError as exc:
         code = exc.strerror
     if code != 0:
-        from crmcli.errors import Refused
-
         raise Refused(f"{opener} could not open {url} (exit {code})")
