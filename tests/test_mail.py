@@ -331,6 +331,7 @@ HOSTILE = {  # name: (message, exit code, what to check)
     ),
     "huge-body": (message(body="x" * 1_100_000), 0, "cut"),
     "nested": (message(headers=MIXED, body=NESTED), 1, "too many MIME parts"),
+    "huge-header": (message(to="a@b.example, " * 30_000), 1, "headers are over 256 kB"),
 }
 
 

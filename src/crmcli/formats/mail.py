@@ -130,6 +130,10 @@ def parse(data: bytes) -> Message:
     # multiparts nested a thousand deep) would take minutes; no real one has them.
     if len(_MULTIPART.findall(data)) > PARTS_MAX // 10 or len(_PART.findall(data)) > PARTS_MAX:
         raise Unreadable(f"the message has too many MIME parts (at most {PARTS_MAX:,})")
+    # Headers are parsed by pure Python at some microseconds a character.
+    end = _HEAD_END.search(data, 0, HEADERS_MAX + 4)
+    if (end.start() if end else len(data)) > HEADERS_MAX:
+        raise Unreadable(f"the message's headers are over {HEADERS_MAX // 1024} kB")
     from email import policy
     from email.parser import BytesParser
 
@@ -143,6 +147,7 @@ def parse(data: bytes) -> Message:
 
 
 PARTS_MAX = 1000
+HEADERS_MAX = 256 * 1024  # the header block; real ones are a few kB
 _PART = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
 _MULTIPART = re.compile(rb"^content-type:[ \t]*multipart", re.IGNORECASE | re.MULTILINE)
 _HEADERS = ("from", "to", "cc", "date", "subject", "message-id")
