@@ -30,14 +30,13 @@ from crmcli.store import search
 
 QUERIES = ["mary smi", "person4242", "jo"]
 
-# The floor: the query crm runs (search.mail_addresses' SQL, the longest word as its
-# candidate), its rows' e-mails fetched, mutt's lines printed; no check of the words.
+# The floor: the query crm runs (search.mail_candidates), the first 100 rows' e-mails
+# fetched, mutt's lines printed; no check of the words in Python.
 FLOOR = """
 import sqlite3, sys
-path, word, candidates, addressed = sys.argv[1:5]
+path, sql, words, account = sys.argv[1:5]
 conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-rows = conn.execute(addressed.format(among=f" AND id IN ({candidates})"),
-                    {"word": f'"{word}"*', "account": f'name : "{word}"*'}).fetchmany(100)
+rows = conn.execute(sql, {"words": words, "account": account}).fetchmany(100)
 ids = [row[0] for row in rows]
 marks = ", ".join("?" for _ in ids)
 emails = {}
@@ -114,9 +113,8 @@ def main() -> int:
         env = {**base, "CRM_DB": str(path)}
         subprocess.run([crm, "db", "info"], env=env, stdout=subprocess.DEVNULL, check=True)
         for query in QUERIES:
-            word = max(search._words(query), key=len)
-            floor = [python, "-c", FLOOR, str(path), word, search._CANDIDATES,
-                     search._ADDRESSED]  # fmt: skip
+            sql, params = search.mail_candidates(query)
+            floor = [python, "-c", FLOOR, str(path), sql, params["words"], params["account"]]
             floor_ms, crm_ms = scale.median_pair(
                 floor, [crm, "mail", "query", query], options.runs, env
             )

@@ -182,12 +182,13 @@ def snippet(name: str | None, body: str | None, terms: list[str], width: int = 1
 
 
 # -- addresses for a mail client (crm mail query) ------------------------------------
-# Candidates come from the index by the query's longest word (the most selective):
-# contacts whose entry has it, and the contacts of accounts whose name has it.  Each
-# candidate is then checked in Python: every word must begin a word of its name,
-# nickname, e-mail addresses or account (the entry also holds titles, notes...).
+# Candidates come from the index: contacts whose entry has every word, and the
+# contacts of accounts whose name has any of them (a word may be in the account's
+# name, the others in the contact's).  Each candidate is then checked in Python:
+# every word must begin a word of its name, nickname, e-mail addresses or account
+# (the entry also holds titles, notes...).
 _CANDIDATES = (
-    "SELECT rowid >> 2 FROM search WHERE search MATCH :word AND kind = 'contact'"
+    "SELECT rowid >> 2 FROM search WHERE search MATCH :words AND kind = 'contact'"
     " UNION SELECT id FROM contacts WHERE account_id IN"
     " (SELECT rowid >> 2 FROM search WHERE search MATCH :account AND kind = 'account')"
 )
@@ -198,6 +199,18 @@ _ADDRESSED = (
 )
 
 
+def mail_candidates(query: str) -> tuple[str, dict]:
+    """The SQL and parameters of the contacts that may match `query`, in order."""
+    terms = _words(query)
+    if not terms:
+        return _ADDRESSED.format(among=""), {}
+    accounts = " OR ".join(f'"{term}"*' for term in terms)
+    return (
+        _ADDRESSED.format(among=f" AND id IN ({_CANDIDATES})"),
+        {"words": match_expression(query), "account": f"name : ({accounts})"},
+    )
+
+
 def mail_addresses(
     conn: sqlite3.Connection, query: str, *, limit: int | None = None
 ) -> list[tuple[str, str, str]]:
@@ -205,17 +218,9 @@ def mail_addresses(
     and at most `limit`: contacts in touch most recently first, then by name.
     Names come as one line (models.one_line); no words: every contact."""
     terms = _words(query)
-    params: dict = {}
-    among = ""
-    if terms:
-        longest = max(terms, key=len)
-        params = {"word": f'"{longest}"*', "account": f'name : "{longest}"*'}
-        among = f" AND id IN ({_CANDIDATES})"
     chosen: list[tuple[int, str, str]] = []
     count = 0
-    for row_id, name, nickname, account, emails in conn.execute(
-        _ADDRESSED.format(among=among), params
-    ):
+    for row_id, name, nickname, account, emails in conn.execute(*mail_candidates(query)):
         if terms:
             words = _words(" ".join(filter(None, (name, nickname, account, _addresses(emails)))))
             if not all(any(word.startswith(term) for word in words) for term in terms):
