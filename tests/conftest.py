@@ -177,3 +177,14 @@ def on_a_terminal(argv: list[str], env: dict, *, rows: int | None = None,
         received += chunk
     os.close(master)
     return child.wait(timeout=120), bytes(received)
+
+
+def built_once(tmp_path_factory, name: str, commands) -> Path:
+    """A database made by running `commands` (argument lists) once, for a module-scoped
+    fixture whose tests each take a copy (building it per test costs seconds)."""
+    path = tmp_path_factory.mktemp(name) / "crm.db"
+    crm = Crm()
+    env = {"CRM_DB": str(path), "CRM_CONFIG": str(path.parent / "none.toml")}
+    for args in commands:
+        crm.ok(*args, env=env)
+    return path

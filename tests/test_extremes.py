@@ -17,22 +17,19 @@ PAST_INT64 = str(2**63)
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
     """A database with a record of each kind, made once; tests get a copy."""
-    from typer.testing import CliRunner
+    from conftest import built_once
 
-    from crmcli.cli import app
-
-    path = tmp_path_factory.mktemp("extremes") / "crm.db"
-    runner = CliRunner()
-    env = {"CRM_DB": str(path), "CRM_CONFIG": str(path.parent / "none.toml")}
-    for args in (
-        ["account", "new", "Acme"],
-        ["contact", "add", "Jane Doe", "--account", "Acme", "--email", "jane@acme.example"],
-        ["deal", "add", "Skates", "--account", "Acme", "--amount", "1200"],
-        ["log", "Called", "--contact", "1"],
-        ["task", "add", "Send quote", "--contact", "1"],
-    ):
-        assert runner.invoke(app, args, env=env).exit_code == 0
-    return path
+    return built_once(
+        tmp_path_factory,
+        "extremes",
+        (
+            ["account", "new", "Acme"],
+            ["contact", "add", "Jane Doe", "--account", "Acme", "--email", "jane@acme.example"],
+            ["deal", "add", "Skates", "--account", "Acme", "--amount", "1200"],
+            ["log", "Called", "--contact", "1"],
+            ["task", "add", "Send quote", "--contact", "1"],
+        ),
+    )
 
 
 @pytest.fixture

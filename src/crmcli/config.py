@@ -14,6 +14,8 @@
 A `[stages]` table replaces the default list.  A stage named `won` closes a
 deal as won and `lost` as lost; to call them something else, say which is
 which: `won_stage = "closed won"`, `lost_stage = "closed lost"`.
+
+    me = ["you@example.com", "you@work.example"]   # your addresses (crm mail log)
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Config:
     stages: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_STAGES))
     won_stage: str = "won"
     lost_stage: str = "lost"
+    me: tuple[str, ...] = ()  # your own e-mail addresses: `crm mail log` tells sent mail by them
 
     def status(self, stage: str) -> str:
         """The deal status a stage implies."""
@@ -84,7 +87,7 @@ def _config(data: dict, file: Path) -> Config:
     def problem(message: str) -> InvalidValue:
         return InvalidValue(f"config file {file}: {message}")
 
-    unknown = set(data) - {"currency", "stages", "won_stage", "lost_stage"}
+    unknown = set(data) - {"currency", "stages", "won_stage", "lost_stage", "me"}
     if unknown:
         raise problem(f"unknown setting(s) {', '.join(sorted(unknown))}")
     currency = data.get("currency", "USD")
@@ -102,4 +105,9 @@ def _config(data: dict, file: Path) -> Config:
     for role, stage in (("won_stage", won), ("lost_stage", lost)):
         if not isinstance(stage, str) or stage.lower() not in cleaned:
             raise problem(f"{role} {stage!r} is not one of the stages")
-    return Config(currency.upper(), cleaned, won.lower(), lost.lower())
+    me = data.get("me", [])
+    if isinstance(me, str):
+        me = [me]
+    if not isinstance(me, list) or not all(isinstance(address, str) for address in me):
+        raise problem('me must list your e-mail addresses: me = ["you@example.com"]')
+    return Config(currency.upper(), cleaned, won.lower(), lost.lower(), tuple(me))

@@ -916,6 +916,16 @@ def m014_sync(conn: sqlite3.Connection) -> None:
     )
 
 
+def m015_mail(conn: sqlite3.Connection) -> None:
+    """E-mails logged by `crm mail log` keep their Message-ID in the custom field
+    message_id; found fast, so that logging a message again is seen and skipped.
+    Only activities that have one are in the index."""
+    conn.execute(
+        "CREATE INDEX activities_message_id ON activities(json_extract(fields, '$.message_id'))"
+        " WHERE json_extract(fields, '$.message_id') IS NOT NULL"
+    )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -931,5 +941,6 @@ MIGRATIONS = [
     m012_source_ids,
     m013_person_accounts,
     m014_sync,
+    m015_mail,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

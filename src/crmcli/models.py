@@ -610,3 +610,24 @@ def derived_name(
     name, else its first phone ("named by what it has"); None when it has none."""
     joined = " ".join([parts[part] for part in NAME_PARTS if parts.get(part)])
     return joined or nickname or email or account or phone or None
+
+
+# What a single line of someone else's text (a mail header, a completion line) may
+# not hold: C0 (tab, line breaks too), DEL, C1, line separators, bidi controls.
+_LINE_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def one_line(text: str | None, limit: int = LINE_MAX) -> str | None:
+    """`text` as one clean line: those characters become spaces, runs of blanks
+    one; cut at `limit` characters with an ellipsis; None when nothing is left.
+    Lone surrogates (bytes that were not text) become `?`."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    cleaned = " ".join(_LINE_JUNK.sub(" ", nfc(text)).split())
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1] + "…"
+    return cleaned or None

@@ -40,6 +40,8 @@ LAZY = {
     "undo": ("history", "undo_app", "Revert the latest operation (or one by id)."),
     "remote": ("remotes", "app", "Where contacts sync to: CardDAV address books, vdir folders."),
     "sync": ("remotes", "sync_app", "Sync contacts both ways with the remotes."),
+    "mail": ("mail", "app", "Your mail client: addresses for it, messages logged from it."),
+    "open": ("mail", "open_app", "Open a contact's website, e-mail, phone or address."),
 }
 
 

@@ -30,13 +30,15 @@ def add_activity(
     deal: str | None = None,
     tags: list[str] | None = None,
     fields: dict[str, str] | None = None,
+    moment: str | None = None,
 ) -> dict:
-    """Log an activity; a contact or a deal also links its account."""
+    """Log an activity; a contact or a deal also links its account.  `moment`: an
+    exact UTC timestamp (`...Z`, as stored) instead of a WHEN (`at`)."""
     row = {
         "kind": kind(kind_name),
         "subject": models.line("subject", subject),
         "body": models.text("body", body),
-        "at": when.moment(at) or when.stamp(when.now()),
+        "at": moment or when.moment(at) or when.stamp(when.now()),
         "tags": common.dump(models.tags(tags)),
         "fields": common.dump(models.custom_fields(fields)),
     }

@@ -179,3 +179,82 @@ def snippet(name: str | None, body: str | None, terms: list[str], width: int = 1
         cut = ("…" if first > 0 else "") + "".join(pieces) + ("…" if last < len(spans) else "")
         return " ".join(cut.split())
     return " ".join((name or "").split())
+
+
+# -- addresses for a mail client (crm mail query) ------------------------------------
+# Candidates come from the index: contacts whose entry has every word, and the
+# contacts of accounts whose name has any of them (a word may be in the account's
+# name, the others in the contact's).  Each candidate is then checked in Python:
+# every word must begin a word of its name, nickname, e-mail addresses or account
+# (the entry also holds titles, notes...).
+# The kind is told by the rowid's low bits (m004): reading the kind column would
+# read every match's stored text, seconds for a common word at a million contacts.
+_CANDIDATES = (
+    "SELECT rowid >> 2 FROM search WHERE search MATCH :words AND rowid & 3 = 1"
+    " UNION SELECT id FROM contacts WHERE account_id IN"
+    " (SELECT rowid >> 2 FROM search WHERE search MATCH :account AND rowid & 3 = 0)"
+)
+_ADDRESSED = (
+    "SELECT id, name, nickname, account, emails FROM contacts"
+    " WHERE email IS NOT NULL{among}"
+    " ORDER BY last_contacted IS NULL, last_contacted DESC, name_key, id"
+)
+
+
+def mail_candidates(query: str) -> tuple[str, dict]:
+    """The SQL and parameters of the contacts that may match `query`, in order."""
+    terms = _words(query)
+    if not terms:
+        return _ADDRESSED.format(among=""), {}
+    accounts = " OR ".join(f'"{term}"*' for term in terms)
+    return (
+        _ADDRESSED.format(among=f" AND id IN ({_CANDIDATES})"),
+        {"words": match_expression(query), "account": f"name : ({accounts})"},
+    )
+
+
+def mail_addresses(
+    conn: sqlite3.Connection, query: str, *, limit: int | None = None
+) -> list[tuple[str, str, str]]:
+    """(address, name, account) of the contacts matching `query`, one per address
+    and at most `limit`: contacts in touch most recently first, then by name.
+    Names come as one line (models.one_line); no words: every contact."""
+    terms = _words(query)
+    chosen: list[tuple[int, str, str]] = []
+    count = 0
+    for row_id, name, nickname, account, emails in conn.execute(*mail_candidates(query)):
+        if terms:
+            words = _words(" ".join(filter(None, (name, nickname, account, _addresses(emails)))))
+            if not all(any(word.startswith(term) for word in words) for term in terms):
+                continue
+        chosen.append((row_id, models.one_line(name) or "", models.one_line(account) or ""))
+        count += emails.count(";") + 1
+        if limit is not None and count >= limit:
+            break
+    if not chosen:
+        return []
+    marks = ", ".join("?" for _ in chosen)
+    addresses: dict[int, list[str]] = {}
+    for contact_id, value in conn.execute(
+        f"SELECT contact_id, value FROM contact_emails WHERE contact_id IN ({marks})"
+        " ORDER BY contact_id, position",
+        [row_id for row_id, _, _ in chosen],
+    ):
+        addresses.setdefault(contact_id, []).append(value)
+    found = [
+        (models.one_line(address) or "", name, account)
+        for row_id, name, account in chosen
+        for address in addresses.get(row_id, [])
+    ]
+    return found[:limit] if limit is not None else found
+
+
+def _addresses(emails: str | None) -> str:
+    """The addresses of a contacts.emails summary (`label:value;value`), labels dropped."""
+    if not emails:
+        return ""
+    values = []
+    for item in emails.split(";"):
+        label, colon, value = item.partition(":")
+        values.append(value if colon and "@" not in label else item)
+    return " ".join(values)
