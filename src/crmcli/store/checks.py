@@ -109,7 +109,9 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         if address is not None:
             lists["addresses"] = [address]
             row["addresses"] = details.dump_addresses(lists["addresses"])
-    emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
+    emails, email_keys = contacts.emails_and_keys(
+        _labelled(data.get("emails") or data.get("email"))
+    )
     phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
     company = _company(data)
     names = _names(data, row.get("nickname"), emails, phones, company)
@@ -125,7 +127,7 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         company,
         emails=emails,
         phones=phones,
-        email_keys=[models.email_key(address) for _, address in emails],
+        email_keys=email_keys,
         text=search.contact_text(row, emails, phones, lists),
         summary=contacts.summary(emails, phones),
         picture=photos.from_record(data.get("photo")),
@@ -262,6 +264,8 @@ def _picture_link(data: dict, key: str) -> dict:
     stored photo alone, also where a CSV reader took the column for a link."""
     value = data.get(key)
     fields = data.get("fields")
+    if fields is None and not isinstance(value, str):
+        return data  # nearly every record: no link to look for
     if isinstance(fields, str) and f'"{key}_url"' in fields:  # a CSV reader's JSON text
         try:
             fields = json.loads(fields)
@@ -335,7 +339,7 @@ def _names(
     what the contact would be named by anyway (its nickname, first e-mail or
     account: a contact that has no name parts).  With no name it is derived
     from what the record has (contacts.names)."""
-    parts = {part: _text(data[part]) for part in models.NAME_PARTS if data.get(part)}
+    parts = {part: _text(value) for part in models.NAME_PARTS if (value := data.get(part))}
     name = _text(data.get("name"))
     email = emails[0][1] if emails else None
     account = company[0] if company else None
