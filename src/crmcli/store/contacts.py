@@ -298,8 +298,11 @@ def summary(emails: list, phones: list) -> tuple:
 def flat(pairs: list[tuple[str | None, str]]) -> str | None:
     """(label, value) pairs as the summary columns keep them: `label:value;value`
     (what migrations' summary triggers write; `_typed` reads it back)."""
+    if len(pairs) == 1:  # most contacts' e-mails and phones
+        label, value = pairs[0]
+        return (f"{label}:{value}" if label is not None else value) or None
     return (
-        ";".join(f"{label}:{value}" if label is not None else value for label, value in pairs)
+        ";".join([f"{label}:{value}" if label is not None else value for label, value in pairs])
         or None
     )
 
