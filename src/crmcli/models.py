@@ -375,7 +375,7 @@ def _plain(address: str) -> bool:
     return (
         len(local) <= 64
         and len(domain) <= 253
-        and all(len(label) <= 63 for label in labels)
+        and max(map(len, labels)) <= 63
         and not labels[-1].isdigit()
     )
 
@@ -405,7 +405,7 @@ def phone(value: str | None, field: str = "phone") -> str | None:
     if not value.isascii():
         value = re.sub(_PHONE_SPACES, " ", re.sub(_PHONE_MARKS, "", value))
     value = _check_length(field, nfc(value.strip()), LINE_MAX)
-    if not re.match(_PHONE, value) or not any(c.isdigit() for c in value):
+    if not re.match(_PHONE, value) or not any(map(str.isdigit, value)):
         raise InvalidValue(
             f"invalid {field} {value!r}: use digits, spaces and + ( ) . - / * # ,"
             " (e.g. +1 555 0100, +1 555 0100;ext=12, *123#)"
