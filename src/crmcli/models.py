@@ -606,5 +606,5 @@ def derived_name(
     """The name a contact is given when none is: its NAME_PARTS joined by single
     spaces; with no parts its nickname, else its first e-mail, else its account's
     name, else its first phone ("named by what it has"); None when it has none."""
-    joined = " ".join([parts[part] for part in NAME_PARTS if parts.get(part)])
+    joined = " ".join([value for part in NAME_PARTS if (value := parts.get(part))])
     return joined or nickname or email or account or phone or None

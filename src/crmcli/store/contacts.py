@@ -30,6 +30,7 @@ LISTS = {"addresses": details.without_label, **dict.fromkeys(models.ITEM_LISTS, 
          "dates": details.dated, "vcard": lambda line: line}  # fmt: skip
 _PART_NAMES = {part: part.replace("_", " ") for part in models.NAME_PARTS}
 _CHECKED = frozenset(_CHECKS)
+_NO_NAME = dict.fromkeys(models.NAME_PARTS)
 
 
 def _stripped(value: str | None) -> str | None:
@@ -59,7 +60,7 @@ def names(
     if text and split and not _named(given):
         first, last = models.split_full_name(text)
         given = {**given, "first_name": first, "last_name": last}
-    row = dict.fromkeys(models.NAME_PARTS)
+    row = dict(_NO_NAME)
     for part, value in given.items():
         row[part] = _stripped(models.line(_PART_NAMES[part], value))
     made = models.derived_name(row, nickname, email, account, phone)
