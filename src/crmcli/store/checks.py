@@ -29,7 +29,7 @@ _CONTACT_VALUES = [key for key in contacts.EDITABLE
 # A record's keys, in order -> (its keys of _CONTACT_VALUES, its name parts): found
 # once for each shape records come in (a CSV file's rows have a few), not a row.
 _SHAPES: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-_SHAPES_KEPT = 4096
+_SHAPES_KEPT, _SHAPE_MOST = 4096, 100  # shapes kept, of at most so many keys
 
 
 class Checked(NamedTuple):
@@ -144,12 +144,12 @@ def _check_contacts(data: dict, config: Config) -> Checked:
 
 def _shape(data: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The keys of _CONTACT_VALUES and of models.NAME_PARTS a record has, in those orders."""
-    shape = tuple(data)
+    shape = tuple(data) if len(data) <= _SHAPE_MOST else None
     found = _SHAPES.get(shape)
     if found is None:
         found = (tuple(key for key in _CONTACT_VALUES if key in data),
                  tuple(part for part in models.NAME_PARTS if part in data))  # fmt: skip
-        if len(_SHAPES) < _SHAPES_KEPT:  # any more: JSON records of every shape
+        if shape is not None and len(_SHAPES) < _SHAPES_KEPT:  # else JSON of every shape
             _SHAPES[shape] = found
     return found
 
