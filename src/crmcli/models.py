@@ -377,7 +377,7 @@ def _plain(address: str) -> bool:
     return (
         len(local) <= 64
         and len(domain) <= 253
-        and all(len(label) <= 63 for label in labels)
+        and max(map(len, labels)) <= 63
         and not labels[-1].isdigit()
     )
 
@@ -407,7 +407,7 @@ def phone(value: str | None, field: str = "phone") -> str | None:
     if not value.isascii():
         value = re.sub(_PHONE_SPACES, " ", re.sub(_PHONE_MARKS, "", value))
     value = _check_length(field, nfc(value.strip()), LINE_MAX)
-    if not re.match(_PHONE, value) or not any(c.isdigit() for c in value):
+    if not re.match(_PHONE, value) or not any(map(str.isdigit, value)):
         raise InvalidValue(
             f"invalid {field} {value!r}: use digits, spaces and + ( ) . - / * # ,"
             " (e.g. +1 555 0100, +1 555 0100;ext=12, *123#)"
@@ -608,7 +608,7 @@ def derived_name(
     """The name a contact is given when none is: its NAME_PARTS joined by single
     spaces; with no parts its nickname, else its first e-mail, else its account's
     name, else its first phone ("named by what it has"); None when it has none."""
-    joined = " ".join([parts[part] for part in NAME_PARTS if parts.get(part)])
+    joined = " ".join([value for part in NAME_PARTS if (value := parts.get(part))])
     return joined or nickname or email or account or phone or None
 
 

@@ -524,25 +524,31 @@ def _date_order(keys: list[str]) -> str | None:
 
 
 class _Plan:
-    """A header's columns sorted by what they fill, to make records of rows."""
+    """A header's columns sorted by what they fill, to make records of rows: the
+    work a column needs is found once for the file, each row only looks at its cells."""
 
     def __init__(self, targets: list[tuple], keys: list[str], known: set[str], order):
         self.order = order
-        self.fields: list[tuple[int, str]] = []
+        # (index, field, the value that means nothing in it or None)
+        self.fields: list[tuple[int, str, str | None]] = []
         self.dates: list[tuple[int, str]] = []
-        self.custom: list[tuple[int, str]] = []
-        self.others: list[tuple[int, tuple]] = []
-        self.nothing: dict[int, str] = {}
+        self.custom: list[tuple[int, str, str | None]] = []
+        self.listed: list[tuple[int, str, str | None]] = []  # (index, list, label): e-mails...
+        self.located: list[tuple[int, str | None, str]] = []  # (index, label, part): addresses
+        self.others: list[tuple[int, tuple]] = []  # the rest, rarer: see _lists
         for index, (target, key) in enumerate(zip(targets, keys, strict=True)):
-            if key in _NOTHING:
-                self.nothing[index] = _NOTHING[key]
+            nothing = _NOTHING.get(key)
             tag = target[0]
             if tag == "f" and target[1] in _DATES:
                 self.dates.append((index, target[1]))
             elif tag == "f" and (target[1] in known or target[1] == "fields"):
-                self.fields.append((index, target[1]))
+                self.fields.append((index, target[1], nothing))
             elif tag in ("f", "c"):
-                self.custom.append((index, target[1]))
+                self.custom.append((index, target[1], nothing))
+            elif tag in _LIST_KEYS and target[1] != "*":
+                self.listed.append((index, _LIST_KEYS[tag], target[1]))
+            elif tag == "a":
+                self.located.append((index, target[1], target[2]))
             elif tag != "x" and (tag != "f" or target[1]):
                 self.others.append((index, target))
         self.width = len(targets)
@@ -568,12 +574,11 @@ class _Plan:
                 fields[name.replace(" ", "_")] = row[address]
                 row = [*row]
                 row[address] = ""
-        nothing = self.nothing
         data: dict = {}
-        for index, name in self.fields:
+        for index, name, nothing in self.fields:
             value = row[index]
             if value and not value.isspace():
-                if nothing and nothing.get(index) == value.strip().lower():
+                if nothing is not None and nothing == value.strip().lower():
                     continue
                 data[name] = value[1:] if value.startswith(_FORMULA) else value
         for index, name in self.dates:
@@ -581,13 +586,13 @@ class _Plan:
             value = (value[1:] if value.startswith(_FORMULA) else value).strip()  # '--04-23
             if value and (when := _date(value, self.order, where, name)) is not None:
                 data[name] = when
-        for index, name in self.custom:
+        for index, name, nothing in self.custom:
             value = row[index]
             if value and not value.isspace():
-                if nothing and nothing.get(index) == value.strip().lower():
+                if nothing is not None and nothing == value.strip().lower():
                     continue
                 fields[name] = value[1:] if value.startswith(_FORMULA) else value
-        if self.others:
+        if self.listed or self.located or self.others:
             self._lists(row, data, fields)
         if self.source is not None and "source_id" in fields:
             fields["source_id_column"] = self.source
@@ -604,9 +609,29 @@ class _Plan:
 
     def _lists(self, row: list[str], data: dict, fields: dict) -> None:
         lists: dict[str, list] = {}
+        for index, name, label in self.listed:  # a column that adds to a list: most of them
+            value = row[index]
+            if value and not value.isspace():
+                item = {"value": (value[1:] if value.startswith(_FORMULA) else value).strip(),
+                        "label": label}  # fmt: skip
+                if name in lists:
+                    lists[name].append(item)
+                else:
+                    lists[name] = [item]
+        located: dict = {}  # label -> the address its columns give (made whole, in order)
+        for index, label, part in self.located:
+            value = row[index]
+            if value and not value.isspace():
+                value = (value[1:] if value.startswith(_FORMULA) else value).strip()
+                address = located.get(label)
+                if address is None:
+                    address = located[label] = dict(_NO_ADDRESS)
+                    address["label"] = label
+                before = address[part]
+                address[part] = value if before is None else f"{before}\n{value}"
         own: dict[str, list] = {}
         numbered: dict[tuple[str, int], dict[str, str]] = {}  # Google: (emails, 1) -> parts
-        addresses: dict = {}  # label (or Google's (number, label)) -> parts
+        addresses: dict = {}  # Google's (number, label) -> parts
         birth: dict[str, str] = {}
         for index, target in self.others:
             value = row[index]
@@ -615,19 +640,10 @@ class _Plan:
             value = (value[1:] if value.startswith(_FORMULA) else value).strip()
             tag = target[0]
             name = _LIST_KEYS.get(tag)
-            if name is not None:
-                if target[1] == "*":  # our own labelled list: first, so its labels win
-                    # crm's `label:value;value`; a phone's `;ext=` is no separator
-                    split = models.PHONES_SPLIT if name == "phones" else ";"
-                    own[name] = [part for part in re.split(split, value) if part.strip()]
-                elif name in lists:
-                    lists[name].append({"value": value, "label": target[1]})
-                else:
-                    lists[name] = [{"value": value, "label": target[1]}]
-            elif tag == "a":
-                parts = addresses.setdefault(target[1], {})
-                part = target[2]
-                parts[part] = f"{parts[part]}\n{value}" if part in parts else value
+            if name is not None:  # our own labelled list: first, so its labels win
+                # crm's `label:value;value`; a phone's `;ext=` is no separator
+                split = models.PHONES_SPLIT if name == "phones" else ";"
+                own[name] = [part for part in re.split(split, value) if part.strip()]
             elif tag == "n":
                 numbered.setdefault(target[1:3], {})[target[3]] = value
             elif tag == "t":
@@ -640,19 +656,23 @@ class _Plan:
         if numbered:
             for (what, number), parts in sorted(numbered.items()):
                 _google(what, number, parts, lists, fields, addresses)
-        if addresses:
-            plain = {key: data.pop(key) for key in ADDRESS_KEYS[3:] if key in data}
+        if located or addresses:
+            plain = ({key: data.pop(key) for key in ADDRESS_KEYS[3:] if key in data}
+                     if not data.keys().isdisjoint(ADDRESS_KEYS[3:]) else None)  # fmt: skip
             found = [_address(None, plain)] if plain else []
-            data["addresses"] = found + [_address(label, parts)
-                                         for label, parts in addresses.items()]  # fmt: skip
+            google = [_address(label, parts) for label, parts in addresses.items()]
+            data["addresses"] = [*found, *located.values(), *google]
         if birth:
             _birth(birth, data, fields)
         phones = lists.get("phones")
         if phones and len(phones) > 1:  # Outlook's fax, pager... columns come before its phones
             phones.sort(key=lambda item: item["label"] in _LATER_PHONES)
-        for name, items in lists.items():
-            data[name] = own.pop(name, []) + items
-        data.update(own)
+        if own:
+            for name, items in lists.items():
+                data[name] = own.pop(name, []) + items
+            data.update(own)
+        else:
+            data.update(lists)
 
 
 _LIST_KEYS = {"e": "emails", "p": "phones", "u": "urls", "r": "related"}

@@ -26,6 +26,10 @@ _SPARSE = frozenset(("prefix", "middle_name", "suffix", *models.ADDRESS_FIELDS, 
 _RARE_LISTS = frozenset((*models.ITEM_LISTS, "vcard"))
 _CONTACT_VALUES = [key for key in contacts.EDITABLE
                    if key != "name" and key not in models.NAME_PARTS]  # fmt: skip
+# A record's keys, in order -> (its keys of _CONTACT_VALUES, its name parts): found
+# once for each shape records come in (a CSV file's rows have a few), not a row.
+_SHAPES: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_SHAPES_KEPT, _SHAPE_MOST = 4096, 100  # shapes kept, of at most so many keys
 
 
 class Checked(NamedTuple):
@@ -111,7 +115,9 @@ def _person(data: dict, row: dict, config: Config) -> Checked | None:
 
 def _check_contacts(data: dict, config: Config) -> Checked:
     data = _picture_link(data, "photo")
-    row = contacts.clean(_texts(data, _CONTACT_VALUES))
+    values, parts = _shape(data)
+    row = contacts.clean({key: _text(value) for key in values
+                          if (value := data[key]) is not None})  # fmt: skip
     # Only the lists a record has (most have none: a CSV row's cost counts).
     lists = {}
     if not _RARE_LISTS.isdisjoint(data):
@@ -130,10 +136,12 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         if address is not None:
             lists["addresses"] = [address]
             row["addresses"] = details.dump_addresses(lists["addresses"])
-    emails = contacts.parse_emails(_labelled(data.get("emails") or data.get("email")))
+    emails, email_keys = contacts.emails_and_keys(
+        _labelled(data.get("emails") or data.get("email"))
+    )
     phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
     company = _company(data)
-    names = _names(data, row.get("nickname"), emails, phones, company)
+    names = _names(data, row.get("nickname"), emails, phones, company, parts)
     for part in _RARE_PARTS:
         if names[part] is None:
             del names[part]  # left out: NULL
@@ -146,11 +154,23 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         company,
         emails=emails,
         phones=phones,
-        email_keys=[models.email_key(address) for _, address in emails],
+        email_keys=email_keys,
         text=search.contact_text(row, emails, phones, lists),
         summary=contacts.summary(emails, phones),
         picture=photos.from_record(data.get("photo")),
     )
+
+
+def _shape(data: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys of _CONTACT_VALUES and of models.NAME_PARTS a record has, in those orders."""
+    shape = tuple(data) if len(data) <= _SHAPE_MOST else None
+    found = _SHAPES.get(shape)
+    if found is None:
+        found = (tuple(key for key in _CONTACT_VALUES if key in data),
+                 tuple(part for part in models.NAME_PARTS if part in data))  # fmt: skip
+        if shape is not None and len(_SHAPES) < _SHAPES_KEPT:  # else JSON of every shape
+            _SHAPES[shape] = found
+    return found
 
 
 def _addresses_alone(row: dict, addresses: list[dict]) -> list[dict]:
@@ -283,6 +303,8 @@ def _picture_link(data: dict, key: str) -> dict:
     stored photo alone, also where a CSV reader took the column for a link."""
     value = data.get(key)
     fields = data.get("fields")
+    if fields is None and not isinstance(value, str):
+        return data  # nearly every record: no link to look for
     if isinstance(fields, str) and f'"{key}_url"' in fields:  # a CSV reader's JSON text
         try:
             fields = json.loads(fields)
@@ -348,15 +370,21 @@ def _labelled(value: object) -> list[str]:
 
 
 def _names(
-    data: dict, nickname: str | None, emails: list, phones: list, company: tuple | None
+    data: dict,
+    nickname: str | None,
+    emails: list,
+    phones: list,
+    company: tuple | None,
+    given: tuple[str, ...] = models.NAME_PARTS,
 ) -> dict:
     """The name as the file gives it, and its parts.  A record with a name and no
     parts has it split into first/last (another program's `Name` column), unless
     it names its parts as empty (crm's JSON, which has the keys) or the name is
     what the contact would be named by anyway (its nickname, first e-mail or
     account: a contact that has no name parts).  With no name it is derived
-    from what the record has (contacts.names)."""
-    parts = {part: _text(data[part]) for part in models.NAME_PARTS if data.get(part)}
+    from what the record has (contacts.names).  `given`: the name parts among the
+    record's keys, if known."""
+    parts = {part: _text(value) for part in given if (value := data.get(part))}
     name = _text(data.get("name"))
     email = emails[0][1] if emails else None
     account = company[0] if company else None

@@ -29,6 +29,8 @@ EDITABLE_COLUMNS = ("account_id", *(key for key in _CHECKS if key not in models.
 LISTS = {"addresses": details.without_label, **dict.fromkeys(models.ITEM_LISTS, details.value_of),
          "dates": details.dated, "vcard": lambda line: line}  # fmt: skip
 _PART_NAMES = {part: part.replace("_", " ") for part in models.NAME_PARTS}
+_CHECKED = frozenset(_CHECKS)
+_NO_NAME = dict.fromkeys(models.NAME_PARTS)
 
 
 def _stripped(value: str | None) -> str | None:
@@ -58,7 +60,7 @@ def names(
     if text and split and not _named(given):
         first, last = models.split_full_name(text)
         given = {**given, "first_name": first, "last_name": last}
-    row = dict.fromkeys(models.NAME_PARTS)
+    row = dict(_NO_NAME)
     for part, value in given.items():
         row[part] = _stripped(models.line(_PART_NAMES[part], value))
     made = models.derived_name(row, nickname, email, account, phone)
@@ -71,7 +73,10 @@ def names(
     key = models.fold(name)
     if not key.strip():
         raise InvalidValue("a contact needs a name: this one holds only invisible characters")
-    checked = models.name("name", name)
+    if name == models.nfc(name).strip() and len(name) <= models.LINE_MAX:
+        checked = name  # what models.name() gives, without folding it again (the key above)
+    else:
+        checked = models.name("name", name)
     # Given: a name other than the one crm makes (that one follows its sources).
     given_name = 1 if text and checked != made else 0
     # Folded once more only if the check changed it (folding is most of a name's cost).
@@ -85,7 +90,7 @@ def _named(parts: dict[str, str]) -> bool:
 
 
 def clean(values: dict[str, str | None]) -> dict:
-    unknown = set(values) - set(_CHECKS)
+    unknown = values.keys() - _CHECKED
     if unknown:
         raise InvalidValue(f"unknown contact field(s): {', '.join(sorted(unknown))}")
     return {key: _CHECKS[key](raw) for key, raw in values.items() if raw is not None}
@@ -106,7 +111,12 @@ def with_lists(row: dict, addresses: list[dict], lists: dict[str, list[dict] | N
 
 def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:
     """`[LABEL:]ADDR` options as checked (label, address) pairs, duplicates dropped."""
-    result, seen = [], set()
+    return emails_and_keys(raw)[0]
+
+
+def emails_and_keys(raw: list[str] | None) -> tuple[list[tuple[str | None, str]], list[str]]:
+    """parse_emails(), and the addresses' keys (models.email_key), in the same order."""
+    result, keys, seen = [], [], set()
     for item in raw or []:
         label, value = models.labelled(item)
         address = models.email(value)
@@ -115,8 +125,9 @@ def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:
         key = models.email_key(address)
         if key not in seen:
             seen.add(key)
+            keys.append(key)
             result.append((label, address))
-    return result
+    return result, keys
 
 
 def parse_phones(raw: list[str] | None) -> list[tuple[str | None, str]]:
@@ -289,8 +300,11 @@ def summary(emails: list, phones: list) -> tuple:
 def flat(pairs: list[tuple[str | None, str]]) -> str | None:
     """(label, value) pairs as the summary columns keep them: `label:value;value`
     (what migrations' summary triggers write; `_typed` reads it back)."""
+    if len(pairs) == 1:  # most contacts' e-mails and phones
+        label, value = pairs[0]
+        return (f"{label}:{value}" if label is not None else value) or None
     return (
-        ";".join(f"{label}:{value}" if label is not None else value for label, value in pairs)
+        ";".join([f"{label}:{value}" if label is not None else value for label, value in pairs])
         or None
     )
 
