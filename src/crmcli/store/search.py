@@ -95,13 +95,15 @@ def _common(conn: sqlite3.Connection, query: str, kind: str | None, limit: int) 
         return None
     in_name = " ".join(f'name : "{word}"' for word in words)
     where, params = _where(in_name, kind)
+    # Read downwards from the last of those: FTS5 then starts there and stops at
+    # the first match (upwards, it would read every match past the bound too).
     named = [
         rowid
         for (rowid,) in conn.execute(
-            f"SELECT rowid FROM search WHERE {where} AND rowid <= ? LIMIT ?",
-            [*params, found[-1], limit],
+            f"SELECT rowid FROM search WHERE {where} AND rowid <= ? ORDER BY rowid DESC",
+            [*params, found[-1]],
         )
-    ]
+    ][::-1][:limit]
     chosen = set(named)
     return (named + [rowid for rowid in found if rowid not in chosen])[:limit]
 
