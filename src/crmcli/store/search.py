@@ -95,8 +95,8 @@ def _common(conn: sqlite3.Connection, query: str, kind: str | None, limit: int) 
         return None
     in_name = " ".join(f'name : "{word}"' for word in words)
     where, params = _where(in_name, kind)
-    # Read downwards from the last of those: FTS5 then starts there and stops at
-    # the first match (upwards, it would read every match past the bound too).
+    # Read downwards from the last of those: FTS5 then reads only their range
+    # (upwards, it reads every match past the bound too: 27 ms at a million).
     named = [
         rowid
         for (rowid,) in conn.execute(
