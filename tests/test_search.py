@@ -222,3 +222,29 @@ def test_bulk_writes_index_the_text_the_views_give(conn, values, labels, phones,
             (row_id,),
         ).fetchone()
         assert stored == view
+
+
+def test_a_word_in_many_records_is_taken_whole_and_names_come_first(conn, monkeypatch):
+    """Past RANKED whole-word matches crm neither expands the prefix nor weighs
+    with bm25 (both read every match): names holding the word first, then the
+    others, each in the order they were written; fewer, and bm25 ranks."""
+    monkeypatch.setattr(search, "RANKED", 4)
+    for number in range(5):
+        contacts.add_contact(conn, full_name=f"Person {number}", emails=[f"p{number}@acme.example"])
+    accounts.add_account(conn, {"name": "Acmeville"})  # acme as a prefix only
+    accounts.add_account(conn, {"name": "Acme"})
+    assert found(conn, "acme") == [
+        ("account", "Acme"),
+        *(("contact", f"Person {number}") for number in range(3)),
+    ]
+    assert found(conn, "acme", limit=2) == [("account", "Acme"), ("contact", "Person 0")]
+    assert found(conn, "acme", kind="contacts", limit=9) == [
+        ("contact", f"Person {number}") for number in range(4)
+    ]
+    assert found(conn, "acme person") == [("contact", f"Person {number}") for number in range(4)]
+    # Under the cap, prefixes count and bm25 ranks (names weigh most).
+    assert found(conn, "acmev") == [("account", "Acmeville")]
+    assert sorted(found(conn, "acme", kind="accounts")) == [
+        ("account", "Acme"),
+        ("account", "Acmeville"),
+    ]

@@ -30,6 +30,10 @@ def search(
 
     Words match as prefixes (cyber finds Cyberdyne), accents do not matter (zoe
     finds Zoë), and all words must match. Quotes, AND, *, - are plain text.
+    Best matches first: a word in the name weighs most. Words found whole in
+    5,000 records or more are not also read as prefixes, and the first 5,000
+    such records rank cheaply: those with the words in their name first, then
+    the others, each by id.
 
     Examples:
 

@@ -188,7 +188,7 @@ class Source:
             yield held
 
     def text(self) -> str:
-        """All of it at once (the JSON backup is read from one text, for now)."""
+        """All of it at once."""
         return "".join(self.chunks())
 
     def head(self, most: int) -> str:

@@ -17,9 +17,9 @@ def read_json(text: str | Source, kind: str) -> Iterator[tuple[str, str, dict]]:
 
     A backup's kinds must come in the order `crm export` writes them (accounts,
     contacts, deals, activities, tasks), since links name records read before.
-    The file's text is read whole (its records are not: see issue 17).
+    The file is read a chunk at a time: memory follows the largest record.
     """
-    document = _Json(text if isinstance(text, str) else text.text())
+    document = _Json(text)
     opening = document.peek()
     if opening == "[":
         yield from _records(document.elements(), kind)
@@ -67,19 +67,52 @@ def _records(elements: Iterator, name: str) -> Iterator[tuple[str, str, dict]]:
 
 
 class _Json:
-    """A place in JSON text, whose values are decoded one at a time (the standard
-    decoder does each; this only walks the outer object and arrays)."""
+    """A place in JSON text read a chunk at a time, whose values are decoded one at
+    a time (the standard decoder does each; this only walks the outer object and
+    arrays).  Only the value being read and one chunk are held, whatever the
+    file's size; messages say the line and column in the whole file."""
 
     _SPACE = re.compile(r"[ \t\n\r]*")
     _DECODER = json.JSONDecoder()
+    _NEAR_END = 16  # an error this close to the text's end may be a value cut off
 
-    def __init__(self, text: str):
-        self.text, self.at = text, 0
+    def __init__(self, text: str | Source):
+        self._chunks = Source.of(text).chunks()
+        self.text, self.at = "", 0
+        # What was read and let go before self.text: characters, lines, and the
+        # column its last line had reached.
+        self._dropped, self._line, self._column = 0, 1, 0
+        self._more = True
+
+    def _fill(self) -> bool:
+        """More of the file after self.text (what was read let go); False at its end."""
+        if not self._more:
+            return False
+        kept = len(self.text) - self.at
+        pieces, size = [], 0
+        while size <= kept:  # as much again as is held: a long value is decoded
+            chunk = next(self._chunks, None)  # a few times, not once a chunk
+            if chunk is None:
+                self._more = False
+                break
+            pieces.append(chunk)
+            size += len(chunk)
+        if not pieces:
+            return False
+        done = self.text[: self.at]
+        newlines = done.count("\n")
+        self._line += newlines
+        self._column = len(done) - done.rfind("\n") - 1 if newlines else self._column + len(done)
+        self._dropped += self.at
+        self.text, self.at = self.text[self.at :] + "".join(pieces), 0
+        return True
 
     def peek(self) -> str:
         """The next character that is not white space ("" at the end)."""
-        self.at = self._SPACE.match(self.text, self.at).end()
-        return self.text[self.at : self.at + 1]
+        while True:
+            self.at = self._SPACE.match(self.text, self.at).end()
+            if self.at < len(self.text) or not self._fill():
+                return self.text[self.at : self.at + 1]
 
     def take(self, char: str) -> bool:
         if self.peek() != char:
@@ -93,15 +126,25 @@ class _Json:
 
     def value(self):
         self.peek()
-        try:
-            value, self.at = self._DECODER.raw_decode(self.text, self.at)
-        except json.JSONDecodeError as exc:
-            raise Refused(f"not valid JSON: {exc}") from None
-        except RecursionError:
-            raise Refused(f"not valid JSON: {_TOO_DEEP} ({self.where()})") from None
-        except ValueError:  # a number of over 4,300 digits
-            raise Refused(f"not valid JSON: {_too_long()} ({self.where()})") from None
-        return value
+        while True:
+            try:
+                value, end = self._DECODER.raw_decode(self.text, self.at)
+            except json.JSONDecodeError as exc:
+                cut = exc.pos >= len(self.text) - self._NEAR_END or exc.msg.startswith(
+                    "Unterminated string"
+                )
+                if cut and self._fill():
+                    continue  # perhaps the value goes on in the next chunk
+                where = f"{self.where(exc.pos)} (char {self._dropped + exc.pos})"
+                raise Refused(f"not valid JSON: {exc.msg}: {where}") from None
+            except RecursionError:
+                raise Refused(f"not valid JSON: {_TOO_DEEP} ({self.where()})") from None
+            except ValueError:  # a number of over 4,300 digits
+                raise Refused(f"not valid JSON: {_too_long()} ({self.where()})") from None
+            if end == len(self.text) and self._fill():
+                continue  # a number or a literal may go on in the next chunk
+            self.at = end
+            return value
 
     def elements(self) -> Iterator:
         """The values of the array that starts here, one by one."""
@@ -118,10 +161,11 @@ class _Json:
         if self.peek():
             self.fail("the end of the file")
 
-    def where(self) -> str:
-        line = self.text.count("\n", 0, self.at) + 1
-        column = self.at - self.text.rfind("\n", 0, self.at)
-        return f"line {line} column {column}"
+    def where(self, at: int | None = None) -> str:
+        at = self.at if at is None else at
+        newlines = self.text.count("\n", 0, at)
+        column = at - self.text.rfind("\n", 0, at) if newlines else self._column + at + 1
+        return f"line {self._line + newlines} column {column}"
 
     def fail(self, expected: str) -> NoReturn:
         raise Refused(f"not valid JSON: expected {expected}: {self.where()}")
@@ -160,5 +204,3 @@ def read_jsonl(text: str | Source, kind: str) -> Iterator[tuple[str, str, dict]]
             raise Refused(f"line {number}: not a record (an object)")
         name = PLURAL.get(record.pop("record", None) or "", kind)
         yield f"line {number}", name, record
-
-
