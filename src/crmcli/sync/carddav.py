@@ -27,13 +27,14 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeXML
 
 from crmcli import __version__, errors
-from crmcli.sync import Changes, Conflict, RemoteError
+from crmcli.sync import CardRefused, Changes, Conflict, RemoteError
 
 DAV = "{DAV:}"
 CARD = "{urn:ietf:params:xml:ns:carddav}"
 
 MAX_CARD = 10 * 1024 * 1024  # one card: crm's 2 MB photo as base64, and room to spare
 MAX_ANSWER = 64 * 1024 * 1024  # one PROPFIND/REPORT answer; a multiget over it is split
+CARD_REFUSED = (400, 413, 415, 422, 507)  # a PUT's statuses that refuse that card alone
 MAX_SMALL = 64 * 1024  # the body of an answer crm reads only for its status (PUT, DELETE)
 MULTIGET_BATCH = 100  # hrefs per addressbook-multiget
 MAX_REDIRECTS = 5
@@ -692,13 +693,21 @@ class CardDAV:
             body_needed=False,
         )
 
+    def _put_refused(self, answer: _Answer) -> RemoteError:
+        """A PUT's failure: one card refused (bad, too big, of a type or size the server
+        does not take) is CardRefused, the sync goes on; anything else stops it."""
+        error = self._http.refused(answer, "PUT")
+        if answer.status in CARD_REFUSED:
+            return CardRefused(error.message)
+        return error
+
     def create(self, uid: str, text: str) -> tuple[str, str | None]:
         href = self.href(self._book_path + quote(card_name(uid), safe=_PATH_SAFE))
         answer = self._put(href, text, {"If-None-Match": "*"})
         if answer.status in (412, 409):  # 409: the UID is already on another card
             raise Conflict(href)
         if answer.status not in (200, 201, 204):
-            raise self._http.refused(answer, "PUT")
+            raise self._put_refused(answer)
         return href, answer.headers.get("ETag")
 
     def update(self, href: str, etag: str, text: str) -> str | None:
@@ -706,7 +715,7 @@ class CardDAV:
         if answer.status in (412, 409, 404):
             raise Conflict(href)
         if answer.status not in (200, 201, 204):
-            raise self._http.refused(answer, "PUT")
+            raise self._put_refused(answer)
         return answer.headers.get("ETag")
 
     def delete(self, href: str, etag: str) -> None:
