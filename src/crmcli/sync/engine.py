@@ -299,53 +299,51 @@ class _Sync:
     # -- pushing ------------------------------------------------------------------
     def push_new(self, contact_id: int, version: str) -> None:
         local = self.render(contact_id, version)
-        self.summary.pushed["created"] += 1
         if self.dry_run:
+            self.summary.pushed["created"] += 1
             return
         try:
             href, etag = self.remote.create(local.uid, local.text)
         except Conflict:
-            self.summary.pushed["created"] -= 1
             self.conflict(local.record, None, "a card with its UID appeared on the remote")
             return
         except CardRefused as exc:
-            self.summary.pushed["created"] -= 1
             self.refused(local, None, exc)
             return
+        self.summary.pushed["created"] += 1  # counted once the remote took it
         cards.keep_uid(self.conn, contact_id, local.uid)
         self.write_state({"href": href, "etag": etag, "contact_id": contact_id,
                           "uid": local.uid, "version": version, "remote_hash": local.hash,
                           "local_hash": local.hash, "stamp": self._stamp(contact_id)})  # fmt: skip
 
     def push_update(self, state: dict, local: _Local, etag: str | None) -> None:
-        self.summary.pushed["updated"] += 1
         if self.dry_run:
+            self.summary.pushed["updated"] += 1
             return
         try:
             new_etag = self.remote.update(state["href"], etag, local.text)
         except Conflict:
-            self.summary.pushed["updated"] -= 1
             self.conflict(local.record, state["href"], "changed on the remote meanwhile")
             return
         except CardRefused as exc:
-            self.summary.pushed["updated"] -= 1
             self.refused(local, state["href"], exc)
             return
+        self.summary.pushed["updated"] += 1
         self.write_state({**state, "etag": new_etag, "remote_hash": local.hash,
                           "local_hash": local.hash,
                           "stamp": self._stamp(local.contact_id)})  # fmt: skip
 
     def push_delete(self, state: dict, etag: str | None) -> None:
-        self.summary.pushed["deleted"] += 1
         if self.dry_run:
+            self.summary.pushed["deleted"] += 1
             return
         try:
             self.remote.delete(state["href"], etag)
         except Conflict:
-            self.summary.pushed["deleted"] -= 1
             self.conflict({"id": state["contact_id"]}, state["href"],
                           "deleted here, changed on the remote meanwhile")  # fmt: skip
             return
+        self.summary.pushed["deleted"] += 1
         self.drop_state(state["href"])
 
     def refused(self, local: _Local, href: str | None, exc: CardRefused) -> None:
