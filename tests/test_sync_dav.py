@@ -380,7 +380,8 @@ def test_a_card_the_server_refuses_is_reported_and_the_rest_syncs(machine, phone
 
     def refusing(self, href, text, condition):
         if "Big Card" in text:
-            return carddav._Answer(413, "Payload Too Large", httpx.Headers(), b"", httpx.URL(href))
+            url = httpx.URL(self._url(href))
+            return carddav._Answer(413, "Payload Too Large", httpx.Headers(), b"", url)
         return put(self, href, text, condition)
 
     monkeypatch.setattr(carddav.CardDAV, "_put", refusing)
@@ -388,7 +389,8 @@ def test_a_card_the_server_refuses_is_reported_and_the_rest_syncs(machine, phone
     assert result.exit_code == 1, result.stderr
     summary = json.loads(result.stdout)[0]
     assert summary["pushed"]["created"] == 2 and summary["error"] is None
-    assert "413" in result.stderr and "Big Card" not in "".join(phone.cards().values())
+    assert "127.0.0.1" in result.stderr and "413 Payload Too Large" in result.stderr
+    assert "Big Card" not in "".join(phone.cards().values())
     monkeypatch.setattr(carddav.CardDAV, "_put", put)
     assert a.sync()["pushed"]["created"] == 1  # tried again next time
     assert len(phone.cards()) == 3
