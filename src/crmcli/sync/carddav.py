@@ -12,6 +12,7 @@ Imported only by the commands that talk to a server: httpx and defusedxml load w
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
 import ssl
@@ -125,11 +126,21 @@ class _Http:
         self.user = user
         self.timeout = timeout
         self.secure = secure  # began with https: never send the password in the clear
-        self.client = httpx.Client(
-            auth=httpx.BasicAuth(user, password or "") if user is not None else None,
-            timeout=httpx.Timeout(timeout),
+        self._auth = httpx.BasicAuth(user, password or "") if user is not None else None
+        # TLS (and its CA bundle, a tenth of a second to load) only once it is needed:
+        # for https, or a proxy from the environment (it may be https itself)
+        self.tls = secure or any(
+            os.environ.get(name) for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+        )
+        self.client = self._client()
+
+    def _client(self) -> httpx.Client:
+        return httpx.Client(
+            auth=self._auth,
+            timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,  # followed below, with rules of our own
             headers={"User-Agent": f"crm/{__version__}"},
+            verify=self.tls,  # False: plain http, no TLS at all
         )
 
     def close(self) -> None:
@@ -157,6 +168,10 @@ class _Http:
                     f"refused to go on from https to plain http ({host_of(target)}):"
                     " the password would travel unencrypted"
                 )
+            if target.scheme == "https" and not self.tls:  # plain http redirected to https
+                self.client.close()
+                self.tls = True
+                self.client = self._client()
             try:
                 request = self.client.build_request(method, target, content=body, headers=headers)
                 response = self.client.send(request, stream=True)
