@@ -534,3 +534,15 @@ def test_plain_commands_do_not_import_the_http_and_xml_libraries(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stderr.splitlines()[-1] == "[]", result.stderr
     assert isinstance(httpx.URL, type)  # the check means something: httpx is importable
+
+
+def test_httpx_loads_without_its_command_line_tool():
+    """crm never runs `httpx` the command: its click, rich.progress and pygments stay
+    out of a sync's start-up, and httpx._main is importable afterwards all the same."""
+    code = (
+        "import sys\nimport crmcli.sync.carddav as c\n"
+        "print(sorted({'httpx._main', 'click', 'pygments'} & set(sys.modules)))\n"
+        "c.httpx.Client().close()\nimport httpx._main\nprint('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.splitlines() == ["[]", "ok"], result.stderr

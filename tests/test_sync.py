@@ -513,7 +513,7 @@ def test_remote_add_carddav_discovers_the_book_and_stores_no_password(crm, monke
     monkeypatch.setenv("DAV_PASSWORD", "new-pw")
     access.open_remote({"name": "dav", "kind": "carddav", "url": Book.url, "user": "ann",
                         "password_env": "DAV_PASSWORD"})  # fmt: skip
-    assert seen == {"url": Book.url, "user": "ann", "password": "new-pw"}
+    assert seen == {"url": Book.url, "user": "ann", "password": "new-pw", "synced": False}
 
 
 def test_a_failing_password_command_is_one_clear_error(crm, tmp_path):

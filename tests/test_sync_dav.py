@@ -202,10 +202,9 @@ def test_a_sync_with_nothing_new_sends_no_put_and_writes_nothing(machine, phone,
     requests.clear()
     summary = a.sync()
     assert counts(summary) == ({"created": 0, "updated": 0, "deleted": 0},) * 2
-    methods = [method for method, _ in requests]
-    assert "PUT" not in methods and "DELETE" not in methods, methods
-    assert any("sync-collection" in body for _, body in requests)  # the token was used
-    assert "PROPFIND" not in methods[-1:]
+    # one request: the sync-collection since the stored token (no discovery, no listing)
+    assert [method for method, _ in requests] == ["REPORT"], requests
+    assert "sync-collection" in requests[0][1]
     assert written() == before
 
 
@@ -278,7 +277,8 @@ def test_a_412_race_is_a_conflict_and_the_phones_edit_survives(machine, phone, m
     assert "TITLE:Crm" in phone.get(href).text
 
 
-def test_a_wrong_password_is_one_line_and_shows_no_password(machine, monkeypatch):
+def test_a_wrong_password_is_one_line_and_shows_no_password(machine, monkeypatch, radicale,
+                                                            dav_user):  # fmt: skip
     a = machine()
     a.ok("contact", "add", "Ann Lee")
     monkeypatch.setenv("DAV_PASSWORD", "Wr0ngSecret")
@@ -287,6 +287,12 @@ def test_a_wrong_password_is_one_line_and_shows_no_password(machine, monkeypatch
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: remote dav")
     assert "Wr0ngSecret" not in result.stderr + result.stdout
     assert a.sql("SELECT count(*) FROM sync_cards") == [(0,)]
+    monkeypatch.setenv("DAV_PASSWORD", radicale.users[dav_user])
+    a.sync()
+    monkeypatch.setenv("DAV_PASSWORD", "Wr0ngSecret")  # synced before: no discovery now
+    result = a("sync")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "Wr0ngSecret" not in result.stderr and "authentication failed" in result.stderr
 
 
 def test_the_server_stopped_mid_way_then_back_duplicates_nothing(machine, phone, radicale,

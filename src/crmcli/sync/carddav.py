@@ -23,12 +23,31 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
 
-import httpx
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeXML
 
 from crmcli import __version__, errors
 from crmcli.sync import CardRefused, Changes, Conflict, RemoteError
+
+
+def _import_httpx():
+    """httpx without its command-line tool (httpx._main: click, rich.progress and pygments,
+    a third of httpx's import time): a None in sys.modules makes httpx's own guarded
+    import of it fail, and is taken out again at once (nothing else is changed)."""
+    import sys
+
+    if "httpx" in sys.modules:
+        return sys.modules["httpx"]
+    blocked = sys.modules.setdefault("httpx._main", None) is None
+    try:
+        import httpx
+    finally:
+        if blocked and sys.modules.get("httpx._main", 0) is None:
+            del sys.modules["httpx._main"]
+    return httpx
+
+
+httpx = _import_httpx()
 
 DAV = "{DAV:}"
 CARD = "{urn:ietf:params:xml:ns:carddav}"
@@ -531,8 +550,12 @@ def connect(
     password: str | None = None,
     addressbook: str | None = None,
     timeout: float = 30.0,
+    synced: bool = False,
 ) -> CardDAV:
-    """The address book at `url` (itself, or found from a server or account root)."""
+    """The address book at `url` (itself, or found from a server or account root).
+
+    synced: `url` is the book, synced before with a sync token (nothing to discover; a
+    server that no longer takes the REPORT makes changes() None: the caller lists all)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
@@ -551,6 +574,8 @@ def connect(
         raise errors.InvalidValue(f"not a user name for HTTP: {user!r}")
     url = _safe_url(url)
     http = _Http(user, password, timeout, secure=parts.scheme == "https")
+    if synced:  # the book itself, known to speak sync-collection: no discovery round trip
+        return CardDAV(http, url, supports_sync=True)
     try:
         book = _discover(http, url, addressbook)
         return CardDAV(http, book.url, supports_sync=book.supports_sync, name=book.name)
@@ -633,7 +658,7 @@ class CardDAV:
                 f"<D:sync-token>{escape(token)}</D:sync-token>" if token else "<D:sync-token/>"
             )
             answer = self._report(_SYNC.format(token=element), "0")
-            if answer.status in (403, 409) or (token is None and answer.status in (400, 501)):
+            if answer.status in (400, 403, 405, 409, 501):
                 return None  # the token is refused (or no sync at all): the caller lists all
             if answer.status != 207:
                 raise self._http.refused(answer, "REPORT")
