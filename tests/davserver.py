@@ -52,6 +52,13 @@ mask_passwords = True
 """
 
 
+# Radicale without fsync (no config file may set its private `_filesystem_fsync`)
+_NO_FSYNC = (
+    "import radicale.pathutils as paths; paths.fsync = lambda fd: None;"
+    " from radicale.__main__ import run; run()"
+)
+
+
 def _die_with_parent() -> None:
     """In the child: Linux stops it when the test process dies (no server left running)."""
     if sys.platform.startswith("linux"):
@@ -71,7 +78,7 @@ def free_port() -> int:
 class Server:
     """One Radicale: `.url` is its root, `http://127.0.0.1:PORT/`."""
 
-    def __init__(self, folder: Path, users: dict[str, str]):
+    def __init__(self, folder: Path, users: dict[str, str], *, fsync: bool = False):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.users: dict[str, str] = {}
@@ -82,9 +89,12 @@ class Server:
         self._config = self.folder / "radicale.conf"
         self._config.write_text(
             _CONFIG.format(
-                port=self.port, users=self._users_file, storage=self.folder / "collections"
+                port=self.port,
+                users=self._users_file,
+                storage=self.folder / "collections",
             )
         )
+        self._fsync = fsync
         self._log = self.folder / "radicale.log"
         self._process: subprocess.Popen | None = None
         for user, password in users.items():
@@ -104,8 +114,9 @@ class Server:
         if self._process is not None:
             return
         with open(self._log, "ab") as log:
+            how = ("-m", "radicale") if self._fsync else ("-c", _NO_FSYNC)
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "radicale", "--config", str(self._config)],
+                [sys.executable, *how, "--config", str(self._config)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
@@ -180,8 +191,13 @@ def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def start_radicale(folder: Path, users: dict[str, str] | None = None) -> Server:
-    """A running Radicale storing in `folder`; `users` maps user names to passwords."""
-    server = Server(folder, {"user": "password"} if users is None else users)
+def start_radicale(
+    folder: Path, users: dict[str, str] | None = None, *, fsync: bool = False
+) -> Server:
+    """A running Radicale storing in `folder`; `users` maps user names to passwords.
+
+    fsync: Radicale's own default, each write flushed to disk (a PUT then costs tens of
+    milliseconds); tests on a temporary folder go without (no power cut to survive)."""
+    server = Server(folder, {"user": "password"} if users is None else users, fsync=fsync)
     server.start()
     return server

@@ -484,6 +484,27 @@ def test_what_began_over_https_never_goes_on_over_plain_http():
     http.close()
 
 
+def test_plain_http_loads_no_tls_and_an_https_redirect_is_verified(fake, monkeypatch):
+    """No CA bundle for a plain http remote (a tenth of a second of each sync); once
+    redirected to https, a verifying client."""
+    import ssl
+
+    def verifies(http) -> bool:
+        return http.client._transport._pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
+
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    http = carddav._Http("ann", "secret", 1.0, secure=False)
+    assert not http.tls and not verifies(http)
+    port = fake.server_address[1]
+    with pytest.raises(RemoteError, match="TLS failed"):
+        http.request("PROPFIND", f"https://127.0.0.1:{port}/ann/")
+    assert http.tls and verifies(http)
+    http.close()
+    monkeypatch.setenv("HTTP_PROXY", "https://proxy.example:3128")
+    assert verifies(carddav._Http(None, None, 1.0, secure=False))
+
+
 def test_tls_dns_and_refused_connections_are_one_line(fake, monkeypatch):
     port = fake.server_address[1]
     with pytest.raises(RemoteError, match=f"TLS failed with 127.0.0.1:{port}"):
@@ -513,3 +534,15 @@ def test_plain_commands_do_not_import_the_http_and_xml_libraries(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stderr.splitlines()[-1] == "[]", result.stderr
     assert isinstance(httpx.URL, type)  # the check means something: httpx is importable
+
+
+def test_httpx_loads_without_its_command_line_tool():
+    """crm never runs `httpx` the command: its click, rich.progress and pygments stay
+    out of a sync's start-up, and httpx._main is importable afterwards all the same."""
+    code = (
+        "import sys\nimport crmcli.sync.carddav as c\n"
+        "print(sorted({'httpx._main', 'click', 'pygments'} & set(sys.modules)))\n"
+        "c.httpx.Client().close()\nimport httpx._main\nprint('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.splitlines() == ["[]", "ok"], result.stderr

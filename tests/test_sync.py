@@ -186,6 +186,25 @@ def test_a_sync_token_is_used_where_the_remote_offers_one(crm, tmp_path, monkeyp
     assert counts(sync(crm)) == (0, 0, 0, 0, 0, 0) and remote.calls["fetch"] == 0
 
 
+def test_a_whole_listing_without_a_token_finds_what_was_deleted(crm, tmp_path, monkeypatch):
+    """A sync cut short stores no token; the next one's initial sync-collection lists
+    only the cards there (RFC 6578: no removed members): those missing are gone."""
+    crm.ok("remote", "add", "phone", str(tmp_path / "unused"))
+    remote = SyncingRemote()
+    monkeypatch.setattr(access, "open_remote", lambda row: remote)
+    for name in ("Ann Lee", "Bob Stone", "Cy Dee"):
+        crm.ok("contact", "add", name)
+    remote.fail_on = ("create", 3)
+    cut = crm("sync", "--json")
+    assert cut.exit_code == 1 and json.loads(cut.stdout)[0]["pushed"]["created"] == 2
+    remote.fail_on = None
+    (href, (etag, _)), *_ = remote.cards.items()
+    remote.delete(href, etag)
+    remote.log = [(serial, h) for serial, h in remote.log if h in remote.cards]  # no tombstone
+    assert counts(sync(crm)) == (0, 0, 1, 1, 0, 0)
+    assert len(contacts(crm)) == 2 and len(remote.cards) == 2
+
+
 # -- both ways -------------------------------------------------------------------------
 def test_adds_edits_and_deletes_go_both_ways(crm, folder):
     crm.ok("contact", "add", "Ann Lee", "--email", "ann@lee.example")
@@ -494,7 +513,7 @@ def test_remote_add_carddav_discovers_the_book_and_stores_no_password(crm, monke
     monkeypatch.setenv("DAV_PASSWORD", "new-pw")
     access.open_remote({"name": "dav", "kind": "carddav", "url": Book.url, "user": "ann",
                         "password_env": "DAV_PASSWORD"})  # fmt: skip
-    assert seen == {"url": Book.url, "user": "ann", "password": "new-pw"}
+    assert seen == {"url": Book.url, "user": "ann", "password": "new-pw", "synced": False}
 
 
 def test_a_failing_password_command_is_one_clear_error(crm, tmp_path):

@@ -11,6 +11,11 @@ class RemoteError(errors.CrmError):
     # exit code 1: errors.CrmError's default (ExitCode.FAILED)
 
 
+class CardRefused(RemoteError):
+    """The remote refused one card it was sent (400, 413, 415, 507): that card is
+    reported and skipped, the rest syncs, and the sync exits 1 at the end."""
+
+
 class Conflict(Exception):
     """The card changed on the remote since its ETag was read (HTTP 412, or exists on create)."""
 

@@ -54,4 +54,5 @@ def open_remote(remote: dict) -> Remote:
         return Vdir(remote["url"])
     from crmcli.sync import carddav
 
-    return carddav.connect(remote["url"], user=remote.get("user"), password=password(remote))
+    return carddav.connect(remote["url"], user=remote.get("user"), password=password(remote),
+                           synced=bool(remote.get("sync_token")))  # fmt: skip

@@ -12,6 +12,7 @@ Imported only by the commands that talk to a server: httpx and defusedxml load w
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
 import ssl
@@ -22,18 +23,38 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
 
-import httpx
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeXML
 
 from crmcli import __version__, errors
-from crmcli.sync import Changes, Conflict, RemoteError
+from crmcli.sync import CardRefused, Changes, Conflict, RemoteError
+
+
+def _import_httpx():
+    """httpx without its command-line tool (httpx._main: click, rich.progress and pygments,
+    a third of httpx's import time): a None in sys.modules makes httpx's own guarded
+    import of it fail, and is taken out again at once (nothing else is changed)."""
+    import sys
+
+    if "httpx" in sys.modules:
+        return sys.modules["httpx"]
+    blocked = sys.modules.setdefault("httpx._main", None) is None
+    try:
+        import httpx
+    finally:
+        if blocked and sys.modules.get("httpx._main", 0) is None:
+            del sys.modules["httpx._main"]
+    return httpx
+
+
+httpx = _import_httpx()
 
 DAV = "{DAV:}"
 CARD = "{urn:ietf:params:xml:ns:carddav}"
 
 MAX_CARD = 10 * 1024 * 1024  # one card: crm's 2 MB photo as base64, and room to spare
 MAX_ANSWER = 64 * 1024 * 1024  # one PROPFIND/REPORT answer; a multiget over it is split
+CARD_REFUSED = (400, 413, 415, 422, 507)  # a PUT's statuses that refuse that card alone
 MAX_SMALL = 64 * 1024  # the body of an answer crm reads only for its status (PUT, DELETE)
 MULTIGET_BATCH = 100  # hrefs per addressbook-multiget
 MAX_REDIRECTS = 5
@@ -124,11 +145,21 @@ class _Http:
         self.user = user
         self.timeout = timeout
         self.secure = secure  # began with https: never send the password in the clear
-        self.client = httpx.Client(
-            auth=httpx.BasicAuth(user, password or "") if user is not None else None,
-            timeout=httpx.Timeout(timeout),
+        self._auth = httpx.BasicAuth(user, password or "") if user is not None else None
+        # TLS (and its CA bundle, a tenth of a second to load) only once it is needed:
+        # for https, or a proxy from the environment (it may be https itself)
+        self.tls = secure or any(
+            os.environ.get(name) for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+        )
+        self.client = self._client()
+
+    def _client(self) -> httpx.Client:
+        return httpx.Client(
+            auth=self._auth,
+            timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,  # followed below, with rules of our own
             headers={"User-Agent": f"crm/{__version__}"},
+            verify=self.tls,  # False: plain http, no TLS at all
         )
 
     def close(self) -> None:
@@ -156,6 +187,10 @@ class _Http:
                     f"refused to go on from https to plain http ({host_of(target)}):"
                     " the password would travel unencrypted"
                 )
+            if target.scheme == "https" and not self.tls:  # plain http redirected to https
+                self.client.close()
+                self.tls = True
+                self.client = self._client()
             try:
                 request = self.client.build_request(method, target, content=body, headers=headers)
                 response = self.client.send(request, stream=True)
@@ -515,8 +550,12 @@ def connect(
     password: str | None = None,
     addressbook: str | None = None,
     timeout: float = 30.0,
+    synced: bool = False,
 ) -> CardDAV:
-    """The address book at `url` (itself, or found from a server or account root)."""
+    """The address book at `url` (itself, or found from a server or account root).
+
+    synced: `url` is the book, synced before with a sync token (nothing to discover; a
+    server that no longer takes the REPORT makes changes() None: the caller lists all)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
@@ -535,6 +574,8 @@ def connect(
         raise errors.InvalidValue(f"not a user name for HTTP: {user!r}")
     url = _safe_url(url)
     http = _Http(user, password, timeout, secure=parts.scheme == "https")
+    if synced:  # the book itself, known to speak sync-collection: no discovery round trip
+        return CardDAV(http, url, supports_sync=True)
     try:
         book = _discover(http, url, addressbook)
         return CardDAV(http, book.url, supports_sync=book.supports_sync, name=book.name)
@@ -617,7 +658,7 @@ class CardDAV:
                 f"<D:sync-token>{escape(token)}</D:sync-token>" if token else "<D:sync-token/>"
             )
             answer = self._report(_SYNC.format(token=element), "0")
-            if answer.status in (403, 409) or (token is None and answer.status in (400, 501)):
+            if answer.status in (400, 403, 405, 409, 501):
                 return None  # the token is refused (or no sync at all): the caller lists all
             if answer.status != 207:
                 raise self._http.refused(answer, "REPORT")
@@ -692,13 +733,21 @@ class CardDAV:
             body_needed=False,
         )
 
+    def _put_refused(self, answer: _Answer) -> RemoteError:
+        """A PUT's failure: one card refused (bad, too big, of a type or size the server
+        does not take) is CardRefused, the sync goes on; anything else stops it."""
+        error = self._http.refused(answer, "PUT")
+        if answer.status in CARD_REFUSED:
+            return CardRefused(error.message)
+        return error
+
     def create(self, uid: str, text: str) -> tuple[str, str | None]:
         href = self.href(self._book_path + quote(card_name(uid), safe=_PATH_SAFE))
         answer = self._put(href, text, {"If-None-Match": "*"})
         if answer.status in (412, 409):  # 409: the UID is already on another card
             raise Conflict(href)
         if answer.status not in (200, 201, 204):
-            raise self._http.refused(answer, "PUT")
+            raise self._put_refused(answer)
         return href, answer.headers.get("ETag")
 
     def update(self, href: str, etag: str, text: str) -> str | None:
@@ -706,7 +755,7 @@ class CardDAV:
         if answer.status in (412, 409, 404):
             raise Conflict(href)
         if answer.status not in (200, 201, 204):
-            raise self._http.refused(answer, "PUT")
+            raise self._put_refused(answer)
         return answer.headers.get("ETag")
 
     def delete(self, href: str, etag: str) -> None:

@@ -39,7 +39,7 @@ from crmcli.errors import CrmError
 from crmcli.formats import vcard
 from crmcli.store import cards, history
 from crmcli.store.common import now
-from crmcli.sync import Conflict, Remote, RemoteError
+from crmcli.sync import CardRefused, Conflict, Remote, RemoteError
 
 CONFLICT_CHOICES = ("error", "local", "remote")
 _REV = re.compile(r"(?im)^REV[;:][^\n]*\n?")
@@ -69,6 +69,7 @@ class Summary:
     conflicts: list[dict] = field(default_factory=list)  # contact, name, href, why
     problems: list[str] = field(default_factory=list)  # cards left alone, and why
     error: str | None = None  # the RemoteError that stopped the sync
+    refused: int = 0  # cards the remote refused (in problems too): the sync fails
 
     def as_dict(self) -> dict:
         def counts(counter: Counter) -> dict:
@@ -76,11 +77,12 @@ class Summary:
 
         return {"remote": self.remote, "dry_run": self.dry_run, "pulled": counts(self.pulled),
                 "pushed": counts(self.pushed), "conflicts": self.conflicts,
-                "problems": self.problems, "error": self.error}  # fmt: skip
+                "problems": self.problems, "refused": self.refused,
+                "error": self.error}  # fmt: skip
 
     @property
     def failed(self) -> bool:
-        return bool(self.conflicts) or self.error is not None
+        return bool(self.conflicts) or self.refused > 0 or self.error is not None
 
 
 @dataclass
@@ -126,9 +128,16 @@ class _Sync:
     def remote_changes(self) -> tuple[dict[str, str], set[str], str | None]:
         token = self.row.get("sync_token")
         changes = self.remote.changes(token)
+        if changes is None and token is not None:
+            # the token refused: a new one, with the whole listing (the index would leave
+            # the refused token stored, refused again at every sync)
+            token, changes = None, self.remote.changes(None)
         if changes is not None:
             changed = {href: etag for href, etag in changes.changed.items()
                        if href not in self.state or self.state[href]["etag"] != etag}  # fmt: skip
+            if token is None:  # a whole listing: what it lacks is gone (state of a sync
+                # cut short before its token was stored, or of a refused token)
+                return changed, set(self.state) - set(changes.changed), changes.token
             return changed, changes.deleted & set(self.state), changes.token
         index = self.remote.index()
         changed = {href: etag for href, etag in index.items()
@@ -290,46 +299,59 @@ class _Sync:
     # -- pushing ------------------------------------------------------------------
     def push_new(self, contact_id: int, version: str) -> None:
         local = self.render(contact_id, version)
-        self.summary.pushed["created"] += 1
         if self.dry_run:
+            self.summary.pushed["created"] += 1
             return
         try:
             href, etag = self.remote.create(local.uid, local.text)
         except Conflict:
-            self.summary.pushed["created"] -= 1
             self.conflict(local.record, None, "a card with its UID appeared on the remote")
             return
+        except CardRefused as exc:
+            self.refused(local, None, exc)
+            return
+        self.summary.pushed["created"] += 1  # counted once the remote took it
         cards.keep_uid(self.conn, contact_id, local.uid)
         self.write_state({"href": href, "etag": etag, "contact_id": contact_id,
                           "uid": local.uid, "version": version, "remote_hash": local.hash,
                           "local_hash": local.hash, "stamp": self._stamp(contact_id)})  # fmt: skip
 
     def push_update(self, state: dict, local: _Local, etag: str | None) -> None:
-        self.summary.pushed["updated"] += 1
         if self.dry_run:
+            self.summary.pushed["updated"] += 1
             return
         try:
             new_etag = self.remote.update(state["href"], etag, local.text)
         except Conflict:
-            self.summary.pushed["updated"] -= 1
             self.conflict(local.record, state["href"], "changed on the remote meanwhile")
             return
+        except CardRefused as exc:
+            self.refused(local, state["href"], exc)
+            return
+        self.summary.pushed["updated"] += 1
         self.write_state({**state, "etag": new_etag, "remote_hash": local.hash,
                           "local_hash": local.hash,
                           "stamp": self._stamp(local.contact_id)})  # fmt: skip
 
     def push_delete(self, state: dict, etag: str | None) -> None:
-        self.summary.pushed["deleted"] += 1
         if self.dry_run:
+            self.summary.pushed["deleted"] += 1
             return
         try:
             self.remote.delete(state["href"], etag)
         except Conflict:
-            self.summary.pushed["deleted"] -= 1
             self.conflict({"id": state["contact_id"]}, state["href"],
                           "deleted here, changed on the remote meanwhile")  # fmt: skip
             return
+        self.summary.pushed["deleted"] += 1
         self.drop_state(state["href"])
+
+    def refused(self, local: _Local, href: str | None, exc: CardRefused) -> None:
+        """The remote refused this card: reported, left as it was, sent again next time."""
+        self.summary.refused += 1
+        name = local.record.get("name")
+        who = f"contact {local.contact_id}" + (f" {name!r}" if name else "")
+        self.problem(href or who, f"{who} refused: {exc.message}" if href else exc.message)
 
     def conflict(self, record: dict, href: str | None, why: str) -> None:
         self.summary.conflicts.append({"contact": record.get("id"), "name": record.get("name"),
@@ -410,7 +432,10 @@ class _Sync:
             self.push_delete(state, state["etag"])
         for contact_id in local_new:
             self.push_new(contact_id, version)
-        if token is not None and token != self.row.get("sync_token") and not self.dry_run:
+        # A conflict left alone keeps the old token: the remote's side of it must be
+        # seen again by the next sync (one after the new token would not list it).
+        stored = self.row.get("sync_token")
+        if token not in (None, stored) and not self.dry_run and not self.summary.conflicts:
             self.conn.execute("UPDATE remotes SET sync_token = ? WHERE id = ?", (token, self.id))
 
     def keep_theirs(self, remote_cards: dict[str, _Card], local_changed: dict[int, _Local]):
