@@ -129,3 +129,20 @@ def test_accounts_contacts_and_deals_round_trip_through_csv_and_tsv(book, tmp_pa
         ("work", "jane@acme.example"), (None, "jane@home.example"),
         ("old mail", "jane@[IPv6:2001:db8::1]")]  # fmt: skip
     assert crm.json("--db", str(copy), "deal", "show", "1")["amount"] == 1200.5
+
+
+@pytest.mark.parametrize("styled", [False, True])
+@pytest.mark.parametrize("marked", [None, ("\x02", "\x03")])
+def test_table_cells_made_a_column_at_a_time_are_those_of_one_cell_at_a_time(styled, marked):
+    """render._body (the fast way) against render._table_cell (the plain one), on
+    nasty cells: escapes, wide and combining characters, lists, numbers, markup."""
+    from decimal import Decimal
+
+    values = ["plain", "\x1b[31mred", "[bold]x[/]", "日本語", "e\u0301", None, "", 7, True,
+              ["a", {"label": "w", "value": "v"}], {"k": 1}, Decimal("1234.5"), "a\x02hit\x03b",
+              "\u202eevil", "tab\there"]  # fmt: skip
+    columns = ("name", "tags", "amount", "stage", "due", "done")
+    rows = [{column: value for column in columns} for value in values]
+    people = render._People(styled)
+    expected = [[render._table_cell(c, row, marked, people) for c in columns] for row in rows]
+    assert [list(line) for line in render._body(rows, columns, marked, people)] == expected
