@@ -146,3 +146,14 @@ def test_table_cells_made_a_column_at_a_time_are_those_of_one_cell_at_a_time(sty
     people = render._People(styled)
     expected = [[render._table_cell(c, row, marked, people) for c in columns] for row in rows]
     assert [list(line) for line in render._body(rows, columns, marked, people)] == expected
+
+
+def test_the_unsafe_classes_hold_exactly_the_characters_escaped():
+    """render's regex classes (a quick test of whether a text needs escaping) against
+    its translate tables, over every code point."""
+    import re
+
+    every = "".join(map(chr, range(0x110000)))
+    assert {ord(c) for c in re.findall(render._UNSAFE_AT, every)} == set(render._VISIBLE)
+    assert {ord(c) for c in re.findall(render._JSON_UNSAFE_AT, every)} == set(render._JSON_ESCAPES)
+    assert render.to_json(["a\x85b\u202ec", "zoë"]) == '["a\\u0085b\\u202ec", "zoë"]'

@@ -52,6 +52,10 @@ _VISIBLE = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for cod
 _VISIBLE_MULTILINE = {code: text for code, text in _VISIBLE.items() if chr(code) not in "\n\t"}
 # json.dumps escapes C0 itself (and we indent with its newlines): the rest as \uXXXX.
 _JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _UNSAFE if code >= 0x20}
+# The same characters as a regex class: a search finds whether a text holds any,
+# much faster than translate() (a dict lookup a character) of a text that holds none.
+_UNSAFE_AT = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+_JSON_UNSAFE_AT = "[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
 
 
 def escape(text: str, *, multiline: bool = False) -> str:
@@ -76,6 +80,8 @@ def to_json(value: object, *, indent: int | None = None) -> str:
     text = json.dumps(value, ensure_ascii=False, indent=indent, default=_json_value)
     if _MARK in text:
         text = re.sub(f'"{_MARK}(-?[0-9.]+)"', r"\1", text)
+    if (text.isascii() and "\x7f" not in text) or not re.search(_JSON_UNSAFE_AT, text):
+        return text  # nothing to escape: most records
     return text.translate(_JSON_ESCAPES)
 
 
@@ -801,7 +807,7 @@ def _body(rows: list[dict], columns: Sequence[str], marked, people: _People) -> 
             for value in values
         ]
         joined = "".join(texts)
-        if joined.translate(_VISIBLE) != joined:
+        if not (joined.isascii() and joined.isprintable()) and re.search(_UNSAFE_AT, joined):
             texts = [escape(text) for text in texts]
             joined = "".join(texts)
         sizes = map(len, texts) if joined.isascii() else map(measure, texts)
