@@ -102,7 +102,8 @@ class Rows:
         columns read, no JSON decoded for a list not shown."""
         narrowed = Rows(self._conn, self._schema, self._where, self._params, self._tail,
                         self._convert)  # fmt: skip
-        narrowed._fields = [name for name in self._schema.columns if name in set(fields)]
+        wanted = set(fields)
+        narrowed._fields = [name for name in self._schema.columns if name in wanted]
         return narrowed
 
     def __iter__(self):
