@@ -129,3 +129,31 @@ def test_accounts_contacts_and_deals_round_trip_through_csv_and_tsv(book, tmp_pa
         ("work", "jane@acme.example"), (None, "jane@home.example"),
         ("old mail", "jane@[IPv6:2001:db8::1]")]  # fmt: skip
     assert crm.json("--db", str(copy), "deal", "show", "1")["amount"] == 1200.5
+
+
+@pytest.mark.parametrize("styled", [False, True])
+@pytest.mark.parametrize("marked", [None, ("\x02", "\x03")])
+def test_table_cells_made_a_column_at_a_time_are_those_of_one_cell_at_a_time(styled, marked):
+    """render._body (the fast way) against render._table_cell (the plain one), on
+    nasty cells: escapes, wide and combining characters, lists, numbers, markup."""
+    from decimal import Decimal
+
+    values = ["plain", "\x1b[31mred", "[bold]x[/]", "日本語", "e\u0301", None, "", 7, True,
+              ["a", {"label": "w", "value": "v"}], {"k": 1}, Decimal("1234.5"), "a\x02hit\x03b",
+              "\u202eevil", "tab\there"]  # fmt: skip
+    columns = ("name", "tags", "amount", "stage", "due", "done")
+    rows = [{column: value for column in columns} for value in values]
+    people = render._People(styled)
+    expected = [[render._table_cell(c, row, marked, people) for c in columns] for row in rows]
+    assert [list(line) for line in render._body(rows, columns, marked, people)] == expected
+
+
+def test_the_unsafe_classes_hold_exactly_the_characters_escaped():
+    """render's regex classes (a quick test of whether a text needs escaping) against
+    its translate tables, over every code point."""
+    import re
+
+    every = "".join(map(chr, range(0x110000)))
+    assert {ord(c) for c in re.findall(render._UNSAFE_AT, every)} == set(render._VISIBLE)
+    assert {ord(c) for c in re.findall(render._JSON_UNSAFE_AT, every)} == set(render._JSON_ESCAPES)
+    assert render.to_json(["a\x85b\u202ec", "zoë"]) == '["a\\u0085b\\u202ec", "zoë"]'

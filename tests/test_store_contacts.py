@@ -176,3 +176,23 @@ def test_custom_fields_from_python_are_checked_and_normalised(conn):
     assert c["fields"] == {"note": "\u8c48"}  # NFC, as every stored text
     with pytest.raises(InvalidValue, match="custom field key"):
         contacts.add_contact(conn, full_name="Bob", fields={"bad key": "x"})
+
+
+def test_rows_only_reads_just_the_fields_given(conn):
+    """What a table draws (listing.table_fields): fewer columns read, lists not
+    shown never decoded, each kind's conversions still applied to what is read."""
+    from crmcli.config import Config
+    from crmcli.store import deals, tasks
+
+    contacts.add_contact(conn, full_name="Jane Doe", emails=["work:jane@x.org"], tags=["vip"])
+    shown = contacts.list_contacts(conn).only(["tags", "name", "emails"])
+    assert list(shown) == [
+        {"name": "Jane Doe", "emails": [{"value": "jane@x.org", "label": "work"}], "tags": ["vip"]}
+    ]
+    assert [row.keys() for row in contacts.list_contacts(conn).only(["id"])] == [{"id"}]
+    accounts.add_account(conn, {"name": "Acme"})
+    deals.add_deal(conn, Config(), "Big", account="Acme", amount_text="12.50")
+    assert list(deals.list_deals(conn).only(["name"])) == [{"name": "Big"}]
+    tasks.add_task(conn, title="Call")
+    assert list(tasks.list_tasks(conn).only(["title"])) == [{"title": "Call"}]
+    assert list(tasks.list_tasks(conn).only(["done"])) == [{"done": False}]

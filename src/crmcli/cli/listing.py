@@ -94,6 +94,8 @@ def show(kind: str, list_rows: Callable, fmt: str, filters, columns: str | None 
     records = list_rows(
         filters=dataclasses.replace(filters, limit=TABLE_ROWS) if capped else filters
     )
+    if fmt == "table" and hasattr(records, "only"):
+        records = records.only(table_fields(kind, columns))
     order = _by_name(kind, filters) if fmt == "table" else None
     shown = write(kind, natural(records, order == "-") if order else records, fmt, columns)
     if capped and shown == TABLE_ROWS:
@@ -101,6 +103,18 @@ def show(kind: str, list_rows: Callable, fmt: str, filters, columns: str | None 
         if more > 0:
             print(f"... and {more:,} more {kind}: use --limit N, --offset N or --format",
                   file=sys.stderr)  # fmt: skip
+
+
+# What drawing a table reads besides its columns: the name (natural order), the
+# person account mark, a task's done (overdue), a deal's status (its stage's colour).
+_TABLE_READS = ("id", "name", "person_account_id", "done", "status")
+
+
+def table_fields(kind: str, columns: str | None) -> tuple[str, ...]:
+    """The fields a table of `kind` reads: its columns (or --columns), and _TABLE_READS."""
+    fields = LISTINGS[kind].fields
+    shown = pick_columns(kind, columns) or LISTINGS[kind].columns
+    return (*shown, *(field for field in _TABLE_READS if field in fields))
 
 
 def _by_name(kind: str, filters) -> str | None:

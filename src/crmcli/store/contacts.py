@@ -312,6 +312,8 @@ def flat(pairs: list[tuple[str | None, str]]) -> str | None:
 def _typed(contact: dict) -> dict:
     """emails/phones, stored as `label:value;value`, as lists of {value, label}."""
     for key in ("emails", "phones"):
+        if key not in contact:  # a listing of other fields (Rows.only)
+            continue
         items = re.split(models.PHONES_SPLIT, contact[key]) if contact[key] else []
         contact[key] = [_item(item) for item in items]
     return contact

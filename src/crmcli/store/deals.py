@@ -256,6 +256,6 @@ def pipeline(conn: sqlite3.Connection, config: Config) -> list[dict]:
 
 def _typed(deal: dict) -> dict:
     """Amounts leave the store as Decimal: exact until they are printed."""
-    if deal["amount"] is not None:
+    if deal.get("amount") is not None:  # get: a listing of other fields (Rows.only)
         deal["amount"] = Decimal(deal["amount"])
     return deal

@@ -134,5 +134,6 @@ def delete_task(conn: sqlite3.Connection, ref: str) -> dict:
 
 
 def _typed(task: dict) -> dict:
-    task["done"] = bool(task["done"])
+    if "done" in task:  # a listing of other fields (Rows.only)
+        task["done"] = bool(task["done"])
     return task
