@@ -372,6 +372,33 @@ def test_open_prints_urls_off_a_terminal(book):
     assert "not an http(s) address" in book.fails(1, "open", "Evil", "--web").stderr
 
 
+def test_open_encodes_what_would_show_another_address(book):
+    # A bidi override or zero-width character would make the URL read as another
+    # one; quotes and angle brackets are not URL characters: all percent-encoded.
+    book.ok("account", "new", "Spoof", "--website", 'https://x.example/\u202egpj.exe\u200b"<b>')
+    assert book.ok("open", "Spoof", "--web").stdout == (
+        "https://x.example/%E2%80%AEgpj.exe%E2%80%8B%22%3Cb%3E\n"
+    )
+    book.ok("account", "new", "Evil", "--website", "file:///etc/passwd")
+    message = book.fails(1, "open", "Evil", "--web")
+    assert "account 'Evil': its website 'file:///etc/passwd' is not" in message.stderr
+
+
+@pytest.mark.parametrize(
+    ("phone", "url"),
+    [
+        ("+1 555 0100 x23", "tel:+15550100;ext=23"),
+        ("+1 (555) 0100 ext. 23", "tel:+15550100;ext=23"),
+        ("+1 555 0100,,23", "tel:+15550100;ext=23"),
+        ("+33 1 23 45;ext=9", "tel:+3312345;ext=9"),
+        ("#31#0123 456", "tel:%2331%230123456"),  # a service code before the number, no extension
+    ],
+)
+def test_open_call_never_dials_an_extension_as_the_number(crm, phone, url):
+    crm.ok("contact", "add", "Caller", "--phone", phone)
+    assert crm.ok("open", "Caller", "--call").stdout == url + "\n"
+
+
 def test_open_runs_the_opener_on_a_terminal(crm, tmp_path, monkeypatch):
     from crmcli import render
 
