@@ -225,6 +225,17 @@ def test_unknown_addresses_refused_created_or_given_a_contact(book):
     assert (ann["first_name"], ann["last_name"]) == ("Ann", "Lee")
 
 
+def test_raw_utf8_names_in_address_headers_are_read_as_utf8(book):
+    # RFC 6532: headers may hold UTF-8 as such (no encoded words); the parser reads
+    # them as ASCII, which had made 'Zoë' 'Zo??'.  Bytes that are no UTF-8: U+FFFD.
+    raw = message(sender="Åsa Öberg <åsa@nord.example>", to="#ff Bad <bad@x.example>")
+    raw = raw.replace(b"#ff", b"\xff")
+    book.ok("mail", "log", "--create", input=raw)
+    names = {item["email"]: item["name"] for item in book.json("list", "contacts")}
+    assert names["åsa@nord.example"] == "Åsa Öberg"
+    assert names["bad@x.example"] == "\ufffd Bad"
+
+
 def test_mbox_is_one_operation_undone_whole(book, tmp_path):
     box = tmp_path / "in.mbox"
     mbox = mailbox.mbox(box)
@@ -353,6 +364,23 @@ def test_hostile_messages_refused_or_logged_cleanly(book, name):
     else:
         assert len(item["body"].encode()) <= 1_000_000
         assert item["body"].endswith("crm keeps 1,000,000]")
+
+
+def test_a_huge_body_is_read_only_as_far_as_it_is_kept(monkeypatch):
+    # HTML is made text at about a microsecond a character: a 50 MB HTML body took
+    # 80 s.  Only the beginning is read (the rest would be cut), the marker says how
+    # big the whole was.
+    from crmcli.formats import mail as formats
+
+    read = []
+    real = formats.html_text
+    monkeypatch.setattr(formats, "html_text", lambda html: read.append(len(html)) or real(html))
+    html = "<p>" + "word " * 1_000_000 + "</p>"  # 5 MB
+    parsed = formats.parse(message(headers="\nContent-Type: text/html", body=html))
+    assert read and read[0] <= 2 * 1024 * 1024
+    assert parsed.body.startswith("word word")
+    assert parsed.body.endswith("]") and "the body was 5,000,00" in parsed.body[-80:]
+    assert len(parsed.body.encode()) <= 1_000_000
 
 
 # -- crm open ------------------------------------------------------------------------
