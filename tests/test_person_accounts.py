@@ -184,6 +184,29 @@ def test_imports_and_exports_keep_person_accounts(crm, tmp_path):
     assert crm.json("account", "show", "Biz AS")["kind"] == "business"
 
 
+def test_a_person_account_imported_again_with_update_stays_one_customer(crm, tmp_path):
+    # The second import (--on-conflict update) had moved the account to Lyon and left
+    # its person in Oslo; a person-account row over a business account had made it
+    # kind person without a person.  The person is updated (the account follows it),
+    # and an update keeps each account's kind (crm account convert changes it).
+    sheet = tmp_path / "sf.csv"
+    rows = "Name,FirstName,LastName,PersonEmail,PersonMailingCity,IsPersonAccount\n{}\n"
+    sheet.write_text(rows.format("Ann Lee,Ann,Lee,ann@lee.example,Oslo,true"))
+    crm.ok("import", str(sheet), "--kind", "accounts")
+    crm.ok("account", "new", "Biz AS")
+    sheet.write_text(rows.format("Ann Lee,Ann,Lee,ann@new.example,Lyon,true\nBiz AS,Biz,AS,,,true"))
+    crm.ok("import", str(sheet), "--kind", "accounts", "--on-conflict", "update")
+    ann = crm.json("account", "show", "Ann Lee")
+    assert (ann["city"], ann["person"]["city"]) == ("Lyon", "Lyon")
+    assert [item["value"] for item in ann["person"]["emails"]] == [
+        "ann@lee.example",
+        "ann@new.example",
+    ]
+    biz = crm.json("account", "show", "Biz AS")
+    assert (biz["kind"], biz["person_contact_id"]) == ("business", None)
+    assert "database ok" in crm.ok("db", "check").stdout + crm.ok("db", "check").stderr
+
+
 def test_an_older_databases_person_accounts_get_persons(crm, tmp_path):
     """Before, kind person was a flag: such an account with no contacts gets a person
     made from it; one whose one contact has its name, that contact; one with other
