@@ -225,6 +225,17 @@ def test_unknown_addresses_refused_created_or_given_a_contact(book):
     assert (ann["first_name"], ann["last_name"]) == ("Ann", "Lee")
 
 
+def test_raw_utf8_names_in_address_headers_are_read_as_utf8(book):
+    # RFC 6532: headers may hold UTF-8 as such (no encoded words); the parser reads
+    # them as ASCII, which had made 'Zoë' 'Zo??'.  Bytes that are no UTF-8: U+FFFD.
+    raw = message(sender="Åsa Öberg <åsa@nord.example>", to="#ff Bad <bad@x.example>")
+    raw = raw.replace(b"#ff", b"\xff")
+    book.ok("mail", "log", "--create", input=raw)
+    names = {item["email"]: item["name"] for item in book.json("list", "contacts")}
+    assert names["åsa@nord.example"] == "Åsa Öberg"
+    assert names["bad@x.example"] == "\ufffd Bad"
+
+
 def test_mbox_is_one_operation_undone_whole(book, tmp_path):
     box = tmp_path / "in.mbox"
     mbox = mailbox.mbox(box)
@@ -355,6 +366,23 @@ def test_hostile_messages_refused_or_logged_cleanly(book, name):
         assert item["body"].endswith("crm keeps 1,000,000]")
 
 
+def test_a_huge_body_is_read_only_as_far_as_it_is_kept(monkeypatch):
+    # HTML is made text at about a microsecond a character: a 50 MB HTML body took
+    # 80 s.  Only the beginning is read (the rest would be cut), the marker says how
+    # big the whole was.
+    from crmcli.formats import mail as formats
+
+    read = []
+    real = formats.html_text
+    monkeypatch.setattr(formats, "html_text", lambda html: read.append(len(html)) or real(html))
+    html = "<p>" + "word " * 1_000_000 + "</p>"  # 5 MB
+    parsed = formats.parse(message(headers="\nContent-Type: text/html", body=html))
+    assert read and read[0] <= 2 * 1024 * 1024
+    assert parsed.body.startswith("word word")
+    assert parsed.body.endswith("]") and "the body was 5,000,00" in parsed.body[-80:]
+    assert len(parsed.body.encode()) <= 1_000_000
+
+
 # -- crm open ------------------------------------------------------------------------
 
 
@@ -370,6 +398,33 @@ def test_open_prints_urls_off_a_terminal(book):
     book.fails(3, "open", "nobody")
     book.ok("account", "new", "Evil", "--website", "javascript:alert(1)")
     assert "not an http(s) address" in book.fails(1, "open", "Evil", "--web").stderr
+
+
+def test_open_encodes_what_would_show_another_address(book):
+    # A bidi override or zero-width character would make the URL read as another
+    # one; quotes and angle brackets are not URL characters: all percent-encoded.
+    book.ok("account", "new", "Spoof", "--website", 'https://x.example/\u202egpj.exe\u200b"<b>')
+    assert book.ok("open", "Spoof", "--web").stdout == (
+        "https://x.example/%E2%80%AEgpj.exe%E2%80%8B%22%3Cb%3E\n"
+    )
+    book.ok("account", "new", "Evil", "--website", "file:///etc/passwd")
+    message = book.fails(1, "open", "Evil", "--web")
+    assert "account 'Evil': its website 'file:///etc/passwd' is not" in message.stderr
+
+
+@pytest.mark.parametrize(
+    ("phone", "url"),
+    [
+        ("+1 555 0100 x23", "tel:+15550100;ext=23"),
+        ("+1 (555) 0100 ext. 23", "tel:+15550100;ext=23"),
+        ("+1 555 0100,,23", "tel:+15550100;ext=23"),
+        ("+33 1 23 45;ext=9", "tel:+3312345;ext=9"),
+        ("#31#0123 456", "tel:%2331%230123456"),  # a service code before the number, no extension
+    ],
+)
+def test_open_call_never_dials_an_extension_as_the_number(crm, phone, url):
+    crm.ok("contact", "add", "Caller", "--phone", phone)
+    assert crm.ok("open", "Caller", "--call").stdout == url + "\n"
 
 
 def test_open_runs_the_opener_on_a_terminal(crm, tmp_path, monkeypatch):

@@ -97,6 +97,10 @@ def write_vcf(conn: sqlite3.Connection, out: TextIO, version: str, kind: str = "
         if kind == "accounts" and record["person_contact_id"] is not None:
             # A person account as its person's card: import --kind accounts reads it back.
             person = contacts.get_contact(conn, record["person_contact_id"])
+            # The account's own tags and description on it too (NOTE comes back as the
+            # account's description, CATEGORIES as tags): else a round trip drops them.
+            person["tags"] = list(dict.fromkeys([*person["tags"], *record["tags"]]))
+            person["description"] = record["description"] or person["description"]
             out.write(vcard.card(next(photos.attach(conn, "contacts", iter([person]))), version))
         else:
             out.write(vcard.card(record, version, kind))

@@ -42,11 +42,16 @@ one_line = models.one_line
 
 
 def _valid(text: str) -> str:
-    """Text without lone surrogates (undecodable bytes the parser kept as such)."""
+    """Text without lone surrogates: the bytes the parser kept as such (it reads
+    headers as ASCII) read as UTF-8, as RFC 6532 headers are; what is not UTF-8 `?`."""
     try:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate no byte stands for
         return text.encode("utf-8", "replace").decode("utf-8")  # surrogates -> ?
 
 
@@ -176,12 +181,12 @@ def _read(message, message_id: str | None) -> Message:
     recipients = [*_addresses(message, "to"), *_addresses(message, "cc")]
     subject = one_line(_header(message, "subject"))
     at = _date(message)
-    body, attachments = _content(message)
+    body, attachments, size = _content(message)
     if attachments:
         listed = "\n".join(f"- {name}" for name in attachments)
         listed = f"Attachments (not kept):\n{listed}"
         body = f"{body}\n\n{listed}" if body else listed
-    body = cut(models.nfc(body)) if body else None
+    body = cut(models.nfc(body), size=size) if body else None
     if message_id is None:  # the same content gives the same id: logging it again is seen
         digest = hashlib.sha256(
             "\x00".join(
@@ -224,10 +229,10 @@ def _addresses(message, name: str) -> list[tuple[str, str]]:
         raw = [str(value) for key, value in message.raw_items() if key.lower() == name]
         groups = [_Pair(*pair) for pair in getaddresses(raw)]
     for address in groups:
-        spec = one_line(address.addr_spec, models.EMAIL_MAX) or ""
+        spec = one_line(_valid(address.addr_spec), models.EMAIL_MAX) or ""
         if "@" not in spec or " " in spec or spec.startswith("@") or spec.endswith("@"):
             continue
-        found.append((one_line(address.display_name) or "", spec))
+        found.append((one_line(_valid(address.display_name)) or "", spec))
     return found
 
 
@@ -250,8 +255,11 @@ def _date(message) -> str | None:
         return None
 
 
-def _content(message) -> tuple[str | None, list[str]]:
-    """The readable text (text/plain, else HTML made text) and the attachments' names."""
+def _content(message) -> tuple[str | None, list[str], int | None]:
+    """The readable text (text/plain, else HTML made text), the attachments' names,
+    and the text's size in bytes when it was over READ_MAX characters (then only
+    that much is read: the rest would be cut anyway, and HTML is made text at about
+    a microsecond a character, so a 50 MB part would take a minute)."""
     try:
         part = message.get_body(preferencelist=("plain", "html"))
     except Exception:
@@ -259,13 +267,18 @@ def _content(message) -> tuple[str | None, list[str]]:
     kind = (part or message).get_content_type()
     if part is None and not message.is_multipart() and kind.startswith("text/"):
         part = message  # a text/* type that is neither plain nor html (text/enriched...)
-    text = None
+    text = size = None
     if part is not None:
         text = _text(part)
+        if text is not None and len(text) > READ_MAX:
+            size, text = len(text.encode("utf-8", "replace")), text[:READ_MAX]
         if text is not None and kind == "text/html":
             text = html_text(text)
         text = trim_reply(text) if text else None
-    return text, _attachments(message, part)
+    return text, _attachments(message, part), size
+
+
+READ_MAX = 2 * models.TEXT_MAX_BYTES  # characters of a body read (see _content)
 
 
 def _text(part) -> str | None:
@@ -304,12 +317,13 @@ def _attachments(message, body) -> list[str]:
     return names
 
 
-def cut(text: str, limit: int = models.TEXT_MAX_BYTES) -> str:
-    """`text` within `limit` bytes of UTF-8, a marker saying what was cut."""
+def cut(text: str, limit: int = models.TEXT_MAX_BYTES, size: int | None = None) -> str:
+    """`text` within `limit` bytes of UTF-8, a marker saying what was cut; `size`:
+    the whole text's, when `text` is already only its beginning (marked then too)."""
     data = text.encode("utf-8")
-    if len(data) <= limit:
+    if len(data) <= limit and size is None:
         return text
-    mark = _CUT_MARK.format(size=len(data), limit=limit)
+    mark = _CUT_MARK.format(size=size or len(data), limit=limit)
     room = limit - len(mark.encode("utf-8"))
     return data[:room].decode("utf-8", "ignore") + mark
 

@@ -230,7 +230,15 @@ class _Importer:
         if existing is None:
             sql = "SELECT id FROM accounts WHERE name_key = ?"
             existing = self._existing("accounts", item, [key], sql, key)
-        account_id = self._write("accounts", item, item.row, existing)
+        row = item.row
+        if existing is not None and self.on_conflict == "update":
+            # An update keeps the account's kind: crm account convert changes it, by its
+            # rules (else a person account without its person, or a business one with one).
+            kind = self.conn.execute("SELECT kind FROM accounts WHERE id = ?", (existing,))
+            row = {**row, "kind": kind.fetchone()[0]}
+        account_id = self._write("accounts", item, row, existing)
+        if existing is not None and item.person is not None and self.on_conflict == "update":
+            self._update_person(existing, item.person)
         if existing is None and item.row.get("kind") == "person":
             if item.person is not None:
                 self.people.append((self.where, account_id, item.person))
@@ -633,6 +641,17 @@ class _Importer:
 
     def _named_person(self, contact_id: int, item: Checked) -> tuple[int, int]:
         return contact_id, self._link(item, "person_account_id", "accounts")
+
+    def _update_person(self, account_id: int, person: Checked) -> None:
+        """An update of a stored person account updates its person (the account's
+        name, e-mail, phone and address follow it), as a contact's update would."""
+        contact_id = persons.person_of(self.conn, account_id)
+        if contact_id is None:
+            return
+        self._update("contacts", contact_id, {**person.row, "account_id": account_id})
+        contacts.check_emails_free(self.conn, person.emails, contact_id)
+        contacts.add_emails(self.conn, contact_id, person.emails)
+        contacts.add_phones(self.conn, contact_id, person.phones)
 
     def _new_person(self, account_id: int, person: Checked) -> int:
         contacts.check_emails_free(self.conn, person.emails, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from urllib.parse import quote
 
 from crmcli import models
@@ -32,7 +33,7 @@ def url(conn: sqlite3.Connection, ref: str, action: str | None) -> str:
         return found
     if targets[action] is None:
         if action == "web" and record["website"]:
-            raise Refused(f"{noun}'s website {record['website']!r} is not an http(s) address")
+            raise Refused(f"{noun}: its website {record['website']!r} is not an http(s) address")
         raise Refused(f"{noun} has no {_WHAT[action]}")
     return targets[action]
 
@@ -72,19 +73,36 @@ def _website(text: str | None) -> str | None:
         return None
     if re.search(r"[\x00-\x1f\x7f-\x9f]", text):
         return None
-    return text.replace(" ", "%20")
+    # What a URL cannot hold as such is percent-encoded: blanks, quotes and angle
+    # brackets, and the invisible ones (bidi overrides, zero-width) that would show
+    # the user another address than the one opened.
+    return "".join(
+        quote(char, safe="") if char in _UNSAFE or unicodedata.category(char)[0] in "CZ" else char
+        for char in text
+    )
+
+
+_UNSAFE = set(' "<>\\^`{|}')
 
 
 def _tel(phone: str | None) -> str | None:
-    """tel: with the number's digits and a leading + (RFC 3966 without separators)."""
+    """tel: with the number's digits, * and # and a leading + (RFC 3966 without separators),
+    an extension (`x23`, `ext. 23`, `,23`, `;ext=23`) as `;ext=23`: never dialled as
+    more digits of the number."""
     if not phone:
         return None
-    number = phone.split(";")[0]
-    digits = re.sub(r"[^0-9+]", "", models.nfc(number).translate(_DIGITS))
-    digits = digits[:1] + digits[1:].replace("+", "")
-    return f"tel:{digits}" if any(char.isdigit() for char in digits) else None
+    text = models.nfc(phone).translate(_DIGITS)
+    extension = _EXTENSION.search(text)
+    if extension is not None:
+        text = text[: extension.start()]
+    digits = re.sub(r"[^0-9+*#]", "", text.split(";")[0])  # a service code's * and # kept
+    digits = (digits[:1] + digits[1:].replace("+", "")).replace("#", "%23")
+    if not any(char.isdigit() for char in digits):
+        return None
+    return f"tel:{digits}" + (f";ext={extension.group(1)}" if extension is not None else "")
 
 
+_EXTENSION = re.compile(r"(?i)\s*(?:;\s*ext\s*=|ext(?:ension)?\.?|x|,+)\s*:?\s*([0-9]+)\s*$")
 _DIGITS = {code: str(value) for value in range(10) for code in (0xFF10 + value,)}
 
 
