@@ -77,3 +77,12 @@ def test_what_was_held_is_shown_before_a_question(monkeypatch, capsys, tmp_path)
     finally:
         render.end()
     assert not (tmp_path / "paged").exists()
+
+
+def test_a_pager_that_does_not_exist_shows_the_output_itself(book):
+    # sh would start, say "not found" and exit: everything written to it was lost
+    crm, env, _ = book
+    env = {**env, "CRM_PAGER": "no-such-pager-r15 -R"}
+    code, shown = _on_a_terminal([crm, "contact", "show", "1"], env)
+    assert code == 0 and shown.count("word") == 20_000
+    assert "pager 'no-such-pager-r15' was not found" in shown

@@ -190,6 +190,11 @@ class _Screen:
         import signal
         import subprocess
 
+        missing = _missing_program(self.command)
+        if missing:  # sh would say "not found" and exit: the output would be lost
+            self.rows = sys.maxsize
+            note(f"crm: the pager {quoted(missing)} was not found: output not paged")
+            return
         env = dict(os.environ)
         env.setdefault("LESS", "FRX")
         env.setdefault("LV", "-c")
@@ -222,6 +227,23 @@ class _Screen:
         finally:
             self.pager.wait()
             signal.signal(signal.SIGINT, self.interrupt)
+
+
+def _missing_program(command: str) -> str:
+    """The program a pager command starts when it is not on $PATH, else ""
+    (also for what only the shell can tell: a function, a quote never closed)."""
+    import shlex
+    import shutil
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return ""
+    while words and re.match(r"[A-Za-z_][A-Za-z0-9_]*=", words[0]):  # LESS=R less
+        words.pop(0)
+    if not words or words[0] in ("exec", "command", "env", "builtin") or "$" in words[0]:
+        return ""
+    return "" if shutil.which(words[0]) else words[0]
 
 
 def on_terminal(file=None) -> bool:
