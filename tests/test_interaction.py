@@ -288,3 +288,14 @@ def test_the_editor_keeps_what_it_does_not_change(crm, editor):
 def test_off_a_terminal_a_missing_name_is_a_usage_error(crm):
     assert "NAME" in crm.fails(2, "account", "new").stderr
     assert "needs a name" in crm.fails(2, "contact", "add").stderr
+
+
+def test_an_accounts_email_and_phone_change_in_the_editor(crm, editor):
+    # --email/--phone of account edit take several (a person's): the editor gave a
+    # string, read letter by letter ("invalid email 'n'")
+    crm.ok("account", "new", "Acme", "--email", "info@acme.example")
+    editor("s/^email:.*/email: sales@acme.example/\ns/^phone:.*/phone: +1 555 0100/")
+    account = crm.json("account", "edit", "Acme", "--editor")
+    assert (account["email"], account["phone"]) == ("sales@acme.example", "+1 555 0100")
+    editor("s/^email:.*/email:/")
+    assert crm.json("account", "edit", "Acme", "--editor")["email"] is None

@@ -356,7 +356,11 @@ def _account_choice(key: str, change: tuple, value: str, options: dict) -> bool:
 
 
 def account_options(changes: dict) -> dict:
-    return _options(changes, ("parent",), _account_choice, rename={"type": "type_"})
+    options = _options(changes, ("parent",), _account_choice, rename={"type": "type_"})
+    for key in ("email", "phone"):  # repeatable options (a person's several)
+        if key in options:
+            options[key] = [options[key]]
+    return options
 
 
 DEAL = [
