@@ -86,3 +86,12 @@ def test_a_pager_that_does_not_exist_shows_the_output_itself(book):
     code, shown = _on_a_terminal([crm, "contact", "show", "1"], env)
     assert code == 0 and shown.count("word") == 20_000
     assert "pager 'no-such-pager-r15' was not found" in shown
+
+
+def test_lines_wider_than_the_screen_count_as_the_rows_they_take(book):
+    # one JSON line of 100,000 characters fills the screen many times over
+    crm, env, paged = book
+    env = {**env, "CRM_PAGER": f"cat > {paged}"}
+    code, shown = _on_a_terminal([crm, "contact", "list", "--format", "jsonl"], env)
+    assert code == 0 and paged.read_text().count("word") == 20_000
+    assert "word" not in shown

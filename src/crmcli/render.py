@@ -116,7 +116,8 @@ def begin(color: str = "auto", pager: bool = True) -> None:
         if command:
             import shutil
 
-            _SCREEN = _Screen(command, shutil.get_terminal_size().lines)
+            size = shutil.get_terminal_size()
+            _SCREEN = _Screen(command, size.lines, size.columns)
 
 
 def end() -> None:
@@ -170,8 +171,8 @@ def pager_command() -> str:
 class _Screen:
     """stdout on a terminal: held, then paged once taller than `rows` lines."""
 
-    def __init__(self, command: str, rows: int) -> None:
-        self.command, self.rows = command, max(rows, 2)
+    def __init__(self, command: str, rows: int, columns: int = 80) -> None:
+        self.command, self.rows, self.columns = command, max(rows, 2), max(columns, 1)
         self.held: list[str] = []
         self.lines = 0
         self.pager = None
@@ -182,9 +183,19 @@ class _Screen:
             self.pager.stdin.write(text)
             return
         self.held.append(text)
-        self.lines += text.count("\n")
+        self.lines += self._rows_of(text)
         if self.lines >= self.rows:
             self._start()
+
+    def _rows_of(self, text: str) -> int:
+        """The screen rows `text` takes: its line breaks, and a line wider than
+        the screen as the rows it wraps to (colour codes take no room)."""
+        rows = text.count("\n")
+        if len(text) > self.columns:
+            for line in text.split("\n"):
+                if len(line) > self.columns:
+                    rows += (measure(re.sub(r"\x1b\[[0-9;]*m", "", line)) - 1) // self.columns
+        return rows
 
     def _start(self) -> None:
         import signal
