@@ -299,3 +299,15 @@ def test_an_accounts_email_and_phone_change_in_the_editor(crm, editor):
     assert (account["email"], account["phone"]) == ("sales@acme.example", "+1 555 0100")
     editor("s/^email:.*/email:/")
     assert crm.json("account", "edit", "Acme", "--editor")["email"] is None
+
+
+def test_a_bad_answer_is_asked_again_not_the_whole_form_lost(crm, terminal):
+    # a mistyped e-mail or phone failed the command after every question was answered
+    answers = "Jane Doe\njane-at-acme\nwork:jane@acme.example\n555 abc\n+1 555 0100\n\n\n"
+    result = crm.ok("contact", "add", "--json", input=answers)
+    contact = json.loads(result.stdout[result.stdout.index("{") :])
+    assert contact["emails"] == [{"value": "jane@acme.example", "label": "work"}]
+    assert contact["phone"] == "+1 555 0100"
+    assert "invalid email 'jane-at-acme'" in result.stderr
+    output = crm.ok("account", "new", "--json", input="Globex\n\n12 x\n+47 2200\n\n").stdout
+    assert json.loads(output[output.index("{") :])["phone"] == "+47 2200"
