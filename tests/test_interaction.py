@@ -311,3 +311,10 @@ def test_a_bad_answer_is_asked_again_not_the_whole_form_lost(crm, terminal):
     assert "invalid email 'jane-at-acme'" in result.stderr
     output = crm.ok("account", "new", "--json", input="Globex\n\n12 x\n+47 2200\n\n").stdout
     assert json.loads(output[output.index("{") :])["phone"] == "+47 2200"
+
+
+def test_an_account_that_is_not_there_is_asked_again(crm, terminal):
+    crm.ok("account", "new", "Acme")
+    result = crm.ok("contact", "add", "--json", input="Jane Doe\n\n\nAcne\nacme\n\n")
+    assert json.loads(result.stdout[result.stdout.index("{") :])["account"] == "Acme"
+    assert "Acne" in result.stderr

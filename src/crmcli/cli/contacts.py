@@ -191,7 +191,7 @@ def add(
         name = o.ask("Name", required=True)
         email = [answer] if (answer := o.ask("E-mail (empty: none)", check=o.email)) else None
         phone = [answer] if (answer := o.ask("Phone (empty: none)", check=o.phone)) else None
-        account = o.ask("Account (empty: none)") or None
+        account = o.ask("Account (empty: none)", check=o.account(ctx)) or None
         title = title or o.ask("Title (empty: none)") or None
     values = o.given(
         nickname=nickname,

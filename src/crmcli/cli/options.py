@@ -367,6 +367,25 @@ def phone(answer: str) -> None:
     models.phone(models.labelled(answer)[1])
 
 
+def account(ctx: typer.Context):
+    """ask's check for an account's id or name: one that is there (a database not
+    there yet is left for the command to report)."""
+
+    def check(answer: str) -> None:
+        from crmcli.errors import CrmError, ReferenceError_
+        from crmcli.store import refs
+
+        try:
+            with session(ctx, write=False) as conn:
+                refs.account_id(conn, answer)
+        except ReferenceError_ as exc:
+            raise InvalidValue(str(exc)) from None
+        except CrmError:
+            pass
+
+    return check
+
+
 def confirm(question: str, yes: bool, declined: str = "nothing was deleted") -> None:
     """Ask on a terminal; without one, --yes must say it (SPEC: exit 2 otherwise).
 
