@@ -318,3 +318,16 @@ def test_an_account_that_is_not_there_is_asked_again(crm, terminal):
     result = crm.ok("contact", "add", "--json", input="Jane Doe\n\n\nAcne\nacme\n\n")
     assert json.loads(result.stdout[result.stdout.index("{") :])["account"] == "Acme"
     assert "Acne" in result.stderr
+
+
+def test_a_person_accounts_editor_leaves_the_persons_e_mails_to_contact_edit(crm, editor):
+    # account edit --email adds to a person's e-mails: an e-mail changed in the
+    # template was added beside the old one, not put in its place
+    crm.ok("account", "new", "Jane Solo", "--kind", "person", "--email", "jane@solo.example")
+    seen = editor("s/^type:.*/type: customer/\ns/^email:.*/email: new@solo.example/")
+    account = crm.json("account", "edit", "Jane Solo", "--editor")
+    template = seen[0].read_text()
+    assert "\nemail:" not in template and "\nphone:" not in template
+    assert "crm contact edit 1 --editor" in template
+    assert account["type"] == "customer"
+    assert [e["value"] for e in account["person"]["emails"]] == ["jane@solo.example"]

@@ -400,6 +400,10 @@ def edit_record(noun: str, record: dict, edit: Callable[..., None]) -> None:
 
     fields, options = KINDS[noun]
     title = f"Editing {noun} {render.quoted(str(record.get('name'))[:60])} (id {record['id']})."
+    person = record.get("person_contact_id") if noun == "account" else None
+    if person is not None:  # its --email/--phone add to the person's: no place to change one
+        fields = [field for field in fields if field.key not in ("email", "phone")]
+        title += f"\n# Its person's e-mails and phones: crm contact edit {person} --editor"
 
     def apply(changes: dict) -> None:
         given = options(changes)
