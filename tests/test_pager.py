@@ -95,3 +95,12 @@ def test_lines_wider_than_the_screen_count_as_the_rows_they_take(book):
     code, shown = _on_a_terminal([crm, "contact", "list", "--format", "jsonl"], env)
     assert code == 0 and paged.read_text().count("word") == 20_000
     assert "word" not in shown
+
+
+def test_rows_of_wide_characters_and_colour():
+    from crmcli.render import _Screen
+
+    screen = _Screen("less", rows=30, columns=10)
+    assert screen._rows_of("山" * 10 + "\n") == 2  # 20 cells: two rows
+    assert screen._rows_of("\x1b[1m" * 20 + "\n" + "x" * 10 + "\n") == 2
+    assert screen._rows_of("x" * 11) == 1  # a line not ended yet: its extra row

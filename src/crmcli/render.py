@@ -191,10 +191,11 @@ class _Screen:
         """The screen rows `text` takes: its line breaks, and a line wider than
         the screen as the rows it wraps to (colour codes take no room)."""
         rows = text.count("\n")
-        if len(text) > self.columns:
+        if 2 * len(text) > self.columns:  # a wide character takes two cells
             for line in text.split("\n"):
-                if len(line) > self.columns:
-                    rows += (measure(re.sub(r"\x1b\[[0-9;]*m", "", line)) - 1) // self.columns
+                if 2 * len(line) > self.columns:
+                    cells = measure(re.sub(r"\x1b\[[0-9;]*m", "", line))
+                    rows += max(cells - 1, 0) // self.columns
         return rows
 
     def _start(self) -> None:
