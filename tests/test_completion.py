@@ -97,8 +97,10 @@ complete_line() {
     IFS='|' read -ra COMP_WORDS <<< "$1"  # the words as bash splits the line
     COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
     _crm_completion crm
+    # a quote begun stays: bash puts the word after it, and closes it
+    quote=${COMP_WORDS[COMP_CWORD]:0:1}; case $quote in "'"|'"') ;; *) quote="" ;; esac
     for word in "${COMPREPLY[@]}"; do
-        eval "set -- $word"   # as bash reads the word once it is on the command line
+        eval "set -- $quote$word$quote"   # as bash reads the word on the command line
         echo "$#:$1"
     done
 }
@@ -120,6 +122,11 @@ complete_line "$LINE"
     assert not (tmp_path / "x").exists()
     assert bash("crm|contact|show|'Jane Q") == ["1:Jane Q. Doe"]  # a quote begun
     assert bash("crm|contact|show|Jane\\ Q") == ["1:Jane Q. Doe"]  # a space escaped
+    assert bash("crm|contact|show|'jane o") == ["1:jane o'Neil"]
+    assert bash('crm|contact|show|"jane o') == ["1:jane o'Neil"]
+    assert bash('crm|log|hi|--contact|"an') == ["1:Ann $(touch x) *"]
+    assert bash("crm|log|hi|--contact|'an") == ["1:Ann $(touch x) *"]
+    assert not (tmp_path / "x").exists()
 
 
 def test_zsh_and_fish_get_words_in_their_own_format(names, complete):

@@ -288,3 +288,46 @@ def test_the_editor_keeps_what_it_does_not_change(crm, editor):
 def test_off_a_terminal_a_missing_name_is_a_usage_error(crm):
     assert "NAME" in crm.fails(2, "account", "new").stderr
     assert "needs a name" in crm.fails(2, "contact", "add").stderr
+
+
+def test_an_accounts_email_and_phone_change_in_the_editor(crm, editor):
+    # --email/--phone of account edit take several (a person's): the editor gave a
+    # string, read letter by letter ("invalid email 'n'")
+    crm.ok("account", "new", "Acme", "--email", "info@acme.example")
+    editor("s/^email:.*/email: sales@acme.example/\ns/^phone:.*/phone: +1 555 0100/")
+    account = crm.json("account", "edit", "Acme", "--editor")
+    assert (account["email"], account["phone"]) == ("sales@acme.example", "+1 555 0100")
+    editor("s/^email:.*/email:/")
+    assert crm.json("account", "edit", "Acme", "--editor")["email"] is None
+
+
+def test_a_bad_answer_is_asked_again_not_the_whole_form_lost(crm, terminal):
+    # a mistyped e-mail or phone failed the command after every question was answered
+    answers = "Jane Doe\njane-at-acme\nwork:jane@acme.example\n555 abc\n+1 555 0100\n\n\n"
+    result = crm.ok("contact", "add", "--json", input=answers)
+    contact = json.loads(result.stdout[result.stdout.index("{") :])
+    assert contact["emails"] == [{"value": "jane@acme.example", "label": "work"}]
+    assert contact["phone"] == "+1 555 0100"
+    assert "invalid email 'jane-at-acme'" in result.stderr
+    output = crm.ok("account", "new", "--json", input="Globex\n\n12 x\n+47 2200\n\n").stdout
+    assert json.loads(output[output.index("{") :])["phone"] == "+47 2200"
+
+
+def test_an_account_that_is_not_there_is_asked_again(crm, terminal):
+    crm.ok("account", "new", "Acme")
+    result = crm.ok("contact", "add", "--json", input="Jane Doe\n\n\nAcne\nacme\n\n")
+    assert json.loads(result.stdout[result.stdout.index("{") :])["account"] == "Acme"
+    assert "Acne" in result.stderr
+
+
+def test_a_person_accounts_editor_leaves_the_persons_e_mails_to_contact_edit(crm, editor):
+    # account edit --email adds to a person's e-mails: an e-mail changed in the
+    # template was added beside the old one, not put in its place
+    crm.ok("account", "new", "Jane Solo", "--kind", "person", "--email", "jane@solo.example")
+    seen = editor("s/^type:.*/type: customer/\ns/^email:.*/email: new@solo.example/")
+    account = crm.json("account", "edit", "Jane Solo", "--editor")
+    template = seen[0].read_text()
+    assert "\nemail:" not in template and "\nphone:" not in template
+    assert "crm contact edit 1 --editor" in template
+    assert account["type"] == "customer"
+    assert [e["value"] for e in account["person"]["emails"]] == ["jane@solo.example"]

@@ -77,3 +77,30 @@ def test_what_was_held_is_shown_before_a_question(monkeypatch, capsys, tmp_path)
     finally:
         render.end()
     assert not (tmp_path / "paged").exists()
+
+
+def test_a_pager_that_does_not_exist_shows_the_output_itself(book):
+    # sh would start, say "not found" and exit: everything written to it was lost
+    crm, env, _ = book
+    env = {**env, "CRM_PAGER": "no-such-pager-r15 -R"}
+    code, shown = _on_a_terminal([crm, "contact", "show", "1"], env)
+    assert code == 0 and shown.count("word") == 20_000
+    assert "pager 'no-such-pager-r15' was not found" in shown
+
+
+def test_lines_wider_than_the_screen_count_as_the_rows_they_take(book):
+    # one JSON line of 100,000 characters fills the screen many times over
+    crm, env, paged = book
+    env = {**env, "CRM_PAGER": f"cat > {paged}"}
+    code, shown = _on_a_terminal([crm, "contact", "list", "--format", "jsonl"], env)
+    assert code == 0 and paged.read_text().count("word") == 20_000
+    assert "word" not in shown
+
+
+def test_rows_of_wide_characters_and_colour():
+    from crmcli.render import _Screen
+
+    screen = _Screen("less", rows=30, columns=10)
+    assert screen._rows_of("山" * 10 + "\n") == 2  # 20 cells: two rows
+    assert screen._rows_of("\x1b[1m" * 20 + "\n" + "x" * 10 + "\n") == 2
+    assert screen._rows_of("x" * 11) == 1  # a line not ended yet: its extra row

@@ -122,7 +122,8 @@ def begin(color: str = "auto", pager: bool = True) -> None:
         if command:
             import shutil
 
-            _SCREEN = _Screen(command, shutil.get_terminal_size().lines)
+            size = shutil.get_terminal_size()
+            _SCREEN = _Screen(command, size.lines, size.columns)
 
 
 def end() -> None:
@@ -176,8 +177,8 @@ def pager_command() -> str:
 class _Screen:
     """stdout on a terminal: held, then paged once taller than `rows` lines."""
 
-    def __init__(self, command: str, rows: int) -> None:
-        self.command, self.rows = command, max(rows, 2)
+    def __init__(self, command: str, rows: int, columns: int = 80) -> None:
+        self.command, self.rows, self.columns = command, max(rows, 2), max(columns, 1)
         self.held: list[str] = []
         self.lines = 0
         self.pager = None
@@ -188,14 +189,30 @@ class _Screen:
             self.pager.stdin.write(text)
             return
         self.held.append(text)
-        self.lines += text.count("\n")
+        self.lines += self._rows_of(text)
         if self.lines >= self.rows:
             self._start()
+
+    def _rows_of(self, text: str) -> int:
+        """The screen rows `text` takes: its line breaks, and a line wider than
+        the screen as the rows it wraps to (colour codes take no room)."""
+        rows = text.count("\n")
+        if 2 * len(text) > self.columns:  # a wide character takes two cells
+            for line in text.split("\n"):
+                if 2 * len(line) > self.columns:
+                    cells = measure(re.sub(r"\x1b\[[0-9;]*m", "", line))
+                    rows += max(cells - 1, 0) // self.columns
+        return rows
 
     def _start(self) -> None:
         import signal
         import subprocess
 
+        missing = _missing_program(self.command)
+        if missing:  # sh would say "not found" and exit: the output would be lost
+            self.rows = sys.maxsize
+            note(f"crm: the pager {quoted(missing)} was not found: output not paged")
+            return
         env = dict(os.environ)
         env.setdefault("LESS", "FRX")
         env.setdefault("LV", "-c")
@@ -228,6 +245,23 @@ class _Screen:
         finally:
             self.pager.wait()
             signal.signal(signal.SIGINT, self.interrupt)
+
+
+def _missing_program(command: str) -> str:
+    """The program a pager command starts when it is not on $PATH, else ""
+    (also for what only the shell can tell: a function, a quote never closed)."""
+    import shlex
+    import shutil
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return ""
+    while words and re.match(r"[A-Za-z_][A-Za-z0-9_]*=", words[0]):  # LESS=R less
+        words.pop(0)
+    if not words or words[0] in ("exec", "command", "env", "builtin") or "$" in words[0]:
+        return ""
+    return "" if shutil.which(words[0]) else words[0]
 
 
 def on_terminal(file=None) -> bool:

@@ -191,7 +191,7 @@ def new(
         name = o.ask("Name", required=True)
         website = website or o.ask("Web site (empty: none)") or None
         if not phone:
-            asked = o.ask("Phone (empty: none)")
+            asked = o.ask("Phone (empty: none)", check=o.phone)
             phone = [asked] if asked else None
         city = city or o.ask("City (empty: none)") or None
     person = _person(first, last, prefix, middle, suffix, nickname, birthday, every, address)

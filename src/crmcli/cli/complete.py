@@ -84,8 +84,21 @@ def _offered(values: list[str], incomplete: str) -> list[str]:
     candidates on the terminal: control characters come escaped."""
     from crmcli.render import escape
 
-    bash = "bash" in os.environ.get("_CRM_COMPLETE", "")
-    return [_Candidate(_bash_word(escape(v)) if bash else escape(v)) for v in values]
+    if "bash" not in os.environ.get("_CRM_COMPLETE", ""):
+        return [_Candidate(escape(v)) for v in values]
+    quote = _bash_quote()
+    return [_Candidate(_bash_word(escape(v), quote)) for v in values]
+
+
+def _bash_quote() -> str:
+    """The quote the word being completed opens (`'Jane Q`), or "".  bash keeps it and
+    puts the candidate after it: it must then be quoted as that quote reads it."""
+    words = os.environ.get("COMP_WORDS", "").split("\n")  # joined by the script's IFS
+    try:
+        current = words[int(os.environ.get("COMP_CWORD", ""))]
+    except (ValueError, IndexError):
+        return ""
+    return current[:1] if current[:1] in ("'", '"') else ""
 
 
 class _Candidate(str):
@@ -96,10 +109,15 @@ class _Candidate(str):
         return True
 
 
-def _bash_word(value: str) -> str:
-    """One word for bash: every character the shell would read specially, backslashed."""
+def _bash_word(value: str, quote: str = "") -> str:
+    """One word for bash: every character the shell would read specially, backslashed;
+    after a ' begun, a ' as '\\'' ; after a " begun, \\ " $ ` backslashed."""
     import re
 
+    if quote == "'":
+        return value.replace("'", "'\\''")
+    if quote == '"':
+        return re.sub(r'([\\"$`])', r"\\\1", value)
     return re.sub(r"([^\w@%+=:,./-])", r"\\\1", value)
 
 

@@ -189,9 +189,9 @@ def add(
     if not o.anything(named) and o.on_terminal():
         # `crm contact add` alone on a terminal: ask for the main fields.
         name = o.ask("Name", required=True)
-        email = [answer] if (answer := o.ask("E-mail (empty: none)")) else None
-        phone = [answer] if (answer := o.ask("Phone (empty: none)")) else None
-        account = o.ask("Account (empty: none)") or None
+        email = [answer] if (answer := o.ask("E-mail (empty: none)", check=o.email)) else None
+        phone = [answer] if (answer := o.ask("Phone (empty: none)", check=o.phone)) else None
+        account = o.ask("Account (empty: none)", check=o.account(ctx)) or None
         title = title or o.ask("Title (empty: none)") or None
     values = o.given(
         nickname=nickname,

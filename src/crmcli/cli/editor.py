@@ -356,7 +356,11 @@ def _account_choice(key: str, change: tuple, value: str, options: dict) -> bool:
 
 
 def account_options(changes: dict) -> dict:
-    return _options(changes, ("parent",), _account_choice, rename={"type": "type_"})
+    options = _options(changes, ("parent",), _account_choice, rename={"type": "type_"})
+    for key in ("email", "phone"):  # repeatable options (a person's several)
+        if key in options:
+            options[key] = [options[key]]
+    return options
 
 
 DEAL = [
@@ -396,6 +400,10 @@ def edit_record(noun: str, record: dict, edit: Callable[..., None]) -> None:
 
     fields, options = KINDS[noun]
     title = f"Editing {noun} {render.quoted(str(record.get('name'))[:60])} (id {record['id']})."
+    person = record.get("person_contact_id") if noun == "account" else None
+    if person is not None:  # its --email/--phone add to the person's: no place to change one
+        fields = [field for field in fields if field.key not in ("email", "phone")]
+        title += f"\n# Its person's e-mails and phones: crm contact edit {person} --editor"
 
     def apply(changes: dict) -> None:
         given = options(changes)

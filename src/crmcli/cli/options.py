@@ -327,15 +327,23 @@ def on_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def ask(question: str, *, required: bool = False, choices: tuple[str, ...] = ()) -> str:
+def ask(question: str, *, required: bool = False, choices: tuple[str, ...] = (),
+        check=None) -> str:  # fmt: skip
     """One answer typed on the terminal (stderr shows the question: stdout is data).
     Empty is no answer, unless `required`; with `choices`, one of them (or its first
-    letter) is asked for again until given."""
+    letter) is asked for again until given; an answer `check(answer)` refuses (an
+    InvalidValue) is asked for again, the reason shown, the answers before it kept."""
     from crmcli import render
 
     render.before_prompt()  # what was printed so far, before the question
     while True:
         answer = typer.prompt(question, default="", show_default=False, err=True).strip()
+        if answer and check:
+            try:
+                check(answer)
+            except InvalidValue as exc:
+                print(f"  {exc}", file=sys.stderr)
+                continue
         if choices:
             found = [choice for choice in choices if answer.lower() in (choice, choice[:1])]
             if found:
@@ -343,6 +351,39 @@ def ask(question: str, *, required: bool = False, choices: tuple[str, ...] = ())
             print(f"Please answer {', '.join(choices)}.", file=sys.stderr)
         elif answer or not required:
             return answer
+
+
+def email(answer: str) -> None:
+    """ask's check for a [LABEL:]ADDR, as --email reads it."""
+    from crmcli import models
+
+    models.email(models.labelled(answer)[1])
+
+
+def phone(answer: str) -> None:
+    """ask's check for a [LABEL:]NUMBER, as --phone reads it."""
+    from crmcli import models
+
+    models.phone(models.labelled(answer)[1])
+
+
+def account(ctx: typer.Context):
+    """ask's check for an account's id or name: one that is there (a database not
+    there yet is left for the command to report)."""
+
+    def check(answer: str) -> None:
+        from crmcli.errors import CrmError, ReferenceError_
+        from crmcli.store import refs
+
+        try:
+            with session(ctx, write=False) as conn:
+                refs.account_id(conn, answer)
+        except ReferenceError_ as exc:
+            raise InvalidValue(str(exc)) from None
+        except CrmError:
+            pass
+
+    return check
 
 
 def confirm(question: str, yes: bool, declined: str = "nothing was deleted") -> None:
