@@ -121,13 +121,14 @@ def build(path: Path, contacts: int) -> None:
     with db.session(path, write=True) as conn:
         accounts = contacts // 10
         conn.executemany(
-            "INSERT INTO accounts (id, name, name_key, city, tags, fields, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, '[]', '{}', ?, ?)",
+            "INSERT INTO accounts (id, name, name_key, name_order, city, tags, fields, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, '[]', '{}', ?, ?)",
             (
                 (
                     i,
                     f"Company {i}",
                     f"company {i}",
+                    crmcli.models.natural_key(f"company {i}"),
                     rnd.choice(["Berlin", "Austin", "Lyon"]),
                     stamp,
                     stamp,
@@ -146,14 +147,16 @@ def build(path: Path, contacts: int) -> None:
                     last,
                     name,
                     crmcli.models.fold(name),
+                    crmcli.models.natural_key(crmcli.models.fold(name)),
                     1 if i % 10 == 0 else rnd.randint(1, accounts),
                     stamp,
                     stamp,
                 )
             )
         conn.executemany(
-            "INSERT INTO contacts (id, first_name, last_name, name, name_key, account_id,"
-            " tags, fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '[]', '{}', ?, ?)",
+            "INSERT INTO contacts (id, first_name, last_name, name, name_key, name_order,"
+            " account_id, tags, fields, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, '[]', '{}', ?, ?)",
             rows,
         )
         conn.executemany(
@@ -170,13 +173,14 @@ def build(path: Path, contacts: int) -> None:
             ((i, f"+1 555 {i:07}") for i in range(1, contacts + 1)),
         )
         conn.executemany(
-            "INSERT INTO deals (name, name_key, account_id, amount, currency, stage, probability,"
-            " status, tags, fields, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, 'USD', 'proposal', 50, 'open', '[]', '{}', ?, ?)",
+            "INSERT INTO deals (name, name_key, name_order, account_id, amount, currency, stage,"
+            " probability, status, tags, fields, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, 'USD', 'proposal', 50, 'open', '[]', '{}', ?, ?)",
             (
                 (
                     f"Deal {i}",
                     f"deal {i}",
+                    crmcli.models.natural_key(f"deal {i}"),
                     rnd.randint(1, accounts),
                     str(rnd.randint(100, 99999)),
                     stamp,

@@ -113,3 +113,18 @@ def test_every_migration_step_is_in_a_fresh_database(tmp_path):
     with db.session(tmp_path / "new.db", write=False) as fresh:
         indexes = {row[0] for row in fresh.execute("SELECT name FROM sqlite_master")}
     assert {"contacts_every", "contacts_name_order", "deals_name_order"} <= indexes
+
+
+def test_db_check_names_a_name_order_another_program_left_out(crm, db_path):
+    import sqlite3
+
+    crm.ok("contact", "add", "Person 2")
+    other = sqlite3.connect(db_path)
+    other.execute(
+        "INSERT INTO contacts (name, name_key, created_at, updated_at)"
+        " VALUES ('Person 10', 'person 10', 'x', 'x')"
+    )  # no name_order: its default, ''
+    other.commit()
+    other.close()
+    result = crm.fails(1, "db", "check")
+    assert "the name_order of 'person 10' (contact 2) is out of step" in result.stderr
