@@ -929,7 +929,6 @@ def m015_mail(conn: sqlite3.Connection) -> None:
 # The tables whose rows have a name, its name_key (models.fold) and, since m016,
 # its name_order (models.natural_key of name_key): what listings sort by name.
 NAMED = ("accounts", "contacts", "deals")
-_FILL_ROWS = 50_000  # rows of a table read at a time while filling a new column
 
 
 def m016_natural_names(conn: sqlite3.Connection) -> None:
@@ -949,28 +948,18 @@ def m016_natural_names(conn: sqlite3.Connection) -> None:
     ).fetchall()
     for name, _ in lifted:
         conn.execute(f"DROP TRIGGER {name}")
+    # For this step only (no schema object names it: other programs can write).
+    conn.create_function("crm_natural", 1, models.natural_key, deterministic=True)
     for table in NAMED:
         conn.execute(f"ALTER TABLE {table} ADD COLUMN name_order TEXT NOT NULL DEFAULT ''")
-        last = 0
-        while rows := conn.execute(
-            f"SELECT id, name_key FROM {table} WHERE id > ? ORDER BY id LIMIT {_FILL_ROWS}",
-            (last,),
-        ).fetchall():
-            conn.executemany(
-                f"UPDATE {table} SET name_order = ? WHERE id = ?",
-                [(models.natural_key(key), row_id) for row_id, key in rows],
-            )
-            last = rows[-1][0]
+        conn.execute(f"UPDATE {table} SET name_order = crm_natural(name_key)")
         conn.execute(f"CREATE INDEX {table}_name_order ON {table}(name_order)")
-        images = conn.execute(
-            "SELECT id, before ->> '$.name_key' FROM changes"
-            f" WHERE tbl = '{table}' AND before IS NOT NULL"
-        ).fetchall()
-        conn.executemany(
-            "UPDATE changes SET before = json_set(before, '$.name_order', ?) WHERE id = ?",
-            [(models.natural_key(key), change_id) for change_id, key in images
-             if isinstance(key, str)],
-        )  # fmt: skip
+        conn.execute(
+            "UPDATE changes SET before = json_set(before, '$.name_order',"
+            " crm_natural(before ->> '$.name_key')) WHERE tbl = ? AND before IS NOT NULL"
+            " AND json_type(before, '$.name_key') = 'text'",
+            (table,),
+        )
     for _, sql in lifted:
         conn.execute(sql)
     conn.execute("DROP TRIGGER IF EXISTS summary_person_account")
