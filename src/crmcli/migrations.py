@@ -769,11 +769,11 @@ def m012_source_ids(conn: sqlite3.Connection) -> None:
 PERSON_MIRROR = ("name", "name_key", "email", "phone", *_ADDRESS_COLUMNS)
 
 
-def person_trigger(conn: sqlite3.Connection) -> None:
+def person_trigger(conn: sqlite3.Connection, mirror: tuple[str, ...] = PERSON_MIRROR) -> None:
     """(A summary_ trigger: bulk writes lift it, and bind no person while they do.)"""
-    columns = ", ".join(PERSON_MIRROR)
-    differs = " OR ".join(f"{column} IS NOT new.{column}" for column in PERSON_MIRROR)
-    assign = ", ".join(f"{column} = new.{column}" for column in PERSON_MIRROR)
+    columns = ", ".join(mirror)
+    differs = " OR ".join(f"{column} IS NOT new.{column}" for column in mirror)
+    assign = ", ".join(f"{column} = new.{column}" for column in mirror)
     conn.execute(
         f"CREATE TRIGGER summary_person_account AFTER UPDATE OF {columns}, person_account_id"
         " ON contacts WHEN new.person_account_id IS NOT NULL BEGIN"
@@ -926,6 +926,54 @@ def m015_mail(conn: sqlite3.Connection) -> None:
     )
 
 
+# The tables whose rows have a name, its name_key (models.fold) and, since m016,
+# its name_order (models.natural_key of name_key): what listings sort by name.
+NAMED = ("accounts", "contacts", "deals")
+
+
+def m016_natural_names(conn: sqlite3.Connection) -> None:
+    """Names sort naturally (`Person 2` before `Person 10`) in SQL, so across
+    --limit pages and in every format: name_order holds a key whose byte order is
+    natural order, indexed.  crm writes it wherever it writes name_key
+    (store.common.insert/update, store.bulk); a person account takes its person's
+    through summary_person_account.  Row images kept for undo get it too, so an
+    undo puts back a row whose name_order is its name's."""
+    from crmcli import models
+
+    # Filling the column is no change to search: its update triggers are lifted
+    # meanwhile, or a million contacts would each be indexed again.
+    lifted = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'search%update'"
+        f" AND tbl_name IN {NAMED}"
+    ).fetchall()
+    for name, _ in lifted:
+        conn.execute(f"DROP TRIGGER {name}")
+    # For this step only (no schema object names it: other programs can write).
+    conn.create_function("crm_natural", 1, models.natural_key, deterministic=True)
+    for table in NAMED:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN name_order TEXT NOT NULL DEFAULT ''")
+        conn.execute(f"UPDATE {table} SET name_order = crm_natural(name_key)")
+        conn.execute(f"CREATE INDEX {table}_name_order ON {table}(name_order)")
+        conn.execute(
+            "UPDATE changes SET before = json_set(before, '$.name_order',"
+            " crm_natural(before ->> '$.name_key')) WHERE tbl = ? AND before IS NOT NULL"
+            " AND json_type(before, '$.name_key') = 'text'",
+            (table,),
+        )
+    for _, sql in lifted:
+        conn.execute(sql)
+    conn.execute("DROP TRIGGER IF EXISTS summary_person_account")
+    person_trigger(conn, (*PERSON_MIRROR, "name_order"))
+    history_triggers(conn)  # the images hold name_order
+
+
+def m017_due_index(conn: sqlite3.Connection) -> None:
+    """`crm due` reads only the contacts with a keep-in-touch interval
+    (store.contacts.due_contacts): a small index of those spares it reading
+    every contact of a million."""
+    conn.execute("CREATE INDEX contacts_every ON contacts(every) WHERE every IS NOT NULL")
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -942,5 +990,7 @@ MIGRATIONS = [
     m013_person_accounts,
     m014_sync,
     m015_mail,
+    m016_natural_names,
+    m017_due_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

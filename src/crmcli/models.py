@@ -211,6 +211,31 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", visible).casefold())
 
 
+NATURAL_WIDTH = 20  # digits a number of a name_order key is padded to
+_DIGITS = re.compile(r"\d+")  # Unicode decimal digits too (category Nd)
+
+
+def natural_key(key: str) -> str:
+    """A name key (fold's) whose plain byte order is natural order, stored in
+    name_order columns: `person 2` before `person 10`.  Each run of digits (any
+    script's) becomes its number, zero-padded to NATURAL_WIDTH digits; a longer
+    number becomes `:`, its digit count (4 digits) and its digits, so that it
+    comes after every shorter one (`:` follows `9`).  Leading zeros are dropped:
+    `Person 007` sorts as `Person 7`.  Changing it needs a migration that
+    recomputes the columns (see migrations.m016_natural_names)."""
+
+    def number(match: re.Match) -> str:
+        run = match.group()
+        if not run.isascii():  # no int(): it refuses runs of over 4,300 digits
+            run = "".join(str(unicodedata.decimal(digit)) for digit in run)
+        digits = run.lstrip("0") or "0"
+        if len(digits) <= NATURAL_WIDTH:
+            return digits.zfill(NATURAL_WIDTH)
+        return f":{len(digits):04d}{digits}"
+
+    return _DIGITS.sub(number, key)
+
+
 def email_key(address: str) -> str:
     """The key two e-mail addresses are compared by (the one-contact-per-address
     rule, references, --where email=): lower case, after NFKC (so that

@@ -63,7 +63,8 @@ def _prefixed(ctx: typer.Context, table: str, column: str, incomplete: str) -> l
                 )
                 found.update(dict.fromkeys(value for (value,) in rows))
         conn.close()
-        return _offered(sorted(found, key=models.fold)[:_MAX], incomplete)
+        natural = sorted(found, key=lambda name: models.natural_key(models.fold(name)))
+        return _offered(natural[:_MAX], incomplete)
     except Exception:
         return []
 

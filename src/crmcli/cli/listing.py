@@ -96,8 +96,7 @@ def show(kind: str, list_rows: Callable, fmt: str, filters, columns: str | None 
     )
     if fmt == "table" and hasattr(records, "only"):
         records = records.only(table_fields(kind, columns))
-    order = _by_name(kind, filters) if fmt == "table" else None
-    shown = write(kind, natural(records, order == "-") if order else records, fmt, columns)
+    shown = write(kind, records, fmt, columns)
     if capped and shown == TABLE_ROWS:
         more = records.total() - filters.offset - shown
         if more > 0:
@@ -105,8 +104,8 @@ def show(kind: str, list_rows: Callable, fmt: str, filters, columns: str | None 
                   file=sys.stderr)  # fmt: skip
 
 
-# What drawing a table reads besides its columns: the name (natural order), the
-# person account mark, a task's done (overdue), a deal's status (its stage's colour).
+# What drawing a table reads besides its columns: the name, the person
+# account mark, a task's done (overdue), a deal's status (its stage's colour).
 _TABLE_READS = ("id", "name", "person_account_id", "done", "status")
 
 
@@ -116,32 +115,6 @@ def table_fields(kind: str, columns: str | None) -> tuple[str, ...]:
     shown = pick_columns(kind, columns) or LISTINGS[kind].columns
     return (*shown, *(field for field in _TABLE_READS if field in fields))
 
-
-def _by_name(kind: str, filters) -> str | None:
-    """'+' or '-' when a table is in name order (accounts' and contacts' own, or
-    --sort name / -name alone), else None."""
-    if not filters.sort:
-        return "+" if kind in ("accounts", "contacts") else None
-    if filters.sort in (["name"], ["-name"]) and "name" in LISTINGS[kind].fields:
-        return "-" if filters.sort[0].startswith("-") else "+"
-    return None
-
-
-def natural(records, reverse: bool = False) -> list[dict]:
-    """A table's rows in natural order: Person 2 before Person 10.
-
-    Done here, on the rows a table shows (at most TABLE_ROWS), because the database
-    orders by name_key, whose index keeps a million-row listing instant: a natural
-    key there needs a stored, indexed column (a migration).  So a table of more
-    rows than it shows is natural within the rows shown; JSON, CSV ... keep the
-    database's order, as scripts rely on."""
-    import re
-
-    def key(row: dict) -> tuple:
-        parts = re.split(r"(\d+)", models.fold(str(row.get("name") or "")))
-        return tuple(int(part) if index % 2 else part for index, part in enumerate(parts))
-
-    return sorted(records, key=key, reverse=reverse)
 
 
 def pick_columns(kind: str, columns: str | None) -> tuple[str, ...] | None:

@@ -110,7 +110,7 @@ SortOpt = Annotated[
     typer.Option(
         "--sort",
         metavar="[-]FIELD",
-        help="Order by FIELD (-FIELD: descending; repeatable).",
+        help="Order by FIELD (-FIELD: descending; repeatable); names sort naturally: 2 before 10.",
         autocompletion=complete.fields,
     ),
 ]

@@ -122,7 +122,7 @@ SCHEMA = query.schema(
     },
     equal={"name": "a.name_key = ?"},
     lists={"tags": "json_each(a.tags) WHERE 1"},
-    sort_keys={"id": "a.id", "name": "a.name_key"},
+    sort_keys={"id": "a.id", "name": "a.name_order"},
 )
 
 
@@ -131,7 +131,7 @@ def list_accounts(
 ) -> query.Rows:
     fixed, params = query.equals(("a.parent_id", parent_id))
     compiled = query.compile_query(conn, SCHEMA, filters)
-    return compiled.rows(conn, SCHEMA, "a.name_key, a.id", fixed, params)
+    return compiled.rows(conn, SCHEMA, "a.name_order, a.id", fixed, params)
 
 
 def edit_account(

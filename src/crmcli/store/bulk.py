@@ -155,7 +155,7 @@ class Batch:
             self.new_id(table)
         if row_id >= self._next[table]:
             self._next[table] = row_id + 1
-        self.rows[table].append((row, (row_id, *added)))
+        self.rows[table].append((common.ordered(table, row), (row_id, *added)))
         self.ids[table].add(row_id)
         self._count += 1
         return row_id

@@ -122,7 +122,8 @@ def _key_problems(conn: sqlite3.Connection) -> list[str]:
     from crmcli import migrations, models
 
     problems = []
-    for table, column, source, how, unique in migrations.KEYS:
+    orders = [(table, "name_order", "name_key", "natural_key", False) for table in migrations.NAMED]
+    for table, column, source, how, unique in (*migrations.KEYS, *orders):  # orders: m016
         make = getattr(models, how)
         owner = "contact_id" if table == "contact_emails" else "id"
         rows = conn.execute(f"SELECT {owner}, {source}, {column} FROM {table}")

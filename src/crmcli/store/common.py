@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from crmcli import models, when
+from crmcli.migrations import NAMED
 from crmcli.store import refs
 
 # Columns holding JSON text, decoded when read (the lists of issue 12 too).
@@ -48,13 +49,21 @@ def records(cursor: sqlite3.Cursor) -> Iterator[dict]:
         yield result
 
 
+def ordered(table: str, values: dict) -> dict:
+    """`values` with the name_order that goes with their name_key, if they bring
+    one (see migrations.m016_natural_names): every write of a name_key comes here."""
+    if "name_key" in values and table in NAMED:
+        return {**values, "name_order": models.natural_key(values["name_key"])}
+    return values
+
+
 def insert(conn: sqlite3.Connection, table: str, values: dict) -> int:
     """Insert one row; `table` and the keys come from our code, never from users.
 
     Timestamps are now unless `values` brings its own (an import keeps them).
     """
     stamp = now()
-    values = {"created_at": stamp, "updated_at": stamp, **values}
+    values = {"created_at": stamp, "updated_at": stamp, **ordered(table, values)}
     columns = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     cursor = conn.execute(
@@ -64,7 +73,7 @@ def insert(conn: sqlite3.Connection, table: str, values: dict) -> int:
 
 
 def update(conn: sqlite3.Connection, table: str, row_id: int, values: dict) -> None:
-    values = {**values, "updated_at": now()}
+    values = {**ordered(table, values), "updated_at": now()}
     assignments = ", ".join(f"{column} = ?" for column in values)
     conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*values.values(), row_id])
 

@@ -363,7 +363,7 @@ SCHEMA = query.schema(
         },
         "vcard": "json_each(c.vcard) WHERE 1",
     },
-    sort_keys={"id": "c.id", "name": "c.name_key"},
+    sort_keys={"id": "c.id", "name": "c.name_order"},
 )
 
 
@@ -375,7 +375,7 @@ def list_contacts(
 ) -> query.Rows:
     fixed, params = query.equals(("c.account_id", account_id))
     compiled = query.compile_query(conn, SCHEMA, filters)
-    return compiled.rows(conn, SCHEMA, "c.name_key, c.id", fixed, params, _typed)
+    return compiled.rows(conn, SCHEMA, "c.name_order, c.id", fixed, params, _typed)
 
 
 def _account_name(conn: sqlite3.Connection, account_id: int | None) -> str | None:
@@ -544,6 +544,9 @@ def _made_again(conn: sqlite3.Connection, contact_id: int, current: dict, row: d
         ) from None
 
 
+DUE_SQL = SCHEMA.select() + " WHERE c.every IS NOT NULL"  # index contacts_every (m017)
+
+
 def due_contacts(conn: sqlite3.Connection, today: str) -> list[dict]:
     """Contacts whose keep-in-touch interval has run out, most overdue first.
 
@@ -551,7 +554,7 @@ def due_contacts(conn: sqlite3.Connection, today: str) -> list[dict]:
     come first).
     """
     result = []
-    cursor = conn.execute(SCHEMA.select() + " WHERE c.every IS NOT NULL")
+    cursor = conn.execute(DUE_SQL)
     for contact in map(_typed, common.records(cursor)):
         last = contact["last_contacted"]
         contact["due"] = when.after(last, contact["every"]) if last else None

@@ -120,7 +120,7 @@ SCHEMA = query.schema(
     },
     equal={"name": "d.name_key = ?"},
     lists={"tags": "json_each(d.tags) WHERE 1"},
-    sort_keys={"id": "d.id", "name": "d.name_key"},
+    sort_keys={"id": "d.id", "name": "d.name_order"},
 )
 
 

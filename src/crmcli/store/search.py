@@ -238,7 +238,7 @@ _CANDIDATES = (
 _ADDRESSED = (
     "SELECT id, name, nickname, account, emails FROM contacts"
     " WHERE email IS NOT NULL{among}"
-    " ORDER BY last_contacted IS NULL, last_contacted DESC, name_key, id"
+    " ORDER BY last_contacted IS NULL, last_contacted DESC, name_order, id"
 )
 
 
