@@ -794,6 +794,13 @@ def _merge_same_email(records: list[dict]) -> list[dict]:
     return merged
 
 
+
+# The contact fields compared one by one between what crm stored and what the file says.
+_CONTACT_KEYS = (
+    "first_name", "middle_name", "last_name", "prefix", "suffix", "nickname", "title",
+    "department", "account", "birthday", "description",
+)  # fmt: skip
+
 def _record_values(record: dict, kind: str) -> dict:
     """crm's JSON record in the comparison's terms."""
 
@@ -816,19 +823,7 @@ def _record_values(record: dict, kind: str) -> dict:
         got["phones"] = sorted({norm_phone(v) for v in values("phones") if v})
         got["urls"] = sorted(set(values("urls")))
         got["tags"] = sorted(set(record.get("tags") or []) - _SYSTEM_LABELS)
-        for key in (
-            "first_name",
-            "middle_name",
-            "last_name",
-            "prefix",
-            "suffix",
-            "nickname",
-            "title",
-            "department",
-            "account",
-            "birthday",
-            "description",
-        ):
+        for key in _CONTACT_KEYS:
             got[key] = record.get(key)
     else:
         if not got["addresses"] and any(record.get(k) for k in ("street", "city", "country")):
@@ -854,19 +849,7 @@ def _expected_values(record: dict, kind: str) -> dict:
         want["phones"] = sorted({norm_phone(v) for v in record["phones"]})
         want["urls"] = sorted(set(record["urls"]))
         want["tags"] = sorted(set(record["tags"]) - _SYSTEM_LABELS)
-        for key in (
-            "first_name",
-            "middle_name",
-            "last_name",
-            "prefix",
-            "suffix",
-            "nickname",
-            "title",
-            "department",
-            "account",
-            "birthday",
-            "description",
-        ):
+        for key in _CONTACT_KEYS:
             if record.get(key) or (key == "birthday" and key in record):
                 want[key] = record[key]  # given by the file (Outlook's 0/0/00: no birthday)
     else:
