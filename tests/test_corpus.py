@@ -794,12 +794,12 @@ def _merge_same_email(records: list[dict]) -> list[dict]:
     return merged
 
 
-
 # The contact fields compared one by one between what crm stored and what the file says.
 _CONTACT_KEYS = (
     "first_name", "middle_name", "last_name", "prefix", "suffix", "nickname", "title",
     "department", "account", "birthday", "description",
 )  # fmt: skip
+
 
 def _record_values(record: dict, kind: str) -> dict:
     """crm's JSON record in the comparison's terms."""
