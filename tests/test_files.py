@@ -721,3 +721,19 @@ def test_lock_files_appearing_under_an_immutable_read_are_no_change(locked_out):
             assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 3000
     finally:
         other.close()
+
+
+def test_a_signal_that_escaped_every_with_still_ends_the_process_by_it(tmp_path):
+    """SIGTERM landing between a `with`'s __enter__ and its block reaches the top as
+    Terminated: the process still ends by the signal, without a traceback."""
+    import sys
+
+    code = (
+        "import sys\n"
+        "from crmcli import cli, errors\n"
+        "def stopped():\n"
+        "    raise errors.Terminated(15)\n"
+        "sys.exit(cli._run(stopped, debug=False))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == -15 and "Traceback" not in done.stderr, done.stderr

@@ -18,6 +18,15 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived inside files.removed_on_signals: the stack unwinds as
+    for Ctrl-C (temporary files go), then the process ends by that signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
 class CrmError(Exception):
     """Base class: a failure the user should see as one clear message."""
 

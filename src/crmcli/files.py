@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from crmcli.errors import Refused
+from crmcli.errors import Refused, Terminated
 
 
 def kind(mode: int) -> str:
@@ -26,14 +26,6 @@ def kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "socket"
     return "special file"
-
-
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived inside `removed_on_signals`: unwind like Ctrl-C."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
 
 
 def _raise(signum, frame):

@@ -164,6 +164,7 @@ _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)  # a write that can
 
 
 def _run(command, *, debug: bool) -> int:
+    terminated = None
     try:
         result = command()
         _flush_stdout()  # here, so a reader that left is seen now, not at exit
@@ -179,6 +180,11 @@ def _run(command, *, debug: bool) -> int:
         return 0
     except KeyboardInterrupt:
         result = errors.ExitCode.INTERRUPTED
+    except errors.Terminated as stop:
+        # Here only when it came between a `with`'s __enter__ and its block, so the
+        # removed_on_signals inside never saw it: ended below, once its frames (and
+        # the temporary files they remove) are gone.
+        terminated = stop.signum
     except typer.Abort:
         _error("aborted; nothing was changed")
         return errors.ExitCode.FAILED
@@ -202,10 +208,23 @@ def _run(command, *, debug: bool) -> int:
             return errors.ExitCode.FAILED
         _error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return errors.ExitCode.FAILED
+    if terminated is not None:
+        _end_by(terminated)
     # Typer turns Ctrl-C into a plain exit code 130.
     if result == errors.ExitCode.INTERRUPTED:
         _error("interrupted; nothing was written")
     return result if isinstance(result, int) else errors.ExitCode.SUCCESS
+
+
+def _end_by(signum: int) -> None:
+    """End the process by `signum`, as removed_on_signals does (a shell shows 143)."""
+    import gc
+    import signal
+
+    gc.collect()  # a generator left suspended in a cycle removes its temporary file now
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    raise SystemExit(128 + signum)
 
 
 _WORDING = {
