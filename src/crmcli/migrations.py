@@ -989,51 +989,42 @@ STAGE_SUMS = ("deals", "odd", "units", "fraction", "weighted_units", "weighted_f
 _STAGE_KEY = ("stage", "currency", "places", "weighted_places")
 
 
-def _stage_terms(row: str, sign: int) -> str:
-    """What one deal (`row`: new, old or deals) adds to its stage_totals row, in the
-    order of _STAGE_KEY then STAGE_SUMS, times `sign`."""
-    amount, chance = f"{row}.amount", f"coalesce({row}.probability, 0)"
-    dot = f"instr({amount}, '.')"
-    whole = f"(CASE {dot} WHEN 0 THEN {amount} ELSE substr({amount}, 1, {dot} - 1) END)"
-    after = f"(CASE {dot} WHEN 0 THEN '' ELSE substr({amount}, {dot} + 1) END)"
-    plain = (
-        f"({amount} IS NULL OR typeof({amount}) = 'text' AND {amount} NOT GLOB '*[^0-9.]*'"
-        f" AND {amount} GLOB '*[0-9]*' AND length({whole}) <= 15 AND length({after}) <= 4"
-        f" AND instr({after}, '.') = 0) AND typeof({row}.probability) IN ('integer', 'null')"
+def _stage_terms(row: str, sign: int, source: str = "") -> str:
+    """What one deal (`row`: new or old; or each of `source`, FROM deals) adds to
+    its stage_totals row, times `sign`: columns in the order of _STAGE_KEY then
+    STAGE_SUMS.  Each part is worked out once, so the triggers stay short (every
+    connection parses them)."""
+    raw = (
+        f"SELECT {row}.stage AS stage, {row}.currency AS code, {row}.probability AS chance,"
+        f" coalesce({row}.amount, '0') AS a{source}"  # a missing amount sums as 0
     )
-    # Decimal's amount x probability / 100 has 0, 1 or 2 places more than the
-    # amount: as many as the product of its digits and the probability needs.
-    product = f"(coalesce(CAST(substr(replace({amount}, '.', ''), -2) AS INTEGER), 0) * {chance})"
-    more = f"(CASE WHEN {product} % 100 = 0 THEN 0 WHEN {product} % 10 = 0 THEN 1 ELSE 2 END)"
-    places = f"coalesce(length({after}), 0)"
-    units = f"coalesce(CAST({whole} AS INTEGER), 0)"
-    fraction = f"coalesce(CAST(substr({after} || '0000', 1, 4) AS INTEGER), 0)"
-    terms = {
-        "places": places,
-        "weighted_places": f"{places} + {more}",
-        "deals": "1",
-        "odd": "0",
-        "units": units,
-        "fraction": fraction,
-        "weighted_units": f"{units} * {chance}",
-        "weighted_fraction": f"{fraction} * {chance}",
-    }
-    keyed = [f"{row}.stage", f"{row}.currency"]
-    keyed += [f"CASE WHEN {plain} THEN {terms[key]} ELSE 0 END" for key in _STAGE_KEY[2:]]
-    summed = [
-        f"{sign} * " + ("1" if key == "deals" else f"CASE WHEN {plain} THEN {terms[key]} ELSE"
-                        f" {int(key == 'odd')} END")
-        for key in STAGE_SUMS
-    ]  # fmt: skip
-    return ", ".join(keyed + summed)
+    parts = f"SELECT *, coalesce(chance, 0) AS p, instr(a || '.', '.') AS d FROM ({raw})"
+    # `ok`: text as crm writes amounts: digits, at most one point, at most 15
+    # digits before it and 4 after.  Decimal's amount x probability / 100 has 0,
+    # 1 or 2 places more than the amount, as its digits times the probability need.
+    figures = (
+        "SELECT stage, code, p, typeof(a) = 'text' AND a NOT GLOB '*[^0-9.]*'"
+        " AND a GLOB '*[0-9]*' AND a NOT GLOB '*.*.*' AND a NOT GLOB '*.?????*' AND d <= 16"
+        " AND typeof(chance) IN ('integer', 'null') AS ok,"
+        " CAST(substr(a, 1, d - 1) AS INTEGER) AS units,"
+        " CAST(substr(substr(a, d + 1) || '0000', 1, 4) AS INTEGER) AS fraction,"
+        " length(substr(a, d + 1)) AS places,"
+        f" CAST(substr(replace(a, '.', ''), -2) AS INTEGER) * p AS product FROM ({parts})"
+    )
+    more = "CASE WHEN product % 100 = 0 THEN 0 WHEN product % 10 = 0 THEN 1 ELSE 2 END"
+    return (
+        f"SELECT stage, code, ok * places, ok * (places + {more}), {sign}, {sign} * (1 - ok),"
+        f" {sign} * ok * units, {sign} * ok * fraction, {sign} * ok * units * p,"
+        f" {sign} * ok * fraction * p FROM ({figures})"
+    )
 
 
-def _add_to_stage_totals(terms: str, source: str = "") -> str:
-    """An INSERT adding `terms` (each deal of `source`, if given) to stage_totals."""
+def _add_to_stage_totals(terms: str) -> str:
+    """An INSERT adding the `terms` (_stage_terms) to stage_totals."""
     columns = ", ".join((*_STAGE_KEY, *STAGE_SUMS))
     added = ", ".join(f"{key} = {key} + excluded.{key}" for key in STAGE_SUMS)
     return (
-        f"INSERT INTO stage_totals ({columns}) SELECT {terms}{source} WHERE true"
+        f"INSERT INTO stage_totals ({columns}) {terms} WHERE true"
         f" ON CONFLICT ({', '.join(_STAGE_KEY)}) DO UPDATE SET {added}"
     )
 
@@ -1069,8 +1060,11 @@ def m018_stage_totals(conn: sqlite3.Connection) -> None:
     (cli.accounts.SHOWN), which an index of contacts by account and name finds
     without sorting all of an account's 100,000; it replaces the index by account
     alone, and leaves out contacts of no account (found by a scan instead), so
-    an import of such contacts writes one index fewer."""
+    an import of such contacts writes one index fewer.  Its timeline's newest
+    activities are looked for among the newest of all first, which an index of
+    activities by time reads in order (store.activities.list_activities)."""
     conn.execute("DROP INDEX contacts_account")
+    conn.execute("CREATE INDEX activities_at ON activities(at)")
     conn.execute(
         "CREATE INDEX contacts_account_name ON contacts(account_id, name_order)"
         " WHERE account_id IS NOT NULL"
@@ -1081,7 +1075,7 @@ def m018_stage_totals(conn: sqlite3.Connection) -> None:
         f" places INTEGER NOT NULL, weighted_places INTEGER NOT NULL, {sums},"
         f" PRIMARY KEY ({', '.join(_STAGE_KEY)})) WITHOUT ROWID"
     )
-    conn.execute(_add_to_stage_totals(_stage_terms("deals", 1), " FROM deals"))
+    conn.execute(_add_to_stage_totals(_stage_terms("deals", 1, " FROM deals")))
     stage_triggers(conn)
 
 
