@@ -1063,7 +1063,7 @@ def m018_stage_totals(conn: sqlite3.Connection) -> None:
     an import of such contacts writes one index fewer.  Its timeline's newest
     activities are looked for among the newest of all first, which an index of
     activities by time reads in order (store.activities.list_activities)."""
-    conn.execute("DROP INDEX contacts_account")
+    conn.execute("DROP INDEX IF EXISTS contacts_account")
     conn.execute("CREATE INDEX activities_at ON activities(at)")
     conn.execute(
         "CREATE INDEX contacts_account_name ON contacts(account_id, name_order)"
