@@ -167,6 +167,7 @@ def test_a_timelines_first_page_found_among_the_newest_is_the_sorted_one(conn, m
     from crmcli.store.query import Query
 
     monkeypatch.setattr(activities, "NEWEST", 20)
+    monkeypatch.setattr(activities, "MANY", 5)
     rnd = random.Random(7)
     big, small = add(conn, "Big")["id"], add(conn, "Small")["id"]
     people = [

@@ -123,25 +123,34 @@ def list_activities(
     return compiled.rows(conn, SCHEMA, "t.at DESC, t.id DESC", fixed, params)
 
 
-# The newest activities a timeline's first page is looked for in (see _newest_of).
-NEWEST = 2_000
+# The newest activities a timeline's first page is looked for in, for an account
+# with MANY contacts or more (see _newest_of).
+NEWEST, MANY = 2_000, 200
 
 
 def _newest_of(conn: sqlite3.Connection, account_id: int, count: int | None) -> list[int] | None:
     """The ids of an account's `count` newest activities (its own and its contacts')
     if they are among the NEWEST newest of all (read in order from the index
-    activities_at, m018), else None.  An account with many contacts has them
-    there, and is spared sorting all of its contacts' activities for a page."""
-    if not count or count < 0:
-        return None
-    ids = [row[0] for row in conn.execute(
-        "SELECT id FROM (SELECT id, at, account_id, contact_id FROM activities"
-        " ORDER BY at DESC, id DESC LIMIT ?) t WHERE t.account_id = ?"
-        " OR (SELECT account_id FROM contacts WHERE id = t.contact_id) = ?"
-        " ORDER BY at DESC, id DESC LIMIT ?",
-        (NEWEST, account_id, account_id, count),
-    )]  # fmt: skip
-    return ids if len(ids) == count else None
+    activities_at, m018, until they are found), else None.  An account with many
+    contacts has them there, and is spared sorting all their activities for a page."""
+    many = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM contacts WHERE account_id = ? LIMIT ?)",
+        (account_id, MANY),
+    ).fetchone()[0]
+    if not count or count < 0 or many < MANY:
+        return None  # few contacts: their activities are soon sorted
+    newest = conn.execute(
+        "SELECT t.id, t.account_id, c.account_id FROM activities t"
+        " LEFT JOIN contacts c ON c.id = t.contact_id ORDER BY t.at DESC, t.id DESC LIMIT ?",
+        (NEWEST,),
+    )
+    ids = []
+    for row_id, own, via in newest:
+        if account_id in (own, via):
+            ids.append(row_id)
+            if len(ids) == count:
+                return ids
+    return None
 
 
 def edit_activity(
