@@ -15,8 +15,10 @@ then, at the largest size, the full CSV listing's rows per second and peak
 memory.  --cpu compares processor time (user + system) instead of wall time,
 for a machine loaded by other work.  Goals: interactive <= 1.2x the floor,
 none growing faster than its output; CSV >= 200,000 rows/s with peak memory
-under 100 MB.  (`crm due` reads the index contacts_every, m017; a database
-cached by an older crm is brought up to the schema first, untimed.)
+under 100 MB.  (`crm due` reads the index contacts_every, m017; `crm pipeline`
+the totals m018 keeps, `account show` the index m018 makes; a database cached
+by an older crm is brought up to the schema first, untimed: copy a database
+before pointing a branch that adds a migration at it.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """crm account ... through CliRunner: exit codes, stdout, stderr."""
 
+import re
+
 import pytest
 
 
@@ -84,6 +86,26 @@ def test_show_lists_the_contacts(crm):
     ]
     table = crm.ok("account", "show", "Acme").stdout
     assert "Contacts (1)" in table and "jane@acme.example" in table
+
+
+def test_the_card_shows_the_first_contacts_by_name_and_json_has_them_all(crm, monkeypatch):
+    from crmcli.cli import accounts
+
+    monkeypatch.setattr(accounts, "SHOWN", 3)
+    crm.ok("account", "new", "Acme")
+    people = "".join(f"Person {n},Acme\n" for n in (10, 2, 9, 1, 3))
+    crm.ok("import", "-", "--format", "csv", input="name,account\n" + people)
+    table = crm.ok("account", "show", "Acme").stdout
+    assert "Contacts (5)" in table
+    assert re.findall(r"Person \d+", table) == ["Person 1", "Person 2", "Person 3"]
+    assert "  … and 2 more: crm contact list --account 1\n" in table
+    assert len(crm.json("contact", "list", "--account", "1")) == 5  # what the hint lists
+    shown = crm.json("account", "show", "Acme")
+    assert [c["name"] for c in shown["contacts"]] == [f"Person {n}" for n in (1, 2, 3, 9, 10)]
+    crm.ok("contact", "delete", "Person 10", "--yes")
+    crm.ok("contact", "delete", "Person 9", "--yes")
+    table = crm.ok("account", "show", "Acme").stdout
+    assert "Contacts (3)" in table and "more" not in table
 
 
 def test_edit(crm):

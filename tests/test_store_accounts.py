@@ -156,3 +156,37 @@ def test_ambiguous_deal_names_list_candidates(conn):
     with pytest.raises(Ambiguous, match="several") as info:
         refs.deal_id(conn, "RENEWAL")
     assert "1  Renewal" in info.value.message and "2  renewal" in info.value.message
+
+
+def test_a_timelines_first_page_found_among_the_newest_is_the_sorted_one(conn, monkeypatch):
+    """An account's newest activities are looked for among the newest of all first
+    (NEWEST of them): the page is the same as sorting all of the account's."""
+    import random
+
+    from crmcli.store import activities
+    from crmcli.store.query import Query
+
+    monkeypatch.setattr(activities, "NEWEST", 20)
+    monkeypatch.setattr(activities, "MANY", 5)
+    rnd = random.Random(7)
+    big, small = add(conn, "Big")["id"], add(conn, "Small")["id"]
+    people = [
+        contacts.add_contact(conn, full_name=f"P{n}", account="Big" if n % 5 else "Small")["id"]
+        for n in range(10)
+    ]
+    for n in range(80):
+        contact = rnd.choice([*people, None])
+        activities.add_activity(conn, f"a{n}", contact=contact and str(contact),
+                                account=None if contact else rnd.choice(["Big", "Small", None]),
+                                moment=f"2026-01-{rnd.randint(1, 9):02}T00:00:00Z")  # fmt: skip
+    conn.execute("UPDATE contacts SET account_id = ? WHERE id = ?", (small, people[1]))  # moved
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    for account in (big, small):
+        everything = [a["id"] for a in activities.list_activities(conn, timeline_of=account)]
+        for count in (1, 3, 10, 50):
+            page = activities.list_activities(conn, timeline_of=account, filters=Query(limit=count))
+            assert [a["id"] for a in page] == everything[:count], (account, count)
+    conn.set_trace_callback(None)
+    shortcut = [s for s in statements if "json_each" in s and "FROM activities t" in s]
+    assert len(shortcut) >= 2  # Big's first pages were found among the newest 20

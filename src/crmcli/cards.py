@@ -47,6 +47,9 @@ def card(row: dict, fields: Sequence[str], sections: dict, draw) -> str:
         if rows:
             lines += ["", draw.style(_section_title(name, rows), BOLD)]
             lines.append(draw.table(rows, _own_columns(row, rows, columns)).rstrip("\n"))
+            if isinstance(rows, First) and rows.total > len(rows):
+                more = f"… and {rows.total - len(rows):,} more: {rows.rest}"
+                lines.append(draw.style(f"  {escape(more)}", DIM))
     custom = row.get("fields") or {}
     if custom:
         lines += ["", draw.style("Custom fields", BOLD)]
@@ -193,8 +196,19 @@ def _block(text: str, width: int | None) -> list[str]:
     return [piece for line in text.split("\n") for piece, _ in wrap(line, width, None)]
 
 
+class First(list):
+    """The first rows of a section of `total` rows (an account's first contacts
+    by name): the card says how many more there are, and that `rest` (a
+    command) lists them all."""
+
+    def __init__(self, rows, total: int, rest: str):
+        super().__init__(rows)
+        self.total, self.rest = max(total, len(self)), rest
+
+
 def _section_title(name: str, rows: list[dict]) -> str:
-    title = f"{_TITLES.get(name, name.capitalize())} ({len(rows)})"
+    count = rows.total if isinstance(rows, First) else len(rows)
+    title = f"{_TITLES.get(name, name.capitalize())} ({count})"
     if name == "deals" and all("amount" in deal for deal in rows):
         title += " · " + deal_totals(rows)
     return title

@@ -974,6 +974,111 @@ def m017_due_index(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX contacts_every ON contacts(every) WHERE every IS NOT NULL")
 
 
+# `crm pipeline`'s figures (m018): per stage and currency, the deals' count and
+# exact sums, kept by triggers, so that it reads a few rows and not every deal.
+# A row for each number of decimal places the amounts and weighted amounts have
+# (store.deals.pipeline gives each sum the most places of its terms, as Decimal
+# arithmetic does).  Amounts are summed exactly as integers: their whole part
+# (units) and their part after the point in 1/10,000 (fraction); weighted
+# amounts (amount x probability / 100) as the same parts times the probability.
+# The sum columns have no type, so no affinity: a sum that outgrew 64 bits
+# became a REAL and stays one, and the reader then sums the deals itself; so it
+# does while `odd` counts amounts crm did not write (not plain decimal text).
+# A step that rebuilds the deals table must call stage_triggers again.
+STAGE_SUMS = ("deals", "odd", "units", "fraction", "weighted_units", "weighted_fraction")
+_STAGE_KEY = ("stage", "currency", "places", "weighted_places")
+
+
+def _stage_terms(row: str, sign: int, source: str = "") -> str:
+    """What one deal (`row`: new or old; or each of `source`, FROM deals) adds to
+    its stage_totals row, times `sign`: columns in the order of _STAGE_KEY then
+    STAGE_SUMS.  Each part is worked out once, so the triggers stay short (every
+    connection parses them)."""
+    raw = (
+        f"SELECT {row}.stage AS stage, {row}.currency AS code, {row}.probability AS chance,"
+        f" coalesce({row}.amount, '0') AS a{source}"  # a missing amount sums as 0
+    )
+    parts = f"SELECT *, coalesce(chance, 0) AS p, instr(a || '.', '.') AS d FROM ({raw})"
+    # `ok`: text as crm writes amounts: digits, at most one point, at most 15
+    # digits before it and 4 after.  Decimal's amount x probability / 100 has 0,
+    # 1 or 2 places more than the amount, as its digits times the probability need.
+    figures = (
+        "SELECT stage, code, p, typeof(a) = 'text' AND a NOT GLOB '*[^0-9.]*'"
+        " AND a GLOB '*[0-9]*' AND a NOT GLOB '*.*.*' AND a NOT GLOB '*.?????*' AND d <= 16"
+        " AND typeof(chance) IN ('integer', 'null') AS ok,"
+        " CAST(substr(a, 1, d - 1) AS INTEGER) AS units,"
+        " CAST(substr(substr(a, d + 1) || '0000', 1, 4) AS INTEGER) AS fraction,"
+        " length(substr(a, d + 1)) AS places,"
+        f" CAST(substr(replace(a, '.', ''), -2) AS INTEGER) * p AS product FROM ({parts})"
+    )
+    more = "CASE WHEN product % 100 = 0 THEN 0 WHEN product % 10 = 0 THEN 1 ELSE 2 END"
+    return (
+        f"SELECT stage, code, ok * places, ok * (places + {more}), {sign}, {sign} * (1 - ok),"
+        f" {sign} * ok * units, {sign} * ok * fraction, {sign} * ok * units * p,"
+        f" {sign} * ok * fraction * p FROM ({figures})"
+    )
+
+
+def _add_to_stage_totals(terms: str) -> str:
+    """An INSERT adding the `terms` (_stage_terms) to stage_totals."""
+    columns = ", ".join((*_STAGE_KEY, *STAGE_SUMS))
+    added = ", ".join(f"{key} = {key} + excluded.{key}" for key in STAGE_SUMS)
+    return (
+        f"INSERT INTO stage_totals ({columns}) {terms} WHERE true"
+        f" ON CONFLICT ({', '.join(_STAGE_KEY)}) DO UPDATE SET {added}"
+    )
+
+
+def stage_triggers(conn: sqlite3.Connection) -> None:
+    """(Re)create the triggers that keep stage_totals (see STAGE_SUMS)."""
+    emptied = (
+        "DELETE FROM stage_totals WHERE stage = old.stage AND currency = old.currency"
+        " AND deals = 0;"
+    )
+    watched = ("stage", "currency", "amount", "probability")
+    changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in watched)
+    for event, body, when in (
+        ("INSERT", f"{_add_to_stage_totals(_stage_terms('new', 1))};", ""),
+        ("DELETE", f"{_add_to_stage_totals(_stage_terms('old', -1))}; {emptied}", ""),
+        (
+            f"UPDATE OF {', '.join(watched)}",
+            f"{_add_to_stage_totals(_stage_terms('old', -1))};"
+            f" {_add_to_stage_totals(_stage_terms('new', 1))}; {emptied}",
+            f" WHEN {changed}",
+        ),
+    ):
+        name = f"stage_totals_{event.split()[0].lower()}"
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+        conn.execute(f"CREATE TRIGGER {name} AFTER {event} ON deals{when} BEGIN {body} END")
+
+
+def m018_stage_totals(conn: sqlite3.Connection) -> None:
+    """`crm pipeline` reads stage_totals (see STAGE_SUMS), filled here from the
+    deals there are and kept by triggers from now on.
+
+    Also for a million: an account's card shows its first contacts by name
+    (cli.accounts.SHOWN), which an index of contacts by account and name finds
+    without sorting all of an account's 100,000; it replaces the index by account
+    alone, and leaves out contacts of no account (found by a scan instead), so
+    an import of such contacts writes one index fewer.  Its timeline's newest
+    activities are looked for among the newest of all first, which an index of
+    activities by time reads in order (store.activities.list_activities)."""
+    conn.execute("DROP INDEX IF EXISTS contacts_account")
+    conn.execute("CREATE INDEX activities_at ON activities(at)")
+    conn.execute(
+        "CREATE INDEX contacts_account_name ON contacts(account_id, name_order)"
+        " WHERE account_id IS NOT NULL"
+    )
+    sums = ", ".join(f"{key} NOT NULL" for key in STAGE_SUMS)
+    conn.execute(
+        "CREATE TABLE stage_totals (stage TEXT NOT NULL, currency TEXT NOT NULL,"
+        f" places INTEGER NOT NULL, weighted_places INTEGER NOT NULL, {sums},"
+        f" PRIMARY KEY ({', '.join(_STAGE_KEY)})) WITHOUT ROWID"
+    )
+    conn.execute(_add_to_stage_totals(_stage_terms("deals", 1, " FROM deals")))
+    stage_triggers(conn)
+
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -992,5 +1097,6 @@ MIGRATIONS = [
     m015_mail,
     m016_natural_names,
     m017_due_index,
+    m018_stage_totals,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -101,15 +101,27 @@ def _with_person(conn, account: dict, fmt: str) -> dict:
     return {**account, "person": contact_store.get_contact(conn, account["person_contact_id"])}
 
 
+# The contacts an account's card shows (the first by name); JSON holds them all.
+SHOWN = 20
+
+
 def _show(conn, account: dict, fmt: str) -> None:
     """The account card with its contacts, child accounts, deals, open tasks and timeline."""
+    from crmcli import cards
     from crmcli.store import activities, deals, tasks
     from crmcli.store.query import Query
 
     own = account["id"]
     deal_rows = list(deals.list_deals(conn, account_id=own))
+    if fmt in ("json", "jsonl"):  # every contact
+        people = list(contact_store.list_contacts(conn, account_id=own))
+    else:  # the card: the first by name, and how many there are
+        first = contact_store.list_contacts(conn, account_id=own, filters=Query(limit=SHOWN))
+        people = cards.First(first, 0, f"crm contact list --account {own}")
+        if len(people) == SHOWN:
+            people.total = first.total()
     sections = {
-        "contacts": (list(contact_store.list_contacts(conn, account_id=own)), CONTACT_COLUMNS),
+        "contacts": (people, CONTACT_COLUMNS),
         "children": (list(store.list_accounts(conn, parent_id=own)), listing.ACCOUNT_COLUMNS),
         "deals": (deal_rows, listing.DEAL_COLUMNS),
         "tasks": (list(tasks.list_tasks(conn, account_id=own)), listing.TASK_COLUMNS),
@@ -271,6 +283,10 @@ def show(
     ctx: typer.Context, ref: Ref, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = False
 ) -> None:
     """Show one account with its contacts.
+
+    The card lists its first 20 contacts by name and says how many more there
+    are (`crm contact list --account ACCOUNT` lists them all); --json and
+    --format jsonl hold every contact.
 
     Examples:
 

@@ -41,6 +41,7 @@ def check(conn: sqlite3.Connection) -> list[str]:
     problems += _checked("search index", lambda: _search_problems(conn))
     problems += _checked("contacts", lambda: _contact_problems(conn))
     problems += _checked("keys", lambda: _key_problems(conn))
+    problems += _checked("pipeline totals", lambda: _stage_problems(conn))
     return problems
 
 
@@ -147,6 +148,29 @@ def _key_problems(conn: sqlite3.Connection) -> list[str]:
 
 
 _SHOWN = 10  # problems of one kind listed
+
+
+def _stage_problems(conn: sqlite3.Connection) -> list[str]:
+    """stage_totals (m018, kept by triggers) against the deals summed one by one."""
+    from crmcli.store import deals
+
+    kept = deals.kept_totals(conn)
+    if kept is None:
+        return []  # not exact there, so the pipeline sums the deals itself
+    summed = deals.summed_totals(conn)
+
+    def figures(totals: dict, key: tuple[str, str]) -> str:
+        total = totals.get(key)
+        if total is None:
+            return "no deals"
+        return f"{total['count']} deals, {total['amount']:f}, weighted {total['weighted']:f}"
+
+    return [
+        f"{stage!r} {code!r}: {figures(kept, (stage, code))} kept, the deals make"
+        f" {figures(summed, (stage, code))}"
+        for stage, code in sorted({*kept, *summed})
+        if figures(kept, (stage, code)) != figures(summed, (stage, code))
+    ]
 
 
 # A contact's summary columns (kept by triggers, or written by an import) against

@@ -215,43 +215,72 @@ def delete_deal(conn: sqlite3.Connection, ref: str) -> dict:
     return deal
 
 
+Totals = dict[tuple[str, str], dict]  # (stage, currency): count, amount, weighted
+
+
 def pipeline(conn: sqlite3.Connection, config: Config) -> list[dict]:
     """Count, total and weighted total per stage and currency, in stage order.
 
     Every configured stage appears (currency null and zeros when it has no
-    deals); sums are exact decimals.
+    deals); sums are exact decimals.  Read from stage_totals (migration m018),
+    which triggers keep; summed from the deals themselves when a total cannot
+    be exact there (an amount crm did not write, or a sum beyond 64 bits).
     """
-    totals: dict[tuple[str, str], dict] = {}
-    rows = conn.execute("SELECT stage, currency, amount, probability FROM deals")
-    for stage, code, value, chance in rows:
-        entry = totals.setdefault(
-            (stage, code),
-            {
-                "stage": stage,
-                "currency": code,
-                "count": 0,
-                "amount": Decimal(0),
-                "weighted": Decimal(0),
-            },
-        )
-        entry["count"] += 1
-        if value is not None:
-            entry["amount"] += Decimal(value)
-            entry["weighted"] += Decimal(value) * (chance or 0) / 100
+    totals = kept_totals(conn)
+    if totals is None:
+        totals = summed_totals(conn)
     for stage in config.stages:
         if not any(stage == key[0] for key in totals):
-            totals[(stage, "")] = {
-                "stage": stage,
-                "currency": None,
-                "count": 0,
-                "amount": Decimal(0),
-                "weighted": Decimal(0),
-            }
+            totals[(stage, "")] = _entry(stage, None)
     order = {stage: index for index, stage in enumerate(config.stages)}
     return sorted(
         totals.values(),
         key=lambda e: (order.get(e["stage"], len(order)), e["stage"], e["currency"] or ""),
     )
+
+
+def kept_totals(conn: sqlite3.Connection) -> Totals | None:
+    """The totals stage_totals keeps; None if one cannot be exact there."""
+    from crmcli.migrations import STAGE_SUMS
+
+    exact = " AND ".join(f"typeof({key}) = 'integer'" for key in STAGE_SUMS)
+    rows = conn.execute(
+        f"SELECT stage, currency, places, weighted_places, {', '.join(STAGE_SUMS)},"
+        f" odd = 0 AND {exact} FROM stage_totals WHERE deals != 0"
+    ).fetchall()
+    if not all(row[-1] for row in rows):
+        return None
+    totals: Totals = {}
+    places: dict[tuple[str, str], tuple[int, int]] = {}
+    for stage, code, *most, count, _, units, fraction, w_units, w_fraction, _ in rows:
+        entry = totals.setdefault((stage, code), _entry(stage, code))
+        entry["count"] += count
+        entry["amount"] += Decimal(units * 10_000 + fraction).scaleb(-4)
+        entry["weighted"] += Decimal(w_units * 10_000 + w_fraction).scaleb(-6)
+        so_far = places.get((stage, code), (0, 0))
+        places[(stage, code)] = (max(so_far[0], most[0]), max(so_far[1], most[1]))
+    for key, entry in totals.items():  # as many places as Decimal's own sums have
+        entry["amount"] = entry["amount"].quantize(Decimal(1).scaleb(-places[key][0]))
+        entry["weighted"] = entry["weighted"].quantize(Decimal(1).scaleb(-places[key][1]))
+    return totals
+
+
+def summed_totals(conn: sqlite3.Connection) -> Totals:
+    """The totals summed deal by deal (what stage_totals spares the pipeline)."""
+    totals: Totals = {}
+    rows = conn.execute("SELECT stage, currency, amount, probability FROM deals")
+    for stage, code, value, chance in rows:
+        entry = totals.setdefault((stage, code), _entry(stage, code))
+        entry["count"] += 1
+        if value is not None:
+            entry["amount"] += Decimal(value)
+            entry["weighted"] += Decimal(value) * (chance or 0) / 100
+    return totals
+
+
+def _entry(stage: str, code: str | None) -> dict:
+    return {"stage": stage, "currency": code, "count": 0, "amount": Decimal(0),
+            "weighted": Decimal(0)}  # fmt: skip
 
 
 def _typed(deal: dict) -> dict:
