@@ -125,6 +125,12 @@ def _line(
 ) -> str:
     """One property, folded: its parts escaped as text and joined by `sep` (N and
     ADR have parts; CATEGORIES is a list).  `group` is one crm made (item1)."""
+    return _line_of(name, parts, params, sep, group)
+
+
+def _line_of(name: str, parts: tuple[str, ...], params: tuple[str, ...], sep: str,
+             group: str) -> str:  # fmt: skip
+    """_line with its arguments as they are (_Card.add calls it for every line)."""
     if name not in _NAMES_SEEN:
         if not _NAME.match(name):
             raise ValueError(f"not a vCard property name: {name!r}")
@@ -173,7 +179,7 @@ class _Card:
 
     def add(self, name: str, *parts: str, params: tuple[str, ...] = (), sep: str = ";",
             group: str = "") -> None:  # fmt: skip
-        self.lines.append(_line(name, *parts, params=params, sep=sep, group=group))
+        self.lines.append(_line_of(name, parts, params, sep, group))
         self.names.add(name)
 
     def group(self) -> str:
@@ -263,8 +269,9 @@ def card(record: dict, version: str = "4.0", kind: str = "contacts") -> str:
 
 def _contact_lines(out: _Card, contact: dict, version: str) -> None:
     out.add("FN", contact["name"])
-    out.add("N", *(contact.get(key) or "" for key in
-                   ("last_name", "first_name", "middle_name", "prefix", "suffix")))  # fmt: skip
+    get = contact.get
+    out.add("N", get("last_name") or "", get("first_name") or "", get("middle_name") or "",
+            get("prefix") or "", get("suffix") or "")  # fmt: skip
     if contact.get("nickname"):
         out.add("NICKNAME", contact["nickname"])
     if contact.get("gender"):  # 4.0: sex;identity, as it came
