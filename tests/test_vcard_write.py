@@ -356,3 +356,28 @@ def test_an_address_book_goes_in_and_comes_out_whole(crm, tmp_path):
         same = ("id", "created_at", "updated_at", "account_id", "photo")
         assert {k: v for k, v in again.items() if k not in same} == {
             k: v for k, v in jane.items() if k not in same}  # fmt: skip
+
+
+@pytest.mark.parametrize("created", ["2026-01-01T00:00:00Z", "2026-12-31T23:59:59Z", "Zoë 山田"])
+def test_the_uid_made_without_uuid_objects_is_uuid5(created):
+    import uuid
+
+    namespace = uuid.UUID("5d1e3c2a-6a9b-4f0e-9a44-0c2b8f1e7d11")
+    for kind in ("contacts", "accounts"):
+        for record_id in (1, 7, 10**12):
+            record = {"id": record_id, "created_at": created, "fields": {}}
+            expected = uuid.uuid5(namespace, f"{kind[:-1]}:{record_id}:{created}")
+            assert vcard.uid(record, kind) == f"urn:uuid:{expected}"
+
+
+@pytest.mark.parametrize("label", ["work", "home fax", "cell", "mobile", "voice", " ", "Büro",
+                                   "work pref", "WORK"])  # fmt: skip
+def test_a_label_is_written_the_same_the_first_time_and_after(label):
+    first = vcard.card({"id": 1, "name": "A", "created_at": "2026-01-01T00:00:00Z",
+                        "updated_at": "2026-01-01T00:00:00Z",
+                        "phones": [{"value": "+1 555", "label": label}]})  # fmt: skip
+    again = vcard.card({"id": 1, "name": "A", "created_at": "2026-01-01T00:00:00Z",
+                        "updated_at": "2026-01-01T00:00:00Z",
+                        "phones": [{"value": "+1 555", "label": label}]})  # fmt: skip
+    assert first == again
+    assert ("TYPE=" in first) != ("X-ABLabel" in first) or label.strip() == ""

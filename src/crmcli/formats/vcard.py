@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
-import uuid
 from collections.abc import Iterable, Iterator
 
 from crmcli.errors import Refused
 from crmcli.formats import Source
 
-_NAMESPACE = uuid.UUID("5d1e3c2a-6a9b-4f0e-9a44-0c2b8f1e7d11")  # crmcli's, fixed forever
+# crmcli's UUID namespace 5d1e3c2a-6a9b-4f0e-9a44-0c2b8f1e7d11, fixed forever
+_NAMESPACE = bytes.fromhex("5d1e3c2a6a9b4f0e9a440c2b8f1e7d11")
 _NAME = re.compile(r"[A-Za-z0-9-]+\Z")  # a property name, no group
 # What crm writes itself (or reads into a field of its own): an old custom field
 # `vcard.EMAIL` or `vcard.END` must not add an e-mail or end the card.
@@ -56,6 +57,7 @@ _CONTACT_WRITES = {
     "GENDER", "X-GENDER", "CATEGORIES", "X-DEPARTMENT", "X-SOCIALPROFILE", "PROFILE", "X-CRM-FIELD",
     *_IMPP_NAMES, *_RELATED_NAMES, *_ANNIVERSARY_NAMES, *_GROUP_KIND, *_MEMBER,
 }  # fmt: skip
+_CONTACT_WRITES_4 = _CONTACT_WRITES - {"X-GENDER"}
 # An account's card says one e-mail, phone, URL and address: the others are kept.
 _ACCOUNT_WRITES = {"BEGIN", "END", "VERSION", "PRODID", "UID", "FN", "N", "REV", "KIND",
                    "X-ABSHOWAS", "CATEGORIES", "PROFILE", "X-CRM-FIELD", *_GROUP_KIND,
@@ -84,11 +86,17 @@ _FIELDS_WRITTEN = {"uid", "role", "birthday", "url", "title"}
 
 
 def uid(record: dict, kind: str = "contacts") -> str:
-    """The UID a card came in with, else one that stays the same at every export."""
+    """The UID a card came in with, else one that stays the same at every export:
+    uuid.uuid5(_NAMESPACE, name), made from its SHA-1 here (uuid.UUID costs more
+    than the hash when a million cards are written)."""
     if (record.get("fields") or {}).get("uid"):
         return record["fields"]["uid"]
     name = f"{kind[:-1]}:{record['id']}:{record['created_at']}"
-    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}"
+    digest = bytearray(hashlib.sha1(_NAMESPACE + name.encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # the RFC 4122 variant
+    h = digest.hex()
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def escape(value: str) -> str:
@@ -117,14 +125,30 @@ def _line(
 ) -> str:
     """One property, folded: its parts escaped as text and joined by `sep` (N and
     ADR have parts; CATEGORIES is a list).  `group` is one crm made (item1)."""
+    return _line_of(name, parts, params, sep, group)
+
+
+def _line_of(name: str, parts: tuple[str, ...], params: tuple[str, ...], sep: str,
+             group: str) -> str:  # fmt: skip
+    """_line with its arguments as they are (_Card.add calls it for every line)."""
     if name not in _NAMES_SEEN:
         if not _NAME.match(name):
             raise ValueError(f"not a vCard property name: {name!r}")
         if len(_NAMES_SEEN) < 256:  # crm's own names and a few custom ones
             _NAMES_SEEN.add(name)
     head = ";".join([name, *params]) if params else name
-    value = escape(parts[0]) if len(parts) == 1 else sep.join(escape(part) for part in parts)
-    return fold(f"{group}.{head}:{value}" if group else f"{head}:{value}")
+    if len(parts) == 1:
+        value = parts[0]
+        if _SPECIAL.search(value) is not None:
+            value = escape(value)
+    elif _SPECIAL.search("".join(parts)) is None:  # no part to escape: one search
+        value = sep.join(parts)
+    else:
+        value = sep.join([escape(part) for part in parts])
+    line = f"{group}.{head}:{value}" if group else f"{head}:{value}"
+    if len(line) <= 75 and line.isascii():  # fold()'s first test, without the call
+        return line + "\r\n"
+    return fold(line)
 
 
 def fold(line: str) -> str:
@@ -155,7 +179,7 @@ class _Card:
 
     def add(self, name: str, *parts: str, params: tuple[str, ...] = (), sep: str = ";",
             group: str = "") -> None:  # fmt: skip
-        self.lines.append(_line(name, *parts, params=params, sep=sep, group=group))
+        self.lines.append(_line_of(name, parts, params, sep, group))
         self.names.add(name)
 
     def group(self) -> str:
@@ -169,17 +193,40 @@ class _Card:
         """A property with its label: TYPE where TYPE can say it (home, work, cell,
         home fax ...), else an Apple item group with an X-ABLabel: also a word that
         TYPE would not give back as it was (voice reads as no label, cell as mobile)."""
-        given = (label or "").split()
-        words = [{"mobile": "cell"}.get(word, word) for word in given]
-        if not words:
+        said = _label_type(name, label) if label else ""
+        if not said:
             self.add(name, *parts, params=params)
-        elif "cell" not in given and all(word in _TYPE_WORDS.get(name, ())
-                                         and word not in _TYPE_SKIP for word in words):  # fmt: skip
-            self.add(name, *parts, params=(f"TYPE={','.join(words)}", *params))
+        elif said != _GROUPED:
+            self.add(name, *parts, params=(said, *params))
         else:
             group = self.group()
             self.add(name, *parts, params=params, group=group)
             self.add("X-ABLabel", label, group=group)
+
+
+_GROUPED = "group"  # _label_type: a label TYPE cannot say
+_LABEL_TYPES: dict[tuple[str, str], str] = {}  # (property, label) -> _label_type's answer
+
+
+def _label_type(name: str, label: str) -> str:
+    """How _Card.labelled writes this label on this property: "" (no words: no
+    label), TYPE=... or _GROUPED.  Worked out once per label (an export writes the
+    same few labels a million times); at most 256 kept."""
+    said = _LABEL_TYPES.get((name, label))
+    if said is not None:
+        return said
+    given = label.split()
+    words = [{"mobile": "cell"}.get(word, word) for word in given]
+    if not words:
+        said = ""
+    elif "cell" not in given and all(word in _TYPE_WORDS.get(name, ())
+                                     and word not in _TYPE_SKIP for word in words):  # fmt: skip
+        said = f"TYPE={','.join(words)}"
+    else:
+        said = _GROUPED
+    if len(_LABEL_TYPES) < 256:
+        _LABEL_TYPES[name, label] = said
+    return said
 
 
 def card(record: dict, version: str = "4.0", kind: str = "contacts") -> str:
@@ -211,18 +258,20 @@ def card(record: dict, version: str = "4.0", kind: str = "contacts") -> str:
         if key not in _FIELDS_WRITTEN and not key.startswith("vcard.") and value is not None:
             name = _UNSAFE_PARAM.sub(" ", str(key))
             out.add(_FIELD, str(value), params=(f'X-NAME="{name}"',))
-    writes = _ACCOUNT_WRITES if kind == "accounts" else _CONTACT_WRITES
-    if kind != "accounts" and version == "4.0":
-        writes = writes - {"X-GENDER"}  # 4.0's is GENDER: a card's X-GENDER besides it is kept
-    out.lines.extend(line for line in map(_kept(writes), kept) if line)
+    if kept:
+        writes = _ACCOUNT_WRITES if kind == "accounts" else _CONTACT_WRITES
+        if kind != "accounts" and version == "4.0":
+            writes = _CONTACT_WRITES_4  # 4.0's is GENDER: a card's X-GENDER besides it is kept
+        out.lines.extend(line for line in map(_kept(writes), kept) if line)
     out.add("REV", record["updated_at"].replace("-", "").replace(":", ""))
     return "BEGIN:VCARD\r\n" + "".join(out.lines) + "END:VCARD\r\n"
 
 
 def _contact_lines(out: _Card, contact: dict, version: str) -> None:
     out.add("FN", contact["name"])
-    out.add("N", *(contact.get(key) or "" for key in
-                   ("last_name", "first_name", "middle_name", "prefix", "suffix")))  # fmt: skip
+    get = contact.get
+    out.add("N", get("last_name") or "", get("first_name") or "", get("middle_name") or "",
+            get("prefix") or "", get("suffix") or "")  # fmt: skip
     if contact.get("nickname"):
         out.add("NICKNAME", contact["nickname"])
     if contact.get("gender"):  # 4.0: sex;identity, as it came
