@@ -121,6 +121,7 @@ class Rows:
             rows = list(self)
             names = list(rows[0]) if rows else self._fields or list(self._schema.columns)
             return {name: [row.get(name) for row in rows] for name in names}
+        import gc
         import json
 
         from crmcli.store.common import JSON_COLUMNS
@@ -128,9 +129,15 @@ class Rows:
         sql = self._schema.select(self._fields) + self._where + self._tail
         cursor = self._conn.execute(sql, self._params)
         names = [column for column, *_ in cursor.description]
-        rows = cursor.fetchall()
-        values = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in names]
-        del rows
+        collecting = gc.isenabled()
+        gc.disable()  # thousands of new tuples, none of them garbage: no collection to run
+        try:
+            rows = cursor.fetchall()
+            values = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in names]
+            del rows
+        finally:
+            if collecting:
+                gc.enable()
         for index, name in enumerate(names):
             if name in JSON_COLUMNS:  # decoded as records() decodes them; most lists are empty
                 values[index] = [
