@@ -142,10 +142,39 @@ def test_table_cells_made_a_column_at_a_time_are_those_of_one_cell_at_a_time(sty
               ["a", {"label": "w", "value": "v"}], {"k": 1}, Decimal("1234.5"), "a\x02hit\x03b",
               "\u202eevil", "tab\there"]  # fmt: skip
     columns = ("name", "tags", "amount", "stage", "due", "done")
-    rows = [{column: value for column in columns} for value in values]
     people = render._People(styled)
-    expected = [[render._table_cell(c, row, marked, people) for c in columns] for row in rows]
-    assert [list(line) for line in render._body(rows, columns, marked, people)] == expected
+    # every kind of value in one column, and columns of one kind (each has a quick way)
+    for kind in (values, [7, 10**20, -3], [[], ["a", "b"], [], ["日本"]], [None, "x", "Zoë", ""],
+                 [True, False], [[], None, [], {"k": "v"}], ["Søren", "Émile"]):  # fmt: skip
+        rows = [{column: value for column in columns} for value in kind]
+        expected = [[render._table_cell(c, row, marked, people) for c in columns] for row in rows]
+        body = render._body(render.Columns(rows=rows), columns, marked, people)
+        assert [[column.cell(i) for column in body] for i in range(len(rows))] == expected
+        read_whole = render.Columns({column: [row[column] for row in rows] for column in columns})
+        assert render._body(read_whole, columns, marked, people) == body  # a listing's columns
+        for column in body:  # a narrow column: every cell is as wide as its len()
+            assert not column.narrow or column.sizes == [len(text) for text in column.texts]
+
+
+def test_the_narrow_class_holds_only_characters_one_cell_wide():
+    """A column of these is measured by len(), not rich.cells: each one, and all of
+    them together, must be one cell a character to rich too."""
+    import re
+
+    narrow = "".join(re.findall(render._NARROW_AT, "".join(map(chr, range(0x110000)))))
+    assert [c for c in narrow if render.measure(c) != 1] == []
+    assert render.measure(narrow) == len(narrow) and render._narrow(narrow)
+    assert render._narrow("Zoë Émile Søren Łukasz Αθήνα Дмитрий")
+    for wide in ("日本", "e\u0301", "soft\xadhyphen", "a\u200bb", "😀", "\x1b"):
+        assert not render._narrow("Zoë " + wide)
+    for code in range(0x800):  # Latin-1 is tested another way: both ways agree with rich
+        text = "Zoë " + chr(code)
+        assert not render._narrow(text) or render.measure(text) == len(text), hex(code)
+
+
+def test_every_character_escaped_is_unprintable():
+    """A column whose text isprintable() is not searched for characters to escape."""
+    assert [hex(code) for code in render._VISIBLE if chr(code).isprintable()] == []
 
 
 def test_the_unsafe_classes_hold_exactly_the_characters_escaped():

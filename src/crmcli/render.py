@@ -33,6 +33,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from decimal import Decimal
+from itertools import repeat
+from typing import NamedTuple
 
 from crmcli.errors import OutputClosed, OutputFailed
 
@@ -722,6 +724,80 @@ def measure(text: str) -> int:
     return cell_len(text)
 
 
+# Characters one cell wide whatever the Unicode version (printable Latin-1 but the
+# soft hyphen, Latin Extended, IPA, Greek, Cyrillic): a text of only these is as
+# wide as its len(), so a column of them (Zoë, Émile, Søren) needs no rich.cells.
+_NARROW_AT = "[\x20-\x7e\xa0-\xac\xae-\u02ff\u0370-\u0482]"
+_NARROW_TEXT = _NARROW_AT + "*\\Z"
+
+
+def _narrow(text: str) -> bool:
+    """Whether every character of `text` is one cell wide (measure(text) == len)."""
+    if text.isprintable() and _narrow_printable(text):
+        return True
+    return re.match(_NARROW_TEXT, text) is not None
+
+
+def _narrow_printable(text: str) -> bool:
+    """_narrow of a printable text: ASCII and Latin-1 are (tested in C: a Latin-1
+    text encodes to latin-1 as a copy), else it asks the character class."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return re.match(_NARROW_TEXT, text) is not None
+    return True
+
+
+class Columns:
+    """A table's rows a column at a time: from `values` (field -> its values, in
+    row order: a store listing read whole, no dict a row) or from `rows` (dicts).
+    `rows()` makes the dicts only when a cell needs its whole row."""
+
+    def __init__(self, values: dict[str, list] | None = None, rows: list[dict] | None = None):
+        self._values, self._rows = values or {}, rows
+        if rows is not None:
+            self.count = len(rows)
+        else:
+            self.count = len(next(iter(self._values.values()), ()))
+
+    def column(self, field: str) -> list:
+        if self._rows is not None:
+            return [row.get(field) for row in self._rows]
+        values = self._values.get(field)
+        return [None] * self.count if values is None else values
+
+    def rows(self) -> list[dict]:
+        if self._rows is None:
+            names = list(self._values)
+            self._rows = [dict(zip(names, row, strict=True))
+                          for row in zip(*self._values.values(), strict=True)]  # fmt: skip
+        return self._rows
+
+    def replaced(self, field: str, values: list) -> Columns:
+        """The same rows with `field` holding `values`."""
+        if self._rows is not None:
+            rows = [{**row, field: value} for row, value in zip(self._rows, values, strict=True)]
+            return Columns(rows=rows)
+        return Columns({**self._values, field: values})
+
+
+class _Column(NamedTuple):
+    """One column of a table's body: each cell's plain text (escaped), the same
+    in colour (`styled`, None when no cell has any) and its width in cells;
+    `narrow` when every width is the text's len() (padded by str.ljust)."""
+
+    texts: list[str]
+    styled: list[str | None] | None
+    sizes: list[int]
+    narrow: bool
+
+    def cell(self, index: int) -> tuple[str, str | None, int]:
+        styled = self.styled[index] if self.styled else None
+        return self.texts[index], styled, self.sizes[index]
+
+
 def _table(
     rows: Iterable[dict],
     columns: Sequence[str],
@@ -743,19 +819,21 @@ def _table(
     """
     styled = _styled()
     people = _People(styled)
-    body = _body(list(rows), columns, marked, people)
-    if not body:
+    table = rows if isinstance(rows, Columns) else Columns(rows=list(rows))
+    count = table.count
+    if not count:
         return 0, []
-    count = len(body)
+    body = _body(table, columns, marked, people)
+    del table, rows
     header = [column.replace("_", " ") for column in columns]
     shown = list(range(len(columns)))
     if not fixed:  # empty columns take no space; `done` of open tasks says only "no"
-        shown = [i for i in shown if any(_filled(columns[i], line[i][0]) for line in body)]
+        shown = [i for i in shown if _filled(columns[i], body[i].texts)]
         shown = shown or [0]
-    natural = {i: max(measure(header[i]), *(line[i][2] for line in body)) for i in shown}
+    natural = {i: max(measure(header[i]), max(body[i].sizes)) for i in shown}
     available = _width() if width == -1 else width
     def longest_word(i: int):
-        texts = (header[i], *(line[i][0] for line in body))
+        texts = (header[i], *body[i].texts)
         return lambda: min(max(measure(word) for text in texts for word in text.split(" ")), 20)
 
     words = {i: longest_word(i) for i in shown}
@@ -798,59 +876,82 @@ def _table(
     else:
         lines = physical(head, bold)
     if all(natural[i] <= w for i, w in zip(shown, widths, strict=True)):
-        # No cell wraps (the usual case): each row one line, padded a column at a time.
-        drawn = [_padded([line[i] for line in body], w, flush, styled)
+        # No cell wraps (the usual case): each row one line, padded a column at a
+        # time, the lines joined without a Python step a row.
+        drawn = [_padded(body[i], w, flush, styled)
                  for i, w, flush in zip(shown, widths, right, strict=True)]  # fmt: skip
         if boxed:
-            lines += ["│ " + " │ ".join(texts) + " │" for texts in zip(*drawn, strict=True)]
+            lines.append("│ " + " │\n│ ".join(map(" │ ".join, zip(*drawn, strict=True))) + " │")
         else:
-            lines += ["  ".join(texts).rstrip() for texts in zip(*drawn, strict=True)]
+            lines.append("\n".join(map(str.rstrip, map("  ".join, zip(*drawn, strict=True)))))
     else:
-        for line in body:
-            lines += physical([line[i] for i in shown])
+        for index in range(count):
+            lines += physical([body[i].cell(index) for i in shown])
     if boxed:
         lines.append(rule("└", "─", "┴", "┘"))
     (out or _write)("\n".join(lines) + "\n")
     return count, dropped
 
 
-def _padded(cells: list, width: int, flush: bool, styled: bool) -> list[str]:
+def _padded(column: _Column, width: int, flush: bool, styled: bool) -> list[str]:
     """A column's cells (none wider than `width`) padded to it, as physical() pads them."""
-    drawn = []
-    for plain, highlighted, size in cells:
-        text = highlighted if styled and highlighted else plain
-        drawn.append(" " * (width - size) + text if flush else text + " " * (width - size))
-    return drawn
+    coloured = styled and column.styled is not None
+    if column.narrow and not coloured:
+        return list(map(str.rjust if flush else str.ljust, column.texts, repeat(width)))
+    texts = map(_or, column.styled, column.texts) if coloured else column.texts
+    if flush:
+        return [" " * (width - size) + text for text, size in zip(texts, column.sizes, strict=True)]
+    return [text + " " * (width - size) for text, size in zip(texts, column.sizes, strict=True)]
 
 
-def _body(rows: list[dict], columns: Sequence[str], marked, people: _People) -> list:
-    """The table's cells, row by row, as _table_cell makes them; made a column at a
-    time, plain text columns with few Python calls per cell (escaped and measured
-    as one text when nothing in the column needs escaping and it is all ASCII)."""
-    made = []
-    for column in columns:
-        values = [row.get(column) for row in rows]
-        plain = not (column in _SPECIAL or (people.styled and column in _COLOURED))
-        if plain and marked and any(v.__class__ is str and marked[0] in v for v in values):
-            plain = False
-        if not plain:
-            made.append([_table_cell(column, row, marked, people) for row in rows])
-            continue
+def _or(first: str | None, second: str) -> str:
+    return first or second
+
+
+def _body(table: Columns, columns: Sequence[str], marked, people: _People) -> list[_Column]:
+    """The table's cells, a column at a time, as _table_cell makes them: plain text
+    columns with few Python calls per cell (escaped and measured as one text when
+    nothing in the column needs escaping and every character is one cell wide)."""
+    return [_column(column, table, marked, people) for column in columns]
+
+
+def _column(column: str, table: Columns, marked, people: _People) -> _Column:
+    """One column of the body (a cell that depends on other fields, a task's done,
+    a deal's status, is made from its whole row)."""
+    values = table.column(column)
+    plain = not (column in _SPECIAL or (people.styled and column in _COLOURED))
+    if plain and marked and any(v.__class__ is str and marked[0] in v for v in values):
+        plain = False
+    if not plain:
+        cells = [_table_cell(column, row, marked, people) for row in table.rows()]
+        texts, styled, sizes = (list(part) for part in zip(*cells, strict=True))
+        narrow = all(size == len(text) for text, size in zip(texts, sizes, strict=True))
+        return _Column(texts, styled if any(styled) else None, sizes, narrow)
+    try:  # a column of text (join takes nothing else)
+        joined, texts = "".join(values), values
+    except TypeError:  # ids, empty cells; an empty list (tags) says nothing, as in _cell
         texts = [
-            "" if value is None else value if value.__class__ is str else _cell(value)
+            value if value.__class__ is str else str(value) if value.__class__ is int
+            else "" if value is None or value == [] else _cell(value)
             for value in values
-        ]
+        ]  # fmt: skip
         joined = "".join(texts)
-        if not (joined.isascii() and joined.isprintable()) and re.search(_UNSAFE_AT, joined):
-            texts = [escape(text) for text in texts]
-            joined = "".join(texts)
-        sizes = map(len, texts) if joined.isascii() else map(measure, texts)
-        made.append(list(zip(texts, [None] * len(texts), sizes, strict=True)))
-    return list(zip(*made, strict=True))
+    # Every character escape() changes is unprintable: a printable column has none.
+    printable = joined.isprintable()
+    if not printable and re.search(_UNSAFE_AT, joined):
+        texts = [escape(text) for text in texts]
+        joined = "".join(texts)
+        printable = joined.isprintable()
+    if printable and _narrow_printable(joined):
+        return _Column(texts, None, list(map(len, texts)), True)
+    return _Column(texts, None, list(map(measure, texts)), False)
 
 
-def _filled(column: str, text: str) -> bool:
-    return bool(text) and not (column == "done" and text == "no")
+def _filled(column: str, texts: list[str]) -> bool:
+    """Whether any cell of the column says something (`done` of open tasks says only "no")."""
+    if column == "done":
+        return any(text and text != "no" for text in texts)
+    return any(texts)
 
 
 def _layout(columns, shown, natural, words, available, fixed, boxed):
@@ -858,20 +959,17 @@ def _layout(columns, shown, natural, words, available, fixed, boxed):
 
     A column narrowed wraps its text: not below its spec's minimum, nor (up to
     20) below its longest word, so words are not cut in two where it can help."""
-    if available is None:
-        return shown, [natural[i] for i in shown], boxed, []
-    specs = {i: _SPEC.get(columns[i], _DEFAULT_SPEC) for i in shown}
-    least = {
-        i: natural[i] if specs[i][0] == _KEEP else min(natural[i], max(specs[i][1], words[i]()))
-        for i in shown
-    }
-
     def room(count: int, box: bool) -> int:
         return available - (3 * count + 1 if box else 2 * (count - 1))
 
-    styles = (True, False) if boxed else (False,)
-    if sum(natural.values()) <= room(len(shown), boxed):
+    if available is None or sum(natural.values()) <= room(len(shown), boxed):
         return shown, [natural[i] for i in shown], boxed, []
+    specs = {i: _SPEC.get(columns[i], _DEFAULT_SPEC) for i in shown}
+    least = {  # the longest words looked for only now: a table that fits needs none
+        i: natural[i] if specs[i][0] == _KEEP else min(natural[i], max(specs[i][1], words[i]()))
+        for i in shown
+    }
+    styles = (True, False) if boxed else (False,)
     kept, dropped = list(shown), []
     while True:
         for box in styles:

@@ -68,11 +68,10 @@ def rows(kind: str, conn: sqlite3.Connection, filters=None):
 def write(kind: str, records: Iterator[dict], fmt: str, columns: str | None = None) -> int:
     listing = LISTINGS[kind]
     chosen = pick_columns(kind, columns)
-    if kind == "contacts" and fmt == "table":  # a person account's person, marked
-        records = (
-            {**row, "account": "(person account)"} if row.get("person_account_id") else row
-            for row in records
-        )
+    if fmt == "table" and hasattr(records, "columns"):  # a store listing: read whole
+        records = render.Columns(records.columns())
+    if kind == "contacts" and fmt == "table":
+        records = _person_accounts_marked(records)
     return render.records(
         records,
         fmt,
@@ -81,6 +80,18 @@ def write(kind: str, records: Iterator[dict], fmt: str, columns: str | None = No
         empty=f"no {kind}",
         chosen=chosen is not None,
     )
+
+
+def _person_accounts_marked(records):
+    """A contact who is a person account's person says so in the account column."""
+    mark = "(person account)"
+    if isinstance(records, render.Columns):
+        accounts = records.column("account")
+        people = records.column("person_account_id")
+        marked = [mark if person else account
+                  for account, person in zip(accounts, people, strict=True)]  # fmt: skip
+        return records.replaced("account", marked)
+    return ({**row, "account": mark} if row.get("person_account_id") else row for row in records)
 
 
 def show(kind: str, list_rows: Callable, fmt: str, filters, columns: str | None = None) -> None:

@@ -375,7 +375,8 @@ def list_contacts(
 ) -> query.Rows:
     fixed, params = query.equals(("c.account_id", account_id))
     compiled = query.compile_query(conn, SCHEMA, filters)
-    return compiled.rows(conn, SCHEMA, "c.name_order, c.id", fixed, params, _typed)
+    return compiled.rows(conn, SCHEMA, "c.name_order, c.id", fixed, params, _typed,
+                         ("emails", "phones"))  # fmt: skip
 
 
 def _account_name(conn: sqlite3.Connection, account_id: int | None) -> str | None:

@@ -90,21 +90,61 @@ def flat_list(expression: str) -> str:
 
 
 class Rows:
-    """A listing's rows, streamed: as dicts, or as flat CSV cells; `total()` counts all."""
+    """A listing's rows, streamed: as dicts, or as flat CSV cells; `total()` counts all.
 
-    def __init__(self, conn, schema: Schema, where: str, params: list, tail: str, convert=None):
+    `convert` changes each row (a dict) as it is read; `converts` names the fields
+    it changes (a listing of none of them then skips it), empty when not known."""
+
+    def __init__(self, conn, schema: Schema, where: str, params: list, tail: str, convert=None,
+                 converts: tuple[str, ...] = ()):  # fmt: skip
         self._conn, self._schema, self._where, self._params = conn, schema, where, params
-        self._tail, self._convert = tail, convert
+        self._tail, self._convert, self._converts = tail, convert, converts
         self._fields = None  # every field
 
     def only(self, fields) -> Rows:
         """The same rows with just these fields (those a table shows): fewer
         columns read, no JSON decoded for a list not shown."""
-        narrowed = Rows(self._conn, self._schema, self._where, self._params, self._tail,
-                        self._convert)  # fmt: skip
         wanted = set(fields)
+        convert = self._convert
+        if self._converts and wanted.isdisjoint(self._converts):
+            convert = None
+        narrowed = Rows(self._conn, self._schema, self._where, self._params, self._tail,
+                        convert, self._converts)  # fmt: skip
         narrowed._fields = [name for name in self._schema.columns if name in wanted]
         return narrowed
+
+    def columns(self) -> dict[str, list]:
+        """The rows a column at a time (field -> its values, in order), as iterating
+        gives them but with no dict a row (unless `convert` needs them): a table
+        of thousands of rows reads its columns whole."""
+        if self._convert is not None:
+            rows = list(self)
+            names = list(rows[0]) if rows else self._fields or list(self._schema.columns)
+            return {name: [row.get(name) for row in rows] for name in names}
+        import gc
+        import json
+
+        from crmcli.store.common import JSON_COLUMNS
+
+        sql = self._schema.select(self._fields) + self._where + self._tail
+        cursor = self._conn.execute(sql, self._params)
+        names = [column for column, *_ in cursor.description]
+        collecting = gc.isenabled()
+        gc.disable()  # thousands of new tuples, none of them garbage: no collection to run
+        try:
+            rows = cursor.fetchall()
+            values = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in names]
+            del rows
+        finally:
+            if collecting:
+                gc.enable()
+        for index, name in enumerate(names):
+            if name in JSON_COLUMNS:  # decoded as records() decodes them; most lists are empty
+                values[index] = [
+                    ([] if text == "[]" else json.loads(text)) if isinstance(text, str) else text
+                    for text in values[index]
+                ]
+        return dict(zip(names, values, strict=True))
 
     def __iter__(self):
         from crmcli.store.common import records
@@ -139,15 +179,17 @@ class Compiled:
         fixed: tuple[str, ...] = (),
         fixed_params: tuple = (),
         convert=None,
+        converts: tuple[str, ...] = (),
     ) -> Rows:
-        """The listing: the fixed filters (--account ...) and the user's."""
+        """The listing: the fixed filters (--account ...) and the user's; `convert`
+        changes each row, `converts` names the fields it changes (see Rows)."""
         wheres = [*fixed, *self.where]
         where = f" WHERE {' AND '.join(wheres)}" if wheres else ""
         tail = f" ORDER BY {self.order or default_order}"
         if self.limit is not None or self.offset:
             limit = -1 if self.limit is None else int(self.limit)
             tail += f" LIMIT {limit} OFFSET {int(self.offset)}"
-        return Rows(conn, schema, where, [*fixed_params, *self.params], tail, convert)
+        return Rows(conn, schema, where, [*fixed_params, *self.params], tail, convert, converts)
 
 
 def equals(*pairs: tuple[str, object]) -> tuple[tuple[str, ...], tuple]:
