@@ -5,15 +5,19 @@ and an exit code, for the installed command and CliRunner alike.
 """
 
 import contextlib
+import copy
 import errno
 import importlib
+import inspect
 import os
 import sys
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Literal
 
 import typer
-from typer.core import TyperArgument, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
+from typer.models import TyperInfo
 
 from crmcli import COMMAND, __version__, errors
 from crmcli.cli import complete
@@ -54,13 +58,14 @@ class CrmGroup(TyperGroup):
             return super().get_command(ctx, name)
         module, attribute, help_text = LAZY[name]
         sub_app = getattr(importlib.import_module(f"crmcli.cli.{module}"), attribute)
-        command = typer.main.get_command(sub_app)
+        if len(sub_app.registered_commands) > 1 or sub_app.registered_callback:
+            command = NounGroup.of(sub_app)
+        else:
+            command = typer.main.get_command(sub_app)
         command.name = name
         command.help = command.help or help_text
         # Completion is installed for `crm` as a whole, not for `crm contact`.
         command.params = [p for p in command.params if p.name not in _COMPLETION_OPTIONS]
-        for sub_command in getattr(command, "commands", {}).values():
-            sub_command.short_help = sub_command.short_help or _first_sentence(sub_command.help)
         return command
 
     def resolve_command(self, ctx, args):
@@ -111,6 +116,79 @@ class CrmGroup(TyperGroup):
 
 
 _COMPLETION_OPTIONS = ("install_completion", "show_completion")
+
+
+class NounGroup(TyperGroup):
+    """A noun's group (`crm contact ...`) whose commands are built one at a time, when
+    asked for: `crm contact add` builds `add` and its options, not every command's.
+    Its help lists every command from how it was registered, without building any."""
+
+    @classmethod
+    def of(cls, sub_app: typer.Typer) -> "NounGroup":
+        shell = copy.copy(sub_app)  # the group's own options and callback, no command
+        shell.registered_commands = []
+        group = typer.main.get_group_from_info(
+            TyperInfo(shell, cls=cls),  # as add_typer(shell, cls=cls) would
+            pretty_exceptions_short=sub_app.pretty_exceptions_short,
+            suggest_commands=sub_app.suggest_commands,
+            rich_markup_mode=sub_app.rich_markup_mode,
+        )
+        group.commands = _Commands(sub_app)
+        return group
+
+    def list_commands(self, ctx):
+        return list(self.commands)  # names only: TyperGroup's builds every command
+
+    def format_commands(self, ctx, formatter):
+        outlines = [(name, self.commands.outline(name)) for name in self.commands]
+        rows = [
+            (name, outline.get_short_help_str(formatter.width))
+            for name, outline in outlines
+            if not outline.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Commands(Mapping):
+    """A Typer app's commands by name, each built (with all its options) the first time
+    it is looked up; `outline` is a command's name, help and visibility only."""
+
+    def __init__(self, sub_app: typer.Typer):
+        self._app = sub_app
+        self._infos = {}
+        for info in sub_app.registered_commands:
+            self._infos[info.name or typer.main.get_command_name(info.callback.__name__)] = info
+        self._built = {}
+
+    def __getitem__(self, name):
+        if name not in self._built:
+            command = typer.main.get_command_from_info(
+                self._infos[name],
+                pretty_exceptions_short=self._app.pretty_exceptions_short,
+                rich_markup_mode=self._app.rich_markup_mode,
+            )
+            command.short_help = command.short_help or _first_sentence(command.help)
+            self._built[name] = command
+        return self._built[name]
+
+    def __iter__(self):
+        return iter(self._infos)
+
+    def __len__(self):
+        return len(self._infos)
+
+    def outline(self, name: str) -> TyperCommand:
+        info = self._infos[name]
+        text = inspect.cleandoc(info.help) if info.help else inspect.getdoc(info.callback)
+        return TyperCommand(
+            name=name,
+            help=text,
+            short_help=info.short_help or _first_sentence(text),
+            hidden=info.hidden,
+            deprecated=info.deprecated,
+        )
 
 
 def _first_sentence(text: str | None) -> str:
