@@ -194,3 +194,12 @@ def test_a_group_lists_its_commands_as_built_ones_would():
             assert outline.get_short_help_str() == command.get_short_help_str(), sub_name
             assert outline.help == command.help
     assert groups >= 8
+
+
+def test_typer_is_used_as_it_comes(crm):
+    """crm's usage lines come from its own command class, not from replacing a private
+    method of typer's (which any typer release may rename)."""
+    from typer.core import TyperArgument
+
+    crm.ok("contact", "show", "-h")
+    assert TyperArgument._usage_display_name.__module__ == "typer.core"

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Annotated, Literal
 
 import typer
-from typer.core import TyperArgument, TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup
 from typer.models import TyperInfo
 
 from crmcli import COMMAND, __version__, errors
@@ -60,12 +60,10 @@ class CrmGroup(TyperGroup):
         sub_app = getattr(importlib.import_module(f"crmcli.cli.{module}"), attribute)
         if len(sub_app.registered_commands) > 1 or sub_app.registered_callback:
             command = NounGroup.of(sub_app)
-        else:
-            command = typer.main.get_command(sub_app)
+        else:  # an app of one command (`crm log`): that command
+            (command,) = _Commands(sub_app).values()
         command.name = name
         command.help = command.help or help_text
-        # Completion is installed for `crm` as a whole, not for `crm contact`.
-        command.params = [p for p in command.params if p.name not in _COMPLETION_OPTIONS]
         return command
 
     def resolve_command(self, ctx, args):
@@ -115,7 +113,19 @@ class CrmGroup(TyperGroup):
         return code
 
 
-_COMPLETION_OPTIONS = ("install_completion", "show_completion")
+class CrmCommand(TyperCommand):
+    """A command whose usage line names its arguments as click writes them: NAME,
+    [NAME] and NAME... rather than typer's {NAME} for a required one (a metavar that
+    shows it is optional stays as given)."""
+
+    def collect_usage_pieces(self, ctx):
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(_usage_name(param))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
 
 
 class NounGroup(TyperGroup):
@@ -138,6 +148,12 @@ class NounGroup(TyperGroup):
 
     def list_commands(self, ctx):
         return list(self.commands)  # names only: TyperGroup's builds every command
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            command.short_help = command.short_help or _first_sentence(command.help)
+        return command
 
     def format_commands(self, ctx, formatter):
         outlines = [(name, self.commands.outline(name)) for name in self.commands]
@@ -164,12 +180,16 @@ class _Commands(Mapping):
 
     def __getitem__(self, name):
         if name not in self._built:
+            info = copy.copy(self._infos[name])  # the registered one stays as it was
+            if info.cls in (None, TyperCommand):  # not given to @app.command()
+                info.cls = CrmCommand
+            if not info.context_settings:  # -h, as every crm app has
+                info.context_settings = o.CONTEXT
             command = typer.main.get_command_from_info(
-                self._infos[name],
+                info,
                 pretty_exceptions_short=self._app.pretty_exceptions_short,
                 rich_markup_mode=self._app.rich_markup_mode,
             )
-            command.short_help = command.short_help or _first_sentence(command.help)
             self._built[name] = command
         return self._built[name]
 
@@ -200,17 +220,12 @@ def _first_sentence(text: str | None) -> str:
 
 
 def _usage_name(argument) -> str:
-    """NAME, [NAME] and NAME... on usage lines, as click writes them, rather than
-    typer's {NAME} and [[NAME]] (a metavar that shows it is optional stays as given)."""
     name = argument.metavar or argument.name.upper()
     if not argument.required and not name.startswith("["):
         name = f"[{name}]"
     if argument.nargs != 1 and not name.endswith("..."):
         name += "..."
     return name
-
-
-TyperArgument._usage_display_name = _usage_name
 
 
 def _summary(args: list[str]) -> str:
@@ -425,7 +440,7 @@ def root(
     ctx.call_on_close(render.end)
 
 
-@app.command("list")
+@app.command("list", cls=CrmCommand)
 def list_(
     ctx: typer.Context,
     kind: Annotated[
@@ -463,7 +478,7 @@ def list_(
         listing.show(kind, rows, o.output(fmt, as_json), filters, columns)
 
 
-@app.command("demo")
+@app.command("demo", cls=CrmCommand)
 def demo(ctx: typer.Context) -> None:
     """Fill a sample database (./crm-demo.db unless --db or CRM_DB name one).
 
