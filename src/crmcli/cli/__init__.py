@@ -157,12 +157,10 @@ class NounGroup(TyperGroup):
 
     def format_commands(self, ctx, formatter):
         outlines = [(name, self.commands.outline(name)) for name in self.commands]
-        rows = [
-            (name, outline.get_short_help_str(formatter.width))
-            for name, outline in outlines
-            if not outline.hidden
-        ]
-        if rows:
+        outlines = [(name, outline) for name, outline in outlines if not outline.hidden]
+        if outlines:  # as TyperGroup's, which builds every command for this
+            limit = formatter.width - 6 - max(len(name) for name, _ in outlines)
+            rows = [(name, outline.get_short_help_str(limit)) for name, outline in outlines]
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
@@ -201,7 +199,7 @@ class _Commands(Mapping):
 
     def outline(self, name: str) -> TyperCommand:
         info = self._infos[name]
-        text = inspect.cleandoc(info.help) if info.help else inspect.getdoc(info.callback)
+        text = inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help)
         return TyperCommand(
             name=name,
             help=text,
