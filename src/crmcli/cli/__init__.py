@@ -5,15 +5,19 @@ and an exit code, for the installed command and CliRunner alike.
 """
 
 import contextlib
+import copy
 import errno
 import importlib
+import inspect
 import os
 import sys
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Literal
 
 import typer
-from typer.core import TyperArgument, TyperGroup
+from typer.core import TyperCommand, TyperGroup
+from typer.models import TyperInfo
 
 from crmcli import COMMAND, __version__, errors
 from crmcli.cli import complete
@@ -54,13 +58,12 @@ class CrmGroup(TyperGroup):
             return super().get_command(ctx, name)
         module, attribute, help_text = LAZY[name]
         sub_app = getattr(importlib.import_module(f"crmcli.cli.{module}"), attribute)
-        command = typer.main.get_command(sub_app)
+        if len(sub_app.registered_commands) > 1 or sub_app.registered_callback:
+            command = NounGroup.of(sub_app)
+        else:  # an app of one command (`crm log`): that command
+            (command,) = _Commands(sub_app).values()
         command.name = name
         command.help = command.help or help_text
-        # Completion is installed for `crm` as a whole, not for `crm contact`.
-        command.params = [p for p in command.params if p.name not in _COMPLETION_OPTIONS]
-        for sub_command in getattr(command, "commands", {}).values():
-            sub_command.short_help = sub_command.short_help or _first_sentence(sub_command.help)
         return command
 
     def resolve_command(self, ctx, args):
@@ -110,7 +113,100 @@ class CrmGroup(TyperGroup):
         return code
 
 
-_COMPLETION_OPTIONS = ("install_completion", "show_completion")
+class CrmCommand(TyperCommand):
+    """A command whose usage line names its arguments as click writes them: NAME,
+    [NAME] and NAME... rather than typer's {NAME} for a required one (a metavar that
+    shows it is optional stays as given)."""
+
+    def collect_usage_pieces(self, ctx):
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(_usage_name(param))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
+class NounGroup(TyperGroup):
+    """A noun's group (`crm contact ...`) whose commands are built one at a time, when
+    asked for: `crm contact add` builds `add` and its options, not every command's.
+    Its help lists every command from how it was registered, without building any."""
+
+    @classmethod
+    def of(cls, sub_app: typer.Typer) -> "NounGroup":
+        shell = copy.copy(sub_app)  # the group's own options and callback, no command
+        shell.registered_commands = []
+        group = typer.main.get_group_from_info(
+            TyperInfo(shell, cls=cls),  # as add_typer(shell, cls=cls) would
+            pretty_exceptions_short=sub_app.pretty_exceptions_short,
+            suggest_commands=sub_app.suggest_commands,
+            rich_markup_mode=sub_app.rich_markup_mode,
+        )
+        group.commands = _Commands(sub_app)
+        return group
+
+    def list_commands(self, ctx):
+        return list(self.commands)  # names only: TyperGroup's builds every command
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            command.short_help = command.short_help or _first_sentence(command.help)
+        return command
+
+    def format_commands(self, ctx, formatter):
+        outlines = [(name, self.commands.outline(name)) for name in self.commands]
+        outlines = [(name, outline) for name, outline in outlines if not outline.hidden]
+        if outlines:  # as TyperGroup's, which builds every command for this
+            limit = formatter.width - 6 - max(len(name) for name, _ in outlines)
+            rows = [(name, outline.get_short_help_str(limit)) for name, outline in outlines]
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Commands(Mapping):
+    """A Typer app's commands by name, each built (with all its options) the first time
+    it is looked up; `outline` is a command's name, help and visibility only."""
+
+    def __init__(self, sub_app: typer.Typer):
+        self._app = sub_app
+        self._infos = {}
+        for info in sub_app.registered_commands:
+            self._infos[info.name or typer.main.get_command_name(info.callback.__name__)] = info
+        self._built = {}
+
+    def __getitem__(self, name):
+        if name not in self._built:
+            info = copy.copy(self._infos[name])  # the registered one stays as it was
+            if info.cls in (None, TyperCommand):  # not given to @app.command()
+                info.cls = CrmCommand
+            if not info.context_settings:  # -h, as every crm app has
+                info.context_settings = o.CONTEXT
+            command = typer.main.get_command_from_info(
+                info,
+                pretty_exceptions_short=self._app.pretty_exceptions_short,
+                rich_markup_mode=self._app.rich_markup_mode,
+            )
+            self._built[name] = command
+        return self._built[name]
+
+    def __iter__(self):
+        return iter(self._infos)
+
+    def __len__(self):
+        return len(self._infos)
+
+    def outline(self, name: str) -> TyperCommand:
+        info = self._infos[name]
+        text = inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help)
+        return TyperCommand(
+            name=name,
+            help=text,
+            short_help=info.short_help or _first_sentence(text),
+            hidden=info.hidden,
+            deprecated=info.deprecated,
+        )
 
 
 def _first_sentence(text: str | None) -> str:
@@ -122,17 +218,12 @@ def _first_sentence(text: str | None) -> str:
 
 
 def _usage_name(argument) -> str:
-    """NAME, [NAME] and NAME... on usage lines, as click writes them, rather than
-    typer's {NAME} and [[NAME]] (a metavar that shows it is optional stays as given)."""
     name = argument.metavar or argument.name.upper()
     if not argument.required and not name.startswith("["):
         name = f"[{name}]"
     if argument.nargs != 1 and not name.endswith("..."):
         name += "..."
     return name
-
-
-TyperArgument._usage_display_name = _usage_name
 
 
 def _summary(args: list[str]) -> str:
@@ -347,7 +438,7 @@ def root(
     ctx.call_on_close(render.end)
 
 
-@app.command("list")
+@app.command("list", cls=CrmCommand)
 def list_(
     ctx: typer.Context,
     kind: Annotated[
@@ -385,7 +476,7 @@ def list_(
         listing.show(kind, rows, o.output(fmt, as_json), filters, columns)
 
 
-@app.command("demo")
+@app.command("demo", cls=CrmCommand)
 def demo(ctx: typer.Context) -> None:
     """Fill a sample database (./crm-demo.db unless --db or CRM_DB name one).
 
