@@ -168,7 +168,7 @@ def test_delete_asks_on_a_terminal(crm, monkeypatch):
     crm.ok("account", "new", "Acme")
     monkeypatch.setattr("crmcli.cli.options.on_terminal", lambda: True)
     result = crm("account", "delete", "Acme", input="n\n")
-    assert result.exit_code == 1 and "Nothing was deleted." in result.stderr
+    assert result.exit_code == 1 and "Error: declined; nothing was deleted" in result.stderr
     result = crm("account", "delete", "Acme", input="y\n")
     assert result.exit_code == 0
     assert crm.json("account", "list") == []

@@ -27,17 +27,17 @@ def test_edit_quiet_prints_only_the_id(crm):
         assert crm.ok(noun, "edit", "1", option, "-q").stdout == "1\n"
 
 
-def test_declining_a_delete_is_a_plain_line(crm, terminal):
+def test_declining_a_delete_is_a_refusal_that_says_so(crm, terminal):
     crm.ok("contact", "add", "Jane Doe")
     result = crm("contact", "delete", "Jane Doe", input="n\n")
-    assert result.exit_code == 1
-    assert "Error" not in result.stderr
-    assert result.stderr.rstrip().endswith("Nothing was deleted.")
+    assert result.exit_code == 1  # so that `crm contact delete X && ...` stops
+    assert result.stderr.rstrip().endswith("Error: declined; nothing was deleted")
     merged = crm("contact", "merge", "Jane Doe", "1", input="n\n")
     assert "itself" in merged.stderr  # refused before asking
     crm.ok("contact", "add", "Jane D.")
     declined = crm("contact", "merge", "Jane Doe", "Jane D.", input="n\n")
-    assert declined.exit_code == 1 and declined.stderr.rstrip().endswith("Nothing was merged.")
+    assert declined.exit_code == 1
+    assert declined.stderr.rstrip().endswith("Error: declined; nothing was merged")
     assert len(crm.json("contact", "list")) == 2
 
 

@@ -10,7 +10,7 @@ from crmcli import models, render
 from crmcli.cli import complete, listing, pictures
 from crmcli.cli import contacts as people
 from crmcli.cli import options as o
-from crmcli.errors import InvalidValue
+from crmcli.errors import InvalidValue, Refused
 from crmcli.store import accounts as store
 from crmcli.store import contacts as contact_store
 from crmcli.store import refs
@@ -464,8 +464,7 @@ def delete(
         answer = o.ask("Detach them (keep them, unlinked), cascade (delete them too) or cancel?",
                        choices=("detach", "cascade", "cancel"))  # fmt: skip
         if answer == "cancel":
-            print("Nothing was deleted.", file=sys.stderr)
-            raise typer.Exit(1)
+            raise Refused("declined; nothing was deleted")
         mode, cascade = answer, answer == "cascade"
     elif mode == "refuse" and any(counts.values()):
         pass  # the store refuses below, with the reason

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from crmcli.cli import complete
-from crmcli.errors import InvalidValue
+from crmcli.errors import InvalidValue, Refused
 
 if TYPE_CHECKING:
     import sqlite3
@@ -389,8 +389,9 @@ def account(ctx: typer.Context):
 def confirm(question: str, yes: bool, declined: str = "nothing was deleted") -> None:
     """Ask on a terminal; without one, --yes must say it (SPEC: exit 2 otherwise).
 
-    No for an answer is not an error: a plain line says so, and the exit code is 1,
-    so that `crm contact delete X && ...` does not go on as if it were gone."""
+    No for an answer is a refusal (exit 1, `Error: declined; ...`, as SPEC has
+    every failure), so that `crm contact delete X && ...` does not go on as if
+    it were gone."""
     if yes:
         return
     if not on_terminal():
@@ -399,5 +400,4 @@ def confirm(question: str, yes: bool, declined: str = "nothing was deleted") -> 
 
     render.before_prompt()  # what was printed so far, before the question
     if not typer.confirm(question, default=False, err=True):
-        print(declined[:1].upper() + declined[1:] + ".", file=sys.stderr)
-        raise typer.Exit(1)
+        raise Refused(f"declined; {declined}")
