@@ -15,3 +15,31 @@ def test_new_runs_found_above_a_mark_gaps_or_not(conn):
     assert list(bulk._new_runs(conn, "t", 10)) == []
     assert list(bulk._new_runs(conn, "t", 2)) == [(3, 5), (9, 10)]
     assert list(bulk._new_runs(conn, "t", 8)) == [(9, 10)]
+
+
+def test_rows_many_a_statement_within_the_parameter_limit(conn, monkeypatch):
+    # A statement holds at most _MOST_PARAMETERS parameters: wider rows, fewer a
+    # statement, every row written in order (ids, values), the last part shorter.
+    monkeypatch.setattr(bulk, "_MOST_PARAMETERS", 7)
+    conn.execute("CREATE TEMP TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c INTEGER)")
+    rows = [(f"a{i}", None if i % 2 else f"b{i}", i) for i in range(11)]
+    bulk._insert_values(conn, "INSERT INTO t (a, b, c)", "(?, ?, ?)", rows, per_statement=5)
+    assert conn.execute("SELECT id, a, b, c FROM t ORDER BY id").fetchall() == [
+        (i + 1, *row) for i, row in enumerate(rows)
+    ]
+    bulk._insert_values(conn, "INSERT INTO t (a, b, c)", "(?, ?, ?)", [])  # nothing to write
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (11,)
+
+
+def test_rows_a_statement_a_power_of_two(conn):
+    # The statements a connection keeps prepared: a few sizes, not one a batch's rest.
+    sizes: list[int] = []
+    conn.set_trace_callback(  # the SQL as run, with its values: ('a0', 0), ('a1', 1)...
+        lambda sql: sizes.append(sql.count("), (") + 1) if sql.startswith("INSERT") else None
+    )
+    conn.execute("CREATE TEMP TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER)")
+    rows = [(f"a{i}", i) for i in range(45)]
+    bulk._insert_values(conn, "INSERT INTO t (a, b)", "(?, ?)", rows, per_statement=8)
+    conn.set_trace_callback(None)
+    assert sizes[-7:] == [8, 8, 8, 8, 8, 4, 1]
+    assert conn.execute("SELECT a, b FROM t ORDER BY id").fetchall() == rows
