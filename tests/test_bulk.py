@@ -1,5 +1,7 @@
 """store.bulk: the runs of ids an import logs in place of a row each."""
 
+import sqlite3
+
 from crmcli.store import bulk
 
 
@@ -17,10 +19,12 @@ def test_new_runs_found_above_a_mark_gaps_or_not(conn):
     assert list(bulk._new_runs(conn, "t", 8)) == [(9, 10)]
 
 
-def test_rows_many_a_statement_within_the_parameter_limit(conn, monkeypatch):
-    # A statement holds at most _MOST_PARAMETERS parameters: wider rows, fewer a
-    # statement, every row written in order (ids, values), the last part shorter.
-    monkeypatch.setattr(bulk, "_MOST_PARAMETERS", 7)
+def test_rows_many_a_statement_within_the_parameter_limit(conn):
+    # A statement holds at most as many parameters as this SQLite takes (built
+    # with a lower SQLITE_MAX_VARIABLE_NUMBER than 32,766, or lowered at run
+    # time): wider rows, fewer a statement, every row written in order (ids,
+    # values), the last part shorter.
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 7)
     conn.execute("CREATE TEMP TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c INTEGER)")
     rows = [(f"a{i}", None if i % 2 else f"b{i}", i) for i in range(11)]
     bulk._insert_values(conn, "INSERT INTO t (a, b, c)", "(?, ?, ?)", rows, per_statement=5)

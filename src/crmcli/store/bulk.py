@@ -54,7 +54,6 @@ _REINDEX_CONTACT = "search_contacts_update"
 _PER_STATEMENT = 64  # rows a statement inserts, at most (see _insert_values)
 # With their triggers on, each statement writes the search entries it made out (FTS5).
 _PLAIN_PER_STATEMENT = 512
-_MOST_PARAMETERS = 32766  # SQLite's limit on a statement's parameters (SQLITE_MAX_VARIABLE_NUMBER)
 
 
 class UnknownTrigger(RuntimeError):
@@ -368,7 +367,10 @@ def _insert_values(
     rests of any size took a 200,000-contact import from 135 to 243 MB)."""
     if not values:
         return
-    most = max(1, min(per_statement, _MOST_PARAMETERS // len(values[0])))
+    # This SQLite's limit on a statement's parameters: 32,766 by default, lower
+    # where it was built with a lower SQLITE_MAX_VARIABLE_NUMBER.
+    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    most = max(1, min(per_statement, limit // len(values[0])))
     start = 0
     while start < len(values):
         count = 1 << (min(most, len(values) - start).bit_length() - 1)
