@@ -731,15 +731,9 @@ _NARROW_AT = "[\x20-\x7e\xa0-\xac\xae-\u02ff\u0370-\u0482]"
 _NARROW_TEXT = _NARROW_AT + "*\\Z"
 
 
-def _narrow(text: str) -> bool:
-    """Whether every character of `text` is one cell wide (measure(text) == len)."""
-    if text.isprintable() and _narrow_printable(text):
-        return True
-    return re.match(_NARROW_TEXT, text) is not None
-
-
 def _narrow_printable(text: str) -> bool:
-    """_narrow of a printable text: ASCII and Latin-1 are (tested in C: a Latin-1
+    """Whether every character of a printable text is one cell wide (measure(text)
+    == len(text)): ASCII and Latin-1 are (tested in C: a Latin-1
     text encodes to latin-1 as a copy), else it asks the character class."""
     if text.isascii():
         return True
