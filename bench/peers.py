@@ -26,15 +26,17 @@ import argparse
 import csv
 import os
 import random
-import resource
 import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale import time_ms
 
 GOAL = 30
 FIRST = ["James", "Mary", "Zoë", "Émile", "Priya", "Chen", "Aoife", "Mateo", "Søren", "Yuki"]
@@ -101,17 +103,6 @@ def run(argv: list[str], env: dict, timeout: float) -> str:
     except subprocess.CalledProcessError as exc:
         raise SystemExit(f"exit {exc.returncode}: {shlex.join(argv)}\n{exc.stderr}") from None
     return done.stdout
-
-
-def time_ms(argv: list[str], env: dict, cpu: bool, timeout: float) -> float:
-    """Wall time of one run, or with `cpu` its processor time (user + system)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    run(argv, env, timeout)
-    if not cpu:
-        return (time.perf_counter() - start) * 1000
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
 
 
 def check(label: str, output: str, wanted: bool, what: str) -> None:

@@ -227,12 +227,14 @@ def extras(path: Path, contacts: int) -> None:
         conn.execute("UPDATE contacts SET every = '30d' WHERE id <= 20")
 
 
-def time_ms(argv: list[str], env: dict, cpu: bool = False) -> float:
+def time_ms(argv: list[str], env: dict, cpu: bool = False, timeout: float | None = None) -> float:
     """Wall time of a run; with `cpu`, the child's processor time (user + system)
-    instead, which a machine shared by other work inflates far less."""
+    instead, which a machine shared by other work inflates far less.  Its stdin is
+    /dev/null (never a prompt to wait on); past `timeout` seconds it fails."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True, timeout=timeout)  # fmt: skip
     if not cpu:
         return (time.perf_counter() - start) * 1000
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
