@@ -10,7 +10,8 @@ contacts to keep in touch with (all due), through crm's own schema and
 triggers.  For each size it prints median wall times of the interactive
 commands as ratios to a bare Typer app that runs one query and prints a 20-row
 Rich table (bench/bare_app.py), the two alternating; then how each command's
-time above the floor grows from size to size beside how its output grows;
+own work (run in-process after one untimed run, so start-up is left out;
+processor time) grows from size to size beside how its output grows;
 then, at the largest size, the full CSV listing's rows per second and peak
 memory.  --cpu compares processor time (user + system) instead of wall time,
 for a machine loaded by other work.  Goals: interactive <= 1.2x the floor,
@@ -299,15 +300,46 @@ def output_size(argv: list[str], env: dict) -> int:
     return len(subprocess.run(argv, env=env, capture_output=True, check=True).stdout)
 
 
+def work_ms(args: list[str], env: dict, runs: int) -> float:
+    """Median processor time (ms) of a command's own work: run in one process, once
+    untimed (imports, typer's first adapter: start-up, paid once), then `runs` times.
+    What is left grows with the database, if anything does; a loaded machine
+    inflates it far less than whole runs, whose start-up dwarfs it."""
+    code = (
+        "import os, statistics, sys, time\n"
+        "os.dup2(os.open(os.devnull, os.O_WRONLY), 1)\n"
+        "from crmcli.cli import main\n"
+        "def once():\n"
+        f"    sys.argv = ['crm', *{args!r}]\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "once()\n"
+        "spent = []\n"
+        f"for _ in range({runs}):\n"
+        "    start = time.process_time()\n"
+        "    once()\n"
+        "    spent.append(time.process_time() - start)\n"
+        "print(statistics.median(spent) * 1000, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return float(done.stderr.split()[-1])
+
+
 def growth(sizes: list[int], results: dict) -> None:
-    """Each command's time above the floor, size to size, beside its output's growth."""
-    print("\ngrowth: time above the floor (ms), and x from the previous size (output x)")
+    """Each command's own work (start-up left out), size to size, beside its output's growth."""
+    print("\ngrowth: the command's own work (cpu ms, start-up excluded), and x from the"
+          " previous size (output x)")  # fmt: skip
     for label in results[sizes[0]]:
         cells, previous = [], None
         for size in sizes:
-            floor_ms, crm_ms, out = results[size][label]
-            work = max(crm_ms - floor_ms, 1.0)  # a millisecond: below that is noise
-            cell = f"{work:7.0f}"
+            work, out = results[size][label]
+            work = max(work, 0.1)  # below a tenth of a millisecond is noise
+            cell = f"{work:7.1f}"
             if previous is not None:
                 cell += f" {work / previous[0]:5.1f}x ({max(out, 1) / max(previous[1], 1):.1f}x)"
             cells.append(cell)
@@ -351,7 +383,7 @@ def main() -> int:
             out = output_size([crm, *args], env)
             floor_ms, crm_ms = median_pair(floor, [crm, *args], options.runs, env, options.cpu)
             label = label.split(" (")[0]  # one name at every size
-            results[size][label] = (floor_ms, crm_ms, out)
+            results[size][label] = (work_ms(args, env, options.runs), out)
             print(f"{label:<38}{floor_ms:>10.1f}{crm_ms:>10.1f}{crm_ms / floor_ms:>8.2f}")
     if len(sizes) > 1:
         growth(sizes, results)
