@@ -130,3 +130,32 @@ def test_m010_rolled_back_leaves_the_schema_as_it_was(tmp_path):
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute("INSERT INTO contacts (name, name_key, created_at, updated_at) VALUES"
                      " ('Bo', 'bo', 'x', 'x')")  # fmt: skip
+
+
+def test_a_schema_no_release_wrote_is_refused_by_step_and_left_as_it_was(crm, tmp_path):
+    """A file whose schema already holds what a later step creates (a development
+    build's migrations) fails that step: the error names the file, the step and
+    SQLite's reason in one line, exit 1, and the schema and data are as they were
+    (not the bytes: the file is switched to WAL first, which SQLite counts as a change)."""
+    import sqlite3
+
+    path = tmp_path / "odd.db"
+    shutil.copy(FIXTURES[13], path)  # schema 14: m015_mail comes next
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE INDEX activities_message_id ON activities(json_extract(fields, '$.x'))"
+        )
+    conn.close()
+    def dump() -> list[str]:
+        with sqlite3.connect(path) as conn:
+            lines = [*conn.iterdump(), str(conn.execute("PRAGMA user_version").fetchone())]
+        conn.close()
+        return lines
+
+    before = dump()
+    result = crm.fails(1, "--db", str(path), "list")
+    assert result.stderr == (
+        f"Error: {path} could not be upgraded from schema 14 (step 15, m015_mail: index"
+        " activities_message_id already exists); its schema and data were left as they were\n"
+    )
+    assert dump() == before

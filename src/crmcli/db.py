@@ -630,8 +630,19 @@ def _migrate(conn: sqlite3.Connection) -> None:
             raise DatabaseRefused(
                 f"the database was just upgraded to schema {version} by a newer crm"
             )
-        for step in MIGRATIONS[version:]:
-            step(conn)
+        for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+            try:
+                step(conn)
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                    raise  # busy, not broken: reported as such
+                # A schema no crm release wrote (hand-edited, or a development build's):
+                # SQLite's words alone ("index ... already exists") do not say what failed.
+                name = conn.execute("PRAGMA database_list").fetchone()[2] or "the database"
+                raise DatabaseRefused(
+                    f"{name} could not be upgraded from schema {version} (step {number},"
+                    f" {step.__name__}: {exc}); its schema and data were left as they were"
+                ) from exc
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute("COMMIT")
