@@ -389,6 +389,8 @@ def _shown(value: object, most: int = 40) -> str:
 
 def _ids(data: dict, *keys: str) -> dict[str, int]:
     """The links a record gives by id, checked to be ids."""
+    if data.keys().isdisjoint(keys):  # another program's record: no crm ids
+        return {}
     return {key: number for key in keys if (number := _id(data.get(key))) is not None}
 
 
@@ -474,12 +476,31 @@ def _labelled(value: object) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, list):
-        return [
-            (f"{item['label']}:{item['value']}" if item.get("label") else str(item["value"]))
-            if isinstance(item, dict) else str(item)
-            for item in value
-        ]  # fmt: skip
+        return [_pair(item) if isinstance(item, dict) else str(item) for item in value]
     return [part for part in re.split(models.PHONES_SPLIT, str(value)) if part.strip()]
+
+
+def _pair(item: dict) -> str | tuple[str | None, str]:
+    """An item of a JSON (or CSV reader's) list as `label:value` text, or as the
+    (label, value) that models.labelled() would make of that text, when that is
+    plain to see (a lower-case label and a value; no label and no `:`)."""
+    label, value = item.get("label"), item["value"]
+    if not label:
+        text = str(value)
+        if ":" not in text and (stripped := text.strip()):
+            return None, stripped
+        return text
+    if (
+        type(label) is str
+        and type(value) is str
+        and label.isalpha()
+        and label.isascii()
+        and len(label) <= models.LABEL_MAX
+        and (stripped := value.strip())
+        and not value.startswith("//")
+    ):
+        return label.lower(), stripped
+    return f"{label}:{value}"
 
 
 def _names(
@@ -518,8 +539,13 @@ def _names(
     )
 
 
+_COMMON = ("tags", "fields", "created_at", "updated_at")
+
+
 def _common(data: dict) -> dict:
     """tags, custom fields and timestamps, as columns."""
+    if data.keys().isdisjoint(_COMMON):  # most rows of another program's CSV
+        return {"tags": "[]", "fields": "{}"}
     tags = data.get("tags") or []
     # A list (JSON, JSONL, vCard CATEGORIES) is carried exactly, as crm's backup holds it:
     # only a `;`-joined cell needs the tag rule (models.tags).

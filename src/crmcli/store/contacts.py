@@ -118,7 +118,8 @@ def emails_and_keys(raw: list[str] | None) -> tuple[list[tuple[str | None, str]]
     """parse_emails(), and the addresses' keys (models.email_key), in the same order."""
     result, keys, seen = [], [], set()
     for item in raw or []:
-        label, value = models.labelled(item)
+        # (label, value): what models.labelled() makes of a text, already made (store.checks)
+        label, value = item if type(item) is tuple else models.labelled(item)
         address = models.email(value)
         if address is None:
             raise InvalidValue(f"empty e-mail address in {item!r}")
@@ -133,7 +134,7 @@ def emails_and_keys(raw: list[str] | None) -> tuple[list[tuple[str | None, str]]
 def parse_phones(raw: list[str] | None) -> list[tuple[str | None, str]]:
     result = []
     for item in raw or []:
-        label, value = models.labelled(item)
+        label, value = item if type(item) is tuple else models.labelled(item)
         number = models.phone(value)
         if number is None:
             raise InvalidValue(f"empty phone number in {item!r}")
