@@ -114,11 +114,13 @@ def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:
     return emails_and_keys(raw)[0]
 
 
-def emails_and_keys(raw: list[str] | None) -> tuple[list[tuple[str | None, str]], list[str]]:
-    """parse_emails(), and the addresses' keys (models.email_key), in the same order."""
+def emails_and_keys(
+    raw: list[str | tuple[str | None, str]] | None,
+) -> tuple[list[tuple[str | None, str]], list[str]]:
+    """parse_emails(), and the addresses' keys (models.email_key), in the same order.
+    An item may be text or what models.labelled() made of it (store.checks)."""
     result, keys, seen = [], [], set()
     for item in raw or []:
-        # (label, value): what models.labelled() makes of a text, already made (store.checks)
         label, value = item if type(item) is tuple else models.labelled(item)
         address = models.email(value)
         if address is None:
@@ -131,7 +133,7 @@ def emails_and_keys(raw: list[str] | None) -> tuple[list[tuple[str | None, str]]
     return result, keys
 
 
-def parse_phones(raw: list[str] | None) -> list[tuple[str | None, str]]:
+def parse_phones(raw: list[str | tuple[str | None, str]] | None) -> list[tuple[str | None, str]]:
     result = []
     for item in raw or []:
         label, value = item if type(item) is tuple else models.labelled(item)
