@@ -66,6 +66,8 @@ _LINES = {  # a line of each kind of split, or what is left without an ending
     "cr": re.compile(r"[^\r]*\r|[^\r]+\Z"),  # vCard in a file with only CRs
 }
 _ENDED = {"any": ("\n", "\r"), "lf": ("\n",), "cr": ("\r",)}
+# Where str.splitlines also splits, and `any` does not.
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class Source:
@@ -170,7 +172,8 @@ class Source:
         held = ""
         for chunk in self.chunks():
             text = held + chunk if held else chunk
-            if line is None:
+            if line is None or (split == "any" and not _OTHER_BREAKS.search(text)):
+                # str.splitlines splits where `any` does when no other break is there.
                 parts = text.splitlines(keepends=True)
                 held = parts.pop() if parts else ""  # perhaps more of it, or its \n, follows
                 yield from parts

@@ -387,17 +387,19 @@ def read_csv(
             yield f"line {line}", kind, plan.record(row, f"line {line}")
     if error:
         raise _not_csv(error[0], reader.line_num, error[1])
+    # The csv reader itself, not its wrapper (a Python call a row, twice).
+    rows, skipped = (reader._reader, reader._skipped) if type(reader) is _Counted else (reader, 0)
     while True:
-        begun = reader.line_num + 1
+        begun = rows.line_num + skipped + 1
         try:
-            row = next(reader)
+            row = next(rows)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise _not_csv(begun, reader.line_num, exc) from None
-        if not any(cell.strip() for cell in row):
+            raise _not_csv(begun, rows.line_num + skipped, exc) from None
+        if not "".join(row).strip():  # every cell blank (or none)
             continue
-        where = f"line {reader.line_num}"
+        where = f"line {rows.line_num + skipped}"
         yield where, kind, plan.record(row, where)
 
 
@@ -618,17 +620,12 @@ class _Plan:
                     lists[name].append(item)
                 else:
                     lists[name] = [item]
-        located: dict = {}  # label -> the address its columns give (made whole, in order)
-        for index, label, part in self.located:
-            value = row[index]
-            if value and not value.isspace():
-                value = (value[1:] if value.startswith(_FORMULA) else value).strip()
-                address = located.get(label)
-                if address is None:
-                    address = located[label] = dict(_NO_ADDRESS)
-                    address["label"] = label
-                before = address[part]
-                address[part] = value if before is None else f"{before}\n{value}"
+        located = self._located(row)
+        if not self.others:  # nearly every file: e-mail, phone and address columns alone
+            if located:
+                _with_addresses(data, located, {})
+            _with_lists(data, lists, {})
+            return
         own: dict[str, list] = {}
         numbered: dict[tuple[str, int], dict[str, str]] = {}  # Google: (emails, 1) -> parts
         addresses: dict = {}  # Google's (number, label) -> parts
@@ -657,22 +654,49 @@ class _Plan:
             for (what, number), parts in sorted(numbered.items()):
                 _google(what, number, parts, lists, fields, addresses)
         if located or addresses:
-            plain = ({key: data.pop(key) for key in ADDRESS_KEYS[3:] if key in data}
-                     if not data.keys().isdisjoint(ADDRESS_KEYS[3:]) else None)  # fmt: skip
-            found = [_address(None, plain)] if plain else []
-            google = [_address(label, parts) for label, parts in addresses.items()]
-            data["addresses"] = [*found, *located.values(), *google]
+            _with_addresses(data, located, addresses)
         if birth:
             _birth(birth, data, fields)
-        phones = lists.get("phones")
-        if phones and len(phones) > 1:  # Outlook's fax, pager... columns come before its phones
-            phones.sort(key=lambda item: item["label"] in _LATER_PHONES)
-        if own:
-            for name, items in lists.items():
-                data[name] = own.pop(name, []) + items
-            data.update(own)
-        else:
-            data.update(lists)
+        _with_lists(data, lists, own)
+
+    def _located(self, row: list[str]) -> dict:
+        """label -> the address its columns give (made whole, in order)."""
+        located: dict = {}
+        for index, label, part in self.located:
+            value = row[index]
+            if value and not value.isspace():
+                value = (value[1:] if value.startswith(_FORMULA) else value).strip()
+                address = located.get(label)
+                if address is None:
+                    address = located[label] = dict(_NO_ADDRESS)
+                    address["label"] = label
+                before = address[part]
+                address[part] = value if before is None else f"{before}\n{value}"
+        return located
+
+
+def _with_addresses(data: dict, located: dict, google: dict) -> None:
+    """A record's addresses: its plain street..country columns', then those of its
+    labelled columns (`located`), then Google's numbered ones."""
+    plain = ({key: data.pop(key) for key in ADDRESS_KEYS[3:] if key in data}
+             if not data.keys().isdisjoint(ADDRESS_KEYS[3:]) else None)  # fmt: skip
+    found = [_address(None, plain)] if plain else []
+    numbered = [_address(label, parts) for label, parts in google.items()]
+    data["addresses"] = [*found, *located.values(), *numbered]
+
+
+def _with_lists(data: dict, lists: dict, own: dict) -> None:
+    """The e-mails, phones... a record's columns gave, after the labelled lists of
+    crm's own columns (`own`)."""
+    phones = lists.get("phones")
+    if phones and len(phones) > 1:  # Outlook's fax, pager... columns come before its phones
+        phones.sort(key=lambda item: item["label"] in _LATER_PHONES)
+    if own:
+        for name, items in lists.items():
+            data[name] = own.pop(name, []) + items
+        data.update(own)
+    else:
+        data.update(lists)
 
 
 _LIST_KEYS = {"e": "emails", "p": "phones", "u": "urls", "r": "related"}

@@ -36,6 +36,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import chain
 
 from crmcli import migrations
 from crmcli.store import common, search
@@ -122,14 +123,25 @@ class Batch:
         contact_id = self._add("contacts", row_id, item.row, (account_id, account, *item.summary))
         self.entries.append((contact_id * 4 + 1, "contact", item.row["name"], item.text))
         self.keys["contacts"].update(item.email_keys)
-        addresses = self.addresses["contact_emails"]
-        for position, ((label, address), key) in enumerate(
-            zip(item.emails, item.email_keys, strict=True)
-        ):
-            addresses.append((contact_id, position, address, key, label))
-        numbers = self.addresses["contact_phones"]
-        for position, (label, number) in enumerate(item.phones):
-            numbers.append((contact_id, position, number, label))
+        emails, phones = item.emails, item.phones
+        if len(emails) == 1:  # most contacts: one e-mail, one phone
+            ((label, address),) = emails
+            self.addresses["contact_emails"].append(
+                (contact_id, 0, address, item.email_keys[0], label)
+            )
+        elif emails:
+            addresses = self.addresses["contact_emails"]
+            for position, ((label, address), key) in enumerate(
+                zip(emails, item.email_keys, strict=True)
+            ):
+                addresses.append((contact_id, position, address, key, label))
+        if len(phones) == 1:
+            ((label, number),) = phones
+            self.addresses["contact_phones"].append((contact_id, 0, number, label))
+        elif phones:
+            numbers = self.addresses["contact_phones"]
+            for position, (label, number) in enumerate(phones):
+                numbers.append((contact_id, position, number, label))
         self._flush_when_full()
         return contact_id
 
@@ -375,8 +387,5 @@ def _insert_values(
     while start < len(values):
         count = 1 << (min(most, len(values) - start).bit_length() - 1)
         part = values[start : start + count]
-        conn.execute(
-            f"{head} VALUES {', '.join([one] * count)}",
-            [value for row in part for value in row],
-        )
+        conn.execute(f"{head} VALUES {', '.join([one] * count)}", [*chain(*part)])
         start += count

@@ -30,6 +30,16 @@ _CONTACT_VALUES = [key for key in contacts.EDITABLE
 # once for each shape records come in (a CSV file's rows have a few), not a row.
 _SHAPES: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 _SHAPES_KEPT, _SHAPE_MOST = 4096, 100  # shapes kept, of at most so many keys
+# Values checked before, and what their check gave: a file repeats its companies,
+# cities, titles and first names row after row, and a check depends on its value
+# alone.  Each cache keeps at most _SEEN_MOST values (then starts again), each of at
+# most LINE_MAX characters: memory does not follow the file.
+_SEEN_MOST = 1024
+_SEEN_VALUES: dict[tuple[str, str], str | None] = {}  # (column, text) -> checked
+_SEEN_ADDRESSES: dict[tuple, tuple[dict, str | None, list[dict]]] = {}
+_SEEN_NAMES: dict[tuple, dict] = {}
+_SEEN_COMPANIES: dict[str, tuple[str, str] | None] = {}
+_TEXT = frozenset((str, type(None)))
 
 
 class Checked(NamedTuple):
@@ -116,8 +126,8 @@ def _person(data: dict, row: dict, config: Config) -> Checked | None:
 def _check_contacts(data: dict, config: Config) -> Checked:
     data = _picture_link(data, "photo")
     values, parts = _shape(data)
-    row = contacts.clean({key: _text(value) for key in values
-                          if (value := data[key]) is not None})  # fmt: skip
+    row = _cleaned({key: _text(value) for key in values
+                    if (value := data[key]) is not None})  # fmt: skip
     # Only the lists a record has (most have none: a CSV row's cost counts).
     lists = {}
     if not _RARE_LISTS.isdisjoint(data):
@@ -130,7 +140,7 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         for column in [c for c, value in row.items() if value in (None, "[]") and c in _SPARSE]:
             del row[column]  # left out, the column's default (NULL, '[]') is written
     elif given:  # most often a CSV row's labelled address columns
-        lists["addresses"] = _addresses_alone(row, details.addresses(given))
+        lists["addresses"] = _addresses_alone(row, given)
     elif not row.keys().isdisjoint(models.ADDRESS_FIELDS):  # a CSV's address columns
         address = details.from_columns(row)
         if address is not None:
@@ -141,24 +151,86 @@ def _check_contacts(data: dict, config: Config) -> Checked:
     )
     phones = contacts.parse_phones(_labelled(data.get("phones") or data.get("phone")))
     company = _company(data)
-    names = _names(data, row.get("nickname"), emails, phones, company, parts)
-    for part in _RARE_PARTS:
-        if names[part] is None:
-            del names[part]  # left out: NULL
-    row.update(names)
+    row.update(_names_seen(data, row.get("nickname"), emails, phones, company, parts))
     row.update(_common(data))
-    return Checked(
+    # Checked's twelve fields in their order, made directly (its keyword __new__ costs
+    # a tenth of a row's checking).
+    return _CHECKED_NEW(Checked, (
         row,
         _id(data.get("id")),
         _ids(data, "account_id", "person_account_id"),
         company,
-        emails=emails,
-        phones=phones,
-        email_keys=email_keys,
-        text=search.contact_text(row, emails, phones, lists),
-        summary=contacts.summary(emails, phones),
-        picture=photos.from_record(data.get("photo")),
-    )
+        None,
+        emails,
+        phones,
+        email_keys,
+        search.contact_text(row, emails, phones, lists),
+        contacts.summary(emails, phones),
+        photos.from_record(data.get("photo")),
+        None,
+    ))  # fmt: skip
+
+
+_CHECKED_NEW = tuple.__new__
+
+
+def _cleaned(texts: dict[str, str]) -> dict:
+    """contacts.clean(texts), each value checked once for all the records that
+    repeat it (a title, a city)."""
+    row: dict = {}
+    missed = {}
+    seen = _SEEN_VALUES
+    for key, raw in texts.items():
+        checked = seen.get((key, raw), row)  # row: not seen
+        if checked is row:
+            missed[key] = raw
+        row[key] = checked
+    if missed:
+        found = contacts.clean(missed)  # raises what is wrong, the first in order
+        for key, checked in found.items():
+            row[key] = checked
+            raw = missed[key]
+            if len(raw) <= models.LINE_MAX:
+                _remember(seen, (key, raw), checked)
+    return row
+
+
+def _remember(cache: dict, key, value):
+    if len(cache) >= _SEEN_MOST:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _names_seen(data: dict, nickname: str | None, emails: list, phones: list,
+                company: tuple | None, parts: tuple[str, ...]) -> dict:  # fmt: skip
+    """_names() less the rare parts that are None (left out: NULL), once for all
+    the records that give the same name parts and no name, as another program's
+    first/last name columns do: what it gives then depends on nothing else (not on
+    the e-mail, account or phone) as long as the parts or the nickname name the
+    contact."""
+    given = tuple([data.get(part) for part in parts])
+    key = None
+    if data.get("name") is None:
+        key = (parts, given, nickname)
+        try:
+            found = _SEEN_NAMES.get(key)  # only keys of text are kept (1 is True, as keys)
+        except TypeError:  # a value that is not text (a list)
+            found = key = None
+        if found is not None:
+            return found
+    names = _names(data, nickname, emails, phones, company, parts)
+    for part in _RARE_PARTS:
+        if names[part] is None:
+            del names[part]  # left out: NULL
+    if (
+        key is not None
+        and models.derived_name(names, nickname) is not None
+        and _TEXT.issuperset(map(type, given))
+        and all(value is None or len(value) <= models.LINE_MAX for value in given)
+    ):
+        _remember(_SEEN_NAMES, key, names)
+    return names
 
 
 def _shape(data: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -173,16 +245,51 @@ def _shape(data: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return found
 
 
-def _addresses_alone(row: dict, addresses: list[dict]) -> list[dict]:
+def _addresses_alone(row: dict, given: object) -> list[dict]:
     """What contacts.with_lists() and leaving out the empty columns make of the
-    addresses of a record with no other list and no street..country of its own,
-    done directly: addresses[0]'s parts that hold something, and the list."""
-    if addresses:
-        first = addresses[0]
-        row.update({column: first[column] for column in models.ADDRESS_FIELDS
-                    if first[column] is not None})  # fmt: skip
-        row["addresses"] = details.dump_addresses(addresses)
+    addresses a record gives (`given`) with no other list and no street..country
+    of its own, done directly: addresses[0]'s parts that hold something, and the
+    list; once for all the records that give the same addresses (a CSV's city
+    column)."""
+    key = _addresses_key(given)
+    try:
+        found = _SEEN_ADDRESSES.get(key) if key is not None else None
+    except TypeError:  # a value that is not text (a list): no key
+        key = found = None
+    if found is None:
+        addresses = details.addresses(given)
+        columns, text = {}, None
+        if addresses:
+            first = addresses[0]
+            columns = {column: first[column] for column in models.ADDRESS_FIELDS
+                       if first[column] is not None}  # fmt: skip
+            text = details.dump_addresses(addresses)
+        found = (columns, text, addresses)
+        if (
+            key is not None
+            and (text is None or len(text) <= 4 * models.LINE_MAX)
+            and all(_TEXT.issuperset(map(type, item.values())) for item in given)
+        ):
+            _remember(_SEEN_ADDRESSES, key, found)
+    columns, text, addresses = found
+    if text is not None:
+        row.update(columns)
+        row["addresses"] = text
     return addresses
+
+
+def _addresses_key(given: object) -> tuple | None:
+    """Addresses as a record gives them (a list of objects), as a key.  Only keys
+    of text (what a CSV reader makes) are remembered, so no other value is found
+    (1 is True, as keys)."""
+    if type(given) is not list or len(given) > 4:
+        return None
+    key = []
+    for item in given:
+        if type(item) is not dict:
+            return None
+        key.append(tuple(item.items()))
+    return tuple(key)
 
 
 def _check_deals(data: dict, config: Config) -> Checked:
@@ -283,16 +390,25 @@ def _shown(value: object, most: int = 40) -> str:
 
 def _ids(data: dict, *keys: str) -> dict[str, int]:
     """The links a record gives by id, checked to be ids."""
+    if data.keys().isdisjoint(keys):  # another program's record: no crm ids
+        return {}
     return {key: number for key in keys if (number := _id(data.get(key))) is not None}
 
 
 def _company(data: dict) -> tuple[str, str] | None:
     """A company column (`account`): the name as stored, and folded."""
     text = _text(data.get("account"))
-    if not text or not text.strip():
+    if not text:
         return None
-    name = models.name("account", text)
-    return name, models.fold(name)
+    found = _SEEN_COMPANIES.get(text)
+    if found is None:
+        if not text.strip():
+            return None
+        name = models.name("account", text)
+        found = (name, models.fold(name))
+        if len(text) <= models.LINE_MAX:
+            _remember(_SEEN_COMPANIES, text, found)
+    return found
 
 
 def _picture_link(data: dict, key: str) -> dict:
@@ -361,12 +477,31 @@ def _labelled(value: object) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, list):
-        return [
-            (f"{item['label']}:{item['value']}" if item.get("label") else str(item["value"]))
-            if isinstance(item, dict) else str(item)
-            for item in value
-        ]  # fmt: skip
+        return [_pair(item) if isinstance(item, dict) else str(item) for item in value]
     return [part for part in re.split(models.PHONES_SPLIT, str(value)) if part.strip()]
+
+
+def _pair(item: dict) -> str | tuple[str | None, str]:
+    """An item of a JSON (or CSV reader's) list as `label:value` text, or as the
+    (label, value) that models.labelled() would make of that text when that is
+    plain to see (a label of ASCII letters and a value; no label and no `:`)."""
+    label, value = item.get("label"), item["value"]
+    if not label:
+        text = str(value)
+        if ":" not in text and (stripped := text.strip()):
+            return None, stripped
+        return text
+    if (
+        type(label) is str
+        and type(value) is str
+        and label.isalpha()
+        and label.isascii()
+        and len(label) <= models.LABEL_MAX
+        and (stripped := value.strip())
+        and not value.startswith("//")
+    ):
+        return label.lower(), stripped
+    return f"{label}:{value}"
 
 
 def _names(
@@ -405,8 +540,13 @@ def _names(
     )
 
 
+_COMMON = ("tags", "fields", "created_at", "updated_at")
+
+
 def _common(data: dict) -> dict:
     """tags, custom fields and timestamps, as columns."""
+    if data.keys().isdisjoint(_COMMON):  # most rows of another program's CSV
+        return {"tags": "[]", "fields": "{}"}
     tags = data.get("tags") or []
     # A list (JSON, JSONL, vCard CATEGORIES) is carried exactly, as crm's backup holds it:
     # only a `;`-joined cell needs the tag rule (models.tags).

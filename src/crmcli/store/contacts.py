@@ -114,11 +114,14 @@ def parse_emails(raw: list[str] | None) -> list[tuple[str | None, str]]:
     return emails_and_keys(raw)[0]
 
 
-def emails_and_keys(raw: list[str] | None) -> tuple[list[tuple[str | None, str]], list[str]]:
-    """parse_emails(), and the addresses' keys (models.email_key), in the same order."""
+def emails_and_keys(
+    raw: list[str | tuple[str | None, str]] | None,
+) -> tuple[list[tuple[str | None, str]], list[str]]:
+    """parse_emails(), and the addresses' keys (models.email_key), in the same order.
+    An item may be text or what models.labelled() made of it (store.checks)."""
     result, keys, seen = [], [], set()
     for item in raw or []:
-        label, value = models.labelled(item)
+        label, value = item if type(item) is tuple else models.labelled(item)
         address = models.email(value)
         if address is None:
             raise InvalidValue(f"empty e-mail address in {item!r}")
@@ -130,10 +133,10 @@ def emails_and_keys(raw: list[str] | None) -> tuple[list[tuple[str | None, str]]
     return result, keys
 
 
-def parse_phones(raw: list[str] | None) -> list[tuple[str | None, str]]:
+def parse_phones(raw: list[str | tuple[str | None, str]] | None) -> list[tuple[str | None, str]]:
     result = []
     for item in raw or []:
-        label, value = models.labelled(item)
+        label, value = item if type(item) is tuple else models.labelled(item)
         number = models.phone(value)
         if number is None:
             raise InvalidValue(f"empty phone number in {item!r}")
