@@ -21,9 +21,10 @@ would write from the cells:
 - every cell was text, NULL or (quiet only) an integer: a REAL or a BLOB
   reads differently in Python (`repr`, `b'...'`).
 
-A batch that fails is read again as cells (same ids, same read transaction:
-db.session holds one snapshot for a command) and goes through write_cells'
-own writer, so the output is byte-identical whatever the data.  Listings of
+A batch that fails is checked row by row; the rows that fail alone are read
+again as cells (same ids, same read transaction: db.session holds one
+snapshot for a command) and go through write_cells' own writer, so the output
+is byte-identical whatever the data.  Listings of
 a few rows, of one column, whose sample holds a number that is not an
 integer, or mostly loud columns, are written as cells all the way.
 """
@@ -68,9 +69,27 @@ def text_batches(conn: sqlite3.Connection, schema, fields, where: str, params, t
         if text is not None:
             yield text, len(batch)
         else:
-            ids = [row[-1] for row in batch]
-            found = {row[0]: row[1:] for row in conn.execute(again, (_json(ids),))}
-            yield [found[key] for key in ids]
+            yield from _row_by_row(conn, again, plan, batch)
+
+
+def _row_by_row(conn, again: str, plan: _Plan, batch: list):
+    """A batch that failed, each row checked alone: runs of rows proven right as
+    text, the others read again as cells (in order; a row's line depends on
+    that row alone, whichever way write_cells gets it)."""
+    texts = [plan.text([row]) for row in batch]
+    ids = [row[-1] for row, text in zip(batch, texts, strict=True) if text is None]
+    found = {row[0]: row[1:] for row in conn.execute(again, (_json(ids),))}
+    start = 0
+    while start < len(batch):
+        end = start
+        proven = texts[start] is not None
+        while end < len(batch) and (texts[end] is not None) == proven:
+            end += 1
+        if proven:
+            yield "".join(texts[start:end]), end - start
+        else:
+            yield [found[row[-1]] for row in batch[start:end]]
+        start = end
 
 
 def _sample(conn, schema, cells: str, where: str, params) -> list:
