@@ -24,20 +24,21 @@ would write from the cells:
 A batch that fails is checked row by row; the rows that fail alone are read
 again as cells (same ids, same read transaction: db.session holds one
 snapshot for a command) and go through write_cells' own writer, so the output
-is byte-identical whatever the data.  Listings of
-a few rows, of one column, whose sample holds a number that is not an
-integer, or mostly loud columns, are written as cells all the way.
+is byte-identical whatever the data.  Listings of a small table or a small
+--limit, of one column, whose sample holds a number that is not an integer,
+or of mostly loud columns, are written as cells all the way.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from itertools import chain
 from operator import itemgetter
 
 BATCH = 1000  # rows fetched, checked and written at a time
-SMALL = 10_000  # a listing of at most this many rows is written as cells, as always
-SAMPLE = 1000  # rows (twice) read first to sort the columns
+SMALL = 10_000  # a table (or --limit) of at most this many rows is written as cells, as always
+SAMPLE = 500  # rows (twice) read first to sort the columns
 _FORMULA = "=+-@\t\r'"  # render.FORMULA, and the ' that defuses them
 _WRONG = -(10**15)  # a check term that no sum of lengths makes up for
 _IDS = "(SELECT value FROM json_each(?))"  # ids given as one JSON list
@@ -48,10 +49,15 @@ def text_batches(conn: sqlite3.Connection, schema, fields, where: str, params, t
     write, or a list of rows of cells for its writer."""
     cells = schema.select(fields, flat=True)
     kinds = None
-    if len(fields) > 1:
-        counted = f"SELECT count(*) FROM (SELECT 1 FROM {schema.tables}{where} LIMIT {SMALL + 1})"
-        if conn.execute(counted, params).fetchone()[0] > SMALL:
-            kinds = _kinds(_sample(conn, schema, cells, where, params), fmt)
+    low, high = conn.execute(f"SELECT min(id), max(id) FROM {schema.source}").fetchone()
+    limit = re.search(r" LIMIT (-?\d+) OFFSET \d+$", tail)  # as query.Compiled.rows puts it
+    if (
+        len(fields) > 1
+        and low is not None
+        and high - low >= SMALL
+        and not (limit and 0 <= int(limit[1]) <= SMALL)
+    ):
+        kinds = _kinds(_sample(conn, schema, cells, low, high), fmt)
     if kinds is None or kinds.count("loud") * 2 > len(fields):
         cursor = conn.execute(cells + where + tail, params)  # cells as they always were
         yield from iter(lambda: cursor.fetchmany(BATCH), [])
@@ -92,16 +98,13 @@ def _row_by_row(conn, again: str, plan: _Plan, batch: list):
         start = end
 
 
-def _sample(conn, schema, cells: str, where: str, params) -> list:
-    """Rows to sort the columns by: the listing's first SAMPLE in table order, and
-    SAMPLE spread over the whole table by id (those the filters keep)."""
-    rows = conn.execute(f"{cells}{where} LIMIT {SAMPLE}", params).fetchall()
-    low, high = conn.execute(f"SELECT min(id), max(id) FROM {schema.source}").fetchone()
-    if low is None:
-        return rows
+def _sample(conn, schema, cells: str, low: int, high: int) -> list:
+    """Rows to sort the columns by: the table's first SAMPLE, and SAMPLE spread
+    over it by id (whatever the listing's filters: reading them could cost a
+    scan, and the sample only decides what is tried first)."""
+    rows = conn.execute(f"{cells} LIMIT {SAMPLE}").fetchall()
     ids = _json(range(low, high + 1, max(1, (high - low) // SAMPLE)))
-    spread = f"{cells}{where} {'AND' if where else 'WHERE'} {schema.alias}.id IN {_IDS}"
-    return rows + conn.execute(spread, [*params, ids]).fetchall()
+    return rows + conn.execute(f"{cells} WHERE {schema.alias}.id IN {_IDS}", (ids,)).fetchall()
 
 
 def _json(ids) -> str:
