@@ -173,6 +173,8 @@ def _one_by_one(conn, plan, schema, fields, fmt) -> int:
         ("list", "contacts", "--format", "csv"),
         ("list", "contacts", "--format", "tsv"),
         ("contact", "list", "--format", "csv", "--sort", "-city", "--offset", "3"),
+        ("contact", "list", "--format", "tsv", "--sort", "city", "--sort", "-id"),
+        ("list", "contacts", "--format", "csv", "--sort", "name"),
         ("list", "contacts", "--format", "csv", "--columns", "phone,name,id"),
         ("list", "contacts", "--format", "csv", "--columns", "description,name"),
         ("list", "contacts", "--format", "tsv", "--columns", "name,email", "--where", "id>20"),

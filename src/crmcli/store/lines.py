@@ -25,8 +25,9 @@ A batch that fails is checked row by row; the rows that fail alone are read
 again as cells (same ids, same read transaction: db.session holds one
 snapshot for a command) and go through write_cells' own writer, so the output
 is byte-identical whatever the data.  Listings of a small table or a small
---limit, of one column, whose sample holds a number that is not an integer,
-or of mostly loud columns, are written as cells all the way.
+--limit, of one column, sorted by other than the id last, whose sample holds
+a number that is not an integer, or of mostly loud columns, are written as
+cells all the way.
 """
 
 from __future__ import annotations
@@ -50,9 +51,14 @@ def text_batches(conn: sqlite3.Connection, schema, fields, where: str, params, t
     cells = schema.select(fields, flat=True)
     kinds = None
     low, high = conn.execute(f"SELECT min(id), max(id) FROM {schema.source}").fetchone()
-    limit = re.search(r" LIMIT (-?\d+) OFFSET \d+$", tail)  # as query.Compiled.rows puts it
+    # As query.Compiled.rows puts them.  Rows of equal sort keys come out of SQLite's
+    # sorter in an order that can depend on the rows' size: so only an order ending
+    # with the id (no two rows equal) is fetched the other way.
+    total = re.search(rf" ORDER BY (.*, )?{schema.alias}\.id( ASC| DESC)?( LIMIT |$)", tail)
+    limit = re.search(r" LIMIT (-?\d+) OFFSET \d+$", tail)
     if (
-        len(fields) > 1
+        total
+        and len(fields) > 1
         and low is not None
         and high - low >= SMALL
         and not (limit and 0 <= int(limit[1]) <= SMALL)
