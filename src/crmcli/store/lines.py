@@ -217,7 +217,11 @@ def _measure(expr: str, text: bool, integers: bool) -> str:
     """The value's length in bytes as printf() should write it; _WRONG for a BLOB,
     a REAL, or (unless `integers`) an integer."""
     if text:  # TEXT affinity: text, NULL, or a BLOB
-        return f"iif({expr} >= X'', {_WRONG}, coalesce(length(CAST({expr} AS BLOB)), 0))"
+        text_or_number = f"{expr} < X''"  # a BLOB sorts after them
+        return (
+            f"CASE WHEN {text_or_number} THEN length(CAST({expr} AS BLOB))"
+            f" WHEN {expr} IS NULL THEN 0 ELSE {_WRONG} END"
+        )
     number = f"WHEN 'integer' THEN length({expr}) " if integers else ""
     return (
         f"CASE typeof({expr}) WHEN 'null' THEN 0 {number}"
