@@ -81,8 +81,8 @@ def write_csv(conn: sqlite3.Connection, out: TextIO, kind: str, delimiter: str) 
     """One kind, with the field names import reads back, through the CSV/TSV writer
     every command uses (formulas defused, CR quoted, TSV escaped: see render)."""
     fmt = "csv" if delimiter == "," else "tsv"
-    cursor = rows(conn, kind).flat(FIELDS[kind])
-    return render.write_cells(out.write, fmt, FIELDS[kind], render.batches(cursor))
+    batches = rows(conn, kind).text_batches(FIELDS[kind], fmt)
+    return render.write_cells(out.write, fmt, FIELDS[kind], batches)
 
 
 def write_vcf(conn: sqlite3.Connection, out: TextIO, version: str, kind: str = "contacts") -> int:

@@ -383,8 +383,8 @@ def records(
         return count
     write = data_writer()
     if fmt in ("csv", "tsv"):
-        if hasattr(rows, "flat"):  # a store listing: SQLite makes the cells itself
-            return write_cells(write, fmt, fields, batches(rows.flat(fields)))
+        if hasattr(rows, "text_batches"):  # a store listing: SQLite makes most of the text
+            return write_cells(write, fmt, fields, rows.text_batches(fields, fmt))
         flat = ([_flat(row.get(field), field) for field in fields] for row in rows)
         return write_cells(write, fmt, fields, _chunks(flat))
     if fmt == "json":
@@ -430,7 +430,8 @@ def _chunks(rows: Iterable) -> Iterable[list]:
 def write_cells(write, fmt: str, header: Sequence[str], row_batches: Iterable[list]) -> int:
     """The one CSV/TSV writer (rules in the module's docstring): `header`, then
     each batch of rows (sequences of cells: str, numbers or None), each batch
-    handed to `write` as one string.  Returns the number of rows."""
+    handed to `write` as one string.  A batch may also come written already, as
+    (text, number of rows): see store.lines.  Returns the number of rows."""
     lines: list[str] = []
     sink = _Lines(lines)
     if fmt == "csv":
@@ -441,6 +442,11 @@ def write_cells(write, fmt: str, header: Sequence[str], row_batches: Iterable[li
     write(lines.pop())
     count = 0
     for batch in row_batches:
+        if batch.__class__ is tuple:
+            text, rows = batch
+            write(text)
+            count += rows
+            continue
         writer.writerows(_defused(batch))
         text = "".join(lines)
         lines.clear()

@@ -153,10 +153,14 @@ class Rows:
         rows = records(self._conn.execute(sql, self._params))
         return map(self._convert, rows) if self._convert else rows
 
-    def flat(self, fields) -> sqlite3.Cursor:
-        """Tuples of CSV cells for `fields`, straight from SQLite."""
-        sql = self._schema.select(fields, flat=True) + self._where + self._tail
-        return self._conn.execute(sql, self._params)
+    def text_batches(self, fields, fmt: str):
+        """The CSV/TSV listing of `fields` as render.write_cells takes it, most of
+        each line made by SQLite (store.lines)."""
+        from crmcli.store import lines
+
+        return lines.text_batches(
+            self._conn, self._schema, fields, self._where, self._params, self._tail, fmt
+        )
 
     def total(self) -> int:
         sql = f"SELECT count(*) FROM {self._schema.tables}{self._where}"

@@ -1,0 +1,262 @@
+"""A CSV/TSV listing's text made by SQLite: the fast path of render.write_cells.
+
+Fetching a Python object per cell costs more than all the rest of a big CSV
+listing, so most of each line is built by SQLite.  A first sample of rows
+sorts the columns: "quiet" ones (no cell needing anything), "defused" ones
+(cells may start like a formula, none needs quotes or escapes: a phone's
+`+`) and "loud" ones (quotes or escapes needed).  Each row is fetched as one
+printf() segment per run of quiet and defused columns (a defused cell's `'`
+chosen in SQL), and each loud column's finished cell, quoted, escaped and
+defused in SQL by the rules of render's module docstring.  Each batch is then
+checked at C speed, and written only if it is provably what write_cells
+would write from the cells:
+
+- the segments hold no quote, CR (TSV: no backslash), exactly one separator
+  between cells and one LF a row, no cell after a separator starting like a
+  formula (the first column is tested in SQL);
+- their length in bytes is the sum of the cells' byte lengths, which SQLite
+  measures per row, and of the defusing `'`s after a separator: so no cell
+  held a NUL (printf's %s stops at one, and crm can store it), and every `'`
+  starting a cell is one SQL added;
+- every cell was text, NULL or (quiet only) an integer: a REAL or a BLOB
+  reads differently in Python (`repr`, `b'...'`).
+
+A batch that fails is checked row by row; the rows that fail alone are read
+again as cells (same ids, same read transaction: db.session holds one
+snapshot for a command) and go through write_cells' own writer, so the output
+is byte-identical whatever the data.  Listings of a small table or a small
+--limit, of one column, sorted by other than the id last, whose sample holds
+a number that is not an integer, or of mostly loud columns, are written as
+cells all the way.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from itertools import chain
+from operator import itemgetter
+
+BATCH = 1000  # rows fetched, checked and written at a time
+SMALL = 10_000  # a table (or --limit) of at most this many rows is written as cells, as always
+SAMPLE = 500  # rows (twice) read first to sort the columns
+_FORMULA = "=+-@\t\r'"  # render.FORMULA, and the ' that defuses them
+_WRONG = -(10**15)  # a check term that no sum of lengths makes up for
+_IDS = "(SELECT value FROM json_each(?))"  # ids given as one JSON list
+
+
+def text_batches(conn: sqlite3.Connection, schema, fields, where: str, params, tail: str, fmt: str):
+    """The listing as write_cells takes it: each batch either (text, rows) ready to
+    write, or a list of rows of cells for its writer."""
+    cells = schema.select(fields, flat=True)
+    kinds = None
+    low, high = conn.execute(f"SELECT min(id), max(id) FROM {schema.source}").fetchone()
+    # As query.Compiled.rows puts them.  Rows of equal sort keys come out of SQLite's
+    # sorter in an order that can depend on the rows' size: so only an order ending
+    # with the id (no two rows equal) is fetched the other way.
+    total = re.search(rf" ORDER BY (.*, )?{schema.alias}\.id( ASC| DESC)?( LIMIT |$)", tail)
+    limit = re.search(r" LIMIT (-?\d+) OFFSET \d+$", tail)
+    if (
+        total
+        and len(fields) > 1
+        and low is not None
+        and high - low >= SMALL
+        and not (limit and 0 <= int(limit[1]) <= SMALL)
+    ):
+        kinds = _kinds(_sample(conn, schema, cells, low, high), fmt)
+    if kinds is None or kinds.count("loud") * 2 > len(fields):
+        cursor = conn.execute(cells + where + tail, params)  # cells as they always were
+        yield from iter(lambda: cursor.fetchmany(BATCH), [])
+        return
+    exprs = [schema.flat.get(name) or schema.columns[name] for name in fields]
+    plan = _Plan(exprs, kinds, _text_columns(conn, schema, exprs), fmt)
+    fetched = f"{plan.select}, {schema.alias}.id FROM {schema.tables}{where}{tail}"
+    cursor = conn.execute(fetched, params)
+    again = (
+        f"SELECT {schema.alias}.id, {cells.removeprefix('SELECT ')}"
+        f" WHERE {schema.alias}.id IN {_IDS}"
+    )
+    for batch in iter(lambda: cursor.fetchmany(BATCH), []):
+        text = plan.text(batch)
+        if text is not None:
+            yield text, len(batch)
+        else:
+            yield from _row_by_row(conn, again, plan, batch)
+
+
+def _row_by_row(conn, again: str, plan: _Plan, batch: list):
+    """A batch that failed, each row checked alone: runs of rows proven right as
+    text, the others read again as cells (in order; a row's line depends on
+    that row alone, whichever way write_cells gets it)."""
+    texts = [plan.text([row]) for row in batch]
+    ids = [row[-1] for row, text in zip(batch, texts, strict=True) if text is None]
+    found = {row[0]: row[1:] for row in conn.execute(again, (_json(ids),))}
+    start = 0
+    while start < len(batch):
+        end = start
+        proven = texts[start] is not None
+        while end < len(batch) and (texts[end] is not None) == proven:
+            end += 1
+        if proven:
+            yield "".join(texts[start:end]), end - start
+        else:
+            yield [found[row[-1]] for row in batch[start:end]]
+        start = end
+
+
+def _sample(conn, schema, cells: str, low: int, high: int) -> list:
+    """Rows to sort the columns by: the table's first SAMPLE, and SAMPLE spread
+    over it by id (whatever the listing's filters: reading them could cost a
+    scan, and the sample only decides what is tried first)."""
+    rows = conn.execute(f"{cells} LIMIT {SAMPLE}").fetchall()
+    ids = _json(range(low, high + 1, max(1, (high - low) // SAMPLE)))
+    return rows + conn.execute(f"{cells} WHERE {schema.alias}.id IN {_IDS}", (ids,)).fetchall()
+
+
+def _json(ids) -> str:
+    return f"[{','.join(map(str, ids))}]"
+
+
+def _kinds(sample: list, fmt: str) -> list[str] | None:
+    """Each column's kind ("quiet", "defused", "loud") by the sampled cells; None
+    when a cell is neither text, NULL nor an integer."""
+    special = '",\n\r' if fmt == "csv" else '"\\\t\n\r'
+    kinds = []
+    for column in zip(*sample, strict=True):
+        kind = "quiet"
+        for cell in column:
+            if cell.__class__ is str:
+                if cell and cell[0] in _FORMULA:
+                    kind = "loud" if kind == "loud" else "defused"
+                if any(char in cell for char in special):
+                    kind = "loud"
+                    break
+            elif cell is not None and cell.__class__ is not int:
+                return None
+        kinds.append(kind)
+    return kinds
+
+
+class _Plan:
+    """The SELECT of segments and loud cells (then a check, then the id), and the
+    check of a fetched batch."""
+
+    def __init__(self, exprs: list[str], kinds: list[str], text: set[str], fmt: str) -> None:
+        sep = "," if fmt == "csv" else "\t"
+        columns, pieces, values, terms = [], [], [], []
+        for index, (expr, kind) in enumerate(zip(exprs, kinds, strict=True)):
+            lead = sep if index else ""
+            if kind == "loud":
+                columns.append(_printf([*pieces, lead], values))
+                columns.append(_loud_cell(expr, fmt))
+                terms.append(f"iif(typeof({expr}) IN ('text', 'null'), 0, {_WRONG})")
+                pieces, values = [], []
+                continue
+            if kind == "defused":
+                pieces.append(lead + "%s%s")
+                values += [_defusing(expr), expr]
+            else:
+                pieces.append(lead + "%s")
+                values.append(expr)
+            terms.append(_measure(expr, expr in text, integers=kind == "quiet"))
+            if index == 0:  # a row's first cell follows no separator: tested here
+                terms.append(_starts(expr, 1 if kind == "defused" else _WRONG))
+        columns.append(_printf(pieces, values, end=True))
+        columns.append(" + ".join(terms))
+        self.select = "SELECT " + ", ".join(columns)
+        count = len(columns) - 1  # segments and loud cells; the check after them
+        self._segments = itemgetter(*range(0, count, 2)) if count > 1 else None
+        self._parts = itemgetter(slice(0, count))
+        self._check = itemgetter(count)
+        self._width, self._sep = len(exprs), sep
+        self._forbidden = '"\r' if fmt == "csv" else '"\r\\'
+        self._starts = [sep + char for char in "=+-@\t" if char != sep]
+
+    def text(self, batch: list) -> str | None:
+        """The batch's lines, or None when they cannot be shown to be right."""
+        if self._segments is None:
+            text = quiet = "".join(map(itemgetter(0), batch))
+        else:
+            quiet = "".join(chain.from_iterable(map(self._segments, batch)))
+            text = None
+        rows, sep = len(batch), self._sep
+        if (
+            any(char in quiet for char in self._forbidden)
+            or quiet.count(sep) != (self._width - 1) * rows
+            or quiet.count("\n") != rows
+            or any(start[1] in quiet and start in quiet for start in self._starts)
+        ):
+            return None
+        size = sum(map(self._check, batch)) + self._width * rows
+        if "'" in quiet:
+            size += quiet.count(sep + "'")  # each must be a defusing one: else sizes differ
+        if size != (len(quiet) if quiet.isascii() else len(quiet.encode())):
+            return None
+        return text if text is not None else "".join(chain.from_iterable(map(self._parts, batch)))
+
+
+def _printf(pieces: list[str], values: list[str], end: bool = False) -> str:
+    """printf() of `values` as the pieces (`%s`s and separators) say; `end` adds LF."""
+    fmt = "'{}'{}".format("".join(pieces).replace("\t", "' || char(9) || '"), " || char(10)" * end)
+    return f"printf({fmt}, {', '.join(values)})" if values else f"({fmt})"
+
+
+def _starts(expr: str, then: int) -> str:
+    """`then` when the value starts like a formula (or with '), else 0."""
+    whens = " ".join(f"WHEN {ord(char)} THEN {then}" for char in _FORMULA)
+    return f"CASE unicode({expr}) {whens} ELSE 0 END"
+
+
+def _defusing(expr: str) -> str:
+    """The ' a text cell gets in front (render's rule), or ''."""
+    whens = " ".join(f"WHEN {ord(char)} THEN ''''" for char in _FORMULA)
+    return f"CASE unicode({expr}) {whens} ELSE '' END"
+
+
+def _measure(expr: str, text: bool, integers: bool) -> str:
+    """The value's length in bytes as printf() should write it; _WRONG for a BLOB,
+    a REAL, or (unless `integers`) an integer."""
+    if text:  # TEXT affinity: text, NULL, or a BLOB
+        text_or_number = f"{expr} < X''"  # a BLOB sorts after them
+        return (
+            f"CASE WHEN {text_or_number} THEN length(CAST({expr} AS BLOB))"
+            f" WHEN {expr} IS NULL THEN 0 ELSE {_WRONG} END"
+        )
+    number = f"WHEN 'integer' THEN length({expr}) " if integers else ""
+    return (
+        f"CASE typeof({expr}) WHEN 'null' THEN 0 {number}"
+        f"WHEN 'text' THEN length(CAST({expr} AS BLOB)) ELSE {_WRONG} END"
+    )
+
+
+# SQL for what gets a CSV cell quoted; TSV escapes (see render._TSV_ESCAPES).
+_QUOTED = ("'\"'", "','", "char(10)", "char(13)")
+_ESCAPED = (("'\\'", "'\\\\'"), ("char(9)", "'\\t'"), ("char(10)", "'\\n'"), ("char(13)", "'\\r'"))
+
+
+def _loud_cell(expr: str, fmt: str) -> str:
+    """A loud column's finished cell (render's rules), NULL as empty."""
+    defusing = _defusing(expr)
+    if fmt == "csv":
+        needs = " OR ".join(f"instr({expr}, {char})" for char in _QUOTED)
+        value = expr
+    else:
+        needs = f"instr({expr}, '\"')"
+        value = expr
+        for char, escape in _ESCAPED:
+            value = f"replace({value}, {char}, {escape})"
+    quoted = f"'\"' || {defusing} || replace({value}, '\"', '\"\"') || '\"'"
+    plain = f"{defusing} || {value}"
+    return f"CASE WHEN {expr} IS NULL THEN '' WHEN {needs} THEN {quoted} ELSE {plain} END"
+
+
+def _text_columns(conn, schema, exprs: list[str]) -> set[str]:
+    """Those of `exprs` that are the main table's columns of TEXT affinity (they
+    hold text, NULL or a BLOB: a number stored in them becomes text), or a
+    CSV cell made of a list (query.flat_list: text or NULL)."""
+    found = set(schema.flat.values())
+    for _, name, declared, *_ in conn.execute(f"PRAGMA table_info({schema.source})"):
+        kind = (declared or "").upper()
+        if "INT" not in kind and any(word in kind for word in ("CHAR", "CLOB", "TEXT")):
+            found.add(f"{schema.alias}.{name}")
+    return found & set(exprs)
