@@ -48,3 +48,74 @@ def test_frozen_records_cannot_change_and_hash_by_their_fields():
         pass
 
     assert hash(Pair()) == hash(Pair(1, 2)) and {Pair(), Pair(1, 2)} == {Pair()}
+
+
+# What each command imports, run as the installed command runs it (a fresh process).
+# Every command pays for every module it imports; these are not needed to run them.
+_PROBE = """
+import dataclasses, sys
+from crmcli.cli import main
+sys.argv = ['crm', *sys.argv[1:]]
+code = main()
+ours = [name for name in sys.modules if name.startswith('crmcli')]
+defined = sorted(
+    f"{name}.{key}" for name in ours for key, value in vars(sys.modules[name]).items()
+    if isinstance(value, type) and dataclasses.is_dataclass(value)
+    and value.__module__ == name
+)
+print(code, ' '.join(sorted(ours)), '|', ' '.join(defined), file=sys.stderr)
+"""
+_WRITES = [
+    ["contact", "add", "Jim Roe", "-e", "jim@acme.example", "-q"],
+    ["deal", "add", "Big deal", "-a", "Acme", "-q"],
+    ["log", "Called", "-c", "jane@a.test", "-q"],
+]
+_READS = [
+    ["contact", "show", "jane@a.test"],
+    ["list"],
+    ["search", "Roe"],
+    ["due"],
+    ["--help"],
+]
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    import subprocess
+    import sys
+
+    path = tmp_path_factory.mktemp("startup") / "crm.db"
+    env = {"CRM_DB": str(path), "PATH": "/usr/bin:/bin", "COLUMNS": "100"}
+    for args in (["account", "new", "Acme"], ["contact", "add", "Jane Roe", "-e", "jane@a.test"]):
+        subprocess.run([sys.executable, "-c", _PROBE, *args], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+    return env
+
+
+@pytest.mark.parametrize("args", _WRITES + _READS, ids=" ".join)
+def test_a_command_imports_only_what_it_uses_and_defines_no_dataclass(filled, args):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _PROBE, *args], env=filled,
+                            capture_output=True, text=True)  # fmt: skip
+    line = result.stderr.splitlines()[-1]
+    status, rest = line.split(" ", 1)
+    modules, defined = rest.split("|")
+    assert status == "0", result.stderr
+    imported = set(modules.split())
+    assert "crmcli.migrations" not in imported  # a current database opens without it
+    if args in _WRITES:
+        assert not {"crmcli.cli.listing", "crmcli.store.search"} & imported
+    assert defined.split() == []  # a dataclass costs ~1 ms of start-up to define
+
+
+def test_what_opening_needs_of_the_schema_agrees_with_the_migrations():
+    """db.py keeps the schema's version and names so that no command imports the
+    migrations to open a current database; migrations.py refuses to load otherwise."""
+    from crmcli import db, migrations
+    from crmcli.store import search
+
+    assert db.SCHEMA_VERSION == migrations.SCHEMA_VERSION == len(migrations.MIGRATIONS)
+    assert (migrations.NAMED, migrations.SEARCH_KINDS) == (db.NAMED, db.SEARCH_KINDS)
+    assert search.ADDRESS_PARTS == migrations.ADDRESS_PARTS

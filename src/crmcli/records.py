@@ -12,8 +12,8 @@ REQUIRED = object()  # a field's default: it must be given
 
 class Record:
     """A record of the fields named by its class, `class Name(Record, fields={...})`:
-    each field in order with its default (a type such as list or dict makes a new
-    one for each record; REQUIRED: none).
+    each field in order with its default (a callable, such as list or dict, makes a
+    new one for each record; REQUIRED: none).
 
     As a dataclass would be: made from fields by position or name, equal to a record
     of the same class with equal fields, shown as `Name(field=value, ...)`; `replace`
@@ -42,7 +42,7 @@ class Record:
             elif default is REQUIRED:
                 raise TypeError(f"{name}() missing the field {key!r}")
             else:
-                value = default() if isinstance(default, type) else default
+                value = default() if callable(default) else default
             object.__setattr__(self, key, value)
 
     def _values(self) -> tuple:

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from crmcli import models, when
-from crmcli.migrations import NAMED
+from crmcli.db import NAMED
 from crmcli.records import FrozenRecord
 from crmcli.store import refs
 
