@@ -828,6 +828,8 @@ def _table(
     available = _width() if width == -1 else width
     def longest_word(i: int):
         texts = (header[i], *body[i].texts)
+        if body[i].narrow and header[i].isascii():  # each word as wide as its len()
+            return lambda: min(max(map(len, " ".join(texts).split(" "))), 20)
         return lambda: min(max(measure(word) for text in texts for word in text.split(" ")), 20)
 
     words = {i: longest_word(i) for i in shown}
