@@ -21,11 +21,11 @@ which: `won_stage = "closed won"`, `lost_stage = "closed lost"`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from crmcli.errors import InvalidValue
+from crmcli.records import FrozenRecord
 
 DEFAULT_STAGES = {
     "lead": 10,
@@ -37,13 +37,21 @@ DEFAULT_STAGES = {
 }
 
 
-@dataclass(frozen=True)
-class Config:
-    currency: str = "USD"
-    stages: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_STAGES))
-    won_stage: str = "won"
-    lost_stage: str = "lost"
-    me: tuple[str, ...] = ()  # your own e-mail addresses: `crm mail log` tells sent mail by them
+class Config(
+    FrozenRecord,
+    fields={
+        "currency": "USD",
+        "stages": lambda: dict(DEFAULT_STAGES),
+        "won_stage": "won",
+        "lost_stage": "lost",
+        "me": (),  # your own e-mail addresses: `crm mail log` tells sent mail by them
+    },
+):
+    currency: str
+    stages: dict[str, int]
+    won_stage: str
+    lost_stage: str
+    me: tuple[str, ...]
 
     def status(self, stage: str) -> str:
         """The deal status a stage implies."""

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from crmcli import db
+from crmcli.db import NAMED, SEARCH_KINDS
+
 _COMMON = """
     tags TEXT NOT NULL DEFAULT '[]',
     fields TEXT NOT NULL DEFAULT '{}',
@@ -267,7 +270,6 @@ _PHONES = (
     f"(SELECT group_concat({_phone('value')}, ' ') FROM contact_phones WHERE contact_id = c.id)"
 )
 _FIRST_LINE = "substr(body, 1, instr(body || char(10), char(10)) - 1)"
-SEARCH_KINDS = ("account", "contact", "deal", "activity")  # position = rowid's low bits
 _SEARCH_VIEWS = {
     "accounts": (
         "id * 4",
@@ -926,9 +928,6 @@ def m015_mail(conn: sqlite3.Connection) -> None:
     )
 
 
-# The tables whose rows have a name, its name_key (models.fold) and, since m016,
-# its name_order (models.natural_key of name_key): what listings sort by name.
-NAMED = ("accounts", "contacts", "deals")
 
 
 def m016_natural_names(conn: sqlite3.Connection) -> None:
@@ -1100,3 +1099,5 @@ MIGRATIONS = [
     m018_stage_totals,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+if SCHEMA_VERSION != db.SCHEMA_VERSION:  # opening a database trusts db's number
+    raise RuntimeError(f"{SCHEMA_VERSION} migrations, but crmcli.db says {db.SCHEMA_VERSION}")

@@ -34,9 +34,9 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from decimal import Decimal
 from itertools import repeat
-from typing import NamedTuple
 
 from crmcli.errors import OutputClosed, OutputFailed
+from crmcli.records import REQUIRED, Record
 
 # C0/C1 controls, DEL, bidi marks/embeddings/overrides/isolates, line and
 # paragraph separators: never written raw to a terminal.  str.translate tables
@@ -783,7 +783,7 @@ class Columns:
         return Columns({**self._values, field: values})
 
 
-class _Column(NamedTuple):
+class _Column(Record, fields=dict.fromkeys(("texts", "styled", "sizes", "narrow"), REQUIRED)):
     """One column of a table's body: each cell's plain text (escaped), the same
     in colour (`styled`, None when no cell has any) and its width in cells;
     `narrow` when every width is the text's len() (padded by str.ljust)."""
@@ -834,6 +834,8 @@ def _table(
     available = _width() if width == -1 else width
     def longest_word(i: int):
         texts = (header[i], *body[i].texts)
+        if body[i].narrow and header[i].isascii():  # each word as wide as its len()
+            return lambda: min(max(map(len, " ".join(texts).split(" "))), 20)
         return lambda: min(max(measure(word) for text in texts for word in text.split(" ")), 20)
 
     words = {i: longest_word(i) for i in shown}

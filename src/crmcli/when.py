@@ -12,7 +12,6 @@ so it stays on the same calendar day in every time zone.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import os
 import re
@@ -24,7 +23,7 @@ FORMS = (
     "+3d, -2w, +1m, +1y, or a weekday (mon..sun)"
 )
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_WEEKDAYS = tuple(calendar.day_name[i].lower() for i in range(7))
+_FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _OFFSET = r"([+-])(\d{1,4})([dwmy])\Z"
 _EVERY = r"(\d{1,4})([dwmy])\Z"
 
@@ -70,6 +69,8 @@ def add(day: dt.date, count: int, unit: str) -> dt.date:
     year, month = divmod(index, 12)
     if not 1 <= year <= 9999:
         raise InvalidValue("that date is out of range")
+    import calendar  # only here: importing it costs start-up more than this needs
+
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import typer
 
 from crmcli import models, render
-from crmcli.cli import complete, listing, pictures
+from crmcli.cli import complete, pictures
 from crmcli.cli import contacts as people
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue, Refused
@@ -108,6 +108,7 @@ SHOWN = 20
 def _show(conn, account: dict, fmt: str) -> None:
     """The account card with its contacts, child accounts, deals, open tasks and timeline."""
     from crmcli import cards
+    from crmcli.cli import listing
     from crmcli.store import activities, deals, tasks
     from crmcli.store.query import Query
 
@@ -272,6 +273,8 @@ def list_(
       crm account list --where type=customer --sort city
       crm account list --tag partner --format csv
     """
+    from crmcli.cli import listing
+
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         rows = partial(store.list_accounts, conn)

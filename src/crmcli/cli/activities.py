@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 import typer
 
 from crmcli import models, render
-from crmcli.cli import listing
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue, Refused
 from crmcli.store import activities as store
@@ -184,6 +183,8 @@ def list_(
       crm activity list --kind call --since -7d
       crm activity list --account Acme --format json
     """
+    from crmcli.cli import listing
+
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         rows = partial(

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from crmcli import models, render
-from crmcli.cli import complete, listing, pictures
+from crmcli.cli import complete, pictures
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.store import contacts as store
@@ -262,6 +262,8 @@ def list_(
       crm contact list --account Acme --sort -last_contacted
       crm contact list --where birthday=--04-23 --format json
     """
+    from crmcli.cli import listing
+
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
         account_id = refs.account_id(conn, account) if account is not None else None
@@ -281,6 +283,7 @@ def show(
       crm contact show 'Jane Doe'
       crm contact show jane@acme.example --json
     """
+    from crmcli.cli import listing
     from crmcli.store import activities, deals, tasks
     from crmcli.store.query import Query
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import typer
 
 from crmcli import config, models, render
-from crmcli.cli import complete, listing
+from crmcli.cli import complete
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.store import deals as store
@@ -132,6 +132,8 @@ def list_(
       crm deal list --stage proposal --sort close_date
       crm deal list --account Acme --format csv
     """
+    from crmcli.cli import listing
+
     stage = config.load().check_stage(stage) if stage is not None else None
     filters = o.filters(where, tag, sort, limit, offset)
     with o.session(ctx, write=False) as conn:
@@ -158,6 +160,7 @@ def show(
       crm deal show 'Acme renewal 2027'
       crm deal show 5 --json
     """
+    from crmcli.cli import listing
     from crmcli.store import activities, tasks
     from crmcli.store.query import Query
 

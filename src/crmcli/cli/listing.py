@@ -1,6 +1,5 @@
 """The listings `crm list KIND` and each group's `list` share, and their table columns."""
 
-import dataclasses
 import importlib
 import sqlite3
 import sys
@@ -101,10 +100,8 @@ def show(kind: str, list_rows: Callable, fmt: str, filters, columns: str | None 
     """
     capped = fmt == "table" and filters.limit is None
     if fmt != "table" and not filters.sort:
-        filters = dataclasses.replace(filters, sort=list(LISTINGS[kind].data_sort))
-    records = list_rows(
-        filters=dataclasses.replace(filters, limit=TABLE_ROWS) if capped else filters
-    )
+        filters = filters.replace(sort=list(LISTINGS[kind].data_sort))
+    records = list_rows(filters=filters.replace(limit=TABLE_ROWS) if capped else filters)
     if fmt == "table" and hasattr(records, "only"):
         records = records.only(table_fields(kind, columns))
     shown = write(kind, records, fmt, columns)

@@ -4,7 +4,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -12,6 +11,7 @@ import typer
 
 from crmcli.cli import complete
 from crmcli.errors import InvalidValue, Refused
+from crmcli.records import Record
 
 if TYPE_CHECKING:
     import sqlite3
@@ -21,11 +21,10 @@ Format = Literal["table", "json", "jsonl", "csv", "tsv", "ids"]  # what crmcli.r
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-@dataclass
-class Settings:
+class Settings(Record, fields={"db": None}):
     """Root options, kept on the click context for the commands below it."""
 
-    db: str | None = None
+    db: str | None
 
 
 FormatOpt = Annotated[

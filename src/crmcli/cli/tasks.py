@@ -6,7 +6,6 @@ from typing import Annotated
 import typer
 
 from crmcli import models, render, when
-from crmcli.cli import listing
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.store import tasks as store
@@ -86,6 +85,7 @@ def list_(
       crm task list --all --account Acme
       crm task list --where 'due<2026-12-31' --format csv
     """
+    from crmcli.cli import listing
     from crmcli.store import refs
 
     filters = o.filters(where, tag, sort, limit, offset)
@@ -245,6 +245,7 @@ def due(ctx: typer.Context, fmt: o.FormatOpt = "table", as_json: o.JsonOpt = Fal
     """
     import sys
 
+    from crmcli.cli import listing
     from crmcli.store import contacts
 
     today = when.today().isoformat()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from crmcli import models, when
-from crmcli.migrations import NAMED
+from crmcli.db import NAMED
+from crmcli.records import FrozenRecord
 from crmcli.store import refs
 
 # Columns holding JSON text, decoded when read (the lists of issue 12 too).
@@ -106,14 +106,16 @@ def links(
     return row
 
 
-@dataclass(frozen=True)
-class TagEdit:
+class TagEdit(
+    FrozenRecord,
+    fields={"add_tags": list, "remove_tags": list, "set_fields": dict, "unset_fields": list},
+):
     """What an edit does to a record's tags and custom fields."""
 
-    add_tags: list[str] = field(default_factory=list)
-    remove_tags: list[str] = field(default_factory=list)
-    set_fields: dict[str, str] = field(default_factory=dict)
-    unset_fields: list[str] = field(default_factory=list)
+    add_tags: list[str]
+    remove_tags: list[str]
+    set_fields: dict[str, str]
+    unset_fields: list[str]
 
     def __bool__(self) -> bool:
         return any((self.add_tags, self.remove_tags, self.set_fields, self.unset_fields))

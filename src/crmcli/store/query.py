@@ -9,28 +9,33 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from crmcli import models, when
 from crmcli.errors import InvalidValue
+from crmcli.records import REQUIRED, FrozenRecord, Record
 
 _EXPRESSION = r"\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(!=|>=|<=|=|~|>|<)(.*)\Z"
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 
-@dataclass(frozen=True)
-class Query:
-    """What the user asked a listing for, before it is checked."""
+class Query(
+    FrozenRecord, fields={"where": list, "tags": list, "sort": list, "limit": None, "offset": 0}
+):
+    """What the user asked a listing for, before it is checked: `where`, `tags` and
+    `sort` (lists of str), `limit` (int or None), `offset` (int)."""
 
-    where: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    sort: list[str] = field(default_factory=list)
-    limit: int | None = None
-    offset: int = 0
+    where: list[str]
+    tags: list[str]
+    sort: list[str]
+    limit: int | None
+    offset: int
 
 
-@dataclass(frozen=True)
-class Schema:
+class Schema(
+    FrozenRecord,
+    fields=dict.fromkeys(("source", "alias", "tables", "columns"), REQUIRED)
+    | dict.fromkeys(("flat", "kinds", "equal", "keys", "lists", "sort_keys"), dict),
+):
     """One kind's listing: its fields as SQL, and how they filter and sort.
 
     `columns` maps every field (in output order) to its SQL expression over
@@ -48,12 +53,12 @@ class Schema:
     alias: str
     tables: str
     columns: dict[str, str]
-    flat: dict[str, str] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)
-    equal: dict[str, str] = field(default_factory=dict)
-    keys: dict[str, Callable[[str], str]] = field(default_factory=dict)
-    lists: dict[str, str] = field(default_factory=dict)
-    sort_keys: dict[str, str] = field(default_factory=dict)
+    flat: dict[str, str]
+    kinds: dict[str, str]
+    equal: dict[str, str]
+    keys: dict[str, Callable[[str], str]]
+    lists: dict[str, str]
+    sort_keys: dict[str, str]
 
     def valid(self) -> str:
         return ", ".join(self.columns)
@@ -167,8 +172,9 @@ class Rows:
         return self._conn.execute(sql, self._params).fetchone()[0]
 
 
-@dataclass
-class Compiled:
+class Compiled(
+    Record, fields=dict.fromkeys(("where", "params", "order", "limit", "offset"), REQUIRED)
+):
     where: list[str]
     params: list
     order: str | None

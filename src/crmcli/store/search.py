@@ -14,11 +14,12 @@ import sqlite3
 import unicodedata
 
 from crmcli import models
+from crmcli.db import SEARCH_KINDS
 from crmcli.errors import InvalidValue
-from crmcli.migrations import ADDRESS_PARTS, SEARCH_KINDS
 
 HIT_START, HIT_END = "\x02", "\x03"  # around matches in a snippet; render highlights them
 RANKED = 5000  # matches ranked per search; beyond that, index order decides
+ADDRESS_PARTS = models.ADDRESS_KEYS[1:]  # as the index joins them (migrations.ADDRESS_PARTS)
 KINDS = {"accounts": "account", "contacts": "contact", "deals": "deal", "activities": "activity"}
 
 

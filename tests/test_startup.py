@@ -1,0 +1,121 @@
+"""Start-up: what a command imports and defines before it runs (bench/startup.py times it)."""
+
+import pytest
+
+from crmcli.records import REQUIRED, FrozenRecord, Record
+from crmcli.store.common import TagEdit
+from crmcli.store.query import Query
+
+
+class _Point(Record, fields={"x": REQUIRED, "tags": list, "label": None}):
+    pass
+
+
+def test_records_are_made_compared_and_shown_as_dataclasses_would_be():
+    point = _Point(1, label="a")
+    assert (point.x, point.tags, point.label) == (1, [], "a")
+    assert point == _Point(x=1, tags=[], label="a") and point != _Point(2, label="a")
+    assert repr(point) == "_Point(x=1, tags=[], label='a')"
+    assert _Point(1).tags is not _Point(1).tags  # a new list for each record
+    assert point.replace(x=3) == _Point(3, label="a") and point.x == 1
+    point.x = 5  # a Record may change
+    assert point.x == 5
+    with pytest.raises(TypeError, match="missing the field 'x'"):
+        _Point()
+    with pytest.raises(TypeError, match="'y'"):
+        _Point(1, y=2)
+    with pytest.raises(TypeError, match="repeated field 'x'"):
+        _Point(1, x=2)
+    with pytest.raises(TypeError, match="takes 3 fields"):
+        _Point(1, [], None, 4)
+    with pytest.raises(TypeError):
+        hash(point)
+
+
+def test_frozen_records_cannot_change_and_hash_by_their_fields():
+    query = Query(limit=5)
+    assert query == Query(where=[], tags=[], sort=[], limit=5, offset=0)
+    assert query != Query(limit=6) and query != TagEdit()
+    assert repr(query) == "Query(where=[], tags=[], sort=[], limit=5, offset=0)"
+    with pytest.raises(AttributeError):
+        query.limit = 6
+    with pytest.raises(AttributeError):
+        del query.limit
+    assert query.replace(offset=2).offset == 2 and query.offset == 0
+    assert not TagEdit() and TagEdit(add_tags=["vip"])
+
+    class Pair(FrozenRecord, fields={"a": 1, "b": 2}):
+        pass
+
+    assert hash(Pair()) == hash(Pair(1, 2)) and {Pair(), Pair(1, 2)} == {Pair()}
+
+
+# What each command imports, run as the installed command runs it (a fresh process).
+# Every command pays for every module it imports; these are not needed to run them.
+_PROBE = """
+import dataclasses, sys
+from crmcli.cli import main
+sys.argv = ['crm', *sys.argv[1:]]
+code = main()
+ours = [name for name in sys.modules if name.startswith('crmcli')]
+defined = sorted(
+    f"{name}.{key}" for name in ours for key, value in vars(sys.modules[name]).items()
+    if isinstance(value, type) and dataclasses.is_dataclass(value)
+    and value.__module__ == name
+)
+print(code, ' '.join(sorted(ours)), '|', ' '.join(defined), file=sys.stderr)
+"""
+_WRITES = [
+    ["contact", "add", "Jim Roe", "-e", "jim@acme.example", "-q"],
+    ["deal", "add", "Big deal", "-a", "Acme", "-q"],
+    ["log", "Called", "-c", "jane@a.test", "-q"],
+]
+_READS = [
+    ["contact", "show", "jane@a.test"],
+    ["list"],
+    ["search", "Roe"],
+    ["due"],
+    ["--help"],
+]
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    import subprocess
+    import sys
+
+    path = tmp_path_factory.mktemp("startup") / "crm.db"
+    env = {"CRM_DB": str(path), "PATH": "/usr/bin:/bin", "COLUMNS": "100"}
+    for args in (["account", "new", "Acme"], ["contact", "add", "Jane Roe", "-e", "jane@a.test"]):
+        subprocess.run([sys.executable, "-c", _PROBE, *args], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+    return env
+
+
+@pytest.mark.parametrize("args", _WRITES + _READS, ids=" ".join)
+def test_a_command_imports_only_what_it_uses_and_defines_no_dataclass(filled, args):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _PROBE, *args], env=filled,
+                            capture_output=True, text=True)  # fmt: skip
+    line = result.stderr.splitlines()[-1]
+    status, rest = line.split(" ", 1)
+    modules, defined = rest.split("|")
+    assert status == "0", result.stderr
+    imported = set(modules.split())
+    assert "crmcli.migrations" not in imported  # a current database opens without it
+    if args in _WRITES:
+        assert not {"crmcli.cli.listing", "crmcli.store.search"} & imported
+    assert defined.split() == []  # a dataclass costs ~1 ms of start-up to define
+
+
+def test_what_opening_needs_of_the_schema_agrees_with_the_migrations():
+    """db.py keeps the schema's version and names so that no command imports the
+    migrations to open a current database; migrations.py refuses to load otherwise."""
+    from crmcli import db, migrations
+    from crmcli.store import search
+
+    assert db.SCHEMA_VERSION == migrations.SCHEMA_VERSION == len(migrations.MIGRATIONS)
+    assert (migrations.NAMED, migrations.SEARCH_KINDS) == (db.NAMED, db.SEARCH_KINDS)
+    assert search.ADDRESS_PARTS == migrations.ADDRESS_PARTS
