@@ -775,10 +775,11 @@ class _Spilled:
             f"{verb} INTO temp.{self.table} VALUES (?, ?)",
             [entry for entry in self.held.items() if entry[1] is not None],
         )
-        self.conn.executemany(
-            f"DELETE FROM temp.{self.table} WHERE key = ?",
-            [(key,) for key, value in self.held.items() if value is None],
-        )
+        if not self.first:
+            self.conn.executemany(
+                f"DELETE FROM temp.{self.table} WHERE key = ?",
+                [(key,) for key, value in self.held.items() if value is None],
+            )
         self.held.clear()
 
     def drop(self) -> None:
