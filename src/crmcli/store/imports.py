@@ -47,6 +47,7 @@ _CHUNK = 500  # records whose e-mails are looked up together
 _CHUNK_BYTES = 1 << 20  # or fewer, when their photos come to this many bytes
 _IMPORT_CACHE = -65536  # page cache while importing: 64 MB (SQLite reads a negative size as KiB)
 _HELD = 20_000  # entries a _Spilled keeps in memory before moving them to its table
+_CACHED = 200_000  # accounts whose name, id or person an import keeps at most (~50 MB)
 # Link columns a record may give (store.checks), and the table each names.
 _LINKED = {"account_id": "accounts", "parent_id": "accounts",
            "person_account_id": "accounts", "contact_id": "contacts",
@@ -155,6 +156,11 @@ class _Importer:
         (`fresh_emails`), nor wait in the batch, can conflict with no stored
         contact; a company column naming no stored account (`no_company`) makes
         one."""
+        if max(map(len, (self.companies, self.account_names, self.account_persons))) > _CACHED:
+            # What they name waits no more to be written: the database finds it again.
+            self.batch.flush()
+            for cache in (self.companies, self.account_names, self.account_persons):
+                cache.clear()
         items = [item for _, _, item in chunk if not isinstance(item, str)]
         keys = [key for item in items for key in item.email_keys]
         found = self.conn.execute(
@@ -169,9 +175,10 @@ class _Importer:
             if not isinstance(item, str):
                 if item.file_id is not None:
                     ids[kind].append(item.file_id)
-                for key, target in item.links.items():  # see _link
-                    if key in _LINKED:
-                        ids[_LINKED[key]].append(target)
+                if item.links:  # see _link
+                    for key, target in item.links.items():
+                        if key in _LINKED:
+                            ids[_LINKED[key]].append(target)
         self.stored_ids = {
             kind: {row[0] for row in self.conn.execute(
                 f"SELECT id FROM {kind} WHERE id IN (SELECT value FROM json_each(?))",
@@ -183,11 +190,20 @@ class _Importer:
         names = {item.account[1] for item in items
                  if item.account is not None and item.account[1] not in self.companies}  # fmt: skip
         found = self.conn.execute(
-            "SELECT name_key, id FROM accounts WHERE name_key IN (SELECT value FROM json_each(?))",
+            "SELECT name_key, id, name FROM accounts"
+            " WHERE name_key IN (SELECT value FROM json_each(?))",
             (json.dumps(list(names)),),
         )
-        self.companies.update(found)
+        for key, account_id, name in found:  # the name a contact's row keeps (_account_name)
+            self.companies[key] = account_id
+            self.account_names.setdefault(account_id, name)
         self.no_company = names.difference(self.companies)
+        if linked := [row_id for row_id in self.stored_ids["accounts"]
+                      if row_id not in self.account_names]:  # fmt: skip
+            self.account_names.update(self.conn.execute(
+                "SELECT id, name FROM accounts WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(linked),),
+            ))  # fmt: skip
         # kind -> stored source_id -> [(our id, the column that gave it)]; kind ->
         # stored UID (a vCard's, custom field uid) -> our id.
         self.sources: dict[str, dict[str, list[tuple[int, str | None]]]] = {}
@@ -517,11 +533,12 @@ class _Importer:
         self._note(table, new_id)
         self.origins[table].add(new_id, self.where)
         self.fresh_ids[table].add(new_id)
-        self._remap(table, item, new_id)
+        if item.file_id is not None:
+            self._remap(table, item, new_id)
 
     def _remap(self, table: str, item: Checked, row_id: int) -> None:
-        """Note our id for the record's file id: only one that differs is kept
-        (most keep theirs); a link to any other id is found stored (see _link)."""
+        """Note our id for the record's file id, if it has one: only one that differs
+        is kept (most keep theirs); a link to any other id is found stored (_link)."""
         if item.file_id is not None:
             self.ids[table].set(item.file_id, None if row_id == item.file_id else row_id)
 
