@@ -26,6 +26,7 @@ way is undone by its own savepoint), so nothing of a rejected record stays.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import re
 import sqlite3
@@ -904,7 +905,8 @@ def import_records(
         conn.execute("RELEASE import")
         raise
     finally:
-        importer.drop()
+        with contextlib.suppress(sqlite3.Error):  # else gone when the connection closes
+            importer.drop()
         conn.execute(f"PRAGMA cache_size = {cache}")
     if report.problems or dry_run:
         conn.execute("ROLLBACK TO import")
