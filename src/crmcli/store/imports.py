@@ -26,7 +26,9 @@ way is undone by its own savepoint), so nothing of a rejected record stays.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
+import re
 import sqlite3
 from array import array
 from collections import Counter
@@ -45,6 +47,12 @@ PREVIEW = 5  # records a dry run shows as they would be stored
 _CHUNK = 500  # records whose e-mails are looked up together
 _CHUNK_BYTES = 1 << 20  # or fewer, when their photos come to this many bytes
 _IMPORT_CACHE = -65536  # page cache while importing: 64 MB (SQLite reads a negative size as KiB)
+_HELD = 20_000  # entries a _Spilled keeps in memory before moving them to its table
+_CACHED = 200_000  # accounts whose name, id or person an import keeps at most (~50 MB)
+# Link columns a record may give (store.checks), and the table each names.
+_LINKED = {"account_id": "accounts", "parent_id": "accounts",
+           "person_account_id": "accounts", "contact_id": "contacts",
+           "person_contact_id": "contacts", "deal_id": "deals"}  # fmt: skip
 _ONE = {"accounts": "account", "contacts": "contact", "deals": "deal",
         "activities": "activity", "tasks": "task"}  # fmt: skip
 
@@ -86,7 +94,10 @@ class _Importer:
         self.skip_invalid = skip_invalid
         self.undoable = False  # a savepoint holds the item being written (see _write)
         self.report = Report()
-        self.ids: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}  # file id -> ours
+        # What an import learns record by record is kept in _Spilled maps, whose
+        # entries move to temporary tables as they grow: memory stays flat.
+        # file id -> ours, for a record not stored under its own id (see _remap).
+        self.ids = {kind: _Spilled(conn) for kind in KINDS}
         self.parents: list[tuple[str, int, Checked]] = []  # (where, account id, its item)
         # New records wait in the batch (store.bulk); updates are written at once,
         # after what waits there (they may link to it).
@@ -97,10 +108,11 @@ class _Importer:
         self.by_kind = {kind: getattr(self, f"_{kind}") for kind in KINDS}
         self.where = ""  # the item being written
         self.origins = {kind: _Origins() for kind in KINDS}  # what each new record came from
-        self.fresh_uids: dict[str, dict[str, int]] = {"accounts": {}, "contacts": {}}
+        # A vCard UID (custom field uid) -> the record this import made or matched first.
+        self.fresh_uids = {kind: _Spilled(conn, first=True) for kind in ("accounts", "contacts")}
         # Stored contacts this import updated or skipped (merge_repeats): a later row
-        # of the same person is merged into what the first made of it.
-        self.touched: set[int] = set()
+        # of the same person is merged into what the first made of it (id -> 1).
+        self.touched = _Spilled(conn)
         # Person accounts (store.persons), bound once every record is written: a
         # contact naming its account, a person an account record held, an account
         # of kind person with neither.
@@ -112,6 +124,8 @@ class _Importer:
     # -- the driver ---------------------------------------------------------------
     def run(self, items: Iterable[tuple[str, str, Checked | str]]) -> Report:
         for chunk in _chunks(items, _CHUNK):
+            for spilled in self._spilled():
+                spilled.spill()  # between records: no record's savepoint holds it
             self._look_up(chunk)
             for where, kind, item in chunk:
                 if isinstance(item, str):
@@ -143,6 +157,11 @@ class _Importer:
         (`fresh_emails`), nor wait in the batch, can conflict with no stored
         contact; a company column naming no stored account (`no_company`) makes
         one."""
+        if max(map(len, (self.companies, self.account_names, self.account_persons))) > _CACHED:
+            # What they name waits no more to be written: the database finds it again.
+            self.batch.flush()
+            for cache in (self.companies, self.account_names, self.account_persons):
+                cache.clear()
         items = [item for _, _, item in chunk if not isinstance(item, str)]
         keys = [key for item in items for key in item.email_keys]
         found = self.conn.execute(
@@ -154,8 +173,13 @@ class _Importer:
         self.fresh_emails: set[str] = set()
         ids: dict[str, list[int]] = {kind: [] for kind in KINDS}
         for _, kind, item in chunk:
-            if not isinstance(item, str) and item.file_id is not None:
-                ids[kind].append(item.file_id)
+            if not isinstance(item, str):
+                if item.file_id is not None:
+                    ids[kind].append(item.file_id)
+                if item.links:  # see _link
+                    for key, target in item.links.items():
+                        if key in _LINKED:
+                            ids[_LINKED[key]].append(target)
         self.stored_ids = {
             kind: {row[0] for row in self.conn.execute(
                 f"SELECT id FROM {kind} WHERE id IN (SELECT value FROM json_each(?))",
@@ -167,11 +191,20 @@ class _Importer:
         names = {item.account[1] for item in items
                  if item.account is not None and item.account[1] not in self.companies}  # fmt: skip
         found = self.conn.execute(
-            "SELECT name_key, id FROM accounts WHERE name_key IN (SELECT value FROM json_each(?))",
+            "SELECT name_key, id, name FROM accounts"
+            " WHERE name_key IN (SELECT value FROM json_each(?))",
             (json.dumps(list(names)),),
         )
-        self.companies.update(found)
+        for key, account_id, name in found:  # the name a contact's row keeps (_account_name)
+            self.companies[key] = account_id
+            self.account_names.setdefault(account_id, name)
         self.no_company = names.difference(self.companies)
+        if linked := [row_id for row_id in self.stored_ids["accounts"]
+                      if row_id not in self.account_names]:  # fmt: skip
+            self.account_names.update(self.conn.execute(
+                "SELECT id, name FROM accounts WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(linked),),
+            ))  # fmt: skip
         # kind -> stored source_id -> [(our id, the column that gave it)]; kind ->
         # stored UID (a vCard's, custom field uid) -> our id.
         self.sources: dict[str, dict[str, list[tuple[int, str | None]]]] = {}
@@ -194,6 +227,16 @@ class _Importer:
                 " WHERE json_extract(fields, '$.uid') IN (SELECT value FROM json_each(?))",
                 (json.dumps(wanted),),
             )) if wanted else {}  # fmt: skip
+
+    def drop(self) -> None:
+        """Drop the temporary tables the import's maps spilled into (see _Spilled)."""
+        for spilled in self._spilled():
+            spilled.drop()
+
+    def _spilled(self) -> Iterator[_Spilled]:
+        yield from self.ids.values()
+        yield from self.fresh_uids.values()
+        yield self.touched
 
     def _problem(self, where: str, message: str) -> None:
         if self.skip_invalid:
@@ -254,14 +297,14 @@ class _Importer:
         # The same person twice in another program's file: one contact, when the
         # names agree (see _same_person); else a conflict, whatever --on-conflict.
         repeat = (existing is not None and self.merge_repeats and item.file_id is None
-                  and (existing in self.touched
+                  and (self.touched.get(existing) is not None
                        or self.origins["contacts"].get(existing) is not None))  # fmt: skip
         merging = repeat and self._same_person(existing, item)
         if repeat and not merging and self.on_conflict != "skip":
             raise Refused(self._conflict("contacts", item, existing))
         if not merging:  # the conflict first: a record refused leaves no account it named
             self._refused_conflict("contacts", item, existing)
-        if merging and self.on_conflict == "skip" and existing in self.touched:
+        if merging and self.on_conflict == "skip" and self.touched.get(existing) is not None:
             self.report.merged["contacts"] += 1  # a repeat of a stored record kept as it is
             return
         account = self._account(item)
@@ -287,7 +330,7 @@ class _Importer:
         else:
             contact_id = self._write("contacts", item, row, existing)
             if self.merge_repeats and item.file_id is None:
-                self.touched.add(contact_id)
+                self.touched.set(contact_id, 1)
         # A repeat's photo as an update's: the later one (skip keeps the stored).
         self._picture("contacts", item, contact_id, None if merging else existing)
         if self.on_conflict == "update" or merging:
@@ -395,7 +438,7 @@ class _Importer:
 
     def _fresh_uid(self, table: str, item: Checked, row_id: int) -> None:
         if uid := _field(item, "uid"):
-            self.fresh_uids[table].setdefault(uid, row_id)
+            self.fresh_uids[table].set(uid, row_id)
 
     def _same_person(self, existing: int, item: Checked) -> bool:
         """Whether a later row of another program's file names the person an
@@ -470,8 +513,7 @@ class _Importer:
             self._update(table, existing, row)
             self.report.updated[table] += 1
             self._note(table, existing)
-        if item.file_id is not None:
-            self.ids[table][item.file_id] = existing
+        self._remap(table, item, existing)
         return existing
 
     def _conflict(self, table: str, item: Checked, existing: int) -> str:
@@ -482,7 +524,8 @@ class _Importer:
             return f"conflicts with {table[:-1]} {existing} already stored"
         if item.file_id == existing:
             return f"id {existing} is taken by {origin}"
-        if (uid := _field(item, "uid")) and self.fresh_uids.get(table, {}).get(uid) == existing:
+        uids = self.fresh_uids.get(table)
+        if (uid := _field(item, "uid")) and uids is not None and uids.get(uid) == existing:
             return f"the same UID as {origin}"
         return f"the same {'name' if table == 'accounts' else 'e-mail'} as {origin}"
 
@@ -492,7 +535,13 @@ class _Importer:
         self.origins[table].add(new_id, self.where)
         self.fresh_ids[table].add(new_id)
         if item.file_id is not None:
-            self.ids[table][item.file_id] = new_id
+            self._remap(table, item, new_id)
+
+    def _remap(self, table: str, item: Checked, row_id: int) -> None:
+        """Note our id for the record's file id, if it has one: only one that differs
+        is kept (most keep theirs); a link to any other id is found stored (_link)."""
+        if item.file_id is not None:
+            self.ids[table].set(item.file_id, None if row_id == item.file_id else row_id)
 
     def _note(self, table: str, row_id: int) -> None:
         """The first records written, in the file's order, for a dry run's preview."""
@@ -547,9 +596,11 @@ class _Importer:
         file_id = item.links.get(key)
         if file_id is None:
             return None
-        if file_id in self.ids[table]:
-            return self.ids[table][file_id]
-        if self.batch.holds(table, file_id) or self.conn.execute(
+        if (ours := self.ids[table].get(file_id)) is not None:
+            return ours
+        if file_id in self.stored_ids[table] or file_id in self.fresh_ids[table] or (
+            self.batch.holds(table, file_id)
+        ) or self.conn.execute(
             f"SELECT 1 FROM {table} WHERE id = ?", (file_id,)
         ).fetchone():
             return file_id
@@ -695,30 +746,109 @@ def _merged_lists(conn: sqlite3.Connection, table: str, existing: int, row: dict
     return merged
 
 
+class _Spilled:
+    """A map an import fills record by record (key -> our id; a key is an int or a
+    str): held in a dict until it has _HELD entries, then moved to a temporary table
+    (SQLite's temp file, with its own 2 MB page cache) and looked up there, by its
+    primary key.  `spill` moves them, between chunks: never inside a record's
+    savepoint, whose undo would take them back.  With `first`, a key keeps the
+    first value it was given (a later set is ignored); else the latest, and None
+    removes it."""
+
+    _made = 0  # tables made in this process: each map's own name
+
+    def __init__(self, conn: sqlite3.Connection, first: bool = False):
+        self.conn, self.first = conn, first
+        self.held: dict = {}
+        self.table: str | None = None  # once entries were moved
+
+    def get(self, key) -> int | None:
+        if not self.first and key in self.held:
+            return self.held[key]
+        if self.table is not None:
+            row = self.conn.execute(
+                f"SELECT value FROM temp.{self.table} WHERE key = ?", (key,)
+            ).fetchone()
+            if row is not None:  # with `first`, older than what is held
+                return row[0]
+        return self.held.get(key)
+
+    def set(self, key, value: int | None) -> None:
+        if self.first:
+            self.held.setdefault(key, value)
+        elif value is not None or self.table is not None or key in self.held:
+            self.held[key] = value  # None: removed (from the table too, when spilled)
+
+    def spill(self) -> None:
+        if len(self.held) < _HELD:
+            return
+        if self.table is None:
+            _Spilled._made += 1
+            self.table = f"crm_import_{_Spilled._made}"
+            self.conn.execute(
+                f"CREATE TEMP TABLE {self.table} (key PRIMARY KEY, value INTEGER) WITHOUT ROWID"
+            )
+        verb = "INSERT OR IGNORE" if self.first else "INSERT OR REPLACE"
+        self.conn.executemany(
+            f"{verb} INTO temp.{self.table} VALUES (?, ?)",
+            [entry for entry in self.held.items() if entry[1] is not None],
+        )
+        if not self.first:
+            self.conn.executemany(
+                f"DELETE FROM temp.{self.table} WHERE key = ?",
+                [(key,) for key, value in self.held.items() if value is None],
+            )
+        self.held.clear()
+
+    def drop(self) -> None:
+        if self.table is not None:  # gone already if the import was rolled back
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{self.table}")
+            self.table = None
+
+
 class _Origins:
-    """Where in the file each record an import made came from (`line 2`), for the
-    message of a later record that clashes with it.  Kept as two arrays, 16 bytes a
-    record: a dict would take some 150 MB for a million."""
+    """Where in the file each record an import made came from (`line 2`, `card 3
+    (line 20)`), for the message of a later record that clashes with it.  The
+    places of one file have one shape, text around a few numbers: the numbers are
+    kept in arrays, 8 bytes each a record, ids too (a dict of the texts would take
+    some 150 MB for a million)."""
 
     def __init__(self) -> None:
-        self.prefix: str | None = None  # `line `, `contacts #`, `card `
-        self.ids, self.numbers = array("q"), array("q")
+        self.shape: tuple[str, ...] | None = None  # ("line ", ""), ("card ", " (line ", ")")
+        self.prefix: str | None = None  # the shape's text, when a number ends it
+        self.ids = array("q")
+        self.numbers: list[array] = []  # one array a number of the shape
         self.ordered = True  # ids in increasing order (new ids are): bisect finds them
         self.others: dict[int, str] = {}
 
     def add(self, row_id: int, where: str) -> None:
         digits = where[where.rfind(" ") + 1 :].lstrip("#")
-        prefix = where[: len(where) - len(digits)]
-        if digits.isascii() and digits.isdigit() and len(digits) < 19 and (
-            self.prefix is None or prefix == self.prefix
-        ):
-            self.prefix = prefix
-            if self.ids and row_id < self.ids[-1]:
-                self.ordered = False
-            self.ids.append(row_id)
-            self.numbers.append(int(digits))
+        if digits.isascii() and digits.isdigit() and len(digits) < 19:  # `line 12`: fast
+            prefix = where[: len(where) - len(digits)]
+            if prefix != self.prefix and not self._shaped((prefix, "")):
+                self.others[row_id] = where
+                return
+            self.numbers[0].append(int(digits))
         else:
-            self.others[row_id] = where
+            texts = _NUMBER.split(where)
+            numbers = _NUMBER.findall(where)
+            if not numbers or not self._shaped(tuple(texts)) or any(
+                len(number) > 18 or (number[0] == "0" and number != "0") for number in numbers
+            ):  # fmt: skip
+                self.others[row_id] = where
+                return
+            for kept, number in zip(self.numbers, numbers, strict=True):
+                kept.append(int(number))
+        if self.ids and row_id < self.ids[-1]:
+            self.ordered = False
+        self.ids.append(row_id)
+
+    def _shaped(self, shape: tuple[str, ...]) -> bool:
+        """Whether a place of this shape is kept in the arrays (the first one's is)."""
+        if self.shape is None:
+            self.shape, self.numbers = shape, [array("q") for _ in shape[1:]]
+            self.prefix = shape[0] if shape[1:] == ("",) else None
+        return shape == self.shape
 
     def get(self, row_id: int) -> str | None:
         if row_id in self.others:
@@ -728,8 +858,14 @@ class _Origins:
         else:
             at = self.ids.index(row_id) if row_id in self.ids else len(self.ids)
         if at < len(self.ids) and self.ids[at] == row_id:
-            return f"{self.prefix}{self.numbers[at]}"
+            texts = iter(self.shape)
+            return next(texts) + "".join(
+                f"{numbers[at]}{text}" for numbers, text in zip(self.numbers, texts, strict=True)
+            )
         return None
+
+
+_NUMBER = re.compile(r"[0-9]+")
 
 
 def import_records(
@@ -759,8 +895,9 @@ def import_records(
     # import's span keeps more of them in memory (4% of a million-row import).
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {_IMPORT_CACHE}")
+    importer = _Importer(conn, on_conflict, merge_repeats, skip_invalid)
     try:
-        report = _Importer(conn, on_conflict, merge_repeats, skip_invalid).run(items)
+        report = importer.run(items)
         if dry_run and not report.problems:
             report.preview = [_stored(conn, kind, row_id) for kind, row_id in report.written]
     except BaseException:
@@ -768,6 +905,8 @@ def import_records(
         conn.execute("RELEASE import")
         raise
     finally:
+        with contextlib.suppress(sqlite3.Error):  # else gone when the connection closes
+            importer.drop()
         conn.execute(f"PRAGMA cache_size = {cache}")
     if report.problems or dry_run:
         conn.execute("ROLLBACK TO import")
