@@ -157,3 +157,19 @@ def test_csv_and_tsv_quote_what_needs_quoting(crm, fmt):
         cells["description"] = nasty
     assert cells["name"] == "Acme, Inc." and cells["description"] == nasty
     assert cells["tags"] == 'a"b;c,d' and cells["id"] == "1" and cells["fields"] == "{}"
+
+
+def test_a_marked_column_wide_and_zero_width_characters_keeps_its_longest_word(capsys):
+    """A marked (search) cell's width can equal its len() with characters that are
+    not one cell each (中 is two, a combining accent none): its words are then
+    measured, not counted, so the wide word is not cut in two when the table is
+    narrowed (or the column is left out)."""
+    from crmcli import render
+
+    wide = "中" * 8  # 16 cells, 8 characters
+    title = f"\x02{wide}\x03 {chr(0x301) * 8}x" + " ab" * 12  # as many cells as characters
+    rows = [{"name": "Ann", "summary": "s", "title": title}, {"name": "Bob", "summary": "t"}]
+    for width in range(30, 46, 2):
+        render._table(rows, ["name", "summary", "title"], ("\x02", "\x03"), width=width)
+        drawn = capsys.readouterr().out
+        assert wide in drawn or "title" not in drawn, (width, drawn)  # whole, or left out

@@ -927,7 +927,11 @@ def _column(column: str, table: Columns, marked, people: _People) -> _Column:
     if not plain:
         cells = [_table_cell(column, row, marked, people) for row in table.rows()]
         texts, styled, sizes = (list(part) for part in zip(*cells, strict=True))
-        narrow = all(size == len(text) for text, size in zip(texts, sizes, strict=True))
+        # Each character one cell (not only each cell as wide as its len(): 中 and a
+        # combining accent make up for each other), so each word is too (_table).
+        narrow = all(size == len(text) for text, size in zip(texts, sizes, strict=True)) and (
+            _narrow_printable("".join(texts))
+        )
         return _Column(texts, styled if any(styled) else None, sizes, narrow)
     try:  # a column of text (join takes nothing else)
         joined, texts = "".join(values), values
