@@ -159,3 +159,26 @@ def test_a_schema_no_release_wrote_is_refused_by_step_and_left_as_it_was(crm, tm
         " activities_message_id already exists); its schema and data were left as they were\n"
     )
     assert dump() == before
+
+
+def test_a_full_disk_while_upgrading_is_reported_as_one(crm, tmp_path, monkeypatch):
+    """A step that fails for want of room (or of a working disk) fails on a schema a
+    release wrote: it is said as any command says it, not blamed on the schema."""
+    import sqlite3
+
+    from crmcli import migrations
+
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURES[13], path)  # schema 14: m015_mail comes next
+    step = migrations.MIGRATIONS[14]
+
+    def cramped(conn: sqlite3.Connection) -> None:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")  # no page more: SQLITE_FULL
+        step(conn)
+
+    cramped.__name__ = step.__name__
+    steps = migrations.MIGRATIONS
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*steps[:14], cramped, *steps[15:]])
+    result = crm.fails(1, "--db", str(path), "list")
+    assert result.stderr == f"Error: the disk holding {path} is full; nothing was written\n"

@@ -641,8 +641,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
             try:
                 step(conn)
             except sqlite3.DatabaseError as exc:
-                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                    raise  # busy, not broken: reported as such
+                if _translate(exc, Path()) is not None or (
+                    isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+                ):
+                    raise  # busy, read-only, full, I/O...: not the schema, said as always
                 # A schema no crm release wrote (hand-edited, or a development build's):
                 # SQLite's words alone ("index ... already exists") do not say what failed.
                 name = conn.execute("PRAGMA database_list").fetchone()[2] or "the database"
