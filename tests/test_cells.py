@@ -17,7 +17,7 @@ from crmcli import db, render
 def test_tsv_escapes_each_special_character_even_alone_in_a_batch(value):
     out: list[str] = []
     rows = [[1, "plain"], [2, value], *([index, "x"] for index in range(3, 2500))]
-    render.write_cells(out.append, "tsv", ["id", "v"], render.batches(_Cursor(rows)))
+    render.write_cells(out.append, "tsv", ["id", "v"], _batches(_Cursor(rows)))
     text = "".join(out)
     assert text.count("\n") == len(rows) + 1  # one line a record
     expected = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
@@ -191,3 +191,8 @@ def test_the_unsafe_classes_hold_exactly_the_characters_escaped():
     assert {ord(c) for c in re.findall(render._UNSAFE_AT, every)} == set(render._VISIBLE)
     assert {ord(c) for c in re.findall(render._JSON_UNSAFE_AT, every)} == set(render._JSON_ESCAPES)
     assert render.to_json(["a\x85b\u202ec", "zoë"]) == '["a\\u0085b\\u202ec", "zoë"]'
+
+
+def _batches(cursor):
+    """A cursor's rows a thousand at a time, as the cell writer takes them."""
+    return iter(lambda: cursor.fetchmany(1000), [])

@@ -415,11 +415,6 @@ _DEFUSED_AFTER = "\x00[-=+@\t\r']"  # re's cache compiles it once, when first us
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def batches(cursor) -> Iterable[list]:
-    """A cursor's rows, BATCH at a time."""
-    return iter(lambda: cursor.fetchmany(BATCH), [])
-
-
 def _chunks(rows: Iterable) -> Iterable[list]:
     from itertools import islice
 
