@@ -162,7 +162,7 @@ def _one_by_one(conn, plan, schema, fields, fmt) -> int:
             render.write_cells(expected.append, fmt, fields, _batches(cells))
             if text is not None:
                 written += 1
-                assert text == "".join(expected[1:]), (column, value)
+                assert text.decode() == "".join(expected[1:]), (column, value)
             conn.rollback()
     return written
 
@@ -196,3 +196,47 @@ def test_commands_write_the_same_bytes_either_way(crm, nasty, tiny, monkeypatch,
 def _batches(cursor):
     """A cursor's rows a thousand at a time, as the cell writer takes them."""
     return iter(lambda: cursor.fetchmany(1000), [])
+
+
+def test_text_not_utf8_fails_as_the_cells_do(crm, nasty, tiny, tmp_path, monkeypatch):
+    """SQLite hands the fast path bytes: bytes that are not UTF-8 must not reach
+    the output, but fail as reading the same row as cells always did."""
+    path = tmp_path / "bad.db"
+    path.write_bytes(nasty.read_bytes())
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE contacts SET city = CAST(X'41FF42' AS TEXT) WHERE id = 101")
+    fast = crm("--db", str(path), "list", "contacts", "--format", "csv")
+    monkeypatch.setattr(lines, "SMALL", 10**9)
+    slow = crm("--db", str(path), "list", "contacts", "--format", "csv")
+    assert fast.exit_code == slow.exit_code == 1
+    assert fast.stderr == slow.stderr and "UTF-8" in fast.stderr
+    assert fast.stdout_bytes == slow.stdout_bytes  # the rows before it, as the cells wrote them
+
+
+class _File:
+    """A text file over a binary one whose write fails as `failure` says."""
+
+    def __init__(self, failure=None):
+        self.encoding, self.text, self.failure = "utf-8", [], failure
+        self.buffer = self
+
+    def flush(self):
+        pass
+
+    def write(self, data):
+        if self.failure:
+            raise self.failure
+        self.text.append(data)
+
+
+def test_bytes_go_to_the_file_under_the_text_or_are_decoded():
+    out = _File()
+    render.write_cells(out.write, "csv", ["id"], iter([(b"1\n\xc3\xa9\n", 2)]))
+    assert out.text == ["id\n", b"1\n\xc3\xa9\n"]  # the header as text, the lines as bytes
+    lines_written: list = []
+    render.write_cells(lines_written.append, "csv", ["id"], iter([(b"\xc3\xa9\n", 1)]))
+    assert lines_written == ["id\n", "é\n"]
+    failures = ((BrokenPipeError(), render.OutputClosed), (OSError(28, ""), render.OutputFailed))
+    for failure, error in failures:
+        with pytest.raises(error):
+            render._bytes_writer(_File(failure).write)(b"x\n")

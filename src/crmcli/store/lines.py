@@ -9,17 +9,22 @@ printf() segment per run of quiet and defused columns (a defused cell's `'`
 chosen in SQL), and each loud column's finished cell, quoted, escaped and
 defused in SQL by the rules of render's module docstring.  Each batch is then
 checked at C speed, and written only if it is provably what write_cells
-would write from the cells:
+would write from the cells.  The text comes as UTF-8 bytes (CAST AS BLOB): no
+decoding into str, which a single accented name in a batch makes a wide copy
+of, and no encoding again on the way out (render writes the bytes as they are
+when its file takes them):
 
 - the segments hold no quote, CR (TSV: no backslash), exactly one separator
-  between cells and one LF a row, no cell after a separator starting like a
-  formula (the first column is tested in SQL);
+  between cells and one LF a row;
 - their length in bytes is the sum of the cells' byte lengths, which SQLite
-  measures per row, and of the defusing `'`s after a separator: so no cell
-  held a NUL (printf's %s stops at one, and crm can store it), and every `'`
-  starting a cell is one SQL added;
+  measures per row, and of one `'` for each cell after a separator that starts
+  like a formula or with `'`: so no cell held a NUL (printf's %s stops at one,
+  and crm can store it), and each such cell is one SQL defused, its `'` being
+  the byte the cells' lengths leave out (the first column is tested in SQL);
 - every cell was text, NULL or (quiet only) an integer: a REAL or a BLOB
-  reads differently in Python (`repr`, `b'...'`).
+  reads differently in Python (`repr`, `b'...'`);
+- the text is UTF-8 (a raw SQL writer can store other bytes as TEXT: reading
+  those as cells fails as it always did).
 
 A batch that fails is checked row by row; the rows that fail alone are read
 again as cells (same ids, same read transaction: db.session holds one
@@ -98,7 +103,7 @@ def _row_by_row(conn, again: str, plan: _Plan, batch: list):
         while end < len(batch) and (texts[end] is not None) == proven:
             end += 1
         if proven:
-            yield "".join(texts[start:end]), end - start
+            yield b"".join(texts[start:end]), end - start
         else:
             yield [found[row[-1]] for row in batch[start:end]]
         start = end
@@ -148,7 +153,7 @@ class _Plan:
             lead = sep if index else ""
             if kind == "loud":
                 columns.append(_printf([*pieces, lead], values))
-                columns.append(_loud_cell(expr, fmt))
+                columns.append(f"CAST({_loud_cell(expr, fmt)} AS BLOB)")
                 terms.append(f"iif(typeof({expr}) IN ('text', 'null'), 0, {_WRONG})")
                 pieces, values = [], []
                 continue
@@ -168,37 +173,61 @@ class _Plan:
         self._segments = itemgetter(*range(0, count, 2)) if count > 1 else None
         self._parts = itemgetter(slice(0, count))
         self._check = itemgetter(count)
-        self._width, self._sep = len(exprs), sep
-        self._forbidden = '"\r' if fmt == "csv" else '"\r\\'
-        self._starts = [sep + char for char in "=+-@\t" if char != sep]
+        self._width = len(exprs)
+        self._classes = _classes(sep, '"\r' if fmt == "csv" else '"\r\\')
 
-    def text(self, batch: list) -> str | None:
-        """The batch's lines, or None when they cannot be shown to be right."""
+    def text(self, batch: list) -> bytes | None:
+        """The batch's lines (UTF-8), or None when they cannot be shown to be right."""
         if self._segments is None:
-            text = quiet = "".join(map(itemgetter(0), batch))
+            text = quiet = b"".join(map(itemgetter(0), batch))
         else:
-            quiet = "".join(chain.from_iterable(map(self._segments, batch)))
+            quiet = b"".join(chain.from_iterable(map(self._segments, batch)))
             text = None
-        rows, sep = len(batch), self._sep
+        rows, classes = len(batch), quiet.translate(self._classes)
         if (
-            any(char in quiet for char in self._forbidden)
-            or quiet.count(sep) != (self._width - 1) * rows
-            or quiet.count("\n") != rows
-            or any(start[1] in quiet and start in quiet for start in self._starts)
+            _FORBIDDEN in classes
+            or classes.count(_SEP) != (self._width - 1) * rows
+            or classes.count(_LF) != rows
         ):
             return None
+        # Each cell that starts like a formula, or with ', after a separator must be
+        # one SQL defused: its ' is a byte the cells' lengths do not count.  One that
+        # was not (a quiet column's) counts a byte that is not there: sizes differ.
         size = sum(map(self._check, batch)) + self._width * rows
-        if "'" in quiet:
-            size += quiet.count(sep + "'")  # each must be a defusing one: else sizes differ
-        if size != (len(quiet) if quiet.isascii() else len(quiet.encode())):
+        if size + classes.count(_SEP + _START) != len(quiet):
             return None
-        return text if text is not None else "".join(chain.from_iterable(map(self._parts, batch)))
+        if text is None:
+            text = b"".join(chain.from_iterable(map(self._parts, batch)))
+        return text if text.isascii() or _utf8(text) else None
+
+
+# A batch's bytes sorted into classes (bytes.translate), so that one pass finds
+# what the checks look for: cells starting like a formula (or with ') after a
+# separator are a two-byte pattern, however many such characters there are.
+_SEP, _START, _LF, _FORBIDDEN, _OTHER = (bytes([n]) for n in range(5))
+
+
+def _classes(sep: str, forbidden: str) -> bytes:
+    table = bytearray(_OTHER * 256)
+    for chars, kind in (("=+-@\t'", _START), (sep, _SEP), ("\n", _LF), (forbidden, _FORBIDDEN)):
+        for char in chars:
+            table[ord(char)] = kind[0]
+    return bytes(table)
 
 
 def _printf(pieces: list[str], values: list[str], end: bool = False) -> str:
-    """printf() of `values` as the pieces (`%s`s and separators) say; `end` adds LF."""
+    """printf() of `values` as the pieces (`%s`s and separators) say, as UTF-8
+    bytes; `end` adds LF."""
     fmt = "'{}'{}".format("".join(pieces).replace("\t", "' || char(9) || '"), " || char(10)" * end)
-    return f"printf({fmt}, {', '.join(values)})" if values else f"({fmt})"
+    return f"CAST(printf({fmt}, {', '.join(values)}) AS BLOB)" if values else f"CAST({fmt} AS BLOB)"
+
+
+def _utf8(text: bytes) -> bool:
+    try:
+        text.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _starts(expr: str, then: int) -> str:
