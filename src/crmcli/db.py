@@ -30,8 +30,9 @@ APPLICATION_ID = 0x43524D01  # "CRM\x01": marks a file as ours
 # many steps); the tables whose rows have a name, its name_key (models.fold) and, since
 # m016, its name_order (models.natural_key of name_key): what listings sort by; what
 # a row of the search index is, by its rowid.
-SCHEMA_VERSION = 18
+SCHEMA_VERSION = 19
 NAMED = ("accounts", "contacts", "deals")
+ODD_TABLE = "contacts"  # whose odd rows odd_rows counts (migrations.odd_row, m019)
 SEARCH_KINDS = ("account", "contact", "deal", "activity")  # position = search rowid's low bits
 DEFAULT_LOCK_TIMEOUT = 15.0  # seconds; SPEC asks for at least 10
 _SLICE_MS = 100  # one slice of the wait for the write lock

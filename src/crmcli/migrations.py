@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 
 from crmcli import db
-from crmcli.db import NAMED, SEARCH_KINDS
+from crmcli.db import NAMED, ODD_TABLE, SEARCH_KINDS
 
 _COMMON = """
     tags TEXT NOT NULL DEFAULT '[]',
@@ -1078,6 +1078,64 @@ def m018_stage_totals(conn: sqlite3.Connection) -> None:
     stage_triggers(conn)
 
 
+
+# Contacts a printf() listing cannot show as crm reads them (m019): a row with a
+# BLOB or a REAL in any column, or a NUL in any text (printf's %s stops at one;
+# crm stores what a file gives it), or a NUL written as \u0000 in its tags (a
+# listing flattens them through json_each).  store.lines skips checking each
+# listed row when odd_rows says there are none.  The count is kept by triggers,
+# and by store.bulk for the rows it writes with them lifted; a REPLACE that
+# deletes a row fires no delete trigger, which leaves the count too high: never
+# too low, so a listing is still right, if slower.  A step that adds a column to
+# contacts, or rebuilds the table, must call odd_triggers again.
+
+
+def odd_row(conn: sqlite3.Connection, row: str) -> str:
+    """SQL true (1) when `row` (new, old, or the table itself) is odd; NULL or 0
+    when it is not."""
+    terms = [f"instr({row}.tags, '\\u0000')"]
+    for _, name, declared, *_ in conn.execute(f"PRAGMA table_info({ODD_TABLE})"):
+        if name == "id":  # the rowid: an integer
+            continue
+        terms.append(f"{row}.{name} >= x'' OR instr({row}.{name}, char(0))")  # BLOBs sort last
+        declared = declared.upper()
+        if "INT" in declared or not any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
+            terms.append(f"typeof({row}.{name}) = 'real'")  # TEXT affinity makes a number text
+    return "(" + " OR ".join(terms) + ")"
+
+
+def odd_triggers(conn: sqlite3.Connection) -> None:
+    """(Re)create the triggers that keep odd_rows (see ODD_TABLE)."""
+    new, old = odd_row(conn, "new"), odd_row(conn, "old")
+    count = f"UPDATE odd_rows SET rows = rows + {{}} WHERE tbl = '{ODD_TABLE}';"
+    for event, when, body in (
+        ("INSERT", new, count.format(1)),
+        ("DELETE", old, count.format(-1)),
+        (  # the row became odd, or stopped being odd
+            "UPDATE",
+            f"coalesce({new}, 0) != coalesce({old}, 0)",
+            count.format(f"CASE WHEN {new} THEN 1 ELSE -1 END"),
+        ),
+    ):
+        name = f"odd_{ODD_TABLE}_{event.lower()}"
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+        conn.execute(
+            f"CREATE TRIGGER {name} AFTER {event} ON {ODD_TABLE} WHEN {when} BEGIN {body} END"
+        )
+
+
+def m019_odd_rows(conn: sqlite3.Connection) -> None:
+    """How many contacts a fast CSV listing would show wrong (see ODD_TABLE),
+    counted here and kept by triggers from now on."""
+    conn.execute(
+        "CREATE TABLE odd_rows (tbl TEXT PRIMARY KEY, rows INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    conn.execute(
+        f"INSERT INTO odd_rows SELECT '{ODD_TABLE}', count(*) FROM {ODD_TABLE}"
+        f" WHERE {odd_row(conn, ODD_TABLE)}"
+    )
+    odd_triggers(conn)
+
 MIGRATIONS = [
     m001_initial,
     m002_keep_in_touch,
@@ -1097,6 +1155,7 @@ MIGRATIONS = [
     m016_natural_names,
     m017_due_index,
     m018_stage_totals,
+    m019_odd_rows,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 if SCHEMA_VERSION != db.SCHEMA_VERSION:  # opening a database trusts db's number

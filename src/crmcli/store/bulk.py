@@ -44,7 +44,7 @@ from crmcli.store import common, search
 TABLES = ("accounts", "contacts", "contact_emails", "contact_phones")
 # The triggers on TABLES whose work flush() does itself, by name prefix: a
 # trigger that is none of these must be taught to flush() before it is lifted.
-TRIGGER_JOBS = ("search_", "summary_", "history_")
+TRIGGER_JOBS = ("search_", "summary_", "history_", "odd_")
 DEFAULT_SIZE = 5_000  # rows written together (larger gains nothing)
 # Photos and logos waiting make a batch full sooner: memory follows a few of them,
 # not DEFAULT_SIZE of them (up to 2 MB each).
@@ -244,6 +244,11 @@ class Batch:
         stamp = common.now()
         for table in ("accounts", "contacts"):
             _insert_rows(conn, table, self.rows[table], stamp)
+        odd = _odd_rows(self.rows[migrations.ODD_TABLE])
+        if odd:
+            conn.execute(
+                "UPDATE odd_rows SET rows = rows + ? WHERE tbl = ?", (odd, migrations.ODD_TABLE)
+            )
         _insert_values(
             conn,
             "INSERT INTO contact_emails (contact_id, position, value, value_key, label)",
@@ -278,6 +283,32 @@ class Batch:
             "INSERT INTO changes (operation_id, tbl, row_id, last_id) VALUES (?, ?, ?, ?)",
             [(operation, table, first, last) for table, (first, last) in runs],
         )
+
+
+_PLAIN = frozenset((str, int, bool, type(None)))  # what SQLite stores as crm reads it back
+
+
+def _odd_rows(rows: list[tuple[dict, tuple]]) -> int:
+    """How many of these new rows odd_rows counts (what its triggers would have
+    counted, see migrations.ODD_TABLE: a value neither text, NULL nor an integer,
+    a NUL, a \\u0000 in the tags), a batch's values tested together first: a
+    batch almost never holds one."""
+    values = [*chain.from_iterable(chain(row.values(), added) for row, added in rows)]
+    texts = "".join(filter(str.__instancecheck__, values))
+    if _PLAIN.issuperset(map(type, values)) and "\x00" not in texts and "\\u0000" not in texts:
+        return 0
+    return sum(map(_odd, rows))
+
+
+def _odd(item: tuple[dict, tuple]) -> bool:
+    row, added = item
+    values = (*row.values(), *added)
+    tags = row.get("tags")
+    return (
+        not _PLAIN.issuperset(map(type, values))
+        or any("\x00" in value for value in values if value.__class__ is str)
+        or (tags.__class__ is str and "\\u0000" in tags)
+    )
 
 
 def _new_runs(conn: sqlite3.Connection, table: str, last: int) -> Iterator[tuple[int, int]]:

@@ -42,6 +42,8 @@ import sqlite3
 from itertools import chain
 from operator import itemgetter
 
+from crmcli import db
+
 BATCH = 1000  # rows fetched, checked and written at a time
 SMALL = 10_000  # a table (or --limit) of at most this many rows is written as cells, as always
 SAMPLE = 500  # rows (twice) read first to sort the columns
@@ -74,7 +76,8 @@ def text_batches(conn: sqlite3.Connection, schema, fields, where: str, params, t
         yield from iter(lambda: cursor.fetchmany(BATCH), [])
         return
     exprs = [schema.flat.get(name) or schema.columns[name] for name in fields]
-    plan = _Plan(exprs, kinds, _text_columns(conn, schema, exprs), fmt)
+    text = _text_columns(conn, schema, exprs)
+    plan = _Plan(exprs, kinds, text, fmt, measured=not _plain(conn, schema, exprs, kinds, text))
     fetched = f"{plan.select}, {schema.alias}.id FROM {schema.tables}{where}{tail}"
     cursor = conn.execute(fetched, params)
     again = (
@@ -87,6 +90,23 @@ def text_batches(conn: sqlite3.Connection, schema, fields, where: str, params, t
             yield text, len(batch)
         else:
             yield from _row_by_row(conn, again, plan, batch)
+
+
+def _plain(conn, schema, exprs: list[str], kinds: list[str], text: set[str]) -> bool:
+    """Whether the rows' cells need not be measured: the listing reads only the
+    main table's columns (and its tags) and that table holds no odd row (see
+    migrations.odd_row: no BLOB, REAL or NUL anywhere), and every cell SQL
+    defuses or quotes is text (an integer is written as it is)."""
+    if schema.source != db.ODD_TABLE:
+        return False
+    found = conn.execute(f"PRAGMA table_info({db.ODD_TABLE})")
+    own = {f"{schema.alias}.{name}" for _, name, *_ in found} | {schema.flat.get("tags")}
+    if not own.issuperset(exprs):
+        return False
+    if any(kind != "quiet" and expr not in text for expr, kind in zip(exprs, kinds, strict=True)):
+        return False
+    odd = conn.execute("SELECT rows FROM odd_rows WHERE tbl = ?", (db.ODD_TABLE,)).fetchone()
+    return odd == (0,)
 
 
 def _row_by_row(conn, again: str, plan: _Plan, batch: list):
@@ -144,9 +164,13 @@ def _kinds(sample: list, fmt: str) -> list[str] | None:
 
 class _Plan:
     """The SELECT of segments and loud cells (then a check, then the id), and the
-    check of a fetched batch."""
+    check of a fetched batch.  Unless `measured`, the check does not add up the
+    cells' lengths (the table holds no cell printf shows otherwise: see _plain),
+    only the ' SQL puts in front of each cell it defuses after a separator."""
 
-    def __init__(self, exprs: list[str], kinds: list[str], text: set[str], fmt: str) -> None:
+    def __init__(
+        self, exprs: list[str], kinds: list[str], text: set[str], fmt: str, measured: bool = True
+    ) -> None:
         sep = "," if fmt == "csv" else "\t"
         columns, pieces, values, terms = [], [], [], []
         for index, (expr, kind) in enumerate(zip(exprs, kinds, strict=True)):
@@ -154,7 +178,8 @@ class _Plan:
             if kind == "loud":
                 columns.append(_printf([*pieces, lead], values))
                 columns.append(f"CAST({_loud_cell(expr, fmt)} AS BLOB)")
-                terms.append(f"iif(typeof({expr}) IN ('text', 'null'), 0, {_WRONG})")
+                if measured:
+                    terms.append(f"iif(typeof({expr}) IN ('text', 'null'), 0, {_WRONG})")
                 pieces, values = [], []
                 continue
             if kind == "defused":
@@ -163,9 +188,12 @@ class _Plan:
             else:
                 pieces.append(lead + "%s")
                 values.append(expr)
-            terms.append(_measure(expr, expr in text, integers=kind == "quiet"))
+            if measured:
+                terms.append(_measure(expr, expr in text, integers=kind == "quiet"))
             if index == 0:  # a row's first cell follows no separator: tested here
-                terms.append(_starts(expr, 1 if kind == "defused" else _WRONG))
+                terms.append(_starts(expr, int(measured) if kind == "defused" else _WRONG))
+            elif kind == "defused" and not measured:
+                terms.append(_starts(expr, 1))  # a ' the text shows after a separator
         columns.append(_printf(pieces, values, end=True))
         columns.append(" + ".join(terms))
         self.select = "SELECT " + ", ".join(columns)
@@ -173,7 +201,7 @@ class _Plan:
         self._segments = itemgetter(*range(0, count, 2)) if count > 1 else None
         self._parts = itemgetter(slice(0, count))
         self._check = itemgetter(count)
-        self._width = len(exprs)
+        self._width, self._measured = len(exprs), measured
         self._classes = _classes(sep, '"\r' if fmt == "csv" else '"\r\\')
 
     def text(self, batch: list) -> bytes | None:
@@ -193,8 +221,13 @@ class _Plan:
         # Each cell that starts like a formula, or with ', after a separator must be
         # one SQL defused: its ' is a byte the cells' lengths do not count.  One that
         # was not (a quiet column's) counts a byte that is not there: sizes differ.
-        size = sum(map(self._check, batch)) + self._width * rows
-        if size + classes.count(_SEP + _START) != len(quiet):
+        # Unmeasured, the check counts the cells SQL defused after a separator.
+        starts, check = classes.count(_SEP + _START), sum(map(self._check, batch))
+        if self._measured:
+            proven = check + self._width * rows + starts == len(quiet)
+        else:
+            proven = check == starts
+        if not proven:
             return None
         if text is None:
             text = b"".join(chain.from_iterable(map(self._parts, batch)))
