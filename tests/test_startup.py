@@ -57,7 +57,7 @@ import dataclasses, sys
 from crmcli.cli import main
 sys.argv = ['crm', *sys.argv[1:]]
 code = main()
-ours = [name for name in sys.modules if name.startswith('crmcli')]
+ours = [name for name in sys.modules if name.startswith('crmcli') or name == 'json']
 defined = sorted(
     f"{name}.{key}" for name in ours for key, value in vars(sys.modules[name]).items()
     if isinstance(value, type) and dataclasses.is_dataclass(value)
@@ -107,6 +107,8 @@ def test_a_command_imports_only_what_it_uses_and_defines_no_dataclass(filled, ar
     assert "crmcli.migrations" not in imported  # a current database opens without it
     if args in _WRITES:
         assert not {"crmcli.cli.listing", "crmcli.store.search"} & imported
+        # nothing to decode or encode: no tags, fields or lists given (~5M instructions)
+        assert "json" not in imported
     assert defined.split() == []  # a dataclass costs ~1 ms of start-up to define
 
 
@@ -119,3 +121,16 @@ def test_what_opening_needs_of_the_schema_agrees_with_the_migrations():
     assert db.SCHEMA_VERSION == migrations.SCHEMA_VERSION == len(migrations.MIGRATIONS)
     assert (migrations.NAMED, migrations.SEARCH_KINDS) == (db.NAMED, db.SEARCH_KINDS)
     assert search.ADDRESS_PARTS == migrations.ADDRESS_PARTS
+
+
+def test_empty_lists_and_fields_are_stored_and_read_as_json_writes_them():
+    """common.dump/load skip json for [] and {} (most records'): the text is the same."""
+    import json
+
+    from crmcli.store import common
+
+    for value in ([], {}, [1, "é"], {"a": [], "b": "\x00"}, [[]], [{}], ""):
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        assert common.dump(value) == text
+        assert common.load(text) == value and type(common.load(text)) is type(value)
+    assert common.load("[]") is not common.load("[]")  # a new list each time: callers change it
