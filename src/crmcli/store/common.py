@@ -54,16 +54,20 @@ def records(cursor: sqlite3.Cursor) -> Iterator[dict]:
     """The rows as record() makes them, the column names and JSON columns worked
     out once (a listing's rows have many columns, a few of them JSON)."""
     names = [column for column, *_ in cursor.description]
-    decoded = [index for index, name in enumerate(names) if name in JSON_COLUMNS]
+    decoded = [(index, name) for index, name in enumerate(names) if name in JSON_COLUMNS]
     import json
 
     loads = json.loads
     for row in cursor:
         result = dict(zip(names, row, strict=True))
-        for index in decoded:
+        for index, name in decoded:
             value = row[index]
-            if isinstance(value, str):  # most are empty: nothing to decode
-                result[names[index]] = load(value) if len(value) == 2 else loads(value)
+            if value == "[]":  # most lists are empty, and most custom fields
+                result[name] = []
+            elif value == "{}":
+                result[name] = {}
+            elif isinstance(value, str):
+                result[name] = loads(value)
         yield result
 
 
