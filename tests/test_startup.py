@@ -57,7 +57,7 @@ import dataclasses, sys
 from crmcli.cli import main
 sys.argv = ['crm', *sys.argv[1:]]
 code = main()
-ours = [name for name in sys.modules if name.startswith('crmcli') or name == 'json']
+ours = [name for name in sys.modules if name.startswith('crmcli') or name in ('json', 'shlex')]
 defined = sorted(
     f"{name}.{key}" for name in ours for key, value in vars(sys.modules[name]).items()
     if isinstance(value, type) and dataclasses.is_dataclass(value)
@@ -105,6 +105,7 @@ def test_a_command_imports_only_what_it_uses_and_defines_no_dataclass(filled, ar
     assert status == "0", result.stderr
     imported = set(modules.split())
     assert "crmcli.migrations" not in imported  # a current database opens without it
+    assert "shlex" not in imported  # the history's command line is quoted without it
     if args in _WRITES:
         assert not {"crmcli.cli.listing", "crmcli.store.search"} & imported
         # nothing to decode or encode: no tags, fields or lists given (~5M instructions)
@@ -134,3 +135,18 @@ def test_empty_lists_and_fields_are_stored_and_read_as_json_writes_them():
         assert common.dump(value) == text
         assert common.load(text) == value and type(common.load(text)) is type(value)
     assert common.load("[]") is not common.load("[]")  # a new list each time: callers change it
+
+
+def test_the_history_command_line_is_quoted_as_shlex_quotes_it():
+    import random
+    import shlex
+
+    from crmcli.cli import _summary
+
+    words = ["", "a", "it's", "a b", "é", "-q", "--x=1", "a$b", "x\ny", "a\"b", "''", "中",
+             "a_b@c%d+e=f:g,h.i/j-k", "~", "*", "[bold]", "\x1b[31m"]  # fmt: skip
+    rnd = random.Random(17)
+    words += ["".join(rnd.choice("ab_@%+=:,./-' \"$é\t") for _ in range(4)) for _ in range(500)]
+    assert _summary(["--db", "x.db", "contact", *words]) == shlex.join(["contact", *words])[:200]
+    for word in words:
+        assert _summary(["log", word]) == shlex.join(["log", word])

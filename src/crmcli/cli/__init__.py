@@ -229,19 +229,28 @@ def _usage_name(argument) -> str:
 def _summary(args: list[str]) -> str:
     """The command line as history shows it: global options dropped, 200 characters,
     bytes that were not UTF-8 (a file name, a bad argument) shown as U+FFFD."""
-    import shlex
-
     words = list(args)
     while words and words[0].startswith("-"):
         option = words.pop(0)
         if option == "--db" and words:
             words.pop(0)
-    line = shlex.join(words)
+    line = " ".join(map(_quoted, words))
     try:
         raw = line.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a lone surrogate no command line can carry (a caller's str)
         raw = line.encode("utf-8", "surrogatepass")
     return raw.decode("utf-8", "replace")[:200]
+
+
+# What shlex.quote leaves unquoted; quoting here spares every command importing shlex.
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+
+
+def _quoted(word: str) -> str:
+    """`word` as shlex.quote writes it: as it is, or in '...' for a POSIX shell."""
+    if word and _PLAIN.issuperset(word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"
 
 
 def _error(message: str) -> None:
