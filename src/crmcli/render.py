@@ -26,7 +26,6 @@ The CSV/TSV rule, one writer for every command (`write_cells`):
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import sys
@@ -79,12 +78,26 @@ def _json_value(value: object) -> object:
 
 def to_json(value: object, *, indent: int | None = None) -> str:
     """JSON text; C1 and bidi characters escaped too (json escapes only C0)."""
-    text = json.dumps(value, ensure_ascii=False, indent=indent, default=_json_value)
+    encoder = _ENCODERS.get(indent) or _json_encoder(indent)
+    text = encoder.encode(value)
     if _MARK in text:
         text = re.sub(f'"{_MARK}(-?[0-9.]+)"', r"\1", text)
     if (text.isascii() and "\x7f" not in text) or not re.search(_JSON_UNSAFE_AT, text):
         return text  # nothing to escape: most records
     return text.translate(_JSON_ESCAPES)
+
+
+_ENCODERS: dict = {}
+
+
+def _json_encoder(indent: int | None):
+    """What json.dumps(value, ensure_ascii=False, indent=indent, default=_json_value)
+    encodes with, made once (json.dumps makes one a call, given `default`), and json
+    imported only by a command that writes JSON (start-up time)."""
+    import json
+
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=indent, default=_json_value)
+    return _ENCODERS.setdefault(indent, encoder)
 
 
 def _write(text: str) -> None:
@@ -319,16 +332,22 @@ def _flat(value: object, field: str = "") -> str:
     if value is None:
         return ""
     if field in _JSON_CELLS and isinstance(value, list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _compact(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         return ";".join(_labelled(item) for item in value)
     if isinstance(value, dict):  # custom fields: compact JSON, as listings store it
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _compact(value)
     if isinstance(value, Decimal):
         return f"{value:f}"
     return str(value)
+
+
+def _compact(value: list | dict) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _labelled(item: object) -> str:

@@ -51,9 +51,12 @@ LAZY = {
 
 class CrmGroup(TyperGroup):
     def list_commands(self, ctx):
-        return [*super().list_commands(ctx), *LAZY]
+        return [*super().list_commands(ctx), *_Commands(own_commands), *LAZY]
 
     def get_command(self, ctx, name):
+        own = _Commands(own_commands)
+        if name in own:
+            return own[name]
         if name not in LAZY:
             return super().get_command(ctx, name)
         module, attribute, help_text = LAZY[name]
@@ -84,6 +87,12 @@ class CrmGroup(TyperGroup):
         rows = [
             (name, self.commands[name].get_short_help_str(formatter.width))
             for name in super().list_commands(ctx)
+        ]
+        own = _Commands(own_commands)  # their lines as built ones write them, unbuilt
+        rows += [
+            (name, TyperCommand(name=name, help=own.outline(name).help).get_short_help_str(
+                formatter.width))
+            for name in own
         ]
         rows += [(name, help_text) for name, (_, _, help_text) in LAZY.items()]
         with formatter.section("Commands"):
@@ -229,19 +238,28 @@ def _usage_name(argument) -> str:
 def _summary(args: list[str]) -> str:
     """The command line as history shows it: global options dropped, 200 characters,
     bytes that were not UTF-8 (a file name, a bad argument) shown as U+FFFD."""
-    import shlex
-
     words = list(args)
     while words and words[0].startswith("-"):
         option = words.pop(0)
         if option == "--db" and words:
             words.pop(0)
-    line = shlex.join(words)
+    line = " ".join(map(_quoted, words))
     try:
         raw = line.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a lone surrogate no command line can carry (a caller's str)
         raw = line.encode("utf-8", "surrogatepass")
     return raw.decode("utf-8", "replace")[:200]
+
+
+# What shlex.quote leaves unquoted; quoting here spares every command importing shlex.
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+
+
+def _quoted(word: str) -> str:
+    """`word` as shlex.quote writes it: as it is, or in '...' for a POSIX shell."""
+    if word and _PLAIN.issuperset(word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"
 
 
 def _error(message: str) -> None:
@@ -373,6 +391,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings=o.CONTEXT,
 )
+# The root's own commands (list, demo): built, as LAZY's are, only when run, not for
+# every command and `crm --help` (list's nine options: ~4.5M instructions).
+own_commands = typer.Typer(rich_markup_mode=None)
 
 
 def _version(value: bool) -> None:
@@ -438,7 +459,7 @@ def root(
     ctx.call_on_close(render.end)
 
 
-@app.command("list", cls=CrmCommand)
+@own_commands.command("list", cls=CrmCommand)
 def list_(
     ctx: typer.Context,
     kind: Annotated[
@@ -476,7 +497,7 @@ def list_(
         listing.show(kind, rows, o.output(fmt, as_json), filters, columns)
 
 
-@app.command("demo", cls=CrmCommand)
+@own_commands.command("demo", cls=CrmCommand)
 def demo(ctx: typer.Context) -> None:
     """Fill a sample database (./crm-demo.db unless --db or CRM_DB name one).
 

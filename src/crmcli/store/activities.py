@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 from crmcli import models, when
@@ -113,7 +112,7 @@ def list_activities(
         newest = _newest_of(conn, timeline_of, filters.limit)
     if newest is not None:
         fixed += ("t.id IN (SELECT value FROM json_each(?))",)
-        params += (json.dumps(newest),)
+        params += (common.dump(newest),)
     elif timeline_of is not None:
         fixed += (
             "(t.account_id = ? OR t.contact_id IN (SELECT id FROM contacts WHERE account_id = ?))",

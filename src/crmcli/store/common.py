@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 
@@ -20,8 +19,25 @@ def now() -> str:
     return when.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Most lists and custom fields are empty: written and read without json, which a
+# command then need not import (start-up time: bench/startup.py).
 def dump(value: object) -> str:
+    if type(value) in (list, dict) and not value:
+        return "[]" if type(value) is list else "{}"
+    import json
+
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def load(text: str) -> object:
+    """JSON text as dump() writes it, decoded."""
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    import json
+
+    return json.loads(text)
 
 
 def record(cursor: sqlite3.Cursor, row: tuple) -> dict:
@@ -29,7 +45,7 @@ def record(cursor: sqlite3.Cursor, row: tuple) -> dict:
     result = {}
     for (column, *_), value in zip(cursor.description, row, strict=True):
         if column in JSON_COLUMNS and isinstance(value, str):
-            value = [] if value == "[]" else json.loads(value)  # most lists are empty
+            value = load(value)
         result[column] = value
     return result
 
@@ -38,14 +54,20 @@ def records(cursor: sqlite3.Cursor) -> Iterator[dict]:
     """The rows as record() makes them, the column names and JSON columns worked
     out once (a listing's rows have many columns, a few of them JSON)."""
     names = [column for column, *_ in cursor.description]
-    decoded = [index for index, name in enumerate(names) if name in JSON_COLUMNS]
+    decoded = [(index, name) for index, name in enumerate(names) if name in JSON_COLUMNS]
+    import json
+
     loads = json.loads
     for row in cursor:
         result = dict(zip(names, row, strict=True))
-        for index in decoded:
+        for index, name in decoded:
             value = row[index]
-            if isinstance(value, str):
-                result[names[index]] = [] if value == "[]" else loads(value)
+            if value == "[]":  # most lists are empty, and most custom fields
+                result[name] = []
+            elif value == "{}":
+                result[name] = {}
+            elif isinstance(value, str):
+                result[name] = loads(value)
         yield result
 
 

@@ -317,7 +317,13 @@ def _typed(contact: dict) -> dict:
     for key in ("emails", "phones"):
         if key not in contact:  # a listing of other fields (Rows.only)
             continue
-        items = re.split(models.PHONES_SPLIT, contact[key]) if contact[key] else []
+        text = contact[key]
+        if not text:
+            items = []
+        elif ";" not in text:  # one e-mail or phone, most contacts': nothing to split
+            items = [text]
+        else:
+            items = re.split(models.PHONES_SPLIT, text)
         contact[key] = [_item(item) for item in items]
     return contact
 

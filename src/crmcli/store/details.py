@@ -14,7 +14,6 @@ lists of objects (or of such text), and from a CSV cell as JSON text.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 
 from crmcli import models
@@ -37,6 +36,8 @@ def _json_list(kind: str, raw: object) -> list:
     if raw in (None, ""):
         return []
     if isinstance(raw, str):
+        import json  # here, not at the top: most commands never decode one (start-up time)
+
         try:
             raw = json.loads(raw)
         except ValueError:
@@ -56,7 +57,7 @@ def label(text: object) -> str | None:
     if text is None:
         return None
     if not isinstance(text, str):
-        raise InvalidValue(f"a label is text (got {json.dumps(text)[:40]})")
+        raise InvalidValue(f"a label is text (got {_shown(text)})")
     if text.isalpha() and text.isascii() and text.islower() and len(text) <= models.LABEL_MAX:
         return text  # one lower-case word (work, home): what the rules below keep as it is
     cleaned = models.nfc(text).strip()
@@ -95,7 +96,7 @@ def _split(kind: str, raw: str) -> tuple[str | None, str]:
 
 def _value(kind: str, value: object) -> str:
     if not isinstance(value, str):
-        raise InvalidValue(f"a {_ONE[kind]} is text (got {json.dumps(value)[:40]})")
+        raise InvalidValue(f"a {_ONE[kind]} is text (got {_shown(value)})")
     text = models.nfc(value).strip()
     if not text:
         raise InvalidValue(f"empty {_ONE[kind]}")
@@ -200,6 +201,8 @@ def union(first: list, second: list, key=lambda item: item, kind: str = "") -> l
     import's update) must not make a list longer than one record may hold
     (LIST_MAX items, vCard's VCARD_MAX lines and TEXT_MAX_BYTES): that is refused
     (exit 1), since dropping the extra would lose data silently."""
+    import json
+
     seen = {json.dumps(key(item), sort_keys=True) for item in first}
     extra = [item for item in second if json.dumps(key(item), sort_keys=True) not in seen]
     result = [*first, *extra]
@@ -401,18 +404,26 @@ def dump_addresses(stored: list[dict]) -> str:
     directly (a fifth of the time: a CSV import's every row with a city pays it)."""
     if not stored:
         return "[]"
-    return "[" + ",".join(map(_address_json, stored)) + "]"
+    from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
+
+    return "[" + ",".join([_address_json(address, encode_basestring) for address in stored]) + "]"
 
 
 # One address as common.dump writes it: every key in order, each value JSON.
 _ADDRESS_JSON = "{" + ",".join(f'"{key}":%s' for key in models.ADDRESS_KEYS) + "}"
-_ENCODE = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 
 
-def _address_json(address: dict) -> str:
-    values = ["null" if (value := address[key]) is None else _ENCODE(value)
+def _address_json(address: dict, encode) -> str:
+    values = ["null" if (value := address[key]) is None else encode(value)
               for key in models.ADDRESS_KEYS]  # fmt: skip
     return _ADDRESS_JSON % tuple(values)
+
+
+def _shown(value: object) -> str:
+    """A value that is not text, in a message: as JSON, cut to 40 characters."""
+    import json
+
+    return json.dumps(value)[:40]
 
 
 def primary(stored: list[dict]) -> dict:
