@@ -98,7 +98,7 @@ def test_an_upgrade_counts_the_odd_rows_there_are(crm, tmp_path):
         assert _counted(conn) == (1, 1)
 
 
-@pytest.mark.parametrize("event", ["insert", "update", "delete"])
+@pytest.mark.parametrize("event", ["insert", "update_old", "update_new", "delete"])
 def test_the_triggers_look_at_every_column(tmp_path, event):
     """A later step that adds a column must call migrations.odd_triggers again."""
     path = tmp_path / "crm.db"
@@ -107,6 +107,6 @@ def test_the_triggers_look_at_every_column(tmp_path, event):
         (sql,) = conn.execute(
             "SELECT sql FROM sqlite_master WHERE name = ?", (f"odd_contacts_{event}",)
         ).fetchone()
-        row = "old" if event == "delete" else "new"
+        row = "old" if event.endswith(("delete", "old")) else "new"
         for _, name, *_ in conn.execute("PRAGMA table_info(contacts)"):
             assert name == "id" or f"{row}.{name} " in sql, name

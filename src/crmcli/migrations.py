@@ -1097,7 +1097,7 @@ def odd_row(conn: sqlite3.Connection, row: str) -> str:
     for _, name, declared, *_ in conn.execute(f"PRAGMA table_info({ODD_TABLE})"):
         if name == "id":  # the rowid: an integer
             continue
-        terms.append(f"{row}.{name} >= x'' OR instr({row}.{name}, char(0))")  # BLOBs sort last
+        terms.append(f"{row}.{name} >= x'' OR instr({row}.{name}, x'00')")  # BLOBs sort last
         declared = declared.upper()
         if "INT" in declared or not any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
             terms.append(f"typeof({row}.{name}) = 'real'")  # TEXT affinity makes a number text
@@ -1108,16 +1108,16 @@ def odd_triggers(conn: sqlite3.Connection) -> None:
     """(Re)create the triggers that keep odd_rows (see ODD_TABLE)."""
     new, old = odd_row(conn, "new"), odd_row(conn, "old")
     count = f"UPDATE odd_rows SET rows = rows + {{}} WHERE tbl = '{ODD_TABLE}';"
-    for event, when, body in (
-        ("INSERT", new, count.format(1)),
-        ("DELETE", old, count.format(-1)),
-        (  # the row became odd, or stopped being odd
-            "UPDATE",
-            f"coalesce({new}, 0) != coalesce({old}, 0)",
-            count.format(f"CASE WHEN {new} THEN 1 ELSE -1 END"),
-        ),
+    # An update is the old row's delete and the new row's insert.  Each trigger is
+    # short: every connection parses them, and every statement writing contacts
+    # compiles them in.
+    for name, event, when, body in (
+        ("insert", "INSERT", new, count.format(1)),
+        ("delete", "DELETE", old, count.format(-1)),
+        ("update_old", "UPDATE", old, count.format(-1)),
+        ("update_new", "UPDATE", new, count.format(1)),
     ):
-        name = f"odd_{ODD_TABLE}_{event.lower()}"
+        name = f"odd_{ODD_TABLE}_{name}"
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
         conn.execute(
             f"CREATE TRIGGER {name} AFTER {event} ON {ODD_TABLE} WHEN {when} BEGIN {body} END"
