@@ -110,3 +110,32 @@ def test_the_triggers_look_at_every_column(tmp_path, event):
         row = "old" if event.endswith(("delete", "old")) else "new"
         for _, name, *_ in conn.execute("PRAGMA table_info(contacts)"):
             assert name == "id" or f"{row}.{name} " in sql, name
+
+
+def test_an_account_name_with_a_nul_counts_its_contacts(crm, tmp_path):
+    """A new contact's `account` column is its account's name (store.bulk copies
+    it): a NUL there makes the contact odd too."""
+    env = {"CRM_DB": str(tmp_path / "crm.db")}
+    book = tmp_path / "book.csv"
+    book.write_text("name,email,company\nA,a@example.com,Ac\x00me\nB,b@example.com,Acme\n")
+    crm.ok("import", str(book), env=env)
+    with sqlite3.connect(env["CRM_DB"]) as conn:
+        assert _counted(conn) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "N", "title": 1.5, "city": 7, "description": True, "nickname": 10**30},
+        {"name": "N", "emails": [{"value": "n@example.com", "label": "w"}], "tags": ["x"]},
+        {"first_name": "N", "fields": {"x": 1.5}, "every": "30d", "birthday": "2000-01-02"},
+    ],
+)
+def test_a_checked_contact_holds_only_text_integers_and_none(data):
+    """checks.odd tests NULs only: a REAL or a BLOB, which odd_rows counts too, must
+    never reach a new contact's columns."""
+    from crmcli import config
+    from crmcli.store import checks
+
+    item = checks.check("contacts", data, config.Config())
+    assert {type(value) for value in (*item.row.values(), *item.summary)} <= {str, int, type(None)}

@@ -86,6 +86,7 @@ class Batch:
         self._picture_bytes = 0
         self._next: dict[str, int] = {}
         self._count = 0
+        self.odd = 0  # new contacts odd_rows counts (checks.odd)
         self._lifted: list[str] | None = None  # the SQL that puts the triggers back
 
     def holds(self, table: str, row_id: int | None, keys=()) -> bool:
@@ -121,6 +122,8 @@ class Batch:
         phones, their folded keys, search text and summary columns), with this id
         or the next, linked to account `account_id` named `account`."""
         contact_id = self._add("contacts", row_id, item.row, (account_id, account, *item.summary))
+        if item.odd or (account is not None and "\x00" in account):
+            self.odd += 1
         self.entries.append((contact_id * 4 + 1, "contact", item.row["name"], item.text))
         self.keys["contacts"].update(item.email_keys)
         emails, phones = item.emails, item.phones
@@ -205,7 +208,7 @@ class Batch:
             for rows in pending.values():
                 rows.clear()
         self.entries.clear()
-        self._count = self._picture_bytes = 0
+        self._count = self._picture_bytes = self.odd = 0
 
     def _write_plain(self) -> None:
         """Deals, activities and tasks, their triggers on, but for the one that
@@ -244,10 +247,10 @@ class Batch:
         stamp = common.now()
         for table in ("accounts", "contacts"):
             _insert_rows(conn, table, self.rows[table], stamp)
-        odd = _odd_rows(self.rows[migrations.ODD_TABLE])
-        if odd:
+        if self.odd:  # what odd_rows' triggers would have counted (migrations.ODD_TABLE)
             conn.execute(
-                "UPDATE odd_rows SET rows = rows + ? WHERE tbl = ?", (odd, migrations.ODD_TABLE)
+                "UPDATE odd_rows SET rows = rows + ? WHERE tbl = ?",
+                (self.odd, migrations.ODD_TABLE),
             )
         _insert_values(
             conn,
@@ -283,32 +286,6 @@ class Batch:
             "INSERT INTO changes (operation_id, tbl, row_id, last_id) VALUES (?, ?, ?, ?)",
             [(operation, table, first, last) for table, (first, last) in runs],
         )
-
-
-_PLAIN = frozenset((str, int, bool, type(None)))  # what SQLite stores as crm reads it back
-
-
-def _odd_rows(rows: list[tuple[dict, tuple]]) -> int:
-    """How many of these new rows odd_rows counts (what its triggers would have
-    counted, see migrations.ODD_TABLE: a value neither text, NULL nor an integer,
-    a NUL, a \\u0000 in the tags), a batch's values tested together first: a
-    batch almost never holds one."""
-    values = [*chain.from_iterable(chain(row.values(), added) for row, added in rows)]
-    texts = "".join(filter(str.__instancecheck__, values))
-    if _PLAIN.issuperset(map(type, values)) and "\x00" not in texts and "\\u0000" not in texts:
-        return 0
-    return sum(map(_odd, rows))
-
-
-def _odd(item: tuple[dict, tuple]) -> bool:
-    row, added = item
-    values = (*row.values(), *added)
-    tags = row.get("tags")
-    return (
-        not _PLAIN.issuperset(map(type, values))
-        or any("\x00" in value for value in values if value.__class__ is str)
-        or (tags.__class__ is str and "\\u0000" in tags)
-    )
 
 
 def _new_runs(conn: sqlite3.Connection, table: str, last: int) -> Iterator[tuple[int, int]]:

@@ -59,6 +59,9 @@ class Checked(NamedTuple):
     # A contact's photo or an account's logo (photos.Picture); None leaves the stored one.
     picture: photos.Picture | None = None
     person: Checked | None = None  # a person account's person (store.persons)
+    # A contact odd_rows counts (see odd): store.bulk, writing it with the triggers
+    # lifted, counts it.
+    odd: bool = False
 
 
 def check(kind: str, data: dict, config: Config) -> Checked:
@@ -153,7 +156,8 @@ def _check_contacts(data: dict, config: Config) -> Checked:
     company = _company(data)
     row.update(_names_seen(data, row.get("nickname"), emails, phones, company, parts))
     row.update(_common(data))
-    # Checked's twelve fields in their order, made directly (its keyword __new__ costs
+    summary = contacts.summary(emails, phones)
+    # Checked's thirteen fields in their order, made directly (its keyword __new__ costs
     # a tenth of a row's checking).
     return _CHECKED_NEW(Checked, (
         row,
@@ -165,10 +169,22 @@ def _check_contacts(data: dict, config: Config) -> Checked:
         phones,
         email_keys,
         search.contact_text(row, emails, phones, lists),
-        contacts.summary(emails, phones),
+        summary,
         photos.from_record(data.get("photo")),
         None,
+        odd((*row.values(), *summary), row.get("tags")),
     ))  # fmt: skip
+
+
+def odd(values, tags: str | None) -> bool:
+    """Whether a contact of these column values is one odd_rows counts: what its
+    triggers test (migrations.odd_row), for the values Python hands SQLite: a NUL,
+    a \\u0000 in its tags.  (A checked row's values are text, integers or None:
+    never the BLOB or REAL the triggers also count.)  Done here, beside the
+    checking (a second process: the one writing is the slower), not in bulk."""
+    return "\x00" in "".join(filter(str.__instancecheck__, values)) or (
+        tags is not None and "\\u0000" in tags
+    )
 
 
 _CHECKED_NEW = tuple.__new__
