@@ -139,3 +139,14 @@ def test_a_checked_contact_holds_only_text_integers_and_none(data):
 
     item = checks.check("contacts", data, config.Config())
     assert {type(value) for value in (*item.row.values(), *item.summary)} <= {str, int, type(None)}
+
+
+def test_db_check_finds_a_count_too_low(crm, tmp_path):
+    path = tmp_path / "crm.db"
+    crm.ok("--db", str(path), "contact", "add", "A", "--title", "a\x00b")
+    assert "database ok" in crm.ok("--db", str(path), "db", "check").stderr
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE odd_rows SET rows = 0")
+    result = crm("--db", str(path), "db", "check")
+    assert result.exit_code == 1
+    assert "odd rows: odd_rows counts 0 contacts holding a NUL" in result.output

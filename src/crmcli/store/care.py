@@ -42,7 +42,23 @@ def check(conn: sqlite3.Connection) -> list[str]:
     problems += _checked("contacts", lambda: _contact_problems(conn))
     problems += _checked("keys", lambda: _key_problems(conn))
     problems += _checked("pipeline totals", lambda: _stage_problems(conn))
+    problems += _checked("odd rows", lambda: _odd_problems(conn))
     return problems
+
+
+def _odd_problems(conn: sqlite3.Connection) -> list[str]:
+    """odd_rows must count at least the contacts it stands for (migrations.odd_row):
+    fewer, and a fast CSV listing could cut a cell at a NUL.  More only slows it
+    (a REPLACE that deleted one fires no trigger)."""
+    from crmcli.migrations import ODD_TABLE, odd_row
+
+    (stored,) = conn.execute("SELECT rows FROM odd_rows WHERE tbl = ?", (ODD_TABLE,)).fetchone()
+    where = odd_row(conn, ODD_TABLE)
+    (found,) = conn.execute(f"SELECT count(*) FROM {ODD_TABLE} WHERE {where}").fetchone()
+    if stored < found:
+        held = "contacts holding a NUL, a BLOB or a REAL"
+        return [f"odd_rows counts {stored:,} {held}; there are {found:,}"]
+    return []
 
 
 def _checked(what: str, find) -> list[str]:
