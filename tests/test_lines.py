@@ -4,8 +4,11 @@ listed and exported both ways with the fast path's sizes made tiny (every batch
 boundary, sample and fallback gets exercised on a few hundred rows)."""
 
 import json
+import os
 import random
 import sqlite3
+import stat
+import sys
 
 import pytest
 
@@ -268,7 +271,7 @@ class _File:
         self.text.append(data)
 
 
-def test_bytes_go_to_the_file_under_the_text_or_are_decoded():
+def test_bytes_go_to_the_file_under_the_text_or_are_decoded(monkeypatch):
     out = _File()
     render.write_cells(out.write, "csv", ["id"], iter([(b"1\n\xc3\xa9\n", 2)]))
     assert out.text == ["id\n", b"1\n\xc3\xa9\n"]  # the header as text, the lines as bytes
@@ -277,5 +280,25 @@ def test_bytes_go_to_the_file_under_the_text_or_are_decoded():
     assert lines_written == ["id\n", "é\n"]
     failures = ((BrokenPipeError(), render.OutputClosed), (OSError(28, ""), render.OutputFailed))
     for failure, error in failures:
-        with pytest.raises(error):
+        monkeypatch.setattr(sys, "stdout", _File(failure))
+        with pytest.raises(error):  # stdout fails as render._write does
+            render._bytes_writer(render._write)(b"x\n")
+        with pytest.raises(type(failure)):  # an export's file as its write() (export names it)
             render._bytes_writer(_File(failure).write)(b"x\n")
+
+
+def test_an_export_onto_a_full_device_fails_as_the_cells_do(
+    crm, plain, tiny, tmp_path, monkeypatch
+):
+    """`export -o FILE` that cannot be written names FILE, whichever writer wrote."""
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # /dev/full's own node
+    except OSError:
+        pytest.skip("cannot make a device node (not root)")
+    args = ("--db", str(plain), "export", "--format", "csv", "-o", str(full))
+    fast = crm(*args)
+    monkeypatch.setattr(lines, "SMALL", 10**9)  # every listing as cells
+    slow = crm(*args)
+    assert fast.exit_code == slow.exit_code == 1
+    assert fast.stderr == slow.stderr and str(full) in fast.stderr
