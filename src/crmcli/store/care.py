@@ -42,6 +42,7 @@ def check(conn: sqlite3.Connection) -> list[str]:
     problems += _checked("contacts", lambda: _contact_problems(conn))
     problems += _checked("keys", lambda: _key_problems(conn))
     problems += _checked("pipeline totals", lambda: _stage_problems(conn))
+    problems += _checked("odd rows", lambda: _odd_problems(conn))
     return problems
 
 
@@ -171,6 +172,21 @@ def _stage_problems(conn: sqlite3.Connection) -> list[str]:
         for stage, code in sorted({*kept, *summed})
         if figures(kept, (stage, code)) != figures(summed, (stage, code))
     ]
+
+
+def _odd_problems(conn: sqlite3.Connection) -> list[str]:
+    """odd_rows (m019) below the contacts it counts: CSV listings would then write
+    those contacts unmeasured, cut at a NUL.  (Above them is only slower.)"""
+    from crmcli import db, migrations
+
+    kept = conn.execute("SELECT rows FROM odd_rows WHERE tbl = ?", (db.ODD_TABLE,)).fetchone()
+    if kept is None:  # no count: every listing measures its cells
+        return []
+    odd = migrations.odd_row(conn, db.ODD_TABLE)
+    (held,) = conn.execute(f"SELECT count(*) FROM {db.ODD_TABLE} WHERE {odd}").fetchone()
+    if kept[0] >= held:
+        return []
+    return [f"{kept[0]} counted, {held} contacts hold a BLOB, a REAL or a NUL"]
 
 
 # A contact's summary columns (kept by triggers, or written by an import) against
