@@ -235,6 +235,22 @@ def test_commands_write_the_same_bytes_either_way(crm, request, book, tiny, monk
     assert fast.stdout_bytes.count(b"\n") > 300 or {"--where", "accounts", "--limit"} & set(args)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize("columns", ["description,name", "description,id,name"])
+def test_a_loud_column_then_quiet_ones_unmeasured(crm, plain, tiny, tmp_path, monkeypatch, fmt,
+                                                  columns):  # fmt: skip
+    """Unmeasured, a loud first column and quiet ones leave the check no term (a
+    quiet column is measured only): it is 0, not an empty SQL expression."""
+    path = tmp_path / "loud.db"
+    path.write_bytes(plain.read_bytes())
+    with sqlite3.connect(path) as raw:
+        raw.execute("""UPDATE contacts SET description = 'say "hi", ' || id""")  # all loud
+    args = ("--db", str(path), "list", "contacts", "--format", fmt, "--columns", columns)
+    fast = crm.ok(*args)
+    monkeypatch.setattr(lines, "SMALL", 10**9)  # every listing as cells
+    assert fast.stdout_bytes == crm.ok(*args).stdout_bytes
+
+
 def _batches(cursor):
     """A cursor's rows a thousand at a time, as the cell writer takes them."""
     return iter(lambda: cursor.fetchmany(1000), [])
