@@ -40,6 +40,22 @@ def test_check_passes_and_finds_broken_invariants(crm, db_path):
     assert "foreign key: deals row 1 points to a missing accounts row" in result.stderr
 
 
+def test_check_finds_odd_rows_counted_too_few(crm, db_path):
+    """odd_rows below the contacts it counts would let CSV listings cut lines at a
+    NUL; above them (a REPLACE leaves it so) is only slower, and no problem."""
+    crm.ok("demo")
+    raw = sqlite3.connect(db_path)
+    raw.execute("INSERT OR REPLACE INTO contacts SELECT * FROM contacts WHERE id = 1")
+    raw.execute("UPDATE contacts SET nickname = 'a' || char(0) WHERE id = 1")
+    raw.execute("INSERT OR REPLACE INTO contacts SELECT * FROM contacts WHERE id = 1")
+    raw.commit()  # counted twice, held once
+    assert "database ok" in crm.ok("db", "check").stderr
+    raw.execute("UPDATE odd_rows SET rows = 0")
+    raw.execute("UPDATE contacts SET title = x'00' WHERE id = 2")  # counted: 1, held: 2
+    raw.commit()
+    assert "odd rows: 1 counted, 2 contacts hold" in crm.fails(1, "db", "check").stderr
+
+
 def test_backup_is_a_private_consistent_copy(crm, db_path, tmp_path):
     missing = crm.fails(1, "db", "backup", str(tmp_path / "none.db"))  # no database yet
     assert "no database at" in missing.stderr and not (tmp_path / "none.db").exists()

@@ -4,8 +4,11 @@ listed and exported both ways with the fast path's sizes made tiny (every batch
 boundary, sample and fallback gets exercised on a few hundred rows)."""
 
 import json
+import os
 import random
 import sqlite3
+import stat
+import sys
 
 import pytest
 
@@ -232,6 +235,22 @@ def test_commands_write_the_same_bytes_either_way(crm, request, book, tiny, monk
     assert fast.stdout_bytes.count(b"\n") > 300 or {"--where", "accounts", "--limit"} & set(args)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize("columns", ["description,name", "description,id,name"])
+def test_a_loud_column_then_quiet_ones_unmeasured(crm, plain, tiny, tmp_path, monkeypatch, fmt,
+                                                  columns):  # fmt: skip
+    """Unmeasured, a loud first column and quiet ones leave the check no term (a
+    quiet column is measured only): it is 0, not an empty SQL expression."""
+    path = tmp_path / "loud.db"
+    path.write_bytes(plain.read_bytes())
+    with sqlite3.connect(path) as raw:
+        raw.execute("""UPDATE contacts SET description = 'say "hi", ' || id""")  # all loud
+    args = ("--db", str(path), "list", "contacts", "--format", fmt, "--columns", columns)
+    fast = crm.ok(*args)
+    monkeypatch.setattr(lines, "SMALL", 10**9)  # every listing as cells
+    assert fast.stdout_bytes == crm.ok(*args).stdout_bytes
+
+
 def _batches(cursor):
     """A cursor's rows a thousand at a time, as the cell writer takes them."""
     return iter(lambda: cursor.fetchmany(1000), [])
@@ -268,7 +287,7 @@ class _File:
         self.text.append(data)
 
 
-def test_bytes_go_to_the_file_under_the_text_or_are_decoded():
+def test_bytes_go_to_the_file_under_the_text_or_are_decoded(monkeypatch):
     out = _File()
     render.write_cells(out.write, "csv", ["id"], iter([(b"1\n\xc3\xa9\n", 2)]))
     assert out.text == ["id\n", b"1\n\xc3\xa9\n"]  # the header as text, the lines as bytes
@@ -277,5 +296,25 @@ def test_bytes_go_to_the_file_under_the_text_or_are_decoded():
     assert lines_written == ["id\n", "é\n"]
     failures = ((BrokenPipeError(), render.OutputClosed), (OSError(28, ""), render.OutputFailed))
     for failure, error in failures:
-        with pytest.raises(error):
+        monkeypatch.setattr(sys, "stdout", _File(failure))
+        with pytest.raises(error):  # stdout fails as render._write does
+            render._bytes_writer(render._write)(b"x\n")
+        with pytest.raises(type(failure)):  # an export's file as its write() (export names it)
             render._bytes_writer(_File(failure).write)(b"x\n")
+
+
+def test_an_export_onto_a_full_device_fails_as_the_cells_do(
+    crm, plain, tiny, tmp_path, monkeypatch
+):
+    """`export -o FILE` that cannot be written names FILE, whichever writer wrote."""
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # /dev/full's own node
+    except OSError:
+        pytest.skip("cannot make a device node (not root)")
+    args = ("--db", str(plain), "export", "--format", "csv", "-o", str(full))
+    fast = crm(*args)
+    monkeypatch.setattr(lines, "SMALL", 10**9)  # every listing as cells
+    slow = crm(*args)
+    assert fast.exit_code == slow.exit_code == 1
+    assert fast.stderr == slow.stderr and str(full) in fast.stderr

@@ -33,6 +33,9 @@ APPLICATION_ID = 0x43524D01  # "CRM\x01": marks a file as ours
 SCHEMA_VERSION = 19
 NAMED = ("accounts", "contacts", "deals")
 ODD_TABLE = "contacts"  # whose odd rows odd_rows counts (migrations.odd_row, m019)
+# How a JSON text (a contact's tags) can spell a NUL that json_each reads: JSON's
+# \u0000, and since SQLite 3.42 JSON5's \x00 and \0 (migrations.odd_row, checks.odd).
+NUL_ESCAPES = ("\\u0000", "\\x00", "\\0")
 SEARCH_KINDS = ("account", "contact", "deal", "activity")  # position = search rowid's low bits
 DEFAULT_LOCK_TIMEOUT = 15.0  # seconds; SPEC asks for at least 10
 _SLICE_MS = 100  # one slice of the wait for the write lock

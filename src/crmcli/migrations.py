@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 
 from crmcli import db
-from crmcli.db import NAMED, ODD_TABLE, SEARCH_KINDS
+from crmcli.db import NAMED, NUL_ESCAPES, ODD_TABLE, SEARCH_KINDS
 
 _COMMON = """
     tags TEXT NOT NULL DEFAULT '[]',
@@ -1082,7 +1082,8 @@ def m018_stage_totals(conn: sqlite3.Connection) -> None:
 # Contacts a printf() listing cannot show as crm reads them (m019): a row with a
 # BLOB or a REAL in any column, or a NUL in any text (printf's %s stops at one;
 # crm stores what a file gives it), or a NUL written as \u0000 in its tags (a
-# listing flattens them through json_each).  store.lines skips checking each
+# listing flattens them through json_each; SQLite 3.42+ reads JSON5's \x00
+# and \0 as a NUL too: db.NUL_ESCAPES).  store.lines skips checking each
 # listed row when odd_rows says there are none.  The count is kept by triggers,
 # and by store.bulk for the rows it writes with them lifted; a REPLACE that
 # deletes a row fires no delete trigger, which leaves the count too high: never
@@ -1093,7 +1094,7 @@ def m018_stage_totals(conn: sqlite3.Connection) -> None:
 def odd_row(conn: sqlite3.Connection, row: str) -> str:
     """SQL true (1) when `row` (new, old, or the table itself) is odd; NULL or 0
     when it is not."""
-    terms = [f"instr({row}.tags, '\\u0000')"]
+    terms = [f"instr({row}.tags, '{escape}')" for escape in NUL_ESCAPES]
     for _, name, declared, *_ in conn.execute(f"PRAGMA table_info({ODD_TABLE})"):
         if name == "id":  # the rowid: an integer
             continue

@@ -496,10 +496,12 @@ def _bytes_writer(write):
         try:
             target.flush()
             raw.write(data)
-        except BrokenPipeError:
-            raise OutputClosed from None
-        except OSError as exc:  # a full disk, /dev/full
-            raise OutputFailed(exc) from None
+        except OSError as exc:
+            if write is not _write:  # an export's file: its caller names it, as write() fails
+                raise
+            if isinstance(exc, BrokenPipeError):
+                raise OutputClosed from None
+            raise OutputFailed(exc) from None  # a full disk, /dev/full
 
     return write_bytes
 

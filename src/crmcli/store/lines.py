@@ -200,7 +200,7 @@ class _Plan:
             elif kind == "defused" and not measured:
                 terms.append(_starts(expr, 1))  # a ' the text shows after a separator
         columns.append(_printf(pieces, values, end=True))
-        columns.append(" + ".join(terms))
+        columns.append(" + ".join(terms) or "0")  # unmeasured, loud and quiet columns only
         self.select = "SELECT " + ", ".join(columns)
         count = len(columns) - 1  # segments and loud cells; the check after them
         self._segments = itemgetter(*range(0, count, 2)) if count > 1 else None
