@@ -177,7 +177,7 @@ def test_a_batch_is_written_by_sqlite_only_when_proven(nasty, fmt, fields):
     conn = sqlite3.connect(nasty)  # changed in a transaction, rolled back
     schema = export.rows(conn, "contacts")._schema
     exprs = [schema.columns[name] for name in fields]
-    text_columns = lines._text_columns(conn, schema, exprs)
+    text_columns = lines._text_columns(schema, lines._declared(conn, schema), exprs)
     plan = lines._Plan(exprs, [_KINDS[name] for name in fields], text_columns, fmt)
     try:
         written = _one_by_one(conn, plan, schema, fields, fmt)

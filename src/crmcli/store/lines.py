@@ -81,8 +81,10 @@ def text_batches(conn: sqlite3.Connection, schema, fields, where: str, params, t
         yield from iter(lambda: cursor.fetchmany(BATCH), [])
         return
     exprs = [schema.flat.get(name) or schema.columns[name] for name in fields]
-    text = _text_columns(conn, schema, exprs)
-    plan = _Plan(exprs, kinds, text, fmt, measured=not _plain(conn, schema, exprs, kinds, text))
+    declared = _declared(conn, schema)
+    texts = _text_columns(schema, declared, exprs)
+    plain = _plain(conn, schema, declared, exprs, kinds, texts)
+    plan = _Plan(exprs, kinds, texts, fmt, measured=not plain)
     fetched = f"{plan.select}, {schema.alias}.id FROM {schema.tables}{where}{tail}"
     cursor = conn.execute(fetched, params)
     again = (
@@ -97,18 +99,23 @@ def text_batches(conn: sqlite3.Connection, schema, fields, where: str, params, t
             yield from _row_by_row(conn, again, plan, batch)
 
 
-def _plain(conn, schema, exprs: list[str], kinds: list[str], text: set[str]) -> bool:
+def _declared(conn, schema) -> dict[str, str]:
+    """The main table's columns, as the listing's expressions name them, and
+    their declared types."""
+    found = conn.execute(f"PRAGMA table_info({schema.source})")
+    return {f"{schema.alias}.{name}": (declared or "").upper() for _, name, declared, *_ in found}
+
+
+def _plain(conn, schema, declared: dict, exprs: list[str], kinds: list[str], texts: set) -> bool:
     """Whether the rows' cells need not be measured: the listing reads only the
     main table's columns (and its tags) and that table holds no odd row (see
     migrations.odd_row: no BLOB, REAL or NUL anywhere), and every cell SQL
     defuses or quotes is text (an integer is written as it is)."""
     if schema.source != db.ODD_TABLE:
         return False
-    found = conn.execute(f"PRAGMA table_info({db.ODD_TABLE})")
-    own = {f"{schema.alias}.{name}" for _, name, *_ in found} | {schema.flat.get("tags")}
-    if not own.issuperset(exprs):
+    if not {*declared, schema.flat.get("tags")}.issuperset(exprs):
         return False
-    if any(kind != "quiet" and expr not in text for expr, kind in zip(exprs, kinds, strict=True)):
+    if any(kind != "quiet" and expr not in texts for expr, kind in zip(exprs, kinds, strict=True)):
         return False
     odd = conn.execute("SELECT rows FROM odd_rows WHERE tbl = ?", (db.ODD_TABLE,)).fetchone()
     return odd == (0,)
@@ -317,13 +324,12 @@ def _loud_cell(expr: str, fmt: str) -> str:
     return f"CASE WHEN {expr} IS NULL THEN '' WHEN {needs} THEN {quoted} ELSE {plain} END"
 
 
-def _text_columns(conn, schema, exprs: list[str]) -> set[str]:
+def _text_columns(schema, declared: dict[str, str], exprs: list[str]) -> set[str]:
     """Those of `exprs` that are the main table's columns of TEXT affinity (they
     hold text, NULL or a BLOB: a number stored in them becomes text), or a
     CSV cell made of a list (query.flat_list: text or NULL)."""
     found = set(schema.flat.values())
-    for _, name, declared, *_ in conn.execute(f"PRAGMA table_info({schema.source})"):
-        kind = (declared or "").upper()
+    for expr, kind in declared.items():
         if "INT" not in kind and any(word in kind for word in ("CHAR", "CLOB", "TEXT")):
-            found.add(f"{schema.alias}.{name}")
+            found.add(expr)
     return found & set(exprs)
