@@ -37,6 +37,14 @@ ODD_TABLE = "contacts"  # whose odd rows odd_rows counts (migrations.odd_row, m0
 # \u0000, and since SQLite 3.42 JSON5's \x00 and \0 (migrations.odd_row, checks.odd).
 NUL_ESCAPES = ("\\u0000", "\\x00", "\\0")
 SEARCH_KINDS = ("account", "contact", "deal", "activity")  # position = search rowid's low bits
+
+
+def text_affinity(declared: str | None) -> bool:
+    """Whether a column of this declared type has TEXT affinity (SQLite's rules):
+    it holds text, NULL or a BLOB, a number stored in it becoming text."""
+    kind = (declared or "").upper()
+    return "INT" not in kind and any(word in kind for word in ("CHAR", "CLOB", "TEXT"))
+
 DEFAULT_LOCK_TIMEOUT = 15.0  # seconds; SPEC asks for at least 10
 _SLICE_MS = 100  # one slice of the wait for the write lock
 

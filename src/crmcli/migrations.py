@@ -1099,9 +1099,8 @@ def odd_row(conn: sqlite3.Connection, row: str) -> str:
         if name == "id":  # the rowid: an integer
             continue
         terms.append(f"{row}.{name} >= x'' OR instr({row}.{name}, x'00')")  # BLOBs sort last
-        declared = declared.upper()
-        if "INT" in declared or not any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
-            terms.append(f"typeof({row}.{name}) = 'real'")  # TEXT affinity makes a number text
+        if not db.text_affinity(declared):  # TEXT affinity makes a number text
+            terms.append(f"typeof({row}.{name}) = 'real'")
     return "(" + " OR ".join(terms) + ")"
 
 

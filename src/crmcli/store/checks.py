@@ -179,10 +179,11 @@ def _check_contacts(data: dict, config: Config) -> Checked:
 
 def odd(values, tags: str | None) -> bool:
     """Whether a contact of these column values is one odd_rows counts: what its
-    triggers test (migrations.odd_row), for the values Python hands SQLite: a NUL,
-    a NUL's escape in its tags (db.NUL_ESCAPES).  (A checked row's values are
-    text, integers or None: never the BLOB or REAL the triggers also count.)  Done here, beside the
-    checking (a second process: the one writing is the slower), not in bulk."""
+    triggers test (migrations.odd_row), for the values Python hands SQLite: a
+    NUL, a NUL's escape in its tags (db.NUL_ESCAPES).  (A checked row's values
+    are text, integers or None: never the BLOB or REAL the triggers also count.)
+    Done here, beside the checking (a second process: the one writing is the
+    slower), not in bulk."""
     return "\x00" in "".join(filter(str.__instancecheck__, values)) or (
         tags is not None and "\\" in tags and any(escape in tags for escape in NUL_ESCAPES)
     )

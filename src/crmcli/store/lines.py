@@ -103,7 +103,7 @@ def _declared(conn, schema) -> dict[str, str]:
     """The main table's columns, as the listing's expressions name them, and
     their declared types."""
     found = conn.execute(f"PRAGMA table_info({schema.source})")
-    return {f"{schema.alias}.{name}": (declared or "").upper() for _, name, declared, *_ in found}
+    return {f"{schema.alias}.{name}": declared for _, name, declared, *_ in found}
 
 
 def _plain(conn, schema, declared: dict, exprs: list[str], kinds: list[str], texts: set) -> bool:
@@ -328,8 +328,5 @@ def _text_columns(schema, declared: dict[str, str], exprs: list[str]) -> set[str
     """Those of `exprs` that are the main table's columns of TEXT affinity (they
     hold text, NULL or a BLOB: a number stored in them becomes text), or a
     CSV cell made of a list (query.flat_list: text or NULL)."""
-    found = set(schema.flat.values())
-    for expr, kind in declared.items():
-        if "INT" not in kind and any(word in kind for word in ("CHAR", "CLOB", "TEXT")):
-            found.add(expr)
-    return found & set(exprs)
+    found = {expr for expr, kind in declared.items() if db.text_affinity(kind)}
+    return (found | set(schema.flat.values())) & set(exprs)
