@@ -7,6 +7,8 @@ import io
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -168,15 +170,34 @@ def _narrow(text: str) -> bool:
 def test_the_narrow_class_holds_only_characters_one_cell_wide():
     """A column of these is measured by len(), not rich.cells: each one, and all of
     them together, must be one cell a character to rich too."""
+    from rich.cells import cell_len
+
     narrow = "".join(re.findall(render._NARROW_AT, "".join(map(chr, range(0x110000)))))
-    assert [c for c in narrow if render.measure(c) != 1] == []
-    assert render.measure(narrow) == len(narrow) and _narrow(narrow)
+    assert [c for c in narrow if cell_len(c) != 1] == []
+    assert cell_len(narrow) == len(narrow) and _narrow(narrow)
     assert _narrow("Zoë Émile Søren Łukasz Αθήνα Дмитрий")
     for wide in ("日本", "e\u0301", "soft\xadhyphen", "a\u200bb", "😀", "\x1b"):
         assert not _narrow("Zoë " + wide)
     for code in range(0x800):  # Latin-1 is tested another way: both ways agree with rich
         text = "Zoë " + chr(code)
-        assert not _narrow(text) or render.measure(text) == len(text), hex(code)
+        assert not _narrow(text) or cell_len(text) == len(text), hex(code)
+
+
+def test_measure_agrees_with_rich_and_needs_it_only_for_wide_text():
+    """measure() counts cells as rich does, importing rich.cells only for a text that
+    is not one cell a character (a name like Søren must not pay for the import)."""
+    from rich.cells import cell_len
+
+    texts = ["Søren", "Αθήνα Дмитрий", "日本", "e\u0301", "soft\xadhyphen", "a\u200bb", "😀",
+             "\x85", "Zoë\x9b", "\xa0x", "tab\tx"]  # fmt: skip
+    non_ascii = [t for t in texts if not t.isascii()]
+    assert [render.measure(t) for t in non_ascii] == [cell_len(t) for t in non_ascii]
+    code = (
+        "import sys; from crmcli import render; render.measure('Søren Αθήνα Дмитрий'); "
+        "print('rich' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_every_character_escaped_is_unprintable():

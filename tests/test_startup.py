@@ -54,7 +54,7 @@ def test_frozen_records_cannot_change_and_hash_by_their_fields():
 # Every command pays for every module it imports; these are not needed to run them.
 _PROBE = """
 import dataclasses, sys
-from crmcli.cli import main
+from crmcli.start import main
 sys.argv = ['crm', *sys.argv[1:]]
 code = main()
 ours = [name for name in sys.modules if name.startswith('crmcli') or name in ('json', 'shlex')]
@@ -171,3 +171,67 @@ def test_a_command_builds_only_itself_not_the_roots_list_and_demo(crm, monkeypat
     built.clear()
     crm.ok("list")
     assert built == ["list"]  # built when run
+
+
+# The installed command's start-up, watched: whether the garbage collector runs while
+# typer builds the options' adapters, while the command works, and after it.
+_GC_PROBE = """
+import gc, sys
+import typer.core as core  # typer's name for the step that builds an option's adapter
+from crmcli import start
+from crmcli.cli import CrmCommand
+
+seen = []
+build = core.build_runtime_param
+def spied_build(descriptor):
+    seen.append(("adapters", gc.isenabled()))
+    return build(descriptor)
+core.build_runtime_param = spied_build
+invoke = CrmCommand.invoke
+def spied_invoke(self, ctx):
+    callback = self.callback
+    def work(*args, **kwargs):
+        seen.append(("command", gc.isenabled()))
+        return callback(*args, **kwargs)
+    self.callback = work
+    return invoke(self, ctx)
+CrmCommand.invoke = spied_invoke
+if sys.argv[1] == "paused-by-caller":
+    gc.disable()
+sys.argv = ["crm", *sys.argv[2:]]
+code = start.main()
+print(code, sorted(set(seen)), gc.isenabled(), gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize("args", [["contact", "add", "Gc Probe", "-q"], _READS[0]], ids=" ".join)
+def test_start_up_runs_with_the_collector_paused_and_the_command_with_it_on(filled, args):
+    """crm's entry point pauses Python's cyclic garbage collector while typer and
+    pydantic build the command (~10% of a short command's instructions) and turns it
+    back on, start-up's objects frozen, when the command's own work begins."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _GC_PROBE, "ours", *args], env=filled,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    line = run.stdout.splitlines()[-1]
+    assert line == "0 [('adapters', False), ('command', True)] True True", run.stderr
+
+
+def test_a_caller_keeps_its_collector_as_it_set_it(filled):
+    """A process that paused the collector itself (or CliRunner's, where it is on) gets
+    it back as it was: start.main turns on only what it turned off."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _GC_PROBE, "paused-by-caller", *_READS[0]],
+                         env=filled, capture_output=True, text=True, check=True)  # fmt: skip
+    line = run.stdout.splitlines()[-1]
+    assert line == "0 [('adapters', False), ('command', False)] False False", run.stderr
+
+
+def test_the_installed_command_starts_through_start_main():
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "crm"]
+    assert script.value == "crmcli.start:main"

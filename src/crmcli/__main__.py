@@ -1,3 +1,3 @@
-from crmcli.cli import main
+from crmcli.start import main
 
 raise SystemExit(main())

@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.models import TyperInfo
 
-from crmcli import COMMAND, __version__, errors
+from crmcli import COMMAND, __version__, errors, start
 from crmcli.cli import complete
 from crmcli.cli import options as o
 
@@ -125,7 +125,12 @@ class CrmGroup(TyperGroup):
 class CrmCommand(TyperCommand):
     """A command whose usage line names its arguments as click writes them: NAME,
     [NAME] and NAME... rather than typer's {NAME} for a required one (a metavar that
-    shows it is optional stays as given)."""
+    shows it is optional stays as given), and whose own work runs with the garbage
+    collector that start-up paused back on (crmcli.start)."""
+
+    def invoke(self, ctx):
+        start.resume()  # the command's own work: the garbage collector as usual
+        return super().invoke(ctx)
 
     def collect_usage_pieces(self, ctx):
         pieces = [self.options_metavar] if self.options_metavar else []
