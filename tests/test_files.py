@@ -396,12 +396,20 @@ def test_a_signal_during_export_removes_the_temporary_file(big_book, installed_c
         stderr=subprocess.PIPE,
         text=True,
     )
+    # Held (stopped) each time the folder is looked at, so a .part file seen is one
+    # the export has not finished with: on a loaded machine it could otherwise end
+    # between being seen and being stopped, and rename its file in place.
     deadline = time.monotonic() + 30
-    while not any(p.suffix == ".part" for p in out.iterdir()):
-        assert proc.poll() is None and time.monotonic() < deadline, "no .part file seen"
-        time.sleep(0.002)
-    proc.send_signal(signal.SIGSTOP)  # hold it mid-export, then signal it
-    proc.send_signal(getattr(signal, signum))
+    while True:
+        proc.send_signal(signal.SIGSTOP)
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)  # returns once it is stopped
+        assert os.WIFSTOPPED(status), "it ended before a .part file was seen"
+        if any(p.suffix == ".part" for p in out.iterdir()):
+            break
+        assert time.monotonic() < deadline, "no .part file seen"
+        proc.send_signal(signal.SIGCONT)
+        time.sleep(0.001)
+    proc.send_signal(getattr(signal, signum))  # signalled mid-export
     proc.send_signal(signal.SIGCONT)
     assert proc.wait(timeout=30) == code, proc.stderr.read()
     assert sorted(p.name for p in out.iterdir()) == ["backup.json"]
