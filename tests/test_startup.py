@@ -187,6 +187,12 @@ def spied_build(descriptor):
     seen.append(("adapters", gc.isenabled()))
     return build(descriptor)
 core.build_runtime_param = spied_build
+from crmcli.store import history
+listed = history.list_operations
+def spied_list(*args, **kwargs):  # `crm history`: a group whose callback is the command
+    seen.append(("command", gc.isenabled()))
+    return listed(*args, **kwargs)
+history.list_operations = spied_list
 invoke = CrmCommand.invoke
 def spied_invoke(self, ctx):
     callback = self.callback
@@ -204,7 +210,9 @@ print(code, sorted(set(seen)), gc.isenabled(), gc.get_freeze_count() > 0)
 """
 
 
-@pytest.mark.parametrize("args", [["contact", "add", "Gc Probe", "-q"], _READS[0]], ids=" ".join)
+@pytest.mark.parametrize(
+    "args", [["contact", "add", "Gc Probe", "-q"], _READS[0], ["history"]], ids=" ".join
+)
 def test_start_up_runs_with_the_collector_paused_and_the_command_with_it_on(filled, args):
     """crm's entry point pauses Python's cyclic garbage collector while typer and
     pydantic build the command (~10% of a short command's instructions) and turns it

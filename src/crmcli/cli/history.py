@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from crmcli import models, render
+from crmcli import models, render, start
 from crmcli.cli import options as o
 from crmcli.errors import InvalidValue
 from crmcli.words import counted
@@ -38,6 +38,7 @@ def history(
     """
     if ctx.invoked_subcommand is not None:
         return
+    start.resume()  # the group is the command: its work runs as CrmCommand's does
     from crmcli.store import history as store
 
     if limit is not None and not 1 <= limit <= models.MAX_INT:
