@@ -766,8 +766,8 @@ class _People:
 
 def measure(text: str) -> int:
     """Terminal cells: len() for ASCII and for a printable text one cell a character
-    (Zoë, Søren, Αθήνα: nearly every cell), rich.cells otherwise (importing it costs
-    a command more than showing a contact does)."""
+    (Zoë, Søren, Αθήνα: nearly every cell), rich.cells otherwise (imported only then:
+    showing Søren's card does not pay for it)."""
     if text.isascii() or (text.isprintable() and _narrow_printable(text)):
         return len(text)
     from rich.cells import cell_len
