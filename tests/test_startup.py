@@ -243,3 +243,24 @@ def test_the_installed_command_starts_through_start_main():
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "crm"]
     assert script.value == "crmcli.start:main"
+
+
+def test_every_command_resumes_the_collector():
+    """Each command crm can run is a CrmCommand (whose invoke turns the collector back
+    on) or a group that is a command itself only where it says so (crm history)."""
+    import typer
+
+    from crmcli.cli import CrmCommand, app
+
+    root = typer.main.get_command(app)
+    ctx = root.make_context("crm", ["list"], resilient_parsing=True)
+    seen, groups = [], []
+    for name in root.list_commands(ctx):
+        command = root.get_command(ctx, name)
+        if isinstance(command, typer.core.TyperGroup):
+            groups.append(name)
+            commands = [command.get_command(ctx, sub) for sub in command.list_commands(ctx)]
+        else:
+            commands = [command]
+        seen += [(name, type(c).__name__) for c in commands if not isinstance(c, CrmCommand)]
+    assert seen == [] and len(groups) > 5
