@@ -1,6 +1,6 @@
 """Start-up benchmark: crm commands against the floor of this stack, in one run.
 
-    .venv/bin/python bench/startup.py [--runs N] [--cpu] [--crm PATH]
+    .venv/bin/python bench/startup.py [--runs N] [--cpu | --callgrind] [--crm PATH]
 
 Builds a 1,000-contact database, then times (median of N runs) `crm --help` and
 the interactive commands (adding a contact, a deal, an activity; showing and
@@ -8,7 +8,9 @@ listing contacts, an account, a search, what is due) beside a bare Typer app
 doing the same kind of work (bench/bare_app.py: `list` for what reads, `add` for
 what writes), and prints each ratio.  Goal (issue 17): every ratio at most 1.0.
 --cpu compares processor time (user + system) instead of wall time: a machine
-shared by other work inflates it far less.  --crm PATH times another install's
+shared by other work inflates it far less; --callgrind counts the instructions of
+one run of each (valgrind), which load does not move at all (though time also
+pays for cache misses, which it does not see: the two ratios differ).  --crm PATH times another install's
 `crm` (an older branch) in the same run, in a third column.  Machines are noisy:
 compare ratios, not milliseconds.
 """
@@ -18,7 +20,10 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -56,6 +61,24 @@ def compare(argvs: list[list[str]], runs: int, env: dict, cpu: bool) -> list[flo
     return [statistics.median(spent) for spent in times]
 
 
+def instructions(argv: list[str], env: dict, work: Path) -> float:
+    """Millions of instructions one run of `argv` executes (callgrind)."""
+    out = work / "callgrind.out"
+    result = subprocess.run(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, check=True,
+    )  # fmt: skip
+    out.unlink(missing_ok=True)
+    return int(re.search(r"Collected : (\d+)", result.stderr).group(1)) / 1e6
+
+
+def counted(argvs: list[list[str]], env: dict, work: Path) -> list[float]:
+    """Each command line's instructions, one run each (new names: nothing taken)."""
+    fill = {"{n}": f"cg-{os.getpid()}"}
+    return [instructions([_fill(a, fill) for a in argv], env, work) for argv in argvs]
+
+
 def _fill(arg: str, values: dict[str, str]) -> str:
     for key, value in values.items():
         arg = arg.replace(key, value)
@@ -68,8 +91,11 @@ def main() -> int:
     parser.add_argument(
         "--cpu", action="store_true", help="processor time, not wall time (a loaded machine)"
     )
+    parser.add_argument("--callgrind", action="store_true", help="instructions (valgrind)")
     parser.add_argument("--crm", help="another crm to time beside this one (same database)")
     options = parser.parse_args()
+    if options.callgrind and not shutil.which("valgrind"):
+        parser.error("--callgrind needs valgrind")
     python = sys.executable
     crm = str(Path(python).parent / "crm")
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,6 +106,8 @@ def main() -> int:
         compileall.compile_dir(Path(crmcli.__file__).parent, quiet=1)
         env = {**os.environ, "CRM_DB": str(path), "COLUMNS": "100"}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        if options.callgrind:
+            env["PYTHONHASHSEED"] = "0"  # the same run each time
         bare = [python, str(HERE / "bare_app.py")]
         reads = [*bare, "list", "--db", str(path)]
         writes = [*bare, "add", "--db", str(path), "New {n}"]
@@ -97,13 +125,16 @@ def main() -> int:
             ("log", writes, ["log", "Called {n}", "-c", "person7@example.com", "-q"]),
         ]
         other = [options.crm] if options.crm else []
-        unit = "cpu ms" if options.cpu else "ms"
+        unit = "M instr" if options.callgrind else "cpu ms" if options.cpu else "ms"
         head = f"{'command':<24}{'floor ' + unit:>13}{'crm':>10}{'ratio':>8}"
         print(head + (f"{'other':>10}{'ratio':>8}" if other else "") + f"  goal <= {GOAL}")
         worst = 0.0
         for label, floor_argv, crm_args in cases:
             crms = [[c, *crm_args] for c in (crm, *other)]
-            floor_ms, *crm_ms = compare([floor_argv, *crms], options.runs, env, options.cpu)
+            if options.callgrind:
+                floor_ms, *crm_ms = counted([floor_argv, *crms], env, Path(tmp))
+            else:
+                floor_ms, *crm_ms = compare([floor_argv, *crms], options.runs, env, options.cpu)
             worst = max(worst, crm_ms[0] / floor_ms)
             line = f"{label:<24}{floor_ms:>13.1f}"
             for ms in crm_ms:

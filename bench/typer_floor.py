@@ -21,9 +21,7 @@ import argparse
 import compileall
 import inspect
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import typing
@@ -33,7 +31,7 @@ import typer
 from typer.models import ArgumentInfo, OptionInfo
 
 import crmcli
-from startup import build, compare
+from startup import build, compare, instructions
 
 HERE = Path(__file__).resolve().parent
 
@@ -129,18 +127,6 @@ def add(
 if __name__ == "__main__":
     sys.exit(app())
 '''
-
-
-def instructions(argv: list[str], env: dict, work: Path) -> float:
-    """Millions of instructions one run of `argv` executes (callgrind)."""
-    out = work / "callgrind.out"
-    result = subprocess.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True, check=True,
-    )  # fmt: skip
-    out.unlink(missing_ok=True)
-    return int(re.search(r"Collected : (\d+)", result.stderr).group(1)) / 1e6
 
 
 def main() -> int:
