@@ -14,14 +14,18 @@ collector as usual, and no collection walks start-up's objects again.
 import gc
 
 _paused = False
+_started = False  # main ran before in this process: start-up is behind it
 
 
 def main() -> int:
-    """Console-script entry point (`crm`, `python -m crmcli`)."""
-    global _paused
-    if gc.isenabled():
+    """Console-script entry point (`crm`, `python -m crmcli`).  Only the process's
+    first run pauses: a script calling it again has its start-up behind it, and each
+    freeze would set the previous run's garbage aside for good."""
+    global _paused, _started
+    if gc.isenabled() and not _started:
         gc.disable()
         _paused = True
+    _started = True
     from crmcli.cli import main as run  # imported only now: its imports are most of start-up
 
     try:
