@@ -26,10 +26,17 @@ def main() -> int:
         gc.disable()
         _paused = True
     _started = True
-    from crmcli.cli import main as run  # imported only now: its imports are most of start-up
-
     try:
+        from crmcli.cli import main as run  # imported only now: most of start-up
+
         return run()
+    except KeyboardInterrupt:  # Ctrl-C before the command handles it: no traceback
+        import sys
+
+        from crmcli.errors import ExitCode
+
+        print("Error: interrupted; nothing was written", file=sys.stderr)
+        return ExitCode.INTERRUPTED
     finally:
         resume()
 
