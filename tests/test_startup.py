@@ -264,3 +264,55 @@ def test_every_command_resumes_the_collector():
             commands = [command]
         seen += [(name, type(c).__name__) for c in commands if not isinstance(c, CrmCommand)]
     assert seen == [] and len(groups) > 5
+
+
+_AGAIN_PROBE = """
+import gc, io, sys
+from crmcli import start
+frozen = []
+for _ in range(3):
+    sys.argv = ["crm", *sys.argv[1:4]]
+    sys.stdout = io.StringIO()
+    start.main()
+    sys.stdout = sys.__stdout__
+    frozen.append(gc.get_freeze_count())
+print(frozen[0] > 0, max(frozen[1:]) <= frozen[0], gc.isenabled(), frozen)
+"""
+
+
+def test_start_main_run_again_in_one_process_freezes_no_more(filled):
+    """A process that runs start.main again (a script calling it in a loop): its
+    start-up was the first run's; pausing and freezing again would set each run's
+    garbage aside for good (~260 objects a run, never collected)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _AGAIN_PROBE, *_READS[0]], env=filled,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert run.stdout.split()[:3] == ["True", "True", "True"], run.stdout + run.stderr
+
+
+_INTERRUPTED_PROBE = """
+import gc, sys
+from crmcli import start
+
+class Interrupting:  # Ctrl-C while crm's modules are imported (typer, pydantic)
+    def find_spec(self, name, path=None, target=None):
+        if name == "crmcli.cli":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupting())
+sys.argv = ["crm", "list"]
+code = start.main()
+print(code, gc.isenabled())
+"""
+
+
+def test_ctrl_c_during_start_up_is_an_interruption_not_a_traceback(filled):
+    """Ctrl-C in start-up's first tenth of a second (importing typer and pydantic,
+    before the command's own handling of it) printed Python's traceback."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _INTERRUPTED_PROBE], env=filled,
+                         capture_output=True, text=True)  # fmt: skip
+    assert (run.stdout, run.stderr) == ("130 True\n", "Error: interrupted; nothing was written\n")

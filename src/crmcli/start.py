@@ -14,18 +14,29 @@ collector as usual, and no collection walks start-up's objects again.
 import gc
 
 _paused = False
+_started = False  # main ran before in this process: start-up is behind it
 
 
 def main() -> int:
-    """Console-script entry point (`crm`, `python -m crmcli`)."""
-    global _paused
-    if gc.isenabled():
+    """Console-script entry point (`crm`, `python -m crmcli`).  Only the process's
+    first run pauses: a script calling it again has its start-up behind it, and each
+    freeze would set the previous run's garbage aside for good."""
+    global _paused, _started
+    if gc.isenabled() and not _started:
         gc.disable()
         _paused = True
-    from crmcli.cli import main as run  # imported only now: its imports are most of start-up
-
+    _started = True
     try:
+        from crmcli.cli import main as run  # imported only now: most of start-up
+
         return run()
+    except KeyboardInterrupt:  # Ctrl-C before the command handles it: no traceback
+        import sys
+
+        from crmcli.errors import ExitCode
+
+        print("Error: interrupted; nothing was written", file=sys.stderr)
+        return ExitCode.INTERRUPTED
     finally:
         resume()
 
