@@ -10,9 +10,9 @@ what writes), and prints each ratio.  Goal (issue 17): every ratio at most 1.0.
 --cpu compares processor time (user + system) instead of wall time: a machine
 shared by other work inflates it far less; --callgrind counts the instructions of
 one run of each (valgrind), which load does not move at all (though time also
-pays for cache misses, which it does not see: the two ratios differ).  --crm PATH times another install's
-`crm` (an older branch) in the same run, in a third column.  Machines are noisy:
-compare ratios, not milliseconds.
+pays for cache misses, which it does not see: the two ratios differ).  --crm
+PATH times another install's `crm` (an older branch) in the same run, in a third
+column.  Machines are noisy: compare ratios, not milliseconds.
 """
 
 from __future__ import annotations
