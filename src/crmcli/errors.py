@@ -18,6 +18,10 @@ class ExitCode:
     INTERRUPTED = 130
 
 
+# What Ctrl-C says, wherever it lands (crmcli.start during start-up, the CLI after).
+INTERRUPTED_MESSAGE = "interrupted; nothing was written"
+
+
 class Terminated(BaseException):
     """SIGTERM or SIGHUP arrived inside files.removed_on_signals: the stack unwinds as
     for Ctrl-C (temporary files go), then the process ends by that signal."""

@@ -33,9 +33,9 @@ def main() -> int:
     except KeyboardInterrupt:  # Ctrl-C before the command handles it: no traceback
         import sys
 
-        from crmcli.errors import ExitCode
+        from crmcli.errors import INTERRUPTED_MESSAGE, ExitCode
 
-        print("Error: interrupted; nothing was written", file=sys.stderr)
+        print(f"Error: {INTERRUPTED_MESSAGE}", file=sys.stderr)
         return ExitCode.INTERRUPTED
     finally:
         resume()

@@ -326,7 +326,7 @@ def _run(command, *, debug: bool) -> int:
         _end_by(terminated)
     # Typer turns Ctrl-C into a plain exit code 130.
     if result == errors.ExitCode.INTERRUPTED:
-        _error("interrupted; nothing was written")
+        _error(errors.INTERRUPTED_MESSAGE)
     return result if isinstance(result, int) else errors.ExitCode.SUCCESS
 
 
