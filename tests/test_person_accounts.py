@@ -10,7 +10,7 @@ import pytest
 
 from crmcli import migrations
 from crmcli.errors import InvalidValue, Refused
-from crmcli.store import accounts, contacts, persons, search
+from crmcli.store import accounts, contacts, persons, refs, search
 
 
 def _jane(crm) -> dict:
@@ -269,3 +269,24 @@ def test_person_accounts_through_the_installed_crm(run, tmp_path):
     assert data("list", "contacts") == []
     run("undo")
     assert data("search", "jane")[0]["kind"] == "contact" and len(data("search", "jane")) == 1
+
+
+def test_a_person_accounts_person_is_no_dependant_and_counting_reads_an_index(conn):
+    person = accounts.add_account(conn, {"name": "Cy Dahl", "kind": "person"})
+    assert accounts.dependants(conn, person["id"]) == {"contacts": 0, "deals": 0}
+    accounts.add_account(conn, {"name": "Acme"})
+    for name in ("Ann Lee", "Bo Berg"):
+        contacts.add_contact(conn, full_name=name, account="Acme")
+    acme = accounts.get_account(conn, refs.account_id(conn, "Acme"))
+    assert accounts.dependants(conn, acme["id"])["contacts"] == 2
+    # The account's contacts are counted in the index, no row of the table read
+    # (`person_account_id IS NULL` looked up every one); its person by the unique one.
+    plans = []
+    conn.set_trace_callback(plans.append)
+    accounts.dependants(conn, acme["id"])
+    conn.set_trace_callback(None)
+    counting = next(sql for sql in plans if "count(*) FROM contacts" in sql)
+    plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + counting))
+    assert "COVERING INDEX contacts_account_name" in plan, plan
+    assert "INDEX contacts_person_account (person_account_id=?)" in plan, plan
+    assert "SCAN contacts" not in plan, plan
