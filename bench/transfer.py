@@ -1,6 +1,6 @@
 """Import/export benchmark (issue 5), ratios measured in one run.
 
-    .venv/bin/python bench/transfer.py [--contacts 1000000] [--json]
+    .venv/bin/python bench/transfer.py [--contacts 1000000] [--json] [--work DIR]
 
 Writes a CSV of N contacts at N/10 companies (Outlook-style column names), then:
 the rows/s of `crm import` into an empty database (search index, contact
@@ -9,6 +9,8 @@ same rows into the same tables (crm's schema, its indexes and triggers
 dropped), both in one run (goal: at least 25%), and the speed and peak memory
 of `crm export` of all contacts to CSV and to vCard (goal: under 100 MB);
 with --json, also the speed and peak memory of restoring a JSON backup of it.
+Its files (2 GB for a million) go in a temporary folder in --work, default
+bench/_work/ (ignored by git, so a run killed mid-way leaves nothing to commit).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+WORK = Path(__file__).resolve().parent / "_work"
 HEADER = [
     "First Name",
     "Last Name",
@@ -125,9 +127,11 @@ def main() -> int:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--json", action="store_true", help="also restore a JSON backup")
     parser.add_argument("--import-only", action="store_true", help="no export (nor --json)")
+    parser.add_argument("--work", type=Path, default=WORK, help="where the files are made")
     options = parser.parse_args()
     crm = str(Path(sys.executable).parent / "crm")
-    with tempfile.TemporaryDirectory(dir=HERE) as tmp:
+    options.work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=options.work) as tmp:
         folder = Path(tmp)
         source = folder / "contacts.csv"
         write_csv(source, options.contacts)
